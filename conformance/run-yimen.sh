@@ -1,0 +1,104 @@
+#!/usr/bin/env bash
+# Run the OIDF conformance harness (Basic OP, Config OP, RP-Initiated Logout OP) against yimen.
+#
+#   conformance/run-yimen.sh [path/to/yimen] [harness options, e.g. --fast]
+#
+# Starts a built yimen (default: target/debug/yimen; this script never builds it) in a fresh
+# temporary data dir on a free loopback port, registers the clients and a test user through the
+# yimen CLI, writes the harness config, runs the harness with --plan all, stops yimen and exits
+# with the harness status (1 if any module FAILED, 2 if yimen could not be set up).
+set -euo pipefail
+
+CONFORMANCE_DIR=$(cd "$(dirname "$0")" && pwd)
+ROOT=$(dirname "$CONFORMANCE_DIR")
+# shellcheck source=lib.sh
+source "$CONFORMANCE_DIR/lib.sh"
+
+BIN="$ROOT/target/debug/yimen"
+if [ $# -gt 0 ] && [ "${1#-}" = "$1" ]; then
+    BIN=$1
+    shift
+fi
+if [ ! -x "$BIN" ]; then
+    log "no yimen binary at $BIN (build it first, e.g. cargo build)"
+    exit 2
+fi
+BIN=$(cd "$(dirname "$BIN")" && pwd)/$(basename "$BIN")
+
+ensure_venv
+
+DATA_DIR=$(mktemp -d)
+WORK=$(mktemp -d)
+YIMEN_PID=""
+cleanup() { stop_pid "$YIMEN_PID"; rm -rf "$DATA_DIR" "$WORK"; }
+trap cleanup EXIT
+
+PORT=$(free_port)
+RP_PORT=$(free_port)
+RP="http://127.0.0.1:$RP_PORT"          # never served: the harness reads the redirects' Location
+export YIMEN_LISTEN="127.0.0.1:$PORT"
+export YIMEN_ISSUER="http://127.0.0.1:$PORT"
+export YIMEN_DATA_DIR="$DATA_DIR"
+PASSWORD="Conformance-$("$PY" -c 'import secrets; print(secrets.token_hex(8))')"
+PHONE=13800138000
+ID_NUMBER=11010519491231002X            # passes the GB 11643 check digit
+
+log "registering clients and the test user in $DATA_DIR"
+add_client() {   # name, redirect path, output file
+    "$BIN" client add --name "$1" --redirect-uri "$RP$2" \
+        --post-logout-redirect-uri "$RP/post_logout_redirect" --json > "$WORK/$3.json"
+}
+add_client oidf-client /cb client
+add_client oidf-client2 /cb2 client2
+add_client oidf-client-secret-post /cb3 client_secret_post
+printf '%s\n' "$PASSWORD" | "$BIN" user add --name "OIDF Conformance" --id-number "$ID_NUMBER" \
+    --phone "$PHONE" --password-stdin --json > "$WORK/user.json"
+
+# The harness config: the three clients, the login form's fields and yimen's consent button.
+"$PY" - "$WORK" "$YIMEN_ISSUER" "$RP" "$PHONE" "$PASSWORD" <<'PYCONF' || exit 2
+import json
+import sys
+
+work, issuer, rp, phone, password = sys.argv[1:]
+
+
+def client(name, path):
+    with open(f"{work}/{name}.json", encoding="utf-8") as handle:
+        text = handle.read()
+    try:
+        data = json.loads(text)
+        client_id = data["client_id"]
+    except (ValueError, KeyError, TypeError):
+        sys.exit(f"'yimen client add --json' ({name}) did not print JSON with a client_id: {text[:300]!r}")
+    return {"client_id": client_id, "client_secret": data.get("client_secret"), "redirect_uri": f"{rp}{path}"}
+
+
+config = {
+    "issuer": issuer,
+    "client": client("client", "/cb"),
+    "client2": client("client2", "/cb2"),
+    "client_secret_post": client("client_secret_post", "/cb3"),
+    "post_logout_redirect_uri": f"{rp}/post_logout_redirect",
+    "user": {"fields": {"account": phone, "password": password}},
+    "consent": {"button_name": "decision", "button_value": "allow"},
+}
+with open(f"{work}/config.json", "w", encoding="utf-8") as handle:
+    json.dump(config, handle, indent=2)
+PYCONF
+
+log "starting yimen on $YIMEN_LISTEN"
+"$BIN" serve > "$WORK/yimen.log" 2>&1 &
+YIMEN_PID=$!
+wait_for_url "$YIMEN_ISSUER/.well-known/openid-configuration" 60 "$YIMEN_PID" || {
+    cat "$WORK/yimen.log" >&2; exit 2; }
+
+set +e
+"$PY" "$CONFORMANCE_DIR/harness.py" --issuer "$YIMEN_ISSUER" --config "$WORK/config.json" --plan all \
+    --json-out "$CONFORMANCE_DIR/last-results-yimen.json" "$@"
+RC=$?
+set -e
+if [ $RC -ne 0 ]; then
+    log "yimen log (last 40 lines):"
+    tail -n 40 "$WORK/yimen.log" >&2 || true
+fi
+exit $RC

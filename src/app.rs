@@ -1,0 +1,185 @@
+//! The composition root: the only place that builds stores and services and wires them into the router.
+//! `App::build` binds the listener first, so a server on port 0 (tests) knows its address and issuer.
+
+use crate::clock::{SharedClock, SystemClock};
+use crate::config::Config;
+use crate::crypto::{DataKeySource, Keyring, load_or_create_key_file, parse_data_key};
+use crate::http::metrics::Metrics;
+use crate::http::{AppState, HttpSettings};
+use crate::identity::password::PasswordHasher;
+use crate::identity::{Accounts, LoginSessions};
+use crate::keys::KeyManager;
+use crate::oidc::provider::{Provider, ProviderParts};
+use crate::store::ephemeral::{MemoryEphemeral, RedisEphemeral};
+use crate::store::{Database, SharedEphemeral};
+use anyhow::Context;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::net::TcpListener;
+
+/// Everything the program runs on, for the server and the command line alike.
+pub struct Services {
+    pub config: Config,
+    pub clock: SharedClock,
+    pub db: Database,
+    pub ephemeral: SharedEphemeral,
+    pub keyring: Keyring,
+    pub keys: Arc<KeyManager>,
+    pub accounts: Arc<Accounts>,
+    pub provider: Arc<Provider>,
+    pub metrics: Arc<Metrics>,
+}
+
+impl Services {
+    /// Opens and migrates the database, connects the ephemeral store, loads (or creates) the keys.
+    pub async fn build(config: Config, clock: SharedClock) -> anyhow::Result<Self> {
+        let keyring = Keyring::from_data_key(&*data_key(&config)?);
+        let db = Database::connect(config.database_url.as_ref().map(|u| u.expose()), &config.data_dir)
+            .await
+            .with_context(|| match &config.database_url {
+                Some(url) => format!("cannot open the database at {}", url.masked()),
+                None => format!("cannot open the SQLite database in {}", config.data_dir.display()),
+            })?;
+        db.migrate().await.context("database migration failed")?;
+        let ephemeral: SharedEphemeral = match &config.redis_url {
+            Some(url) => Arc::new(
+                RedisEphemeral::connect(url.expose(), &config.redis_prefix)
+                    .await
+                    .with_context(|| format!("cannot connect to Redis at {}", url.masked()))?,
+            ),
+            None => Arc::new(MemoryEphemeral::new(clock.clone())),
+        };
+        let tokens = config.tokens.clone();
+        let longest_token = tokens.id_token_ttl_secs.max(tokens.access_token_ttl_secs);
+        let keys = Arc::new(
+            KeyManager::start(db.clone(), keyring.clone(), clock.clone(), config.keys.clone(), longest_token)
+                .await
+                .context("cannot load or create the signing keys")?,
+        );
+        let hasher = PasswordHasher::new(&config.password).context("password hashing settings")?;
+        let accounts = Accounts::new(db.clone(), ephemeral.clone(), keyring.clone(), hasher, clock.clone(), config.login.clone());
+        let sessions = LoginSessions::new(db.clone(), clock.clone(), tokens.session_max_secs);
+        let metrics = Metrics::new();
+        let provider = Provider::new(ProviderParts {
+            issuer: config.issuer_string(),
+            db: db.clone(),
+            ephemeral: ephemeral.clone(),
+            keys: keys.clone(),
+            keyring: keyring.clone(),
+            clock: clock.clone(),
+            tokens,
+            accounts: accounts.clone(),
+            sessions,
+            metrics: metrics.clone(),
+        });
+        Ok(Self { config, clock, db, ephemeral, keyring, keys, accounts, provider, metrics })
+    }
+}
+
+fn data_key(config: &Config) -> anyhow::Result<zeroize::Zeroizing<[u8; 32]>> {
+    if let Some(encoded) = &config.secrets.data_key {
+        return Ok(parse_data_key(encoded.expose())?);
+    }
+    let (key, source) = load_or_create_key_file(&config.data_dir)?;
+    if source == DataKeySource::GeneratedFile {
+        tracing::warn!(
+            path = %config.data_dir.join(crate::crypto::DATA_KEY_FILE).display(),
+            "generated a data key in the data directory; production must set secrets.data_key (YIMEN_SECRETS__DATA_KEY) and keep it safe"
+        );
+    }
+    Ok(key)
+}
+
+pub struct App {
+    services: Services,
+    listener: TcpListener,
+}
+
+impl App {
+    pub async fn build(config: Config) -> anyhow::Result<Self> {
+        Self::build_with_clock(config, Arc::new(SystemClock)).await
+    }
+
+    /// Binds the listener, then builds the services with the issuer the bound address implies (unless
+    /// one is configured).
+    pub async fn build_with_clock(mut config: Config, clock: SharedClock) -> anyhow::Result<Self> {
+        let listener = TcpListener::bind(config.listen).await.with_context(|| format!("cannot listen on {}", config.listen))?;
+        config.listen = listener.local_addr()?;
+        let services = Services::build(config, clock).await?;
+        Ok(Self { services, listener })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.services.config.listen
+    }
+
+    pub fn issuer(&self) -> String {
+        self.services.config.issuer_string()
+    }
+
+    pub fn services(&self) -> &Services {
+        &self.services
+    }
+
+    pub fn router(services: &Services) -> axum::Router {
+        let state = AppState {
+            provider: services.provider.clone(),
+            accounts: services.accounts.clone(),
+            db: services.db.clone(),
+            ephemeral: services.ephemeral.clone(),
+            metrics: services.metrics.clone(),
+            discovery: Arc::new(crate::oidc::discovery::document(&services.config.issuer_string()).to_string()),
+        };
+        let settings = HttpSettings {
+            secure_cookies: services.config.secure_cookies(),
+            session_idle_secs: services.config.tokens.session_idle_secs,
+            request_timeout_secs: services.config.http.request_timeout_secs,
+            body_limit_bytes: services.config.http.body_limit_bytes,
+        };
+        crate::http::router(state, &settings)
+    }
+
+    /// Serves until `shutdown` completes, then lets requests in flight finish.
+    pub async fn run_until(self, shutdown: impl std::future::Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+        let router = Self::router(&self.services);
+        let keys = self.services.keys.clone();
+        let refresher = tokio::spawn(async move {
+            let mut interval = tokio::time::interval(Duration::from_secs(600));
+            interval.tick().await;
+            loop {
+                interval.tick().await;
+                if let Err(error) = keys.refresh().await {
+                    tracing::error!(%error, "signing key refresh failed");
+                }
+            }
+        });
+        tracing::info!(listen = %self.local_addr(), issuer = %self.issuer(), "yimen is serving");
+        let served = axum::serve(self.listener, router.into_make_service_with_connect_info::<SocketAddr>())
+            .with_graceful_shutdown(shutdown)
+            .await;
+        refresher.abort();
+        self.services.db.close().await;
+        Ok(served?)
+    }
+
+    pub async fn run(self) -> anyhow::Result<()> {
+        self.run_until(async {
+            let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+            let terminated = async {
+                match terminate.as_mut() {
+                    Some(signal) => {
+                        signal.recv().await;
+                    }
+                    None => std::future::pending::<()>().await,
+                }
+            };
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = terminated => {}
+            }
+            tracing::info!("shutting down");
+        })
+        .await
+    }
+}

@@ -1,0 +1,118 @@
+//! The command line: `yimen serve` (the default), `migrate`, `config check`, and administration for what
+//! has no page yet (`client`, `user`, `keys`). One file per command group.
+
+mod client;
+mod keys;
+mod user;
+
+use crate::app::{App, Services};
+use crate::clock::SystemClock;
+use crate::config::{Config, LogFormat, Overrides};
+use clap::{Parser, Subcommand};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+#[derive(Debug, Parser)]
+#[command(name = "yimen", version, about = "Unified identity and single sign-on for a city's online services")]
+pub struct Cli {
+    /// Configuration file (default: ./yimen.toml when present).
+    #[arg(long, global = true, env = "YIMEN_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Address to listen on, e.g. 127.0.0.1:8080.
+    #[arg(long, global = true, value_name = "ADDR")]
+    pub listen: Option<SocketAddr>,
+    /// Public issuer URL (default: http://{listen}).
+    #[arg(long, global = true, value_name = "URL")]
+    pub issuer: Option<url::Url>,
+    /// Data directory for the embedded database and generated keys (default: ./data).
+    #[arg(long, global = true, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// postgres://… to use PostgreSQL instead of the embedded SQLite database.
+    #[arg(long, global = true, value_name = "URL")]
+    pub database_url: Option<String>,
+    /// redis://… to keep sessions, codes and other short-lived state in Redis.
+    #[arg(long, global = true, value_name = "URL")]
+    pub redis_url: Option<String>,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the server (the default).
+    Serve,
+    /// Create or upgrade the database schema, then exit.
+    Migrate,
+    /// Inspect the configuration.
+    #[command(subcommand)]
+    Config(ConfigCommand),
+    /// Register and manage relying parties (department business systems).
+    #[command(subcommand)]
+    Client(client::ClientCommand),
+    /// Manage citizen accounts.
+    #[command(subcommand)]
+    User(user::UserCommand),
+    /// Inspect and rotate signing keys.
+    #[command(subcommand)]
+    Keys(keys::KeysCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Validate the configuration and print the effective settings, secrets redacted.
+    Check,
+}
+
+impl Cli {
+    fn overrides(&self) -> Overrides {
+        Overrides {
+            listen: self.listen,
+            issuer: self.issuer.clone(),
+            data_dir: self.data_dir.clone(),
+            database_url: self.database_url.clone(),
+            redis_url: self.redis_url.clone(),
+        }
+    }
+}
+
+/// Runs the command line; the process exit code follows the result.
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    let config = Config::load(cli.config.as_deref(), &cli.overrides())?;
+    init_tracing(&config);
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => App::build(config).await?.run().await,
+        Command::Migrate => {
+            let services = services(config).await?;
+            println!("database is up to date ({:?})", services.db.backend());
+            Ok(())
+        }
+        Command::Config(ConfigCommand::Check) => {
+            println!("# effective configuration (secrets redacted)\n{}", config.to_redacted_toml());
+            println!("# issuer: {}", config.issuer_string());
+            Ok(())
+        }
+        Command::Client(command) => client::run(command, &services(config).await?).await,
+        Command::User(command) => user::run(command, &services(config).await?).await,
+        Command::Keys(command) => keys::run(command, &services(config).await?).await,
+    }
+}
+
+async fn services(config: Config) -> anyhow::Result<Services> {
+    Services::build(config, Arc::new(SystemClock)).await
+}
+
+fn init_tracing(config: &Config) {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_env("RUST_LOG").unwrap_or_else(|_| EnvFilter::new(&config.log.filter));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let _ = match config.log.format {
+        LogFormat::Json => builder.json().try_init(),
+        LogFormat::Text => builder.try_init(),
+    };
+}
+
+/// Prints a value as pretty JSON.
+fn print_json(value: &serde_json::Value) {
+    println!("{}", serde_json::to_string_pretty(value).unwrap_or_default());
+}

@@ -1,0 +1,83 @@
+//! `yimen user add`: creating a citizen account from the command line (test accounts, migrations).
+
+use super::print_json;
+use crate::app::Services;
+use crate::identity::person::parse_name;
+use crate::identity::phone::PhoneNumber;
+use crate::identity::resident_id::ResidentId;
+use crate::identity::{AccountError, NewCitizen};
+use crate::secret::SecretString;
+use anyhow::{Context, anyhow, bail};
+use clap::{Args, Subcommand};
+use serde_json::json;
+use std::io::BufRead;
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Create a citizen account. The resident ID number is checked with the GB 11643 algorithm.
+    Add(AddArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct AddArgs {
+    /// Name as on the identity document.
+    #[arg(long)]
+    name: String,
+    /// 18-character resident ID number.
+    #[arg(long)]
+    id_number: String,
+    /// Mainland mobile number.
+    #[arg(long)]
+    phone: String,
+    /// Read the password from the first line of standard input.
+    #[arg(long)]
+    password_stdin: bool,
+    /// Print JSON instead of text.
+    #[arg(long)]
+    json: bool,
+}
+
+pub async fn run(command: UserCommand, services: &Services) -> anyhow::Result<()> {
+    match command {
+        UserCommand::Add(args) => add(args, services).await,
+    }
+}
+
+async fn add(args: AddArgs, services: &Services) -> anyhow::Result<()> {
+    let name = parse_name(&args.name).map_err(|e| anyhow!("name: {e}"))?;
+    let id_number = ResidentId::parse(&args.id_number, services.accounts.today()).map_err(|e| anyhow!("resident ID number: {e}"))?;
+    let phone = PhoneNumber::parse(&args.phone).map_err(|e| anyhow!("phone: {e}"))?;
+    let password = if args.password_stdin {
+        let mut line = String::new();
+        std::io::stdin().lock().read_line(&mut line).context("cannot read the password from standard input")?;
+        let line = line.trim_end_matches(['\r', '\n']).to_owned();
+        if line.is_empty() {
+            bail!("standard input held no password");
+        }
+        Some(SecretString::new(line))
+    } else {
+        None
+    };
+    let has_password = password.is_some();
+    let citizen = NewCitizen { name, id_number, phone, phone_verified: true, password };
+    let person = match services.accounts.register_citizen(citizen).await {
+        Ok(person) => person,
+        Err(AccountError::Policy(reason)) => bail!("password: {reason}"),
+        Err(error) => bail!("{error}"),
+    };
+    if args.json {
+        print_json(&json!({
+            "id": person.id,
+            "name": person.name,
+            "id_number": person.id_number.masked(),
+            "phone": person.phone.as_ref().map(|p| p.masked()),
+            "has_password": has_password,
+        }));
+    } else {
+        println!("created account {} for {} (ID {})", person.id, person.name, person.id_number.masked());
+        if !has_password {
+            println!("  no password set: the person cannot sign in with a password until one is set");
+        }
+    }
+    Ok(())
+}

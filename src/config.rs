@@ -1,0 +1,325 @@
+//! Settings, layered: built-in defaults → `yimen.toml` → `YIMEN_*` environment → command-line flags.
+//!
+//! Nested keys use a double underscore in the environment (`YIMEN_TOKENS__ACCESS_TOKEN_TTL_SECS=300`).
+//! Secrets are [`SecretString`]s, so printing the effective config (`yimen config check`) redacts them.
+
+use crate::secret::{ConnectionUrl, SecretString};
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use serde::{Deserialize, Serialize};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+pub const DEFAULT_CONFIG_FILE: &str = "yimen.toml";
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    /// Socket address the server binds.
+    pub listen: SocketAddr,
+    /// Public issuer URL; defaults to `http://{listen}`.
+    pub issuer: Option<url::Url>,
+    /// Where the embedded database, the generated data key and development outboxes live.
+    pub data_dir: PathBuf,
+    /// `postgres://…` for PostgreSQL; unset for an SQLite file in the data directory.
+    pub database_url: Option<ConnectionUrl>,
+    /// `redis://…` to keep sessions, codes and other short-lived state in Redis; unset for in-process state.
+    pub redis_url: Option<ConnectionUrl>,
+    /// Prefix for every Redis key, so that several deployments (or test runs) can share one Redis.
+    pub redis_prefix: String,
+    pub log: LogConfig,
+    pub http: HttpConfig,
+    pub tokens: TokenConfig,
+    pub password: PasswordConfig,
+    pub keys: KeyConfig,
+    pub secrets: SecretsConfig,
+    pub login: LoginConfig,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LogConfig {
+    /// `text` or `json`.
+    pub format: LogFormat,
+    /// A tracing filter such as `info` or `yimen=debug,tower_http=info`.
+    pub filter: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct HttpConfig {
+    pub request_timeout_secs: u64,
+    pub body_limit_bytes: usize,
+    /// Set the `Secure` flag on cookies. Defaults to true when the issuer is https.
+    pub secure_cookies: Option<bool>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TokenConfig {
+    pub authorization_code_ttl_secs: i64,
+    pub access_token_ttl_secs: i64,
+    pub id_token_ttl_secs: i64,
+    pub refresh_token_ttl_secs: i64,
+    /// An SSO session ends after this long without use.
+    pub session_idle_secs: i64,
+    /// An SSO session ends this long after the login, whatever its use.
+    pub session_max_secs: i64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PasswordConfig {
+    /// Argon2id memory cost in KiB.
+    pub memory_kib: u32,
+    /// Argon2id time cost (iterations).
+    pub iterations: u32,
+    /// Argon2id parallelism (lanes).
+    pub parallelism: u32,
+    /// Hashes computed at once; each holds `memory_kib` of memory while it runs.
+    pub max_concurrent_hashes: usize,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct KeyConfig {
+    /// A signing key signs for this long before its successor takes over.
+    pub rotation_days: i64,
+    /// A successor key is published this long before it starts signing, so relying parties can cache it.
+    pub publish_ahead_days: i64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct SecretsConfig {
+    /// Base64 of 32 random bytes; every at-rest encryption and keyed hash derives from it.
+    /// Unset: a key is generated in the data directory (fine for development, not for production).
+    pub data_key: Option<SecretString>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LoginConfig {
+    /// Failed password attempts on one account before it is locked for `lockout_secs`.
+    pub max_failures_per_account: i64,
+    /// Failed password attempts from one address before it is throttled for `lockout_secs`.
+    pub max_failures_per_ip: i64,
+    pub lockout_secs: i64,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            issuer: None,
+            data_dir: PathBuf::from("./data"),
+            database_url: None,
+            redis_url: None,
+            redis_prefix: "yimen:".to_owned(),
+            log: LogConfig::default(),
+            http: HttpConfig::default(),
+            tokens: TokenConfig::default(),
+            password: PasswordConfig::default(),
+            keys: KeyConfig::default(),
+            secrets: SecretsConfig::default(),
+            login: LoginConfig::default(),
+        }
+    }
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        Self { format: LogFormat::Text, filter: "info".to_owned() }
+    }
+}
+
+impl Default for HttpConfig {
+    fn default() -> Self {
+        Self { request_timeout_secs: 30, body_limit_bytes: 256 * 1024, secure_cookies: None }
+    }
+}
+
+impl Default for TokenConfig {
+    fn default() -> Self {
+        Self {
+            authorization_code_ttl_secs: 60,
+            access_token_ttl_secs: 900,
+            id_token_ttl_secs: 900,
+            refresh_token_ttl_secs: 30 * 86_400,
+            session_idle_secs: 2 * 3600,
+            session_max_secs: 12 * 3600,
+        }
+    }
+}
+
+impl Default for PasswordConfig {
+    fn default() -> Self {
+        let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
+        Self { memory_kib: 19_456, iterations: 2, parallelism: 1, max_concurrent_hashes: cores }
+    }
+}
+
+impl Default for KeyConfig {
+    fn default() -> Self {
+        Self { rotation_days: 90, publish_ahead_days: 2 }
+    }
+}
+
+impl Default for LoginConfig {
+    fn default() -> Self {
+        Self { max_failures_per_account: 5, max_failures_per_ip: 50, lockout_secs: 900 }
+    }
+}
+
+/// Flags given on the command line: the last and strongest layer. `None` leaves a setting alone.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Overrides {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub listen: Option<SocketAddr>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub issuer: Option<url::Url>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub data_dir: Option<PathBuf>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub database_url: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub redis_url: Option<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("configuration: {0}")]
+    Invalid(String),
+    #[error(transparent)]
+    Load(#[from] Box<figment::Error>),
+}
+
+impl Config {
+    /// Loads the layers. `file` is an explicit config path (it must exist); otherwise `yimen.toml` in the
+    /// working directory is read when present.
+    pub fn load(file: Option<&Path>, overrides: &Overrides) -> Result<Self, ConfigError> {
+        let mut figment = Figment::from(Serialized::defaults(Config::default()));
+        match file {
+            Some(path) if !path.exists() => {
+                return Err(ConfigError::Invalid(format!("config file {} does not exist", path.display())));
+            }
+            Some(path) => figment = figment.merge(Toml::file_exact(path)),
+            None => figment = figment.merge(Toml::file(DEFAULT_CONFIG_FILE)),
+        }
+        let env = Env::prefixed("YIMEN_")
+            .split("__")
+            // YIMEN_TEST_* belong to the test suite and YIMEN_CONFIG names the file; neither is a setting.
+            .filter(|key| !key.as_str().starts_with("test_") && key.as_str() != "config");
+        let config: Config = figment
+            .merge(env)
+            .merge(Serialized::globals(overrides))
+            .extract()
+            .map_err(|error| ConfigError::Load(Box::new(error)))?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let invalid = |message: &str| Err(ConfigError::Invalid(message.to_owned()));
+        let issuer = self.issuer();
+        if !matches!(issuer.scheme(), "http" | "https") || issuer.query().is_some() || issuer.fragment().is_some() {
+            return invalid("issuer must be an http(s) URL without query or fragment");
+        }
+        if let Some(url) = &self.database_url
+            && !matches!(url.scheme(), "postgres" | "postgresql" | "sqlite")
+        {
+            return invalid("database_url must start with postgres:// or sqlite:");
+        }
+        if let Some(url) = &self.redis_url
+            && !matches!(url.scheme(), "redis" | "rediss")
+        {
+            return invalid("redis_url must start with redis:// or rediss://");
+        }
+        let t = &self.tokens;
+        if t.authorization_code_ttl_secs <= 0 || t.authorization_code_ttl_secs > 600 {
+            return invalid("tokens.authorization_code_ttl_secs must be between 1 and 600");
+        }
+        for (name, value) in [
+            ("tokens.access_token_ttl_secs", t.access_token_ttl_secs),
+            ("tokens.id_token_ttl_secs", t.id_token_ttl_secs),
+            ("tokens.refresh_token_ttl_secs", t.refresh_token_ttl_secs),
+            ("tokens.session_idle_secs", t.session_idle_secs),
+            ("tokens.session_max_secs", t.session_max_secs),
+            ("keys.rotation_days", self.keys.rotation_days),
+            ("login.lockout_secs", self.login.lockout_secs),
+        ] {
+            if value <= 0 {
+                return Err(ConfigError::Invalid(format!("{name} must be positive")));
+            }
+        }
+        let p = &self.password;
+        if p.memory_kib < 8 * p.parallelism.max(1) || p.iterations == 0 || p.parallelism == 0 {
+            return invalid("password: argon2 needs iterations ≥ 1, parallelism ≥ 1, memory_kib ≥ 8 × parallelism");
+        }
+        if p.max_concurrent_hashes == 0 {
+            return invalid("password.max_concurrent_hashes must be at least 1");
+        }
+        Ok(())
+    }
+
+    /// The issuer, without a trailing slash so that endpoint URLs join cleanly.
+    pub fn issuer(&self) -> url::Url {
+        self.issuer.clone().unwrap_or_else(|| {
+            url::Url::parse(&format!("http://{}", self.listen)).expect("a socket address forms a valid URL")
+        })
+    }
+
+    pub fn issuer_string(&self) -> String {
+        self.issuer().as_str().trim_end_matches('/').to_owned()
+    }
+
+    pub fn secure_cookies(&self) -> bool {
+        self.http.secure_cookies.unwrap_or(self.issuer().scheme() == "https")
+    }
+
+    /// The effective configuration as TOML, secrets redacted.
+    pub fn to_redacted_toml(&self) -> String {
+        toml::to_string_pretty(self).unwrap_or_else(|error| format!("# could not render: {error}"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_valid_and_issuer_follows_listen() {
+        let config = Config::default();
+        config.validate().unwrap();
+        assert_eq!(config.issuer_string(), "http://127.0.0.1:8080");
+        let moved = Config { listen: "127.0.0.1:9000".parse().unwrap(), ..Config::default() };
+        assert_eq!(moved.issuer_string(), "http://127.0.0.1:9000");
+    }
+
+    #[test]
+    fn rejects_nonsense() {
+        let config = Config { database_url: Some(ConnectionUrl::new("mysql://x")), ..Config::default() };
+        assert!(config.validate().is_err());
+        let mut config = Config::default();
+        config.tokens.authorization_code_ttl_secs = 0;
+        assert!(config.validate().is_err());
+    }
+
+    #[test]
+    fn redacted_toml_hides_secrets() {
+        let mut config = Config::default();
+        config.secrets.data_key = Some(SecretString::new("c2VjcmV0"));
+        config.database_url = Some(ConnectionUrl::new("postgres://u:pw@localhost/db"));
+        let text = config.to_redacted_toml();
+        assert!(!text.contains("c2VjcmV0"));
+        assert!(!text.contains(":pw@"));
+        assert!(text.contains("[redacted]"));
+    }
+}

@@ -1,0 +1,99 @@
+//! Where errors become responses: protocol errors as RFC-shaped JSON, unexpected failures as a generic
+//! page whose detail stays in the log.
+
+use super::i18n::Locale;
+use super::pages::error_page;
+use crate::oidc::{ErrorCode, OAuthError};
+use axum::Json;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+
+/// An unexpected failure in a page flow: logged, answered with a generic 500 page.
+#[derive(Debug)]
+pub struct AppError(pub String);
+
+impl<E: std::fmt::Display> From<E> for AppError {
+    fn from(error: E) -> Self {
+        AppError(error.to_string())
+    }
+}
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        tracing::error!(error = %self.0, "request failed");
+        error_page(StatusCode::INTERNAL_SERVER_ERROR, Locale::default(), "error.server", None)
+    }
+}
+
+/// A protocol error from the token, introspection or revocation endpoint (RFC 6749 §5.2).
+#[derive(Debug)]
+pub struct OAuthJson {
+    pub error: OAuthError,
+    /// The client tried HTTP Basic; a failure then answers 401 with a Basic challenge (§5.2).
+    pub basic_attempted: bool,
+}
+
+impl IntoResponse for OAuthJson {
+    fn into_response(self) -> Response {
+        let status = match self.error.code {
+            ErrorCode::InvalidClient => StatusCode::UNAUTHORIZED,
+            ErrorCode::ServerError => StatusCode::INTERNAL_SERVER_ERROR,
+            ErrorCode::TemporarilyUnavailable => StatusCode::SERVICE_UNAVAILABLE,
+            _ => StatusCode::BAD_REQUEST,
+        };
+        let body = serde_json::json!({ "error": self.error.code.as_str(), "error_description": self.error.description });
+        let mut response = (status, Json(body)).into_response();
+        let headers = response.headers_mut();
+        no_store(headers);
+        if status == StatusCode::UNAUTHORIZED && self.basic_attempted {
+            headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Basic realm=\"yimen\""));
+        }
+        response
+    }
+}
+
+/// A protected-resource error (RFC 6750 §3): status by code, details in WWW-Authenticate.
+#[derive(Debug)]
+pub enum BearerError {
+    /// No token at all: §3.1 says to answer with a bare challenge and no error code.
+    Missing,
+    Rejected(OAuthError),
+}
+
+impl IntoResponse for BearerError {
+    fn into_response(self) -> Response {
+        let (status, challenge, body) = match self {
+            BearerError::Missing => (
+                StatusCode::UNAUTHORIZED,
+                "Bearer realm=\"yimen\"".to_owned(),
+                serde_json::json!({ "error": "invalid_request", "error_description": "send the access token as a Bearer token" }),
+            ),
+            BearerError::Rejected(error) => {
+                let status = match error.code {
+                    ErrorCode::InvalidToken => StatusCode::UNAUTHORIZED,
+                    ErrorCode::InsufficientScope => StatusCode::FORBIDDEN,
+                    ErrorCode::ServerError => StatusCode::INTERNAL_SERVER_ERROR,
+                    _ => StatusCode::BAD_REQUEST,
+                };
+                let challenge = format!(
+                    "Bearer realm=\"yimen\", error=\"{}\", error_description=\"{}\"",
+                    error.code.as_str(),
+                    error.description.replace('"', "'")
+                );
+                (status, challenge, serde_json::json!({ "error": error.code.as_str(), "error_description": error.description }))
+            }
+        };
+        let mut response = (status, Json(body)).into_response();
+        let headers = response.headers_mut();
+        if let Ok(value) = HeaderValue::from_str(&challenge) {
+            headers.insert(header::WWW_AUTHENTICATE, value);
+        }
+        no_store(headers);
+        response
+    }
+}
+
+pub fn no_store(headers: &mut axum::http::HeaderMap) {
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    headers.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
+}

@@ -1,0 +1,96 @@
+//! Prometheus metrics: requests by route and status, latency by route, logins and tokens issued. One
+//! registry per app instance (no globals), exposed at /metrics.
+
+use crate::oidc::ProviderMetrics;
+use axum::extract::{MatchedPath, Request, State};
+use axum::middleware::Next;
+use axum::response::Response;
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
+use prometheus_client::registry::Registry;
+use std::sync::Arc;
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RequestLabels {
+    route: String,
+    method: String,
+    status: u16,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RouteLabels {
+    route: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct LoginLabels {
+    method: String,
+    outcome: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct GrantLabels {
+    grant_type: String,
+}
+
+type HistogramFamily = Family<RouteLabels, Histogram, fn() -> Histogram>;
+
+pub struct Metrics {
+    registry: Registry,
+    requests: Family<RequestLabels, Counter>,
+    latency: HistogramFamily,
+    logins: Family<LoginLabels, Counter>,
+    tokens: Family<GrantLabels, Counter>,
+}
+
+impl Metrics {
+    pub fn new() -> Arc<Self> {
+        let mut registry = Registry::with_prefix("yimen");
+        let requests = Family::<RequestLabels, Counter>::default();
+        let latency: HistogramFamily = Family::new_with_constructor(|| Histogram::new(exponential_buckets(0.0005, 2.0, 16)));
+        let logins = Family::<LoginLabels, Counter>::default();
+        let tokens = Family::<GrantLabels, Counter>::default();
+        registry.register("http_requests", "HTTP requests by route, method and status", requests.clone());
+        registry.register("http_request_duration_seconds", "HTTP request latency by route", latency.clone());
+        registry.register("logins", "Login attempts by method and outcome", logins.clone());
+        registry.register("tokens_issued", "Tokens issued by grant type", tokens.clone());
+        Arc::new(Self { registry, requests, latency, logins, tokens })
+    }
+
+    pub fn login(&self, method: &str, outcome: &str) {
+        self.logins.get_or_create(&LoginLabels { method: method.to_owned(), outcome: outcome.to_owned() }).inc();
+    }
+
+    pub fn render(&self) -> String {
+        let mut out = String::new();
+        if prometheus_client::encoding::text::encode(&mut out, &self.registry).is_err() {
+            out.clear();
+        }
+        out
+    }
+}
+
+impl ProviderMetrics for Metrics {
+    fn token_issued(&self, grant_type: &str) {
+        self.tokens.get_or_create(&GrantLabels { grant_type: grant_type.to_owned() }).inc();
+    }
+}
+
+/// Counts and times every request under its route template, never its concrete path (which may
+/// carry identifiers).
+pub async fn track(State(metrics): State<Arc<Metrics>>, request: Request, next: Next) -> Response {
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|path| path.as_str().to_owned())
+        .unwrap_or_else(|| "unmatched".to_owned());
+    let method = request.method().as_str().to_owned();
+    let started = std::time::Instant::now();
+    let response = next.run(request).await;
+    let elapsed = started.elapsed().as_secs_f64();
+    metrics.latency.get_or_create(&RouteLabels { route: route.clone() }).observe(elapsed);
+    metrics.requests.get_or_create(&RequestLabels { route, method, status: response.status().as_u16() }).inc();
+    response
+}

@@ -1,0 +1,121 @@
+//! The HTTP adapter: routes, extractors, sessions, CSRF, pages, and the one place where protocol and
+//! domain errors become responses. No SQL here; handlers call the services in `oidc` and `identity`.
+
+mod authorize;
+mod consent;
+mod discovery;
+pub mod error;
+mod extract;
+mod health;
+mod home;
+pub mod i18n;
+mod introspect;
+mod login;
+mod logout;
+pub mod metrics;
+pub mod pages;
+mod revoke;
+pub mod session;
+mod state;
+mod token;
+mod userinfo;
+
+pub use state::AppState;
+
+use crate::paths;
+use axum::Router;
+use axum::extract::State;
+use axum::response::Response;
+use axum::http::{HeaderName, HeaderValue, Method, header};
+use axum::routing::{get, post};
+use std::time::Duration;
+use tower_http::cors::{Any, CorsLayer};
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+use tower_sessions::cookie::SameSite;
+use tower_sessions::{Expiry, SessionManagerLayer};
+
+pub struct HttpSettings {
+    pub secure_cookies: bool,
+    pub session_idle_secs: i64,
+    pub request_timeout_secs: u64,
+    pub body_limit_bytes: usize,
+}
+
+pub fn router(state: AppState, settings: &HttpSettings) -> Router {
+    let sessions = SessionManagerLayer::new(session::EphemeralSessionStore::new(state.ephemeral.clone()))
+        .with_name(session::COOKIE_NAME)
+        .with_http_only(true)
+        .with_secure(settings.secure_cookies)
+        // Lax, not Strict: a relying party's redirect to /authorize must carry the cookie for SSO and
+        // prompt=none to work.
+        .with_same_site(SameSite::Lax)
+        .with_expiry(Expiry::OnInactivity(time::Duration::seconds(settings.session_idle_secs)));
+
+    let pages = Router::new()
+        .route(paths::HOME, get(home::get_home))
+        .route(paths::AUTHORIZE, get(authorize::get_authorize).post(authorize::post_authorize))
+        .route(paths::AUTHORIZE_CONTINUE, get(authorize::get_continue))
+        .route(paths::AUTHORIZE_CANCEL, get(authorize::get_cancel))
+        .route(paths::LOGIN, get(login::get_login).post(login::post_login))
+        .route(paths::CONSENT, get(consent::get_consent).post(consent::post_consent))
+        .route(paths::END_SESSION, get(logout::get_end_session).post(logout::post_end_session))
+        .route(paths::END_SESSION_CONFIRM, post(logout::post_confirm))
+        .layer(sessions);
+
+    let cors = CorsLayer::new()
+        .allow_origin(Any)
+        .allow_methods([Method::GET, Method::POST])
+        .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE])
+        .max_age(Duration::from_secs(3600));
+    let api = Router::new()
+        .route(paths::DISCOVERY, get(discovery::get_discovery))
+        .route(paths::JWKS, get(discovery::get_jwks))
+        .route(paths::TOKEN, post(token::post_token))
+        .route(paths::USERINFO, get(userinfo::get_userinfo).post(userinfo::post_userinfo))
+        .route(paths::INTROSPECT, post(introspect::post_introspect))
+        .route(paths::REVOKE, post(revoke::post_revoke))
+        .layer(cors);
+
+    let operations = Router::new()
+        .route(paths::HEALTH, get(health::get_health))
+        .route(paths::READY, get(health::get_ready))
+        .route(paths::METRICS, get(health::get_metrics))
+        .route(paths::LANG, get(home::get_lang))
+        .route(paths::STATIC_CSS, get(home::get_stylesheet));
+
+    let metrics = state.metrics.clone();
+    pages
+        .merge(api)
+        .merge(operations)
+        .fallback(home::not_found)
+        .route_layer(axum::middleware::from_fn_with_state(metrics, metrics::track))
+        .layer(axum::middleware::map_response_with_state(settings.secure_cookies, security_headers))
+        .layer(TraceLayer::new_for_http().make_span_with(|request: &axum::http::Request<_>| {
+            // The path only: query strings carry codes, tokens and personal data.
+            tracing::info_span!("request", method = %request.method(), path = %request.uri().path())
+        }))
+        .layer(TimeoutLayer::with_status_code(axum::http::StatusCode::REQUEST_TIMEOUT, Duration::from_secs(settings.request_timeout_secs)))
+        .layer(RequestBodyLimitLayer::new(settings.body_limit_bytes))
+        .with_state(state)
+}
+
+const CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'";
+
+/// Headers every response carries: no framing, no sniffing, no referrer (URLs carry codes and state),
+/// and a CSP that allows only our own stylesheet.
+async fn security_headers(State(https): State<bool>, mut response: Response) -> Response {
+    let headers = response.headers_mut();
+    let mut set = |name: HeaderName, value: &'static str| {
+        headers.entry(name).or_insert(HeaderValue::from_static(value));
+    };
+    set(header::X_CONTENT_TYPE_OPTIONS, "nosniff");
+    set(header::X_FRAME_OPTIONS, "DENY");
+    set(header::REFERRER_POLICY, "no-referrer");
+    set(header::CONTENT_SECURITY_POLICY, CSP);
+    if https {
+        set(header::STRICT_TRANSPORT_SECURITY, "max-age=31536000");
+    }
+    response
+}

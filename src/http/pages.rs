@@ -1,0 +1,102 @@
+//! Page structs, one per template, and the response wrapper every page goes through.
+
+use super::i18n::{Locale, Tr};
+use askama::Template;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+
+/// What every page shares: the translator and the language switch.
+pub struct Chrome {
+    pub tr: Tr,
+    pub switch_href: String,
+    pub other_lang: &'static str,
+}
+
+impl Chrome {
+    /// `here` is the path and query of the current page, which the language switch returns to.
+    pub fn new(locale: Locale, here: &str) -> Self {
+        let other = locale.other();
+        let back: String = url::form_urlencoded::byte_serialize(here.as_bytes()).collect();
+        Self {
+            tr: Tr(locale),
+            switch_href: format!("{}?to={}&back={back}", crate::paths::LANG, other.tag()),
+            other_lang: other.tag(),
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "login.html")]
+pub struct LoginPage {
+    pub chrome: Chrome,
+    pub client_name: Option<String>,
+    pub error: Option<String>,
+    pub csrf: String,
+    pub rid: String,
+    pub account: String,
+}
+
+#[derive(Template)]
+#[template(path = "consent.html")]
+pub struct ConsentPage {
+    pub chrome: Chrome,
+    pub intro: String,
+    pub items: Vec<String>,
+    pub csrf: String,
+    pub rid: String,
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+pub struct ErrorPage {
+    pub chrome: Chrome,
+    pub message: String,
+    pub detail: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "logout_confirm.html")]
+pub struct LogoutConfirmPage {
+    pub chrome: Chrome,
+    pub client_name: Option<String>,
+    pub csrf: String,
+    pub ticket: String,
+}
+
+#[derive(Template)]
+#[template(path = "logged_out.html")]
+pub struct LoggedOutPage {
+    pub chrome: Chrome,
+    pub return_href: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "home.html")]
+pub struct HomePage {
+    pub chrome: Chrome,
+    pub person_name: Option<String>,
+}
+
+/// Renders a page. Pages are never cached: they carry CSRF tokens and personal data.
+pub fn render(status: StatusCode, page: &impl Template) -> Response {
+    match page.render() {
+        Ok(html) => {
+            let mut response = (status, html).into_response();
+            let headers = response.headers_mut();
+            headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));
+            headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            response
+        }
+        Err(error) => {
+            tracing::error!(%error, "template rendering failed");
+            (StatusCode::INTERNAL_SERVER_ERROR, "template error").into_response()
+        }
+    }
+}
+
+/// An error page in the given language.
+pub fn error_page(status: StatusCode, locale: Locale, message_key: &str, detail: Option<String>) -> Response {
+    let chrome = Chrome::new(locale, "/");
+    let message = chrome.tr.t(message_key);
+    render(status, &ErrorPage { chrome, message, detail })
+}

@@ -1,0 +1,15 @@
+//! People and how they prove who they are: accounts, identity numbers (GB 11643 resident IDs, GB 32100
+//! credit codes), phone numbers, passwords and SSO login sessions. Protocol concerns live in `oidc`.
+
+pub mod accounts;
+mod common_passwords;
+pub mod login_session;
+pub mod password;
+pub mod person;
+pub mod phone;
+pub mod resident_id;
+pub mod uscc;
+
+pub use accounts::{AccountError, Accounts, LoginError, NewCitizen};
+pub use login_session::{LoginOrigin, LoginSession, LoginSessions};
+pub use person::Person;

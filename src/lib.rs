@@ -1,0 +1,22 @@
+//! yimen: a city's unified identity and single sign-on platform — an OpenID Connect Provider for citizens
+//! and legal persons, with in-person verification at service-hall counters and tracking of how many
+//! service items are connected.
+//!
+//! Layers, top down: `app` wires everything; `http` and `cli` adapt the outside world; `oidc` and
+//! `identity` hold the rules; `keys` and `store` keep state; `config`, `clock`, `secret` and `crypto` are
+//! leaves. See ARCHITECTURE.md.
+
+pub mod app;
+pub mod cli;
+pub mod clock;
+pub mod config;
+pub mod crypto;
+pub mod http;
+pub mod identity;
+pub mod keys;
+pub mod oidc;
+pub mod paths;
+pub mod secret;
+pub mod store;
+
+rust_i18n::i18n!("locales", fallback = "zh-CN");

@@ -1,0 +1,322 @@
+//! Relying parties (department business systems): their registered metadata and the rules for
+//! registering one. Secrets are generated here and only their keyed hash is kept.
+
+use super::redirect_uri::RedirectUri;
+use super::scope::ScopeSet;
+use crate::keys::SigningAlg;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum GrantType {
+    AuthorizationCode,
+    RefreshToken,
+    ClientCredentials,
+}
+
+impl GrantType {
+    pub const ALL: [GrantType; 3] = [Self::AuthorizationCode, Self::RefreshToken, Self::ClientCredentials];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::AuthorizationCode => "authorization_code",
+            Self::RefreshToken => "refresh_token",
+            Self::ClientCredentials => "client_credentials",
+        }
+    }
+
+    pub fn parse(value: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|grant| grant.as_str() == value)
+    }
+}
+
+/// How a client authenticates at the token, introspection and revocation endpoints (OIDC Core §9).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AuthMethod {
+    ClientSecretBasic,
+    ClientSecretPost,
+    PrivateKeyJwt,
+    None,
+}
+
+impl AuthMethod {
+    pub const ALL: [AuthMethod; 4] = [Self::ClientSecretBasic, Self::ClientSecretPost, Self::PrivateKeyJwt, Self::None];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::ClientSecretBasic => "client_secret_basic",
+            Self::ClientSecretPost => "client_secret_post",
+            Self::PrivateKeyJwt => "private_key_jwt",
+            Self::None => "none",
+        }
+    }
+
+    pub fn parse(value: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|method| method.as_str() == value)
+    }
+
+    pub fn uses_secret(self) -> bool {
+        matches!(self, Self::ClientSecretBasic | Self::ClientSecretPost)
+    }
+}
+
+/// Pairwise subjects (the default) differ per sector, so two systems cannot join their records on `sub`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SubjectType {
+    Public,
+    Pairwise,
+}
+
+impl SubjectType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Public => "public",
+            Self::Pairwise => "pairwise",
+        }
+    }
+
+    pub fn parse(value: &str) -> Option<Self> {
+        match value {
+            "public" => Some(Self::Public),
+            "pairwise" => Some(Self::Pairwise),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Client {
+    pub id: String,
+    pub name: String,
+    pub secret_hash: Option<String>,
+    pub redirect_uris: Vec<String>,
+    pub post_logout_redirect_uris: Vec<String>,
+    pub grant_types: Vec<GrantType>,
+    pub auth_method: AuthMethod,
+    pub id_token_alg: SigningAlg,
+    pub subject_type: SubjectType,
+    pub sector_identifier: String,
+    pub allowed_scopes: ScopeSet,
+    /// The client's public keys (a JWK Set) for `private_key_jwt`.
+    pub jwks: Option<serde_json::Value>,
+    pub enabled: bool,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+impl Client {
+    pub fn is_public(&self) -> bool {
+        self.auth_method == AuthMethod::None
+    }
+
+    pub fn allows_grant(&self, grant: GrantType) -> bool {
+        self.grant_types.contains(&grant)
+    }
+
+    /// Exact string comparison (RFC 6749 §3.1.2.3, RFC 9700 §4.1.3): no prefix, wildcard or
+    /// normalisation, which is what redirect-URI attacks exploit.
+    pub fn has_redirect_uri(&self, uri: &str) -> bool {
+        self.redirect_uris.iter().any(|registered| registered == uri)
+    }
+
+    pub fn has_post_logout_redirect_uri(&self, uri: &str) -> bool {
+        self.post_logout_redirect_uris.iter().any(|registered| registered == uri)
+    }
+}
+
+/// What an administrator asks for when registering a client.
+#[derive(Debug, Clone, Default)]
+pub struct ClientRegistration {
+    pub name: String,
+    pub redirect_uris: Vec<String>,
+    pub post_logout_redirect_uris: Vec<String>,
+    pub public: bool,
+    pub auth_method: Option<AuthMethod>,
+    pub grant_types: Vec<GrantType>,
+    pub id_token_alg: Option<SigningAlg>,
+    pub subject_type: Option<SubjectType>,
+    pub sector_identifier: Option<String>,
+    pub scopes: Option<ScopeSet>,
+    pub jwks: Option<serde_json::Value>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RegistrationError {
+    #[error("the client needs a name")]
+    MissingName,
+    #[error("the client needs at least one redirect URI for the authorization code grant")]
+    NoRedirectUri,
+    #[error("redirect URI {uri}: {reason}")]
+    BadRedirectUri { uri: String, reason: String },
+    #[error("post-logout redirect URI {uri}: {reason}")]
+    BadPostLogoutUri { uri: String, reason: String },
+    #[error("a public client can only use the authorization code grant (with PKCE) and refresh tokens")]
+    PublicGrant,
+    #[error("a public client authenticates with 'none'; a confidential one cannot")]
+    AuthMethodMismatch,
+    #[error("private_key_jwt needs the client's public keys (a JWK Set with at least one key)")]
+    MissingJwks,
+    #[error("the redirect URIs span several hosts ({0}); give a sector identifier for pairwise subjects")]
+    AmbiguousSector(String),
+    #[error("scope {0} cannot be granted to clients")]
+    UnknownScope(String),
+}
+
+/// A registration that passed validation, with the client secret to show once (confidential clients).
+#[derive(Debug)]
+pub struct Registered {
+    pub client: Client,
+    pub secret: Option<String>,
+}
+
+pub const DEFAULT_SCOPES: &str = "openid profile phone offline_access";
+
+impl ClientRegistration {
+    /// Validates the request and builds the client. `id` and `secret` are generated by the caller so
+    /// that this stays deterministic and testable.
+    pub fn into_client(self, id: String, secret: Option<&str>, secret_hash: Option<String>, now: i64) -> Result<Registered, RegistrationError> {
+        let name = self.name.trim().to_owned();
+        if name.is_empty() {
+            return Err(RegistrationError::MissingName);
+        }
+        let auth_method = self.auth_method.unwrap_or(if self.public { AuthMethod::None } else { AuthMethod::ClientSecretBasic });
+        if self.public != (auth_method == AuthMethod::None) {
+            return Err(RegistrationError::AuthMethodMismatch);
+        }
+        let mut grant_types = self.grant_types.clone();
+        if grant_types.is_empty() {
+            grant_types = vec![GrantType::AuthorizationCode, GrantType::RefreshToken];
+        }
+        if self.public && grant_types.contains(&GrantType::ClientCredentials) {
+            return Err(RegistrationError::PublicGrant);
+        }
+        let redirect_uris = self
+            .redirect_uris
+            .iter()
+            .map(|uri| {
+                RedirectUri::parse(uri)
+                    .map(|parsed| parsed.as_str().to_owned())
+                    .map_err(|reason| RegistrationError::BadRedirectUri { uri: uri.clone(), reason: reason.to_string() })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        if grant_types.contains(&GrantType::AuthorizationCode) && redirect_uris.is_empty() {
+            return Err(RegistrationError::NoRedirectUri);
+        }
+        let post_logout_redirect_uris = self
+            .post_logout_redirect_uris
+            .iter()
+            .map(|uri| {
+                RedirectUri::parse(uri)
+                    .map(|parsed| parsed.as_str().to_owned())
+                    .map_err(|reason| RegistrationError::BadPostLogoutUri { uri: uri.clone(), reason: reason.to_string() })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        if auth_method == AuthMethod::PrivateKeyJwt {
+            let has_keys = self.jwks.as_ref().and_then(|jwks| jwks.get("keys")?.as_array().map(|k| !k.is_empty()));
+            if has_keys != Some(true) {
+                return Err(RegistrationError::MissingJwks);
+            }
+        }
+        let subject_type = self.subject_type.unwrap_or(SubjectType::Pairwise);
+        let sector_identifier = match self.sector_identifier {
+            Some(sector) => sector,
+            None => sector_of(&redirect_uris, subject_type, &id)?,
+        };
+        let allowed_scopes = match self.scopes {
+            Some(scopes) => {
+                if let Some(unknown) = scopes.iter().find(|scope| !super::scope::KNOWN_SCOPES.contains(scope)) {
+                    return Err(RegistrationError::UnknownScope(unknown.to_owned()));
+                }
+                scopes.with("openid")
+            }
+            None => ScopeSet::parse(DEFAULT_SCOPES).expect("default scopes are valid"),
+        };
+        let client = Client {
+            id,
+            name,
+            secret_hash: if auth_method.uses_secret() { secret_hash } else { None },
+            redirect_uris,
+            post_logout_redirect_uris,
+            grant_types,
+            auth_method,
+            id_token_alg: self.id_token_alg.unwrap_or(SigningAlg::Rs256),
+            subject_type,
+            sector_identifier,
+            allowed_scopes,
+            jwks: self.jwks,
+            enabled: true,
+            created_at: now,
+            updated_at: now,
+        };
+        let secret = if auth_method.uses_secret() { secret.map(str::to_owned) } else { None };
+        Ok(Registered { client, secret })
+    }
+}
+
+/// The sector of a client (OIDC Core §8.1): the host of its redirect URIs. A client without redirect
+/// URIs (client credentials only) is its own sector.
+fn sector_of(redirect_uris: &[String], subject_type: SubjectType, client_id: &str) -> Result<String, RegistrationError> {
+    let mut hosts: Vec<String> = redirect_uris
+        .iter()
+        .filter_map(|uri| url::Url::parse(uri).ok())
+        .map(|url| url.host_str().map(str::to_owned).unwrap_or_else(|| url.scheme().to_owned()))
+        .collect();
+    hosts.sort();
+    hosts.dedup();
+    match hosts.as_slice() {
+        [] => Ok(client_id.to_owned()),
+        [host] => Ok(host.clone()),
+        _ if subject_type == SubjectType::Public => Ok(hosts[0].clone()),
+        _ => Err(RegistrationError::AmbiguousSector(hosts.join(", "))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn registration() -> ClientRegistration {
+        ClientRegistration {
+            name: "社保查询系统".into(),
+            redirect_uris: vec!["https://rp.example.gov.cn/callback".into()],
+            ..ClientRegistration::default()
+        }
+    }
+
+    #[test]
+    fn confidential_by_default_with_pairwise_subjects() {
+        let registered = registration().into_client("c1".into(), Some("s"), Some("h".into()), 0).unwrap();
+        let client = registered.client;
+        assert_eq!(client.auth_method, AuthMethod::ClientSecretBasic);
+        assert_eq!(client.subject_type, SubjectType::Pairwise);
+        assert_eq!(client.sector_identifier, "rp.example.gov.cn");
+        assert_eq!(registered.secret.as_deref(), Some("s"));
+        assert!(client.allows_grant(GrantType::RefreshToken));
+        assert!(client.has_redirect_uri("https://rp.example.gov.cn/callback"));
+        assert!(!client.has_redirect_uri("https://rp.example.gov.cn/callback/"));
+        assert!(!client.has_redirect_uri("https://rp.example.gov.cn/callback?x=1"));
+    }
+
+    #[test]
+    fn public_clients_get_no_secret_and_no_client_credentials() {
+        let public = ClientRegistration { public: true, ..registration() };
+        let registered = public.clone().into_client("c2".into(), Some("s"), Some("h".into()), 0).unwrap();
+        assert!(registered.secret.is_none());
+        assert!(registered.client.secret_hash.is_none());
+        let bad = ClientRegistration { grant_types: vec![GrantType::ClientCredentials], ..public };
+        assert_eq!(bad.into_client("c3".into(), None, None, 0).unwrap_err(), RegistrationError::PublicGrant);
+    }
+
+    #[test]
+    fn refuses_bad_redirect_uris_and_ambiguous_sectors() {
+        let fragment = ClientRegistration { redirect_uris: vec!["https://rp.example/cb#x".into()], ..registration() };
+        assert!(matches!(fragment.into_client("c".into(), None, None, 0), Err(RegistrationError::BadRedirectUri { .. })));
+        let two_hosts = ClientRegistration {
+            redirect_uris: vec!["https://a.example/cb".into(), "https://b.example/cb".into()],
+            ..registration()
+        };
+        assert!(matches!(two_hosts.into_client("c".into(), None, None, 0), Err(RegistrationError::AmbiguousSector(_))));
+    }
+}

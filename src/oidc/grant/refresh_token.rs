@@ -1,0 +1,118 @@
+//! The refresh_token grant (RFC 6749 §6, OpenID Connect Core §12) with rotation: every use returns a new
+//! refresh token, and presenting a used one revokes the whole grant (RFC 9700 §4.14.2).
+
+use super::{TokenParams, TokenResponse};
+use crate::oidc::access_token::AccessTokenRecord;
+use crate::oidc::claims::ClaimsRequest;
+use crate::oidc::client_auth::AuthenticatedClient;
+use crate::oidc::error::{ErrorCode, OAuthError};
+use crate::oidc::id_token::IdTokenSubject;
+use crate::oidc::provider::{Provider, ProviderError};
+use crate::oidc::scope::ScopeSet;
+use crate::store::grants::{RefreshRow, Rotation};
+
+impl Provider {
+    pub(super) async fn refresh(&self, authenticated: &AuthenticatedClient, params: &TokenParams) -> Result<TokenResponse, OAuthError> {
+        let client = &authenticated.client;
+        let presented = params.refresh_token.as_deref().filter(|t| !t.is_empty()).ok_or_else(|| OAuthError::invalid_request("refresh_token is required"))?;
+        let presented_hash = crate::crypto::token_digest(presented);
+        let now = self.now();
+        let unknown = || OAuthError::invalid_grant("the refresh token is unknown, expired or revoked");
+        let stored = self.db.find_refresh_token(&presented_hash).await.map_err(ProviderError::from)?.ok_or_else(unknown)?;
+        let grant = self.db.find_grant(&stored.grant_id).await.map_err(ProviderError::from)?.ok_or_else(unknown)?;
+        // Another client's token is refused without touching it: the presenter may be the attacker.
+        if grant.client_id != client.id {
+            return Err(OAuthError::invalid_grant("the refresh token was issued to another client"));
+        }
+        if grant.revoked_at.is_some() || stored.expires_at <= now {
+            return Err(unknown());
+        }
+        if stored.used_at.is_some() {
+            return Err(self.refuse_reused_refresh(&grant.id).await);
+        }
+        if !grant.offline {
+            let session_alive = match &grant.session_id {
+                Some(session_id) => self.sessions.find_active(session_id).await.map_err(ProviderError::from)?.is_some(),
+                None => false,
+            };
+            if !session_alive {
+                return Err(OAuthError::invalid_grant("the login session this token depends on has ended; log in again"));
+            }
+        }
+        let granted = ScopeSet::parse(&grant.scopes).unwrap_or_default();
+        let scopes = match params.scope.as_deref() {
+            None | Some("") => granted.clone(),
+            Some(text) => {
+                let asked = ScopeSet::parse(text).map_err(|e| OAuthError::new(ErrorCode::InvalidScope, e.to_string()))?;
+                if !asked.is_subset(&granted) {
+                    return Err(OAuthError::new(ErrorCode::InvalidScope, "a refresh can only narrow the granted scope"));
+                }
+                asked
+            }
+        };
+        let person = self
+            .accounts
+            .find(&grant.person_id)
+            .await
+            .map_err(|e| ProviderError::Internal(e.to_string()))?
+            .filter(|person| person.is_active())
+            .ok_or_else(|| OAuthError::invalid_grant("the account of this grant is no longer active"))?;
+
+        let next_token = crate::crypto::random_token(32);
+        let next = RefreshRow {
+            token_hash: crate::crypto::token_digest(&next_token),
+            grant_id: grant.id.clone(),
+            created_at: now,
+            expires_at: now + self.tokens.refresh_token_ttl_secs,
+            used_at: None,
+        };
+        if self.db.rotate_refresh_token(&presented_hash, &next, now).await.map_err(ProviderError::from)? == Rotation::AlreadyUsed {
+            return Err(self.refuse_reused_refresh(&grant.id).await);
+        }
+        let claims: Option<ClaimsRequest> = grant.claims.as_deref().and_then(|c| serde_json::from_str(c).ok());
+        let access = self
+            .issue_access_token(AccessTokenRecord {
+                client_id: client.id.clone(),
+                person_id: Some(person.id.clone()),
+                grant_id: Some(grant.id.clone()),
+                session_id: grant.session_id.clone(),
+                scopes: scopes.to_string(),
+                userinfo_claims: claims.as_ref().map(|c| c.userinfo.keys().cloned().collect()).unwrap_or_default(),
+                issued_at: 0,
+                expires_at: 0,
+            })
+            .await?;
+        let id_token = scopes
+            .contains("openid")
+            .then(|| {
+                self.sign_id_token(IdTokenSubject {
+                    client,
+                    person: &person,
+                    claims: claims.as_ref(),
+                    nonce: grant.nonce.clone(),
+                    auth_time: grant.auth_time,
+                    acr: grant.acr.clone(),
+                    amr: grant.amr.split(' ').filter(|s| !s.is_empty()).map(str::to_owned).collect(),
+                    session_id: grant.session_id.clone(),
+                    access_token: &access.token,
+                })
+            })
+            .transpose()?;
+        Ok(TokenResponse {
+            access_token: access.token,
+            token_type: "Bearer",
+            expires_in: access.expires_in,
+            refresh_token: Some(next_token),
+            id_token,
+            scope: scopes.to_string(),
+        })
+    }
+
+    async fn refuse_reused_refresh(&self, grant_id: &str) -> OAuthError {
+        tracing::warn!(%grant_id, "refresh token reused; revoking its grant");
+        if let Err(error) = self.revoke_grant(grant_id, "refresh token reused").await {
+            tracing::error!(%error, "could not revoke the grant of a reused refresh token");
+        }
+        OAuthError::invalid_grant("the refresh token was already used; every token of this grant has been revoked")
+    }
+}

@@ -1,0 +1,151 @@
+//! The provider service: what every protocol flow shares (clients, subjects, tokens, keys, time). Each
+//! flow adds its own `impl Provider` block in its own file.
+
+use super::client::{Client, ClientRegistration, Registered, RegistrationError, SubjectType};
+use super::error::OAuthError;
+use crate::clock::SharedClock;
+use crate::config::TokenConfig;
+use crate::crypto::Keyring;
+use crate::identity::{Accounts, LoginSessions};
+use crate::keys::KeyManager;
+use crate::store::{Database, SharedEphemeral, StoreError};
+use std::sync::Arc;
+
+/// Counters the provider reports; the HTTP layer exports them.
+pub trait ProviderMetrics: Send + Sync {
+    fn token_issued(&self, grant_type: &str);
+}
+
+pub struct Provider {
+    pub(super) issuer: String,
+    pub(super) db: Database,
+    pub(super) ephemeral: SharedEphemeral,
+    pub(super) keys: Arc<KeyManager>,
+    pub(super) keyring: Keyring,
+    pub(super) clock: SharedClock,
+    pub(super) tokens: TokenConfig,
+    pub(super) accounts: Arc<Accounts>,
+    pub(super) sessions: LoginSessions,
+    pub(super) metrics: Arc<dyn ProviderMetrics>,
+}
+
+impl std::fmt::Debug for Provider {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Provider").field("issuer", &self.issuer).finish_non_exhaustive()
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ProviderError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("{0}")]
+    Internal(String),
+}
+
+impl From<ProviderError> for OAuthError {
+    fn from(error: ProviderError) -> Self {
+        tracing::error!(%error, "provider failure");
+        OAuthError::server_error()
+    }
+}
+
+pub struct ProviderParts {
+    pub issuer: String,
+    pub db: Database,
+    pub ephemeral: SharedEphemeral,
+    pub keys: Arc<KeyManager>,
+    pub keyring: Keyring,
+    pub clock: SharedClock,
+    pub tokens: TokenConfig,
+    pub accounts: Arc<Accounts>,
+    pub sessions: LoginSessions,
+    pub metrics: Arc<dyn ProviderMetrics>,
+}
+
+impl Provider {
+    pub fn new(parts: ProviderParts) -> Arc<Self> {
+        Arc::new(Self {
+            issuer: parts.issuer,
+            db: parts.db,
+            ephemeral: parts.ephemeral,
+            keys: parts.keys,
+            keyring: parts.keyring,
+            clock: parts.clock,
+            tokens: parts.tokens,
+            accounts: parts.accounts,
+            sessions: parts.sessions,
+            metrics: parts.metrics,
+        })
+    }
+
+    pub fn issuer(&self) -> &str {
+        &self.issuer
+    }
+
+    pub fn endpoint(&self, path: &str) -> String {
+        format!("{}{}", self.issuer, path)
+    }
+
+    pub fn keys(&self) -> &KeyManager {
+        &self.keys
+    }
+
+    pub fn sessions(&self) -> &LoginSessions {
+        &self.sessions
+    }
+
+    pub fn accounts(&self) -> &Accounts {
+        &self.accounts
+    }
+
+    pub fn now(&self) -> i64 {
+        self.clock.now()
+    }
+
+    /// An enabled client, or None. Disabled clients are treated as unknown everywhere.
+    pub async fn find_client(&self, client_id: &str) -> Result<Option<Client>, ProviderError> {
+        if client_id.is_empty() || client_id.len() > 128 {
+            return Ok(None);
+        }
+        Ok(self.db.find_client(client_id).await?.filter(|client| client.enabled))
+    }
+
+    /// The `sub` a client sees for a person: pairwise per sector unless the client is approved for public.
+    pub fn subject_for(&self, client: &Client, person_id: &str) -> String {
+        match client.subject_type {
+            SubjectType::Public => person_id.to_owned(),
+            SubjectType::Pairwise => self.keyring.pairwise_subject(&client.sector_identifier, person_id),
+        }
+    }
+
+    /// Registers a client; the returned secret is shown once and never stored.
+    pub async fn register_client(&self, registration: ClientRegistration) -> Result<Registered, RegisterClientError> {
+        let id = format!("ym-{}", crate::crypto::random_token(12));
+        let secret = crate::crypto::random_token(32);
+        let hash = self.keyring.hash_client_secret(&secret);
+        let registered = registration.into_client(id, Some(&secret), Some(hash), self.now())?;
+        self.db.insert_client(&registered.client).await.map_err(ProviderError::from)?;
+        Ok(registered)
+    }
+
+    pub async fn list_clients(&self) -> Result<Vec<Client>, ProviderError> {
+        Ok(self.db.list_clients().await?)
+    }
+
+    pub async fn client_by_id(&self, client_id: &str) -> Result<Option<Client>, ProviderError> {
+        Ok(self.db.find_client(client_id).await?)
+    }
+
+    pub async fn set_client_enabled(&self, client_id: &str, enabled: bool) -> Result<bool, ProviderError> {
+        Ok(self.db.set_client_enabled(client_id, enabled, self.now()).await?)
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RegisterClientError {
+    #[error(transparent)]
+    Invalid(#[from] RegistrationError),
+    #[error(transparent)]
+    Provider(#[from] ProviderError),
+}

@@ -1,0 +1,97 @@
+//! Registered clients (relying parties).
+
+use super::db::{flag, json_list};
+use super::{Database, StoreError, StoreResult};
+use crate::keys::SigningAlg;
+use crate::oidc::client::{AuthMethod, Client, GrantType, SubjectType};
+use crate::oidc::scope::ScopeSet;
+use sqlx::Row;
+use sqlx::any::AnyRow;
+
+const COLUMNS: &str = "id, name, secret_hash, redirect_uris, post_logout_redirect_uris, grant_types, \
+                       token_endpoint_auth_method, id_token_signed_response_alg, subject_type, sector_identifier, \
+                       allowed_scopes, jwks, enabled, created_at, updated_at";
+
+fn corrupt(what: &str, value: &str) -> StoreError {
+    StoreError::Corrupt(format!("client {what} {value:?}"))
+}
+
+fn from_row(row: &AnyRow) -> StoreResult<Client> {
+    let grant_types = json_list(&row.try_get::<String, _>("grant_types")?)?
+        .iter()
+        .map(|g| GrantType::parse(g).ok_or_else(|| corrupt("grant type", g)))
+        .collect::<StoreResult<Vec<_>>>()?;
+    let auth_method: String = row.try_get("token_endpoint_auth_method")?;
+    let alg: String = row.try_get("id_token_signed_response_alg")?;
+    let subject_type: String = row.try_get("subject_type")?;
+    let scopes: String = row.try_get("allowed_scopes")?;
+    let jwks: Option<String> = row.try_get("jwks")?;
+    Ok(Client {
+        id: row.try_get("id")?,
+        name: row.try_get("name")?,
+        secret_hash: row.try_get("secret_hash")?,
+        redirect_uris: json_list(&row.try_get::<String, _>("redirect_uris")?)?,
+        post_logout_redirect_uris: json_list(&row.try_get::<String, _>("post_logout_redirect_uris")?)?,
+        grant_types,
+        auth_method: AuthMethod::parse(&auth_method).ok_or_else(|| corrupt("auth method", &auth_method))?,
+        id_token_alg: SigningAlg::parse(&alg).ok_or_else(|| corrupt("signing alg", &alg))?,
+        subject_type: SubjectType::parse(&subject_type).ok_or_else(|| corrupt("subject type", &subject_type))?,
+        sector_identifier: row.try_get("sector_identifier")?,
+        allowed_scopes: ScopeSet::parse(&scopes).map_err(|_| corrupt("scopes", &scopes))?,
+        jwks: jwks.map(|text| serde_json::from_str(&text)).transpose()?,
+        enabled: flag(row.try_get("enabled")?),
+        created_at: row.try_get("created_at")?,
+        updated_at: row.try_get("updated_at")?,
+    })
+}
+
+impl Database {
+    pub async fn insert_client(&self, client: &Client) -> StoreResult<()> {
+        let grant_types: Vec<&str> = client.grant_types.iter().map(|g| g.as_str()).collect();
+        sqlx::query(
+            "INSERT INTO clients (id, name, secret_hash, redirect_uris, post_logout_redirect_uris, grant_types, \
+             token_endpoint_auth_method, id_token_signed_response_alg, subject_type, sector_identifier, \
+             allowed_scopes, jwks, enabled, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
+        )
+        .bind(&client.id)
+        .bind(&client.name)
+        .bind(&client.secret_hash)
+        .bind(serde_json::to_string(&client.redirect_uris)?)
+        .bind(serde_json::to_string(&client.post_logout_redirect_uris)?)
+        .bind(serde_json::to_string(&grant_types)?)
+        .bind(client.auth_method.as_str())
+        .bind(client.id_token_alg.as_str())
+        .bind(client.subject_type.as_str())
+        .bind(&client.sector_identifier)
+        .bind(client.allowed_scopes.to_string())
+        .bind(client.jwks.as_ref().map(|jwks| jwks.to_string()))
+        .bind(i64::from(client.enabled))
+        .bind(client.created_at)
+        .bind(client.updated_at)
+        .execute(self.pool())
+        .await?;
+        Ok(())
+    }
+
+    pub async fn find_client(&self, id: &str) -> StoreResult<Option<Client>> {
+        let sql = format!("SELECT {COLUMNS} FROM clients WHERE id = $1");
+        sqlx::query(&sql).bind(id).fetch_optional(self.pool()).await?.as_ref().map(from_row).transpose()
+    }
+
+    pub async fn list_clients(&self) -> StoreResult<Vec<Client>> {
+        let sql = format!("SELECT {COLUMNS} FROM clients ORDER BY created_at, id");
+        sqlx::query(&sql).fetch_all(self.pool()).await?.iter().map(from_row).collect()
+    }
+
+    /// Returns false when no such client exists.
+    pub async fn set_client_enabled(&self, id: &str, enabled: bool, now: i64) -> StoreResult<bool> {
+        let result = sqlx::query("UPDATE clients SET enabled = $1, updated_at = $2 WHERE id = $3")
+            .bind(i64::from(enabled))
+            .bind(now)
+            .bind(id)
+            .execute(self.pool())
+            .await?;
+        Ok(result.rows_affected() == 1)
+    }
+}

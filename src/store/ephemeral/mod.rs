@@ -1,0 +1,60 @@
+//! Short-lived state behind one narrow interface: browser sessions, authorization codes, access tokens,
+//! one-time codes, rate-limit counters and replay caches. In process memory when embedded; in Redis
+//! when configured, so that any number of yimen processes can share it.
+
+mod memory;
+mod redis;
+
+pub use memory::MemoryEphemeral;
+pub use redis::RedisEphemeral;
+
+use super::StoreResult;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use std::sync::Arc;
+
+#[async_trait::async_trait]
+pub trait Ephemeral: Send + Sync + std::fmt::Debug {
+    /// Stores `value` under `key` for `ttl_ms` milliseconds, replacing any previous value.
+    async fn put(&self, key: &str, value: &[u8], ttl_ms: i64) -> StoreResult<()>;
+    /// Stores only if `key` is absent; true when stored. The building block of replay caches.
+    async fn put_new(&self, key: &str, value: &[u8], ttl_ms: i64) -> StoreResult<bool>;
+    async fn get(&self, key: &str) -> StoreResult<Option<Vec<u8>>>;
+    /// Reads and deletes in one atomic step: of two concurrent takers, exactly one gets the value.
+    async fn take(&self, key: &str) -> StoreResult<Option<Vec<u8>>>;
+    async fn delete(&self, key: &str) -> StoreResult<()>;
+    /// Adds one to a counter that lives `ttl_ms` from its first increment; returns the new count.
+    async fn incr(&self, key: &str, ttl_ms: i64) -> StoreResult<i64>;
+    async fn ping(&self) -> StoreResult<()>;
+}
+
+pub type SharedEphemeral = Arc<dyn Ephemeral>;
+
+/// JSON conveniences over the byte interface.
+#[async_trait::async_trait]
+pub trait EphemeralExt {
+    async fn put_json<T: Serialize + Sync>(&self, key: &str, value: &T, ttl_ms: i64) -> StoreResult<()>;
+    async fn get_json<T: DeserializeOwned>(&self, key: &str) -> StoreResult<Option<T>>;
+    async fn take_json<T: DeserializeOwned>(&self, key: &str) -> StoreResult<Option<T>>;
+}
+
+#[async_trait::async_trait]
+impl<E: Ephemeral + ?Sized> EphemeralExt for E {
+    async fn put_json<T: Serialize + Sync>(&self, key: &str, value: &T, ttl_ms: i64) -> StoreResult<()> {
+        self.put(key, &serde_json::to_vec(value)?, ttl_ms).await
+    }
+
+    async fn get_json<T: DeserializeOwned>(&self, key: &str) -> StoreResult<Option<T>> {
+        match self.get(key).await? {
+            Some(bytes) => Ok(Some(serde_json::from_slice(&bytes)?)),
+            None => Ok(None),
+        }
+    }
+
+    async fn take_json<T: DeserializeOwned>(&self, key: &str) -> StoreResult<Option<T>> {
+        match self.take(key).await? {
+            Some(bytes) => Ok(Some(serde_json::from_slice(&bytes)?)),
+            None => Ok(None),
+        }
+    }
+}

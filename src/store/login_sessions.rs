@@ -1,0 +1,85 @@
+//! SSO login sessions: one per successful login, shared by every client the person then uses.
+
+use super::{Database, StoreResult};
+use sqlx::Row;
+use sqlx::any::AnyRow;
+
+#[derive(Debug, Clone)]
+pub struct LoginSessionRow {
+    pub id: String,
+    pub person_id: String,
+    pub auth_time: i64,
+    pub amr: String,
+    pub acr: String,
+    pub created_at: i64,
+    pub expires_at: i64,
+    pub ended_at: Option<i64>,
+    pub user_agent: Option<String>,
+    pub ip: Option<String>,
+}
+
+const COLUMNS: &str = "id, person_id, auth_time, amr, acr, created_at, expires_at, ended_at, user_agent, ip";
+
+fn from_row(row: &AnyRow) -> StoreResult<LoginSessionRow> {
+    Ok(LoginSessionRow {
+        id: row.try_get("id")?,
+        person_id: row.try_get("person_id")?,
+        auth_time: row.try_get("auth_time")?,
+        amr: row.try_get("amr")?,
+        acr: row.try_get("acr")?,
+        created_at: row.try_get("created_at")?,
+        expires_at: row.try_get("expires_at")?,
+        ended_at: row.try_get("ended_at")?,
+        user_agent: row.try_get("user_agent")?,
+        ip: row.try_get("ip")?,
+    })
+}
+
+impl Database {
+    pub async fn insert_login_session(&self, session: &LoginSessionRow) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO login_sessions (id, person_id, auth_time, amr, acr, created_at, expires_at, user_agent, ip) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        )
+        .bind(&session.id)
+        .bind(&session.person_id)
+        .bind(session.auth_time)
+        .bind(&session.amr)
+        .bind(&session.acr)
+        .bind(session.created_at)
+        .bind(session.expires_at)
+        .bind(&session.user_agent)
+        .bind(&session.ip)
+        .execute(self.pool())
+        .await?;
+        Ok(())
+    }
+
+    pub async fn find_login_session(&self, id: &str) -> StoreResult<Option<LoginSessionRow>> {
+        let sql = format!("SELECT {COLUMNS} FROM login_sessions WHERE id = $1");
+        sqlx::query(&sql).bind(id).fetch_optional(self.pool()).await?.as_ref().map(from_row).transpose()
+    }
+
+    /// Records a fresh authentication within an existing session (prompt=login, max_age).
+    pub async fn reauthenticate_login_session(&self, id: &str, auth_time: i64, amr: &str, acr: &str) -> StoreResult<bool> {
+        let result = sqlx::query("UPDATE login_sessions SET auth_time = $1, amr = $2, acr = $3 WHERE id = $4 AND ended_at IS NULL")
+            .bind(auth_time)
+            .bind(amr)
+            .bind(acr)
+            .bind(id)
+            .execute(self.pool())
+            .await?;
+        Ok(result.rows_affected() == 1)
+    }
+
+    /// Ends a session; returns false if it had already ended.
+    pub async fn end_login_session(&self, id: &str, now: i64, reason: &str) -> StoreResult<bool> {
+        let result = sqlx::query("UPDATE login_sessions SET ended_at = $1, end_reason = $2 WHERE id = $3 AND ended_at IS NULL")
+            .bind(now)
+            .bind(reason)
+            .bind(id)
+            .execute(self.pool())
+            .await?;
+        Ok(result.rows_affected() == 1)
+    }
+}

@@ -1,0 +1,55 @@
+//! Persistence: the only module that speaks SQL or Redis.
+//!
+//! [`Database`] holds the durable records on SQLite (embedded) or PostgreSQL through one schema kept in two
+//! migration folders; [`ephemeral`] holds short-lived state (sessions, codes, access tokens, counters,
+//! replay caches) in process memory or in Redis. One file per aggregate; each returns plain rows or domain
+//! types and leaves rules to the domain modules.
+
+pub mod clients;
+pub mod consents;
+pub mod db;
+pub mod ephemeral;
+pub mod grants;
+pub mod keys;
+pub mod login_sessions;
+pub mod people;
+
+pub use db::{Backend, Database};
+pub use ephemeral::{Ephemeral, EphemeralExt, SharedEphemeral};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("database migration: {0}")]
+    Migration(#[from] sqlx::migrate::MigrateError),
+    #[error("redis: {0}")]
+    Redis(#[from] redis::RedisError),
+    #[error("stored record is corrupt: {0}")]
+    Corrupt(String),
+}
+
+impl StoreError {
+    /// True when the error is a unique-constraint violation on an index or column whose name contains
+    /// `name_part`. SQLite reports columns (`people.phone_index`), PostgreSQL index names
+    /// (`people_phone_index_uq`); index names here always contain their column name.
+    pub fn is_unique_violation_on(&self, name_part: &str) -> bool {
+        let StoreError::Database(sqlx::Error::Database(error)) = self else { return false };
+        if !error.is_unique_violation() {
+            return false;
+        }
+        error.constraint().is_some_and(|c| c.contains(name_part)) || error.message().contains(name_part)
+    }
+
+    pub fn is_unique_violation(&self) -> bool {
+        matches!(self, StoreError::Database(sqlx::Error::Database(error)) if error.is_unique_violation())
+    }
+}
+
+impl From<serde_json::Error> for StoreError {
+    fn from(error: serde_json::Error) -> Self {
+        StoreError::Corrupt(error.to_string())
+    }
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
