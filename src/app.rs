@@ -35,12 +35,18 @@ impl Services {
     /// Opens and migrates the database, connects the ephemeral store, loads (or creates) the keys.
     pub async fn build(config: Config, clock: SharedClock) -> anyhow::Result<Self> {
         let keyring = Keyring::from_data_key(&*data_key(&config)?);
-        let db = Database::connect(config.database_url.as_ref().map(|u| u.expose()), &config.data_dir)
-            .await
-            .with_context(|| match &config.database_url {
-                Some(url) => format!("cannot open the database at {}", url.masked()),
-                None => format!("cannot open the SQLite database in {}", config.data_dir.display()),
-            })?;
+        let db = Database::connect(
+            config.database_url.as_ref().map(|u| u.expose()),
+            &config.data_dir,
+        )
+        .await
+        .with_context(|| match &config.database_url {
+            Some(url) => format!("cannot open the database at {}", url.masked()),
+            None => format!(
+                "cannot open the SQLite database in {}",
+                config.data_dir.display()
+            ),
+        })?;
         db.migrate().await.context("database migration failed")?;
         let ephemeral: SharedEphemeral = match &config.redis_url {
             Some(url) => Arc::new(
@@ -53,12 +59,25 @@ impl Services {
         let tokens = config.tokens.clone();
         let longest_token = tokens.id_token_ttl_secs.max(tokens.access_token_ttl_secs);
         let keys = Arc::new(
-            KeyManager::start(db.clone(), keyring.clone(), clock.clone(), config.keys.clone(), longest_token)
-                .await
-                .context("cannot load or create the signing keys")?,
+            KeyManager::start(
+                db.clone(),
+                keyring.clone(),
+                clock.clone(),
+                config.keys.clone(),
+                longest_token,
+            )
+            .await
+            .context("cannot load or create the signing keys")?,
         );
         let hasher = PasswordHasher::new(&config.password).context("password hashing settings")?;
-        let accounts = Accounts::new(db.clone(), ephemeral.clone(), keyring.clone(), hasher, clock.clone(), config.login.clone());
+        let accounts = Accounts::new(
+            db.clone(),
+            ephemeral.clone(),
+            keyring.clone(),
+            hasher,
+            clock.clone(),
+            config.login.clone(),
+        );
         let sessions = LoginSessions::new(db.clone(), clock.clone(), tokens.session_max_secs);
         let metrics = Metrics::new();
         let provider = Provider::new(ProviderParts {
@@ -73,7 +92,17 @@ impl Services {
             sessions,
             metrics: metrics.clone(),
         });
-        Ok(Self { config, clock, db, ephemeral, keyring, keys, accounts, provider, metrics })
+        Ok(Self {
+            config,
+            clock,
+            db,
+            ephemeral,
+            keyring,
+            keys,
+            accounts,
+            provider,
+            metrics,
+        })
     }
 }
 
@@ -104,7 +133,9 @@ impl App {
     /// Binds the listener, then builds the services with the issuer the bound address implies (unless
     /// one is configured).
     pub async fn build_with_clock(mut config: Config, clock: SharedClock) -> anyhow::Result<Self> {
-        let listener = TcpListener::bind(config.listen).await.with_context(|| format!("cannot listen on {}", config.listen))?;
+        let listener = TcpListener::bind(config.listen)
+            .await
+            .with_context(|| format!("cannot listen on {}", config.listen))?;
         config.listen = listener.local_addr()?;
         let services = Services::build(config, clock).await?;
         Ok(Self { services, listener })
@@ -129,7 +160,9 @@ impl App {
             db: services.db.clone(),
             ephemeral: services.ephemeral.clone(),
             metrics: services.metrics.clone(),
-            discovery: Arc::new(crate::oidc::discovery::document(&services.config.issuer_string()).to_string()),
+            discovery: Arc::new(
+                crate::oidc::discovery::document(&services.config.issuer_string()).to_string(),
+            ),
         };
         let settings = HttpSettings {
             secure_cookies: services.config.secure_cookies(),
@@ -141,7 +174,10 @@ impl App {
     }
 
     /// Serves until `shutdown` completes, then lets requests in flight finish.
-    pub async fn run_until(self, shutdown: impl std::future::Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+    pub async fn run_until(
+        self,
+        shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
         let router = Self::router(&self.services);
         let keys = self.services.keys.clone();
         let refresher = tokio::spawn(async move {
@@ -155,9 +191,12 @@ impl App {
             }
         });
         tracing::info!(listen = %self.local_addr(), issuer = %self.issuer(), "yimen is serving");
-        let served = axum::serve(self.listener, router.into_make_service_with_connect_info::<SocketAddr>())
-            .with_graceful_shutdown(shutdown)
-            .await;
+        let served = axum::serve(
+            self.listener,
+            router.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(shutdown)
+        .await;
         refresher.abort();
         self.services.db.close().await;
         Ok(served?)
@@ -165,7 +204,8 @@ impl App {
 
     pub async fn run(self) -> anyhow::Result<()> {
         self.run_until(async {
-            let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+            let mut terminate =
+                tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
             let terminated = async {
                 match terminate.as_mut() {
                     Some(signal) => {

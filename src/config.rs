@@ -136,13 +136,20 @@ impl Default for Config {
 
 impl Default for LogConfig {
     fn default() -> Self {
-        Self { format: LogFormat::Text, filter: "info".to_owned() }
+        Self {
+            format: LogFormat::Text,
+            filter: "info".to_owned(),
+        }
     }
 }
 
 impl Default for HttpConfig {
     fn default() -> Self {
-        Self { request_timeout_secs: 30, body_limit_bytes: 256 * 1024, secure_cookies: None }
+        Self {
+            request_timeout_secs: 30,
+            body_limit_bytes: 256 * 1024,
+            secure_cookies: None,
+        }
     }
 }
 
@@ -161,20 +168,34 @@ impl Default for TokenConfig {
 
 impl Default for PasswordConfig {
     fn default() -> Self {
-        let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
-        Self { memory_kib: 19_456, iterations: 2, parallelism: 1, max_concurrent_hashes: cores }
+        let cores = std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(2);
+        Self {
+            memory_kib: 19_456,
+            iterations: 2,
+            parallelism: 1,
+            max_concurrent_hashes: cores,
+        }
     }
 }
 
 impl Default for KeyConfig {
     fn default() -> Self {
-        Self { rotation_days: 90, publish_ahead_days: 2 }
+        Self {
+            rotation_days: 90,
+            publish_ahead_days: 2,
+        }
     }
 }
 
 impl Default for LoginConfig {
     fn default() -> Self {
-        Self { max_failures_per_account: 5, max_failures_per_ip: 50, lockout_secs: 900 }
+        Self {
+            max_failures_per_account: 5,
+            max_failures_per_ip: 50,
+            lockout_secs: 900,
+        }
     }
 }
 
@@ -208,7 +229,10 @@ impl Config {
         let mut figment = Figment::from(Serialized::defaults(Config::default()));
         match file {
             Some(path) if !path.exists() => {
-                return Err(ConfigError::Invalid(format!("config file {} does not exist", path.display())));
+                return Err(ConfigError::Invalid(format!(
+                    "config file {} does not exist",
+                    path.display()
+                )));
             }
             Some(path) => figment = figment.merge(Toml::file_exact(path)),
             None => figment = figment.merge(Toml::file(DEFAULT_CONFIG_FILE)),
@@ -216,7 +240,10 @@ impl Config {
         let env = Env::prefixed("YIMEN_")
             .split("__")
             // YIMEN_TEST_* belong to the test suite and YIMEN_CONFIG names the file; neither is a setting.
-            .filter(|key| !key.as_str().starts_with("test_") && key.as_str() != "config");
+            .filter(|key| {
+                let key = key.as_str().to_ascii_lowercase();
+                !key.starts_with("test_") && key != "config"
+            });
         let config: Config = figment
             .merge(env)
             .merge(Serialized::globals(overrides))
@@ -229,7 +256,10 @@ impl Config {
     pub fn validate(&self) -> Result<(), ConfigError> {
         let invalid = |message: &str| Err(ConfigError::Invalid(message.to_owned()));
         let issuer = self.issuer();
-        if !matches!(issuer.scheme(), "http" | "https") || issuer.query().is_some() || issuer.fragment().is_some() {
+        if !matches!(issuer.scheme(), "http" | "https")
+            || issuer.query().is_some()
+            || issuer.fragment().is_some()
+        {
             return invalid("issuer must be an http(s) URL without query or fragment");
         }
         if let Some(url) = &self.database_url
@@ -261,7 +291,9 @@ impl Config {
         }
         let p = &self.password;
         if p.memory_kib < 8 * p.parallelism.max(1) || p.iterations == 0 || p.parallelism == 0 {
-            return invalid("password: argon2 needs iterations ≥ 1, parallelism ≥ 1, memory_kib ≥ 8 × parallelism");
+            return invalid(
+                "password: argon2 needs iterations ≥ 1, parallelism ≥ 1, memory_kib ≥ 8 × parallelism",
+            );
         }
         if p.max_concurrent_hashes == 0 {
             return invalid("password.max_concurrent_hashes must be at least 1");
@@ -272,7 +304,8 @@ impl Config {
     /// The issuer, without a trailing slash so that endpoint URLs join cleanly.
     pub fn issuer(&self) -> url::Url {
         self.issuer.clone().unwrap_or_else(|| {
-            url::Url::parse(&format!("http://{}", self.listen)).expect("a socket address forms a valid URL")
+            url::Url::parse(&format!("http://{}", self.listen))
+                .expect("a socket address forms a valid URL")
         })
     }
 
@@ -281,7 +314,9 @@ impl Config {
     }
 
     pub fn secure_cookies(&self) -> bool {
-        self.http.secure_cookies.unwrap_or(self.issuer().scheme() == "https")
+        self.http
+            .secure_cookies
+            .unwrap_or(self.issuer().scheme() == "https")
     }
 
     /// The effective configuration as TOML, secrets redacted.
@@ -299,13 +334,19 @@ mod tests {
         let config = Config::default();
         config.validate().unwrap();
         assert_eq!(config.issuer_string(), "http://127.0.0.1:8080");
-        let moved = Config { listen: "127.0.0.1:9000".parse().unwrap(), ..Config::default() };
+        let moved = Config {
+            listen: "127.0.0.1:9000".parse().unwrap(),
+            ..Config::default()
+        };
         assert_eq!(moved.issuer_string(), "http://127.0.0.1:9000");
     }
 
     #[test]
     fn rejects_nonsense() {
-        let config = Config { database_url: Some(ConnectionUrl::new("mysql://x")), ..Config::default() };
+        let config = Config {
+            database_url: Some(ConnectionUrl::new("mysql://x")),
+            ..Config::default()
+        };
         assert!(config.validate().is_err());
         let mut config = Config::default();
         config.tokens.authorization_code_ttl_secs = 0;

@@ -80,15 +80,27 @@ pub async fn run(command: ClientCommand, services: &Services) -> anyhow::Result<
             if json {
                 print_json(&json!(clients.iter().map(describe).collect::<Vec<_>>()));
             } else {
-                println!("{:<22} {:<8} {:<20} {}", "CLIENT_ID", "ENABLED", "AUTH", "NAME");
+                println!(
+                    "{:<22} {:<8} {:<20} {}",
+                    "CLIENT_ID", "ENABLED", "AUTH", "NAME"
+                );
                 for client in clients {
-                    println!("{:<22} {:<8} {:<20} {}", client.id, client.enabled, client.auth_method.as_str(), client.name);
+                    println!(
+                        "{:<22} {:<8} {:<20} {}",
+                        client.id,
+                        client.enabled,
+                        client.auth_method.as_str(),
+                        client.name
+                    );
                 }
             }
             Ok(())
         }
         ClientCommand::Show { client_id, json } => {
-            let client = provider.client_by_id(&client_id).await?.ok_or_else(|| anyhow!("no client {client_id}"))?;
+            let client = provider
+                .client_by_id(&client_id)
+                .await?
+                .ok_or_else(|| anyhow!("no client {client_id}"))?;
             let description = describe(&client);
             if json {
                 print_json(&description);
@@ -105,10 +117,17 @@ pub async fn run(command: ClientCommand, services: &Services) -> anyhow::Result<
 }
 
 async fn set_enabled(services: &Services, client_id: &str, enabled: bool) -> anyhow::Result<()> {
-    if !services.provider.set_client_enabled(client_id, enabled).await? {
+    if !services
+        .provider
+        .set_client_enabled(client_id, enabled)
+        .await?
+    {
         bail!("no client {client_id}");
     }
-    println!("client {client_id} {}", if enabled { "enabled" } else { "disabled" });
+    println!(
+        "client {client_id} {}",
+        if enabled { "enabled" } else { "disabled" }
+    );
     Ok(())
 }
 
@@ -120,8 +139,12 @@ async fn add(args: AddArgs, services: &Services) -> anyhow::Result<()> {
         .collect::<anyhow::Result<Vec<_>>>()?;
     let jwks = match &args.jwks_file {
         Some(path) => {
-            let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
-            Some(serde_json::from_str(&text).with_context(|| format!("{} is not JSON", path.display()))?)
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("cannot read {}", path.display()))?;
+            Some(
+                serde_json::from_str(&text)
+                    .with_context(|| format!("{} is not JSON", path.display()))?,
+            )
         }
         None => None,
     };
@@ -137,14 +160,23 @@ async fn add(args: AddArgs, services: &Services) -> anyhow::Result<()> {
         grant_types,
         id_token_alg: args
             .id_token_alg
-            .map(|a| SigningAlg::parse(&a).ok_or_else(|| anyhow!("unknown algorithm {a}: use RS256, ES256 or EdDSA")))
+            .map(|a| {
+                SigningAlg::parse(&a)
+                    .ok_or_else(|| anyhow!("unknown algorithm {a}: use RS256, ES256 or EdDSA"))
+            })
             .transpose()?,
         subject_type: args
             .subject_type
-            .map(|s| SubjectType::parse(&s).ok_or_else(|| anyhow!("subject type must be pairwise or public")))
+            .map(|s| {
+                SubjectType::parse(&s)
+                    .ok_or_else(|| anyhow!("subject type must be pairwise or public"))
+            })
             .transpose()?,
         sector_identifier: args.sector_identifier,
-        scopes: args.scope.map(|s| ScopeSet::parse(&s).map_err(|e| anyhow!("{e}"))).transpose()?,
+        scopes: args
+            .scope
+            .map(|s| ScopeSet::parse(&s).map_err(|e| anyhow!("{e}")))
+            .transpose()?,
         jwks,
     };
     let registered = services.provider.register_client(registration).await?;
@@ -164,7 +196,10 @@ async fn add(args: AddArgs, services: &Services) -> anyhow::Result<()> {
             println!("  (the secret is shown only now; store it in the system's secret store)");
         }
         println!("  issuer:        {}", services.provider.issuer());
-        println!("  discovery:     {}", services.provider.endpoint(crate::paths::DISCOVERY));
+        println!(
+            "  discovery:     {}",
+            services.provider.endpoint(crate::paths::DISCOVERY)
+        );
     }
     Ok(())
 }

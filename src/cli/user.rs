@@ -45,11 +45,15 @@ pub async fn run(command: UserCommand, services: &Services) -> anyhow::Result<()
 
 async fn add(args: AddArgs, services: &Services) -> anyhow::Result<()> {
     let name = parse_name(&args.name).map_err(|e| anyhow!("name: {e}"))?;
-    let id_number = ResidentId::parse(&args.id_number, services.accounts.today()).map_err(|e| anyhow!("resident ID number: {e}"))?;
+    let id_number = ResidentId::parse(&args.id_number, services.accounts.today())
+        .map_err(|e| anyhow!("resident ID number: {e}"))?;
     let phone = PhoneNumber::parse(&args.phone).map_err(|e| anyhow!("phone: {e}"))?;
     let password = if args.password_stdin {
         let mut line = String::new();
-        std::io::stdin().lock().read_line(&mut line).context("cannot read the password from standard input")?;
+        std::io::stdin()
+            .lock()
+            .read_line(&mut line)
+            .context("cannot read the password from standard input")?;
         let line = line.trim_end_matches(['\r', '\n']).to_owned();
         if line.is_empty() {
             bail!("standard input held no password");
@@ -59,7 +63,13 @@ async fn add(args: AddArgs, services: &Services) -> anyhow::Result<()> {
         None
     };
     let has_password = password.is_some();
-    let citizen = NewCitizen { name, id_number, phone, phone_verified: true, password };
+    let citizen = NewCitizen {
+        name,
+        id_number,
+        phone,
+        phone_verified: true,
+        password,
+    };
     let person = match services.accounts.register_citizen(citizen).await {
         Ok(person) => person,
         Err(AccountError::Policy(reason)) => bail!("password: {reason}"),
@@ -74,9 +84,16 @@ async fn add(args: AddArgs, services: &Services) -> anyhow::Result<()> {
             "has_password": has_password,
         }));
     } else {
-        println!("created account {} for {} (ID {})", person.id, person.name, person.id_number.masked());
+        println!(
+            "created account {} for {} (ID {})",
+            person.id,
+            person.name,
+            person.id_number.masked()
+        );
         if !has_password {
-            println!("  no password set: the person cannot sign in with a password until one is set");
+            println!(
+                "  no password set: the person cannot sign in with a password until one is set"
+            );
         }
     }
     Ok(())

@@ -10,7 +10,9 @@ use super::session::Browser;
 use super::state::AppState;
 use crate::identity::LoginSession;
 use crate::oidc::OAuthError;
-use crate::oidc::authorize::{AuthorizationRequest, AuthorizeParams, AuthorizeRejection, NextStep, PageReason};
+use crate::oidc::authorize::{
+    AuthorizationRequest, AuthorizeParams, AuthorizeRejection, NextStep, PageReason,
+};
 use crate::oidc::client::Client;
 use crate::oidc::error::ErrorCode;
 use crate::paths;
@@ -21,23 +23,56 @@ use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use tower_sessions::Session;
 
-pub async fn get_authorize(State(state): State<AppState>, session: Session, headers: HeaderMap, RawQuery(query): RawQuery) -> Result<Response, AppError> {
-    begin(&state, &session, &headers, parse_form(query.as_deref().unwrap_or_default())).await
+pub async fn get_authorize(
+    State(state): State<AppState>,
+    session: Session,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+) -> Result<Response, AppError> {
+    begin(
+        &state,
+        &session,
+        &headers,
+        parse_form(query.as_deref().unwrap_or_default()),
+    )
+    .await
 }
 
-pub async fn post_authorize(State(state): State<AppState>, session: Session, headers: HeaderMap, body: Bytes) -> Result<Response, AppError> {
+pub async fn post_authorize(
+    State(state): State<AppState>,
+    session: Session,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, AppError> {
     if !is_form(&headers) {
         let locale = Locale::negotiate(None, &headers);
-        return Ok(error_page(StatusCode::BAD_REQUEST, locale, "error.malformed", Some("POST requests must be application/x-www-form-urlencoded".into())));
+        return Ok(error_page(
+            StatusCode::BAD_REQUEST,
+            locale,
+            "error.malformed",
+            Some("POST requests must be application/x-www-form-urlencoded".into()),
+        ));
     }
     let text = String::from_utf8_lossy(&body);
     begin(&state, &session, &headers, parse_form(&text)).await
 }
 
-async fn begin(state: &AppState, session: &Session, headers: &HeaderMap, params: Result<AuthorizeParams, String>) -> Result<Response, AppError> {
+async fn begin(
+    state: &AppState,
+    session: &Session,
+    headers: &HeaderMap,
+    params: Result<AuthorizeParams, String>,
+) -> Result<Response, AppError> {
     let params = match params {
         Ok(params) => params,
-        Err(detail) => return Ok(error_page(StatusCode::BAD_REQUEST, Locale::negotiate(None, headers), "error.malformed", Some(detail))),
+        Err(detail) => {
+            return Ok(error_page(
+                StatusCode::BAD_REQUEST,
+                Locale::negotiate(None, headers),
+                "error.malformed",
+                Some(detail),
+            ));
+        }
     };
     let locale = Locale::negotiate(params.ui_locales.as_deref(), headers);
     match state.provider.validate_authorization(params).await {
@@ -47,9 +82,16 @@ async fn begin(state: &AppState, session: &Session, headers: &HeaderMap, params:
                 PageReason::UnknownClient => "error.unknown_client",
                 PageReason::BadRedirectUri => "error.bad_redirect",
             };
-            Ok(error_page(StatusCode::BAD_REQUEST, locale, key, Some(detail)))
+            Ok(error_page(
+                StatusCode::BAD_REQUEST,
+                locale,
+                key,
+                Some(detail),
+            ))
         }
-        Err(AuthorizeRejection::Redirect { location, .. }) => Ok(Redirect::to(&location).into_response()),
+        Err(AuthorizeRejection::Redirect { location, .. }) => {
+            Ok(Redirect::to(&location).into_response())
+        }
         Ok((request, client)) => {
             let browser = Browser(session);
             browser.put_pending(&request).await?;
@@ -63,34 +105,71 @@ pub struct RidQuery {
     pub rid: Option<String>,
 }
 
-pub async fn get_continue(State(state): State<AppState>, session: Session, headers: HeaderMap, Query(query): Query<RidQuery>) -> Result<Response, AppError> {
+pub async fn get_continue(
+    State(state): State<AppState>,
+    session: Session,
+    headers: HeaderMap,
+    Query(query): Query<RidQuery>,
+) -> Result<Response, AppError> {
     let browser = Browser(&session);
-    let Some((request, client)) = pending_with_client(&state, &browser, query.rid.as_deref()).await? else {
+    let Some((request, client)) =
+        pending_with_client(&state, &browser, query.rid.as_deref()).await?
+    else {
         return Ok(expired(&headers));
     };
     advance(&state, &browser, request, &client).await
 }
 
-pub async fn get_cancel(State(state): State<AppState>, session: Session, headers: HeaderMap, Query(query): Query<RidQuery>) -> Result<Response, AppError> {
+pub async fn get_cancel(
+    State(state): State<AppState>,
+    session: Session,
+    headers: HeaderMap,
+    Query(query): Query<RidQuery>,
+) -> Result<Response, AppError> {
     let browser = Browser(&session);
-    let Some(request) = browser.pending(query.rid.as_deref().unwrap_or_default()).await? else {
+    let Some(request) = browser
+        .pending(query.rid.as_deref().unwrap_or_default())
+        .await?
+    else {
         return Ok(expired(&headers));
     };
     browser.remove_pending(&request.id).await?;
     let error = OAuthError::new(ErrorCode::AccessDenied, "the person cancelled the sign-in");
-    Ok(Redirect::to(&state.provider.error_location(&request.redirect_uri, request.state.as_deref(), &error)).into_response())
+    Ok(Redirect::to(&state.provider.error_location(
+        &request.redirect_uri,
+        request.state.as_deref(),
+        &error,
+    ))
+    .into_response())
 }
 
 /// Moves a parked request one step: to the login page, the consent page, or back to the client.
-pub async fn advance(state: &AppState, browser: &Browser<'_>, request: AuthorizationRequest, client: &Client) -> Result<Response, AppError> {
+pub async fn advance(
+    state: &AppState,
+    browser: &Browser<'_>,
+    request: AuthorizationRequest,
+    client: &Client,
+) -> Result<Response, AppError> {
     let login = current_login(state, browser).await?;
     let consented = match &login {
-        Some(login) => state.provider.consented_scopes(&login.person_id, &client.id).await?,
+        Some(login) => {
+            state
+                .provider
+                .consented_scopes(&login.person_id, &client.id)
+                .await?
+        }
         None => Default::default(),
     };
-    match state.provider.next_step(&request, client, login.as_ref(), &consented) {
-        NextStep::Login => Ok(Redirect::to(&format!("{}?rid={}", paths::LOGIN, request.id)).into_response()),
-        NextStep::Consent => Ok(Redirect::to(&format!("{}?rid={}", paths::CONSENT, request.id)).into_response()),
+    match state
+        .provider
+        .next_step(&request, client, login.as_ref(), &consented)
+    {
+        NextStep::Login => {
+            Ok(Redirect::to(&format!("{}?rid={}", paths::LOGIN, request.id)).into_response())
+        }
+        NextStep::Consent => {
+            Ok(Redirect::to(&format!("{}?rid={}", paths::CONSENT, request.id)).into_response())
+        }
         NextStep::Issue => {
             let login = login.expect("next_step issues only with a login");
             let location = state.provider.issue_code(&request, &login).await?;
@@ -99,15 +178,30 @@ pub async fn advance(state: &AppState, browser: &Browser<'_>, request: Authoriza
         }
         NextStep::Fail(error) => {
             browser.remove_pending(&request.id).await?;
-            Ok(Redirect::to(&state.provider.error_location(&request.redirect_uri, request.state.as_deref(), &error)).into_response())
+            Ok(Redirect::to(&state.provider.error_location(
+                &request.redirect_uri,
+                request.state.as_deref(),
+                &error,
+            ))
+            .into_response())
         }
     }
 }
 
 /// The browser's SSO login session if it is still active; a stale reference is dropped.
-pub async fn current_login(state: &AppState, browser: &Browser<'_>) -> Result<Option<LoginSession>, AppError> {
-    let Some(login) = browser.login().await? else { return Ok(None) };
-    match state.provider.sessions().find_active(&login.session_id).await? {
+pub async fn current_login(
+    state: &AppState,
+    browser: &Browser<'_>,
+) -> Result<Option<LoginSession>, AppError> {
+    let Some(login) = browser.login().await? else {
+        return Ok(None);
+    };
+    match state
+        .provider
+        .sessions()
+        .find_active(&login.session_id)
+        .await?
+    {
         Some(session) => Ok(Some(session)),
         None => {
             browser.end_login().await?;
@@ -117,12 +211,25 @@ pub async fn current_login(state: &AppState, browser: &Browser<'_>) -> Result<Op
 }
 
 /// A parked request and its client, if both still exist.
-pub async fn pending_with_client(state: &AppState, browser: &Browser<'_>, rid: Option<&str>) -> Result<Option<(AuthorizationRequest, Client)>, AppError> {
-    let Some(request) = browser.pending(rid.unwrap_or_default()).await? else { return Ok(None) };
-    let Some(client) = state.provider.find_client(&request.client_id).await? else { return Ok(None) };
+pub async fn pending_with_client(
+    state: &AppState,
+    browser: &Browser<'_>,
+    rid: Option<&str>,
+) -> Result<Option<(AuthorizationRequest, Client)>, AppError> {
+    let Some(request) = browser.pending(rid.unwrap_or_default()).await? else {
+        return Ok(None);
+    };
+    let Some(client) = state.provider.find_client(&request.client_id).await? else {
+        return Ok(None);
+    };
     Ok(Some((request, client)))
 }
 
 pub fn expired(headers: &HeaderMap) -> Response {
-    error_page(StatusCode::BAD_REQUEST, Locale::negotiate(None, headers), "error.expired", None)
+    error_page(
+        StatusCode::BAD_REQUEST,
+        Locale::negotiate(None, headers),
+        "error.expired",
+        None,
+    )
 }

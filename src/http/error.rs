@@ -21,7 +21,12 @@ impl<E: std::fmt::Display> From<E> for AppError {
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
         tracing::error!(error = %self.0, "request failed");
-        error_page(StatusCode::INTERNAL_SERVER_ERROR, Locale::default(), "error.server", None)
+        error_page(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            Locale::default(),
+            "error.server",
+            None,
+        )
     }
 }
 
@@ -46,7 +51,10 @@ impl IntoResponse for OAuthJson {
         let headers = response.headers_mut();
         no_store(headers);
         if status == StatusCode::UNAUTHORIZED && self.basic_attempted {
-            headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Basic realm=\"yimen\""));
+            headers.insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Basic realm=\"yimen\""),
+            );
         }
         response
     }
@@ -80,7 +88,11 @@ impl IntoResponse for BearerError {
                     error.code.as_str(),
                     error.description.replace('"', "'")
                 );
-                (status, challenge, serde_json::json!({ "error": error.code.as_str(), "error_description": error.description }))
+                (
+                    status,
+                    challenge,
+                    serde_json::json!({ "error": error.code.as_str(), "error_description": error.description }),
+                )
             }
         };
         let mut response = (status, Json(body)).into_response();

@@ -39,7 +39,12 @@ struct LoginForm {
     password: String,
 }
 
-pub async fn get_login(State(state): State<AppState>, session: Session, headers: HeaderMap, Query(query): Query<LoginQuery>) -> Result<Response, AppError> {
+pub async fn get_login(
+    State(state): State<AppState>,
+    session: Session,
+    headers: HeaderMap,
+    Query(query): Query<LoginQuery>,
+) -> Result<Response, AppError> {
     let browser = Browser(&session);
     let rid = query.rid.unwrap_or_default();
     let pending = browser.pending(&rid).await?;
@@ -48,7 +53,9 @@ pub async fn get_login(State(state): State<AppState>, session: Session, headers:
     }
     let context = LoginContext::load(&state, &browser, &headers, &rid).await?;
     let account = pending.and_then(|p| p.login_hint).unwrap_or_default();
-    Ok(context.page(&browser, StatusCode::OK, None, account).await?)
+    Ok(context
+        .page(&browser, StatusCode::OK, None, account)
+        .await?)
 }
 
 pub async fn post_login(
@@ -61,47 +68,102 @@ pub async fn post_login(
     let browser = Browser(&session);
     let locale = Locale::negotiate(None, &headers);
     let Ok(form) = parse_form::<LoginForm>(&String::from_utf8_lossy(&body)) else {
-        return Ok(error_page(StatusCode::BAD_REQUEST, locale, "error.malformed", None));
+        return Ok(error_page(
+            StatusCode::BAD_REQUEST,
+            locale,
+            "error.malformed",
+            None,
+        ));
     };
     if !browser.csrf_matches(&form.csrf).await? {
-        return Ok(error_page(StatusCode::FORBIDDEN, locale, "error.csrf", None));
+        return Ok(error_page(
+            StatusCode::FORBIDDEN,
+            locale,
+            "error.csrf",
+            None,
+        ));
     }
     let context = LoginContext::load(&state, &browser, &headers, &form.rid).await?;
     let tr = super::i18n::Tr(context.locale);
     if form.account.trim().is_empty() || form.password.is_empty() {
-        return context.page(&browser, StatusCode::BAD_REQUEST, Some(tr.t("login.missing")), form.account).await;
+        return context
+            .page(
+                &browser,
+                StatusCode::BAD_REQUEST,
+                Some(tr.t("login.missing")),
+                form.account,
+            )
+            .await;
     }
     let ip = peer.ip().to_string();
     let password = SecretString::new(form.password);
-    let person = match state.accounts.password_login(&form.account, &password, Some(&ip)).await {
+    let person = match state
+        .accounts
+        .password_login(&form.account, &password, Some(&ip))
+        .await
+    {
         Ok(person) => person,
         Err(LoginError::InvalidCredentials) => {
             state.metrics.login("pwd", "failure");
-            return context.page(&browser, StatusCode::UNAUTHORIZED, Some(tr.t("login.invalid")), form.account).await;
+            return context
+                .page(
+                    &browser,
+                    StatusCode::UNAUTHORIZED,
+                    Some(tr.t("login.invalid")),
+                    form.account,
+                )
+                .await;
         }
         Err(LoginError::Locked { retry_after_secs }) => {
             state.metrics.login("pwd", "locked");
             let minutes = (retry_after_secs + 59) / 60;
-            let message = tr.t("login.locked").replace("%{minutes}", &minutes.to_string());
-            return context.page(&browser, StatusCode::TOO_MANY_REQUESTS, Some(message), form.account).await;
+            let message = tr
+                .t("login.locked")
+                .replace("%{minutes}", &minutes.to_string());
+            return context
+                .page(
+                    &browser,
+                    StatusCode::TOO_MANY_REQUESTS,
+                    Some(message),
+                    form.account,
+                )
+                .await;
         }
         Err(LoginError::Internal(error)) => return Err(AppError(error)),
     };
 
     let previous = current_login(&state, &browser).await?;
     if let Some(previous) = previous.as_ref().filter(|p| p.person_id != person.id) {
-        state.provider.end_login_session(&previous.id, "another person logged in").await?;
+        state
+            .provider
+            .end_login_session(&previous.id, "another person logged in")
+            .await?;
     }
-    let origin = LoginOrigin { user_agent: user_agent(&headers), ip: Some(ip) };
-    let login = state.provider.sessions().start_or_renew(previous.as_ref(), &person.id, &["pwd"], DEFAULT_ACR, origin).await?;
-    browser.start_login(LoginRef { session_id: login.id.clone(), person_id: person.id.clone() }).await?;
+    let origin = LoginOrigin {
+        user_agent: user_agent(&headers),
+        ip: Some(ip),
+    };
+    let login = state
+        .provider
+        .sessions()
+        .start_or_renew(previous.as_ref(), &person.id, &["pwd"], DEFAULT_ACR, origin)
+        .await?;
+    browser
+        .start_login(LoginRef {
+            session_id: login.id.clone(),
+            person_id: person.id.clone(),
+        })
+        .await?;
     state.metrics.login("pwd", "success");
 
     match browser.pending(&form.rid).await? {
         Some(mut request) => {
             request.authenticated_at = Some(login.auth_time);
             browser.put_pending(&request).await?;
-            Ok(Redirect::to(&format!("{}?rid={}", paths::AUTHORIZE_CONTINUE, request.id)).into_response())
+            Ok(
+                Redirect::to(&format!("{}?rid={}", paths::AUTHORIZE_CONTINUE, request.id))
+                    .into_response(),
+            )
         }
         None => Ok(Redirect::to(paths::HOME).into_response()),
     }
@@ -115,19 +177,49 @@ struct LoginContext {
 }
 
 impl LoginContext {
-    async fn load(state: &AppState, browser: &Browser<'_>, headers: &HeaderMap, rid: &str) -> Result<Self, AppError> {
+    async fn load(
+        state: &AppState,
+        browser: &Browser<'_>,
+        headers: &HeaderMap,
+        rid: &str,
+    ) -> Result<Self, AppError> {
         let pending = browser.pending(rid).await?;
-        let locale = Locale::negotiate(pending.as_ref().and_then(|p| p.ui_locales.as_deref()), headers);
+        let locale = Locale::negotiate(
+            pending.as_ref().and_then(|p| p.ui_locales.as_deref()),
+            headers,
+        );
         let client_name = match &pending {
-            Some(request) => state.provider.find_client(&request.client_id).await?.map(|c| c.name),
+            Some(request) => state
+                .provider
+                .find_client(&request.client_id)
+                .await?
+                .map(|c| c.name),
             None => None,
         };
-        let rid = if pending.is_some() { rid.to_owned() } else { String::new() };
-        Ok(Self { locale, rid, client_name })
+        let rid = if pending.is_some() {
+            rid.to_owned()
+        } else {
+            String::new()
+        };
+        Ok(Self {
+            locale,
+            rid,
+            client_name,
+        })
     }
 
-    async fn page(self, browser: &Browser<'_>, status: StatusCode, error: Option<String>, account: String) -> Result<Response, AppError> {
-        let here = if self.rid.is_empty() { paths::LOGIN.to_owned() } else { format!("{}?rid={}", paths::LOGIN, self.rid) };
+    async fn page(
+        self,
+        browser: &Browser<'_>,
+        status: StatusCode,
+        error: Option<String>,
+        account: String,
+    ) -> Result<Response, AppError> {
+        let here = if self.rid.is_empty() {
+            paths::LOGIN.to_owned()
+        } else {
+            format!("{}?rid={}", paths::LOGIN, self.rid)
+        };
         let page = LoginPage {
             chrome: Chrome::new(self.locale, &here),
             client_name: self.client_name,

@@ -25,8 +25,8 @@ pub use state::AppState;
 use crate::paths;
 use axum::Router;
 use axum::extract::State;
-use axum::response::Response;
 use axum::http::{HeaderName, HeaderValue, Method, header};
+use axum::response::Response;
 use axum::routing::{get, post};
 use std::time::Duration;
 use tower_http::cors::{Any, CorsLayer};
@@ -44,23 +44,35 @@ pub struct HttpSettings {
 }
 
 pub fn router(state: AppState, settings: &HttpSettings) -> Router {
-    let sessions = SessionManagerLayer::new(session::EphemeralSessionStore::new(state.ephemeral.clone()))
-        .with_name(session::COOKIE_NAME)
-        .with_http_only(true)
-        .with_secure(settings.secure_cookies)
-        // Lax, not Strict: a relying party's redirect to /authorize must carry the cookie for SSO and
-        // prompt=none to work.
-        .with_same_site(SameSite::Lax)
-        .with_expiry(Expiry::OnInactivity(time::Duration::seconds(settings.session_idle_secs)));
+    let sessions =
+        SessionManagerLayer::new(session::EphemeralSessionStore::new(state.ephemeral.clone()))
+            .with_name(session::COOKIE_NAME)
+            .with_http_only(true)
+            .with_secure(settings.secure_cookies)
+            // Lax, not Strict: a relying party's redirect to /authorize must carry the cookie for SSO and
+            // prompt=none to work.
+            .with_same_site(SameSite::Lax)
+            .with_expiry(Expiry::OnInactivity(time::Duration::seconds(
+                settings.session_idle_secs,
+            )));
 
     let pages = Router::new()
         .route(paths::HOME, get(home::get_home))
-        .route(paths::AUTHORIZE, get(authorize::get_authorize).post(authorize::post_authorize))
+        .route(
+            paths::AUTHORIZE,
+            get(authorize::get_authorize).post(authorize::post_authorize),
+        )
         .route(paths::AUTHORIZE_CONTINUE, get(authorize::get_continue))
         .route(paths::AUTHORIZE_CANCEL, get(authorize::get_cancel))
         .route(paths::LOGIN, get(login::get_login).post(login::post_login))
-        .route(paths::CONSENT, get(consent::get_consent).post(consent::post_consent))
-        .route(paths::END_SESSION, get(logout::get_end_session).post(logout::post_end_session))
+        .route(
+            paths::CONSENT,
+            get(consent::get_consent).post(consent::post_consent),
+        )
+        .route(
+            paths::END_SESSION,
+            get(logout::get_end_session).post(logout::post_end_session),
+        )
         .route(paths::END_SESSION_CONFIRM, post(logout::post_confirm))
         .layer(sessions);
 
@@ -73,7 +85,10 @@ pub fn router(state: AppState, settings: &HttpSettings) -> Router {
         .route(paths::DISCOVERY, get(discovery::get_discovery))
         .route(paths::JWKS, get(discovery::get_jwks))
         .route(paths::TOKEN, post(token::post_token))
-        .route(paths::USERINFO, get(userinfo::get_userinfo).post(userinfo::post_userinfo))
+        .route(
+            paths::USERINFO,
+            get(userinfo::get_userinfo).post(userinfo::post_userinfo),
+        )
         .route(paths::INTROSPECT, post(introspect::post_introspect))
         .route(paths::REVOKE, post(revoke::post_revoke))
         .layer(cors);
@@ -108,7 +123,9 @@ const CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self' data:; f
 async fn security_headers(State(https): State<bool>, mut response: Response) -> Response {
     let headers = response.headers_mut();
     let mut set = |name: HeaderName, value: &'static str| {
-        headers.entry(name).or_insert(HeaderValue::from_static(value));
+        headers
+            .entry(name)
+            .or_insert(HeaderValue::from_static(value));
     };
     set(header::X_CONTENT_TYPE_OPTIONS, "nosniff");
     set(header::X_FRAME_OPTIONS, "DENY");

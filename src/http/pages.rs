@@ -83,7 +83,10 @@ pub fn render(status: StatusCode, page: &impl Template) -> Response {
         Ok(html) => {
             let mut response = (status, html).into_response();
             let headers = response.headers_mut();
-            headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));
+            headers.insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/html; charset=utf-8"),
+            );
             headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
             response
         }
@@ -95,8 +98,20 @@ pub fn render(status: StatusCode, page: &impl Template) -> Response {
 }
 
 /// An error page in the given language.
-pub fn error_page(status: StatusCode, locale: Locale, message_key: &str, detail: Option<String>) -> Response {
+pub fn error_page(
+    status: StatusCode,
+    locale: Locale,
+    message_key: &str,
+    detail: Option<String>,
+) -> Response {
     let chrome = Chrome::new(locale, "/");
     let message = chrome.tr.t(message_key);
-    render(status, &ErrorPage { chrome, message, detail })
+    render(
+        status,
+        &ErrorPage {
+            chrome,
+            message,
+            detail,
+        },
+    )
 }

@@ -10,15 +10,29 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 
-pub async fn post_revoke(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Result<Response, OAuthJson> {
+pub async fn post_revoke(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, OAuthJson> {
     let authorization = authorization(&headers);
     let basic_attempted = authorization.is_some();
-    let fail = |error: OAuthError| OAuthJson { error, basic_attempted };
+    let fail = |error: OAuthError| OAuthJson {
+        error,
+        basic_attempted,
+    };
     if !is_form(&headers) {
-        return Err(fail(OAuthError::invalid_request("the request must be application/x-www-form-urlencoded")));
+        return Err(fail(OAuthError::invalid_request(
+            "the request must be application/x-www-form-urlencoded",
+        )));
     }
-    let params: TokenOnlyParams = parse_form(&String::from_utf8_lossy(&body)).map_err(|e| fail(OAuthError::invalid_request(e)))?;
-    state.provider.revoke(params, authorization).await.map_err(fail)?;
+    let params: TokenOnlyParams = parse_form(&String::from_utf8_lossy(&body))
+        .map_err(|e| fail(OAuthError::invalid_request(e)))?;
+    state
+        .provider
+        .revoke(params, authorization)
+        .await
+        .map_err(fail)?;
     let mut response = StatusCode::OK.into_response();
     no_store(response.headers_mut());
     Ok(response)

@@ -42,22 +42,36 @@ fn backend(error: impl std::fmt::Display) -> session_store::Error {
 #[async_trait::async_trait]
 impl SessionStore for EphemeralSessionStore {
     async fn create(&self, record: &mut Record) -> session_store::Result<()> {
-        let bytes = serde_json::to_vec(&record).map_err(|e| session_store::Error::Encode(e.to_string()))?;
+        let bytes =
+            serde_json::to_vec(&record).map_err(|e| session_store::Error::Encode(e.to_string()))?;
         // A fresh id is 128 random bits, so collisions are theoretical; still, never overwrite.
-        while !self.ephemeral.put_new(&key(&record.id), &bytes, ttl_ms(record)).await.map_err(backend)? {
+        while !self
+            .ephemeral
+            .put_new(&key(&record.id), &bytes, ttl_ms(record))
+            .await
+            .map_err(backend)?
+        {
             record.id = Id::default();
         }
         Ok(())
     }
 
     async fn save(&self, record: &Record) -> session_store::Result<()> {
-        let bytes = serde_json::to_vec(&record).map_err(|e| session_store::Error::Encode(e.to_string()))?;
-        self.ephemeral.put(&key(&record.id), &bytes, ttl_ms(record)).await.map_err(backend)
+        let bytes =
+            serde_json::to_vec(&record).map_err(|e| session_store::Error::Encode(e.to_string()))?;
+        self.ephemeral
+            .put(&key(&record.id), &bytes, ttl_ms(record))
+            .await
+            .map_err(backend)
     }
 
     async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
         match self.ephemeral.get(&key(id)).await.map_err(backend)? {
-            Some(bytes) => Ok(Some(serde_json::from_slice(&bytes).map_err(|e| session_store::Error::Decode(e.to_string()))?)),
+            Some(bytes) => {
+                Ok(Some(serde_json::from_slice(&bytes).map_err(|e| {
+                    session_store::Error::Decode(e.to_string())
+                })?))
+            }
             None => Ok(None),
         }
     }
@@ -71,7 +85,9 @@ fn ttl_ms(record: &Record) -> i64 {
     // tower-sessions sets expiry_date from the wall clock, so the lifetime is measured the same way.
     #[allow(clippy::disallowed_methods)]
     let remaining = record.expiry_date - time::OffsetDateTime::now_utc();
-    remaining.whole_milliseconds().clamp(1000, i128::from(i64::MAX)) as i64
+    remaining
+        .whole_milliseconds()
+        .clamp(1000, i128::from(i64::MAX)) as i64
 }
 
 /// A logout awaiting the person's confirmation, and where to go afterwards.
@@ -104,7 +120,9 @@ impl Browser<'_> {
 
     pub async fn csrf_matches(&self, presented: &str) -> Result<bool, AppError> {
         let expected = self.0.get::<String>(CSRF_KEY).await?;
-        Ok(expected.is_some_and(|expected| !presented.is_empty() && bool::from(expected.as_bytes().ct_eq(presented.as_bytes()))))
+        Ok(expected.is_some_and(|expected| {
+            !presented.is_empty() && bool::from(expected.as_bytes().ct_eq(presented.as_bytes()))
+        }))
     }
 
     pub async fn login(&self) -> Result<Option<LoginRef>, AppError> {
@@ -117,7 +135,9 @@ impl Browser<'_> {
         self.0.cycle_id().await?;
         self.0.insert(LOGIN_KEY, login).await?;
         // A new CSRF token too: the old one may have been seen by whoever planted the session.
-        self.0.insert(CSRF_KEY, crate::crypto::random_token(24)).await?;
+        self.0
+            .insert(CSRF_KEY, crate::crypto::random_token(24))
+            .await?;
         Ok(())
     }
 
@@ -140,7 +160,10 @@ impl Browser<'_> {
         let mut pending = self.pending_map().await?;
         pending.insert(request.id.clone(), request.clone());
         while pending.len() > MAX_PENDING {
-            let oldest = pending.iter().min_by_key(|(_, r)| r.created_at).map(|(id, _)| id.clone());
+            let oldest = pending
+                .iter()
+                .min_by_key(|(_, r)| r.created_at)
+                .map(|(id, _)| id.clone());
             match oldest {
                 Some(id) => pending.remove(&id),
                 None => break,
@@ -166,6 +189,8 @@ impl Browser<'_> {
     /// The pending logout if `ticket` names it; it is consumed either way.
     pub async fn take_logout_ticket(&self, ticket: &str) -> Result<Option<LogoutTicket>, AppError> {
         let stored: Option<LogoutTicket> = self.0.remove(LOGOUT_KEY).await?;
-        Ok(stored.filter(|stored| !ticket.is_empty() && bool::from(stored.ticket.as_bytes().ct_eq(ticket.as_bytes()))))
+        Ok(stored.filter(|stored| {
+            !ticket.is_empty() && bool::from(stored.ticket.as_bytes().ct_eq(ticket.as_bytes()))
+        }))
     }
 }

@@ -17,12 +17,19 @@ struct BodyToken {
     access_token: Option<String>,
 }
 
-pub async fn get_userinfo(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, BearerError> {
+pub async fn get_userinfo(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Response, BearerError> {
     let token = bearer_token(&headers).ok_or(BearerError::Missing)?;
     respond(&state, &token).await
 }
 
-pub async fn post_userinfo(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Result<Response, BearerError> {
+pub async fn post_userinfo(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, BearerError> {
     let header_token = bearer_token(&headers);
     let body_token = if is_form(&headers) {
         parse_form::<BodyToken>(&String::from_utf8_lossy(&body))
@@ -33,7 +40,11 @@ pub async fn post_userinfo(State(state): State<AppState>, headers: HeaderMap, bo
         None
     };
     let token = match (header_token, body_token) {
-        (Some(_), Some(_)) => return Err(BearerError::Rejected(OAuthError::invalid_request("send the access token in one place only"))),
+        (Some(_), Some(_)) => {
+            return Err(BearerError::Rejected(OAuthError::invalid_request(
+                "send the access token in one place only",
+            )));
+        }
         (Some(token), None) | (None, Some(token)) => token,
         (None, None) => return Err(BearerError::Missing),
     };
@@ -41,7 +52,11 @@ pub async fn post_userinfo(State(state): State<AppState>, headers: HeaderMap, bo
 }
 
 async fn respond(state: &AppState, token: &str) -> Result<Response, BearerError> {
-    let claims = state.provider.userinfo(token).await.map_err(BearerError::Rejected)?;
+    let claims = state
+        .provider
+        .userinfo(token)
+        .await
+        .map_err(BearerError::Rejected)?;
     let mut response = Json(claims).into_response();
     no_store(response.headers_mut());
     Ok(response)

@@ -81,7 +81,14 @@ impl Accounts {
         clock: SharedClock,
         login: LoginConfig,
     ) -> Arc<Self> {
-        Arc::new(Self { db, ephemeral, keyring, hasher, clock, login })
+        Arc::new(Self {
+            db,
+            ephemeral,
+            keyring,
+            hasher,
+            clock,
+            login,
+        })
     }
 
     pub fn clock(&self) -> &SharedClock {
@@ -94,14 +101,21 @@ impl Accounts {
             .unwrap_or(time::OffsetDateTime::UNIX_EPOCH)
             .to_offset(time::macros::offset!(+8))
             .date();
-        date.year() as u32 * 10_000 + u32::from(u8::from(date.month())) * 100 + u32::from(date.day())
+        date.year() as u32 * 10_000
+            + u32::from(u8::from(date.month())) * 100
+            + u32::from(date.day())
     }
 
     pub async fn register_citizen(&self, new: NewCitizen) -> Result<Person, AccountError> {
         let password_hash = match &new.password {
             Some(password) => {
                 check_policy(password.expose())?;
-                Some(self.hasher.hash(password).await.map_err(|e| AccountError::Internal(e.to_string()))?)
+                Some(
+                    self.hasher
+                        .hash(password)
+                        .await
+                        .map_err(|e| AccountError::Internal(e.to_string()))?,
+                )
             }
             None => None,
         };
@@ -110,8 +124,12 @@ impl Accounts {
             id: uuid::Uuid::now_v7().to_string(),
             name: new.name,
             id_type: ID_TYPE_RESIDENT.to_owned(),
-            id_number_enc: self.keyring.encrypt_pii(FIELD_ID_NUMBER, new.id_number.as_str()),
-            id_number_index: self.keyring.blind_index(FIELD_ID_NUMBER, new.id_number.as_str()),
+            id_number_enc: self
+                .keyring
+                .encrypt_pii(FIELD_ID_NUMBER, new.id_number.as_str()),
+            id_number_index: self
+                .keyring
+                .blind_index(FIELD_ID_NUMBER, new.id_number.as_str()),
             phone_enc: Some(self.keyring.encrypt_pii(FIELD_PHONE, new.phone.as_str())),
             phone_index: Some(self.keyring.blind_index(FIELD_PHONE, new.phone.as_str())),
             phone_verified: new.phone_verified,
@@ -126,39 +144,71 @@ impl Accounts {
 
     pub async fn find(&self, id: &str) -> Result<Option<Person>, AccountError> {
         match self.db.find_person(id).await? {
-            Some(row) => Ok(Some(Person::from_row(row, &self.keyring).map_err(|e| AccountError::Internal(e.to_string()))?)),
+            Some(row) => Ok(Some(
+                Person::from_row(row, &self.keyring)
+                    .map_err(|e| AccountError::Internal(e.to_string()))?,
+            )),
             None => Ok(None),
         }
     }
 
     /// Finds an account by what a person types to log in: a resident ID number or a mobile number.
-    pub async fn find_by_login_identifier(&self, identifier: &str) -> Result<Option<Person>, AccountError> {
+    pub async fn find_by_login_identifier(
+        &self,
+        identifier: &str,
+    ) -> Result<Option<Person>, AccountError> {
         let row = if let Ok(id_number) = ResidentId::parse(identifier, self.today()) {
-            let index = self.keyring.blind_index(FIELD_ID_NUMBER, id_number.as_str());
-            self.db.find_person_by_id_number(ID_TYPE_RESIDENT, &index).await?
+            let index = self
+                .keyring
+                .blind_index(FIELD_ID_NUMBER, id_number.as_str());
+            self.db
+                .find_person_by_id_number(ID_TYPE_RESIDENT, &index)
+                .await?
         } else if let Ok(phone) = PhoneNumber::parse(identifier) {
-            self.db.find_person_by_phone(&self.keyring.blind_index(FIELD_PHONE, phone.as_str())).await?
+            self.db
+                .find_person_by_phone(&self.keyring.blind_index(FIELD_PHONE, phone.as_str()))
+                .await?
         } else {
             None
         };
-        row.map(|row| Person::from_row(row, &self.keyring).map_err(|e| AccountError::Internal(e.to_string())))
-            .transpose()
+        row.map(|row| {
+            Person::from_row(row, &self.keyring).map_err(|e| AccountError::Internal(e.to_string()))
+        })
+        .transpose()
     }
 
     /// Checks a password login. Failures count against the identifier and the client address; past the
     /// limit both are locked for a while, whether or not the account exists.
-    pub async fn password_login(&self, identifier: &str, password: &SecretString, ip: Option<&str>) -> Result<Person, LoginError> {
+    pub async fn password_login(
+        &self,
+        identifier: &str,
+        password: &SecretString,
+        ip: Option<&str>,
+    ) -> Result<Person, LoginError> {
         let internal = |e: &dyn std::fmt::Display| LoginError::Internal(e.to_string());
         let identifier = identifier.trim();
-        let account_key = format!("login-fail:acct:{}", self.keyring.blind_index("login-identifier", &identifier.to_uppercase()));
+        let account_key = format!(
+            "login-fail:acct:{}",
+            self.keyring
+                .blind_index("login-identifier", &identifier.to_uppercase())
+        );
         let ip_key = ip.map(|ip| format!("login-fail:ip:{ip}"));
-        self.ensure_not_locked(&account_key, self.login.max_failures_per_account).await?;
+        self.ensure_not_locked(&account_key, self.login.max_failures_per_account)
+            .await?;
         if let Some(ip_key) = &ip_key {
-            self.ensure_not_locked(ip_key, self.login.max_failures_per_ip).await?;
+            self.ensure_not_locked(ip_key, self.login.max_failures_per_ip)
+                .await?;
         }
-        let person = self.find_by_login_identifier(identifier).await.map_err(|e| internal(&e))?;
+        let person = self
+            .find_by_login_identifier(identifier)
+            .await
+            .map_err(|e| internal(&e))?;
         let stored_hash = person.as_ref().and_then(|p| p.password_hash.as_deref());
-        let verdict = self.hasher.verify(password, stored_hash).await.map_err(|e| internal(&e))?;
+        let verdict = self
+            .hasher
+            .verify(password, stored_hash)
+            .await
+            .map_err(|e| internal(&e))?;
         let person = match (verdict, person) {
             (Verdict::Match | Verdict::MatchRehashed, Some(person)) if person.is_active() => {
                 if verdict == Verdict::MatchRehashed {
@@ -168,14 +218,23 @@ impl Accounts {
             }
             _ => {
                 let ttl = self.login.lockout_secs * 1000;
-                self.ephemeral.incr(&account_key, ttl).await.map_err(|e| internal(&e))?;
+                self.ephemeral
+                    .incr(&account_key, ttl)
+                    .await
+                    .map_err(|e| internal(&e))?;
                 if let Some(ip_key) = &ip_key {
-                    self.ephemeral.incr(ip_key, ttl).await.map_err(|e| internal(&e))?;
+                    self.ephemeral
+                        .incr(ip_key, ttl)
+                        .await
+                        .map_err(|e| internal(&e))?;
                 }
                 return Err(LoginError::InvalidCredentials);
             }
         };
-        self.ephemeral.delete(&account_key).await.map_err(|e| internal(&e))?;
+        self.ephemeral
+            .delete(&account_key)
+            .await
+            .map_err(|e| internal(&e))?;
         Ok(person)
     }
 
@@ -188,7 +247,9 @@ impl Accounts {
             .and_then(|bytes| String::from_utf8(bytes).ok()?.parse::<i64>().ok())
             .unwrap_or(0);
         if failures >= limit {
-            return Err(LoginError::Locked { retry_after_secs: self.login.lockout_secs });
+            return Err(LoginError::Locked {
+                retry_after_secs: self.login.lockout_secs,
+            });
         }
         Ok(())
     }
@@ -197,7 +258,11 @@ impl Accounts {
     async fn rehash(&self, person: &Person, password: &SecretString) {
         match self.hasher.hash(password).await {
             Ok(hash) => {
-                if let Err(error) = self.db.update_password_hash(&person.id, &hash, self.clock.now()).await {
+                if let Err(error) = self
+                    .db
+                    .update_password_hash(&person.id, &hash, self.clock.now())
+                    .await
+                {
                     tracing::warn!(%error, "could not store the upgraded password hash");
                 }
             }

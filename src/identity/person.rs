@@ -57,7 +57,10 @@ pub fn parse_name(input: &str) -> Result<String, NameError> {
     if name.chars().count() > 64 {
         return Err(NameError::TooLong);
     }
-    if name.chars().any(|c| c.is_control() || matches!(c, '<' | '>' | '"' | '\\')) {
+    if name
+        .chars()
+        .any(|c| c.is_control() || matches!(c, '<' | '>' | '"' | '\\'))
+    {
         return Err(NameError::Characters);
     }
     Ok(name.to_owned())
@@ -66,14 +69,22 @@ pub fn parse_name(input: &str) -> Result<String, NameError> {
 impl Person {
     pub fn from_row(row: PersonRow, keyring: &Keyring) -> Result<Self, crate::crypto::CryptoError> {
         let id_number = keyring.decrypt_pii(FIELD_ID_NUMBER, &row.id_number_enc)?;
-        let phone = row.phone_enc.as_deref().map(|enc| keyring.decrypt_pii(FIELD_PHONE, enc)).transpose()?;
+        let phone = row
+            .phone_enc
+            .as_deref()
+            .map(|enc| keyring.decrypt_pii(FIELD_PHONE, enc))
+            .transpose()?;
         Ok(Self {
             id: row.id,
             name: row.name,
             id_number: ResidentId::from_stored(id_number),
             phone: phone.and_then(|p| PhoneNumber::parse(&p).ok()),
             phone_verified: row.phone_verified,
-            status: if row.status == "active" { PersonStatus::Active } else { PersonStatus::Disabled },
+            status: if row.status == "active" {
+                PersonStatus::Active
+            } else {
+                PersonStatus::Disabled
+            },
             password_hash: row.password_hash,
             created_at: row.created_at,
             updated_at: row.updated_at,

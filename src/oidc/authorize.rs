@@ -83,14 +83,15 @@ impl AuthorizationRequest {
         self.prompt.iter().any(|p| p == value)
     }
 
-    /// Scopes the person must have consented to: the requested ones plus those covering individually
-    /// requested claims, all within what the client may have.
+    /// Scopes the person must have consented to: the requested ones (openid included, so that every new
+    /// system is confirmed once) plus those covering individually requested claims, all within what the
+    /// client may have.
     pub fn consent_scopes(&self, client: &Client) -> ScopeSet {
         let mut scopes = self.scope_set();
         if let Some(claims) = &self.claims {
             scopes = scopes.union(&claims.covering_scopes().intersect(&client.allowed_scopes));
         }
-        scopes.without("openid")
+        scopes
     }
 }
 
@@ -107,25 +108,48 @@ const MAX_STATE_LEN: usize = 2048;
 const MAX_NONCE_LEN: usize = 512;
 
 impl Provider {
-    pub async fn validate_authorization(&self, params: AuthorizeParams) -> Result<(AuthorizationRequest, Client), AuthorizeRejection> {
-        let page = |reason, detail: &str| AuthorizeRejection::Page { reason, detail: detail.to_owned() };
+    pub async fn validate_authorization(
+        &self,
+        params: AuthorizeParams,
+    ) -> Result<(AuthorizationRequest, Client), AuthorizeRejection> {
+        let page = |reason, detail: &str| AuthorizeRejection::Page {
+            reason,
+            detail: detail.to_owned(),
+        };
         let client_id = params.client_id.as_deref().unwrap_or_default();
         if client_id.is_empty() {
-            return Err(page(PageReason::MalformedRequest, "the request has no client_id"));
+            return Err(page(
+                PageReason::MalformedRequest,
+                "the request has no client_id",
+            ));
         }
         let client = self
             .find_client(client_id)
             .await
             .map_err(|e| page(PageReason::MalformedRequest, &log_internal(e)))?
-            .ok_or_else(|| page(PageReason::UnknownClient, "no enabled client has this client_id"))?;
+            .ok_or_else(|| {
+                page(
+                    PageReason::UnknownClient,
+                    "no enabled client has this client_id",
+                )
+            })?;
         let Some(redirect_uri) = params.redirect_uri.clone() else {
-            return Err(page(PageReason::BadRedirectUri, "the request has no redirect_uri"));
+            return Err(page(
+                PageReason::BadRedirectUri,
+                "the request has no redirect_uri",
+            ));
         };
         if !client.has_redirect_uri(&redirect_uri) {
-            return Err(page(PageReason::BadRedirectUri, "the redirect_uri is not registered for this client"));
+            return Err(page(
+                PageReason::BadRedirectUri,
+                "the redirect_uri is not registered for this client",
+            ));
         }
         if !client.allows_grant(GrantType::AuthorizationCode) {
-            return Err(page(PageReason::UnknownClient, "this client is not registered for the authorization code flow"));
+            return Err(page(
+                PageReason::UnknownClient,
+                "this client is not registered for the authorization code flow",
+            ));
         }
         let state = params.state.clone().filter(|s| !s.is_empty());
         let fail = |error: OAuthError| AuthorizeRejection::Redirect {
@@ -135,16 +159,27 @@ impl Provider {
         let invalid = |description: &str| fail(OAuthError::invalid_request(description));
 
         if params.request.is_some() {
-            return Err(fail(OAuthError::new(ErrorCode::RequestNotSupported, "request objects are not supported; send the parameters directly")));
+            return Err(fail(OAuthError::new(
+                ErrorCode::RequestNotSupported,
+                "request objects are not supported; send the parameters directly",
+            )));
         }
         if params.request_uri.is_some() {
-            return Err(fail(OAuthError::new(ErrorCode::RequestUriNotSupported, "request_uri is not supported; send the parameters directly")));
+            return Err(fail(OAuthError::new(
+                ErrorCode::RequestUriNotSupported,
+                "request_uri is not supported; send the parameters directly",
+            )));
         }
         match params.response_type.as_deref() {
-            None | Some("") => return Err(invalid("response_type is required; yimen supports 'code'")),
+            None | Some("") => {
+                return Err(invalid("response_type is required; yimen supports 'code'"));
+            }
             Some("code") => {}
             Some(_) => {
-                return Err(fail(OAuthError::new(ErrorCode::UnsupportedResponseType, "only response_type=code is supported")));
+                return Err(fail(OAuthError::new(
+                    ErrorCode::UnsupportedResponseType,
+                    "only response_type=code is supported",
+                )));
             }
         }
         if let Some(mode) = params.response_mode.as_deref()
@@ -158,40 +193,79 @@ impl Provider {
         let requested = ScopeSet::parse(params.scope.as_deref().unwrap_or_default())
             .map_err(|e| fail(OAuthError::new(ErrorCode::InvalidScope, e.to_string())))?;
         if !requested.contains("openid") {
-            return Err(fail(OAuthError::new(ErrorCode::InvalidScope, "scope must include openid")));
+            return Err(fail(OAuthError::new(
+                ErrorCode::InvalidScope,
+                "scope must include openid",
+            )));
         }
         let scopes = requested.intersect(&client.allowed_scopes);
         let nonce = params.nonce.clone().filter(|n| !n.is_empty());
         if nonce.as_ref().is_some_and(|n| n.len() > MAX_NONCE_LEN) {
             return Err(invalid("nonce is too long"));
         }
-        let code_challenge = match (params.code_challenge.as_deref(), params.code_challenge_method.as_deref()) {
+        let code_challenge = match (
+            params.code_challenge.as_deref(),
+            params.code_challenge_method.as_deref(),
+        ) {
             (None, None) if client.is_public() => {
-                return Err(invalid("public clients must use PKCE: send code_challenge with code_challenge_method=S256"));
+                return Err(invalid(
+                    "public clients must use PKCE: send code_challenge with code_challenge_method=S256",
+                ));
             }
             (None, None) => None,
-            (None, Some(_)) => return Err(invalid("code_challenge_method was sent without code_challenge")),
-            (Some(_), Some(method)) if method != "S256" => {
-                return Err(invalid("code_challenge_method must be S256; plain is not accepted"));
+            (None, Some(_)) => {
+                return Err(invalid(
+                    "code_challenge_method was sent without code_challenge",
+                ));
             }
-            (Some(_), None) => return Err(invalid("code_challenge_method is required and must be S256")),
+            (Some(_), Some(method)) if method != "S256" => {
+                return Err(invalid(
+                    "code_challenge_method must be S256; plain is not accepted",
+                ));
+            }
+            (Some(_), None) => {
+                return Err(invalid(
+                    "code_challenge_method is required and must be S256",
+                ));
+            }
             (Some(challenge), Some(_)) => {
                 if !super::pkce::is_valid_challenge(challenge) {
-                    return Err(invalid("code_challenge must be the base64url SHA-256 of the verifier (43 characters)"));
+                    return Err(invalid(
+                        "code_challenge must be the base64url SHA-256 of the verifier (43 characters)",
+                    ));
                 }
                 Some(challenge.to_owned())
             }
         };
-        let prompt: Vec<String> = params.prompt.as_deref().unwrap_or_default().split(' ').filter(|p| !p.is_empty()).map(str::to_owned).collect();
-        if let Some(unknown) = prompt.iter().find(|p| !matches!(p.as_str(), "none" | "login" | "consent" | "select_account")) {
-            return Err(invalid(&format!("prompt value '{unknown}' is not supported")));
+        let prompt: Vec<String> = params
+            .prompt
+            .as_deref()
+            .unwrap_or_default()
+            .split(' ')
+            .filter(|p| !p.is_empty())
+            .map(str::to_owned)
+            .collect();
+        if let Some(unknown) = prompt
+            .iter()
+            .find(|p| !matches!(p.as_str(), "none" | "login" | "consent" | "select_account"))
+        {
+            return Err(invalid(&format!(
+                "prompt value '{unknown}' is not supported"
+            )));
         }
         if prompt.iter().any(|p| p == "none") && prompt.len() > 1 {
-            return Err(invalid("prompt=none cannot be combined with other prompt values"));
+            return Err(invalid(
+                "prompt=none cannot be combined with other prompt values",
+            ));
         }
         let max_age = match params.max_age.as_deref() {
             None | Some("") => None,
-            Some(text) => Some(text.parse::<i64>().ok().filter(|age| *age >= 0).ok_or_else(|| invalid("max_age must be a non-negative integer"))?),
+            Some(text) => Some(
+                text.parse::<i64>()
+                    .ok()
+                    .filter(|age| *age >= 0)
+                    .ok_or_else(|| invalid("max_age must be a non-negative integer"))?,
+            ),
         };
         let claims = match params.claims.as_deref() {
             None | Some("") => None,
@@ -199,9 +273,18 @@ impl Provider {
         };
         let id_token_hint_sub = match params.id_token_hint.as_deref() {
             None | Some("") => None,
-            Some(hint) => Some(self.id_token_hint_subject(hint, &client).ok_or_else(|| invalid("id_token_hint is not an ID token this provider issued to this client"))?),
+            Some(hint) => Some(self.id_token_hint_subject(hint, &client).ok_or_else(|| {
+                invalid("id_token_hint is not an ID token this provider issued to this client")
+            })?),
         };
-        let acr_values = params.acr_values.as_deref().unwrap_or_default().split(' ').filter(|v| !v.is_empty()).map(str::to_owned).collect();
+        let acr_values = params
+            .acr_values
+            .as_deref()
+            .unwrap_or_default()
+            .split(' ')
+            .filter(|v| !v.is_empty())
+            .map(str::to_owned)
+            .collect();
         let request = AuthorizationRequest {
             id: crate::crypto::random_token(16),
             client_id: client.id.clone(),
@@ -212,7 +295,9 @@ impl Provider {
             code_challenge,
             prompt,
             max_age,
-            login_hint: params.login_hint.filter(|h| !h.is_empty() && h.len() <= 256),
+            login_hint: params
+                .login_hint
+                .filter(|h| !h.is_empty() && h.len() <= 256),
             id_token_hint_sub,
             ui_locales: params.ui_locales,
             claims,
@@ -226,10 +311,20 @@ impl Provider {
 
     /// Decides what the request still needs, given the browser's login session (if any) and the scopes
     /// the person has already consented to for this client.
-    pub fn next_step(&self, request: &AuthorizationRequest, client: &Client, login: Option<&LoginSession>, consented: &ScopeSet) -> NextStep {
+    pub fn next_step(
+        &self,
+        request: &AuthorizationRequest,
+        client: &Client,
+        login: Option<&LoginSession>,
+        consented: &ScopeSet,
+    ) -> NextStep {
         let silent = request.prompts("none");
         let needs_login = |why: &str| {
-            if silent { NextStep::Fail(OAuthError::new(ErrorCode::LoginRequired, why)) } else { NextStep::Login }
+            if silent {
+                NextStep::Fail(OAuthError::new(ErrorCode::LoginRequired, why))
+            } else {
+                NextStep::Login
+            }
         };
         let Some(login) = login else {
             return needs_login("the person is not logged in");
@@ -249,10 +344,14 @@ impl Provider {
                 return needs_login("a different person is logged in than id_token_hint names");
             }
         }
-        let must_ask = (request.prompts("consent") && !request.consented) || !request.consent_scopes(client).is_subset(consented);
+        let must_ask = (request.prompts("consent") && !request.consented)
+            || !request.consent_scopes(client).is_subset(consented);
         if must_ask {
             return if silent {
-                NextStep::Fail(OAuthError::new(ErrorCode::ConsentRequired, "the person has not consented to this client and scope"))
+                NextStep::Fail(OAuthError::new(
+                    ErrorCode::ConsentRequired,
+                    "the person has not consented to this client and scope",
+                ))
             } else {
                 NextStep::Consent
             };
@@ -260,20 +359,40 @@ impl Provider {
         NextStep::Issue
     }
 
-    pub async fn consented_scopes(&self, person_id: &str, client_id: &str) -> Result<ScopeSet, ProviderError> {
+    pub async fn consented_scopes(
+        &self,
+        person_id: &str,
+        client_id: &str,
+    ) -> Result<ScopeSet, ProviderError> {
         let stored = self.db.find_consent(person_id, client_id).await?;
-        Ok(stored.and_then(|text| ScopeSet::parse(&text).ok()).unwrap_or_default())
+        Ok(stored
+            .and_then(|text| ScopeSet::parse(&text).ok())
+            .unwrap_or_default())
     }
 
     /// Remembers consent for these scopes (adding to what was granted before).
-    pub async fn record_consent(&self, person_id: &str, client: &Client, scopes: &ScopeSet) -> Result<(), ProviderError> {
-        let merged = self.consented_scopes(person_id, &client.id).await?.union(scopes);
-        self.db.save_consent(person_id, &client.id, &merged.to_string(), self.now()).await?;
+    pub async fn record_consent(
+        &self,
+        person_id: &str,
+        client: &Client,
+        scopes: &ScopeSet,
+    ) -> Result<(), ProviderError> {
+        let merged = self
+            .consented_scopes(person_id, &client.id)
+            .await?
+            .union(scopes);
+        self.db
+            .save_consent(person_id, &client.id, &merged.to_string(), self.now())
+            .await?;
         Ok(())
     }
 
     /// Issues a single-use code and returns the redirect back to the client.
-    pub async fn issue_code(&self, request: &AuthorizationRequest, login: &LoginSession) -> Result<String, ProviderError> {
+    pub async fn issue_code(
+        &self,
+        request: &AuthorizationRequest,
+        login: &LoginSession,
+    ) -> Result<String, ProviderError> {
         let code = crate::crypto::random_token(32);
         let now = self.now();
         let record = CodeRecord {
@@ -300,8 +419,16 @@ impl Provider {
     }
 
     /// The redirect carrying an error back to the client (with `state` and, per RFC 9207, `iss`).
-    pub fn error_location(&self, redirect_uri: &str, state: Option<&str>, error: &OAuthError) -> String {
-        let mut params = vec![("error", error.code.as_str()), ("error_description", error.description.as_str())];
+    pub fn error_location(
+        &self,
+        redirect_uri: &str,
+        state: Option<&str>,
+        error: &OAuthError,
+    ) -> String {
+        let mut params = vec![
+            ("error", error.code.as_str()),
+            ("error_description", error.description.as_str()),
+        ];
         if let Some(state) = state {
             params.push(("state", state));
         }

@@ -21,14 +21,33 @@ pub const CLAIM_SCOPES: &[(&str, &str)] = &[
 ];
 
 /// Claims of the ID token itself, always answered by the protocol rather than from the person's data.
-pub const PROTOCOL_CLAIMS: &[&str] = &["sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "acr", "amr", "sid", "at_hash", "azp"];
+pub const PROTOCOL_CLAIMS: &[&str] = &[
+    "sub",
+    "iss",
+    "aud",
+    "exp",
+    "iat",
+    "auth_time",
+    "nonce",
+    "acr",
+    "amr",
+    "sid",
+    "at_hash",
+    "azp",
+];
 
 pub fn covering_scope(claim: &str) -> Option<&'static str> {
-    CLAIM_SCOPES.iter().find(|(name, _)| *name == claim).map(|(_, scope)| *scope)
+    CLAIM_SCOPES
+        .iter()
+        .find(|(name, _)| *name == claim)
+        .map(|(_, scope)| *scope)
 }
 
 pub fn claims_of_scope(scope: &str) -> impl Iterator<Item = &'static str> + '_ {
-    CLAIM_SCOPES.iter().filter(move |(_, s)| *s == scope).map(|(name, _)| *name)
+    CLAIM_SCOPES
+        .iter()
+        .filter(move |(_, s)| *s == scope)
+        .map(|(name, _)| *name)
 }
 
 /// One entry of the claims request: `null` or `{"essential": …, "value": …, "values": […]}`.
@@ -80,10 +99,16 @@ impl ClaimsRequest {
 }
 
 /// The claims released about `person` for the names given, limited to what `permitted` scopes cover.
-pub fn release<'a>(person: &Person, names: impl IntoIterator<Item = &'a str>, permitted: &ScopeSet) -> Map<String, Value> {
+pub fn release<'a>(
+    person: &Person,
+    names: impl IntoIterator<Item = &'a str>,
+    permitted: &ScopeSet,
+) -> Map<String, Value> {
     let mut claims = Map::new();
     for name in names {
-        let Some(scope) = covering_scope(name) else { continue };
+        let Some(scope) = covering_scope(name) else {
+            continue;
+        };
         if !permitted.contains(scope) || claims.contains_key(name) {
             continue;
         }
@@ -95,7 +120,10 @@ pub fn release<'a>(person: &Person, names: impl IntoIterator<Item = &'a str>, pe
 }
 
 /// Claim names for a scope set, followed by individually requested ones.
-pub fn requested_names<'a>(scopes: &'a ScopeSet, individually: impl IntoIterator<Item = &'a String>) -> Vec<&'a str> {
+pub fn requested_names<'a>(
+    scopes: &'a ScopeSet,
+    individually: impl IntoIterator<Item = &'a String>,
+) -> Vec<&'a str> {
     let mut names: Vec<&str> = scopes.iter().flat_map(claims_of_scope).collect();
     names.extend(individually.into_iter().map(String::as_str));
     names
@@ -133,7 +161,10 @@ mod tests {
         )
         .unwrap();
         assert_eq!(request.covering_scopes().to_string(), "phone profile");
-        assert_eq!(request.essential_acr_values(), Some(vec!["urn:yimen:loa:2".to_owned()]));
+        assert_eq!(
+            request.essential_acr_values(),
+            Some(vec!["urn:yimen:loa:2".to_owned()])
+        );
         assert!(ClaimsRequest::parse("[1]").is_err());
         assert!(ClaimsRequest::parse(r#"{"userinfo":{"name":{"essential":"yes"}}}"#).is_err());
     }

@@ -64,7 +64,13 @@ impl OAuthError {
         // RFC 6749 §5.2 allows only %x20-21 / %x23-5B / %x5D-7E in error_description.
         let description = description
             .chars()
-            .map(|c| if c == ' ' || c == '!' || ('#'..='[').contains(&c) || (']'..='~').contains(&c) { c } else { '\'' })
+            .map(|c| {
+                if c == ' ' || c == '!' || ('#'..='[').contains(&c) || (']'..='~').contains(&c) {
+                    c
+                } else {
+                    '\''
+                }
+            })
             .collect();
         Self { code, description }
     }
@@ -82,7 +88,10 @@ impl OAuthError {
     }
 
     pub fn server_error() -> Self {
-        Self::new(ErrorCode::ServerError, "the server could not complete the request; try again later")
+        Self::new(
+            ErrorCode::ServerError,
+            "the server could not complete the request; try again later",
+        )
     }
 }
 

@@ -55,13 +55,20 @@ pub fn at_hash(access_token: &str, alg: SigningAlg) -> String {
 }
 
 impl Provider {
-    pub(super) fn sign_id_token(&self, subject: IdTokenSubject<'_>) -> Result<String, ProviderError> {
+    pub(super) fn sign_id_token(
+        &self,
+        subject: IdTokenSubject<'_>,
+    ) -> Result<String, ProviderError> {
         let now = self.now();
         let alg = subject.client.id_token_alg;
         // Scope claims go to UserInfo when an access token is issued (§5.4); the ID token carries only the
         // claims asked for in its own section of the claims request.
         let extra = match subject.claims {
-            Some(request) => claims::release(subject.person, request.id_token.keys().map(String::as_str), &subject.client.allowed_scopes),
+            Some(request) => claims::release(
+                subject.person,
+                request.id_token.keys().map(String::as_str),
+                &subject.client.allowed_scopes,
+            ),
             None => Map::new(),
         };
         let claims = IdTokenClaims {
@@ -78,7 +85,9 @@ impl Provider {
             at_hash: Some(at_hash(subject.access_token, alg)),
             extra,
         };
-        self.keys.sign(alg, "JWT", &claims).map_err(|e| ProviderError::Internal(e.to_string()))
+        self.keys
+            .sign(alg, "JWT", &claims)
+            .map_err(|e| ProviderError::Internal(e.to_string()))
     }
 }
 
@@ -89,6 +98,12 @@ mod tests {
     #[test]
     fn at_hash_matches_the_openid_example() {
         // OpenID Connect Core, Appendix A.3: access token and at_hash of an RS256 ID token.
-        assert_eq!(at_hash("jHkWEdUXMU1BwAsC4vtUsZwnNvTIxEl0z9K3vx5KF0Y", SigningAlg::Rs256), "77QmUPtjPfzWtF2AnpK9RQ");
+        assert_eq!(
+            at_hash(
+                "jHkWEdUXMU1BwAsC4vtUsZwnNvTIxEl0z9K3vx5KF0Y",
+                SigningAlg::Rs256
+            ),
+            "77QmUPtjPfzWtF2AnpK9RQ"
+        );
     }
 }

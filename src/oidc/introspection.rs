@@ -30,9 +30,22 @@ impl TokenOnlyParams {
 }
 
 impl Provider {
-    pub async fn introspect(&self, params: TokenOnlyParams, authorization_header: Option<String>) -> Result<Map<String, Value>, OAuthError> {
-        let caller = self.authenticate_client(&params.credentials(authorization_header), &self.endpoint(crate::paths::INTROSPECT)).await?;
-        let token = params.token.as_deref().filter(|t| !t.is_empty()).ok_or_else(|| OAuthError::invalid_request("token is required"))?;
+    pub async fn introspect(
+        &self,
+        params: TokenOnlyParams,
+        authorization_header: Option<String>,
+    ) -> Result<Map<String, Value>, OAuthError> {
+        let caller = self
+            .authenticate_client(
+                &params.credentials(authorization_header),
+                &self.endpoint(crate::paths::INTROSPECT),
+            )
+            .await?;
+        let token = params
+            .token
+            .as_deref()
+            .filter(|t| !t.is_empty())
+            .ok_or_else(|| OAuthError::invalid_request("token is required"))?;
         let inactive = || Map::from_iter([("active".to_owned(), json!(false))]);
         let client = &caller.client;
 
@@ -58,13 +71,26 @@ impl Provider {
             return Ok(body);
         }
 
-        let Some(refresh) = self.db.find_refresh_token(&crate::crypto::token_digest(token)).await.map_err(ProviderError::from)? else {
+        let Some(refresh) = self
+            .db
+            .find_refresh_token(&crate::crypto::token_digest(token))
+            .await
+            .map_err(ProviderError::from)?
+        else {
             return Ok(inactive());
         };
-        let Some(grant) = self.db.find_grant(&refresh.grant_id).await.map_err(ProviderError::from)? else {
+        let Some(grant) = self
+            .db
+            .find_grant(&refresh.grant_id)
+            .await
+            .map_err(ProviderError::from)?
+        else {
             return Ok(inactive());
         };
-        let live = grant.client_id == client.id && grant.revoked_at.is_none() && refresh.used_at.is_none() && refresh.expires_at > self.now();
+        let live = grant.client_id == client.id
+            && grant.revoked_at.is_none()
+            && refresh.used_at.is_none()
+            && refresh.expires_at > self.now();
         if !live {
             return Ok(inactive());
         }
@@ -76,7 +102,10 @@ impl Provider {
         body.insert("iss".into(), json!(self.issuer));
         body.insert("iat".into(), json!(refresh.created_at));
         body.insert("exp".into(), json!(refresh.expires_at));
-        body.insert("sub".into(), json!(self.subject_for(client, &grant.person_id)));
+        body.insert(
+            "sub".into(),
+            json!(self.subject_for(client, &grant.person_id)),
+        );
         Ok(body)
     }
 }

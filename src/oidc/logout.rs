@@ -20,9 +20,15 @@ pub struct EndSessionParams {
 pub enum EndSessionPlan {
     /// The request carried a valid ID token of ours: end the session it names and the browser's, then
     /// redirect if a registered URI was given.
-    LogoutNow { session_id: Option<String>, redirect: Option<String> },
+    LogoutNow {
+        session_id: Option<String>,
+        redirect: Option<String>,
+    },
     /// Without proof that a client sent it, ask the person before logging out.
-    Confirm { redirect: Option<String>, client_name: Option<String> },
+    Confirm {
+        redirect: Option<String>,
+        client_name: Option<String>,
+    },
     /// The request cannot be honoured; show why.
     Reject(String),
 }
@@ -34,16 +40,30 @@ struct HintClaims {
 }
 
 impl Provider {
-    pub async fn plan_end_session(&self, params: &EndSessionParams) -> Result<EndSessionPlan, ProviderError> {
-        let hint = params.id_token_hint.as_deref().filter(|h| !h.is_empty()).and_then(|hint| self.verify_logout_hint(hint));
+    pub async fn plan_end_session(
+        &self,
+        params: &EndSessionParams,
+    ) -> Result<EndSessionPlan, ProviderError> {
+        let hint = params
+            .id_token_hint
+            .as_deref()
+            .filter(|h| !h.is_empty())
+            .and_then(|hint| self.verify_logout_hint(hint));
         let hinted_client = hint.as_ref().and_then(|claims| match &claims.aud {
             serde_json::Value::String(aud) => Some(aud.clone()),
-            serde_json::Value::Array(values) if values.len() == 1 => values[0].as_str().map(str::to_owned),
+            serde_json::Value::Array(values) if values.len() == 1 => {
+                values[0].as_str().map(str::to_owned)
+            }
             _ => None,
         });
-        let client_id = match (hinted_client, params.client_id.as_deref().filter(|c| !c.is_empty())) {
+        let client_id = match (
+            hinted_client,
+            params.client_id.as_deref().filter(|c| !c.is_empty()),
+        ) {
             (Some(hinted), Some(given)) if hinted != given => {
-                return Ok(EndSessionPlan::Reject("client_id does not match the audience of id_token_hint".into()));
+                return Ok(EndSessionPlan::Reject(
+                    "client_id does not match the audience of id_token_hint".into(),
+                ));
             }
             (Some(hinted), _) => Some(hinted),
             (None, given) => given.map(str::to_owned),
@@ -52,7 +72,11 @@ impl Provider {
             Some(id) => self.find_client(id).await?,
             None => None,
         };
-        let redirect = match params.post_logout_redirect_uri.as_deref().filter(|u| !u.is_empty()) {
+        let redirect = match params
+            .post_logout_redirect_uri
+            .as_deref()
+            .filter(|u| !u.is_empty())
+        {
             None => None,
             Some(uri) => {
                 let Some(client) = &client else {
@@ -61,7 +85,9 @@ impl Provider {
                     ));
                 };
                 if !client.has_post_logout_redirect_uri(uri) {
-                    return Ok(EndSessionPlan::Reject("post_logout_redirect_uri is not registered for this client".into()));
+                    return Ok(EndSessionPlan::Reject(
+                        "post_logout_redirect_uri is not registered for this client".into(),
+                    ));
                 }
                 let state = params.state.as_deref().filter(|s| !s.is_empty());
                 Some(match state {
@@ -71,15 +97,28 @@ impl Provider {
             }
         };
         Ok(match hint {
-            Some(claims) => EndSessionPlan::LogoutNow { session_id: claims.sid, redirect },
-            None => EndSessionPlan::Confirm { redirect, client_name: client.map(|c| c.name) },
+            Some(claims) => EndSessionPlan::LogoutNow {
+                session_id: claims.sid,
+                redirect,
+            },
+            None => EndSessionPlan::Confirm {
+                redirect,
+                client_name: client.map(|c| c.name),
+            },
         })
     }
 
     /// Ends a login session and everything that depends on it: its non-offline grants and their tokens.
-    pub async fn end_login_session(&self, session_id: &str, reason: &str) -> Result<(), ProviderError> {
+    pub async fn end_login_session(
+        &self,
+        session_id: &str,
+        reason: &str,
+    ) -> Result<(), ProviderError> {
         self.sessions.end(session_id, reason).await?;
-        let revoked = self.db.revoke_session_grants(session_id, self.now(), reason).await?;
+        let revoked = self
+            .db
+            .revoke_session_grants(session_id, self.now(), reason)
+            .await?;
         for grant_id in revoked {
             self.mark_grant_revoked(&grant_id).await?;
         }

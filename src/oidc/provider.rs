@@ -31,7 +31,9 @@ pub struct Provider {
 
 impl std::fmt::Debug for Provider {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Provider").field("issuer", &self.issuer).finish_non_exhaustive()
+        f.debug_struct("Provider")
+            .field("issuer", &self.issuer)
+            .finish_non_exhaustive()
     }
 }
 
@@ -108,24 +110,36 @@ impl Provider {
         if client_id.is_empty() || client_id.len() > 128 {
             return Ok(None);
         }
-        Ok(self.db.find_client(client_id).await?.filter(|client| client.enabled))
+        Ok(self
+            .db
+            .find_client(client_id)
+            .await?
+            .filter(|client| client.enabled))
     }
 
     /// The `sub` a client sees for a person: pairwise per sector unless the client is approved for public.
     pub fn subject_for(&self, client: &Client, person_id: &str) -> String {
         match client.subject_type {
             SubjectType::Public => person_id.to_owned(),
-            SubjectType::Pairwise => self.keyring.pairwise_subject(&client.sector_identifier, person_id),
+            SubjectType::Pairwise => self
+                .keyring
+                .pairwise_subject(&client.sector_identifier, person_id),
         }
     }
 
     /// Registers a client; the returned secret is shown once and never stored.
-    pub async fn register_client(&self, registration: ClientRegistration) -> Result<Registered, RegisterClientError> {
+    pub async fn register_client(
+        &self,
+        registration: ClientRegistration,
+    ) -> Result<Registered, RegisterClientError> {
         let id = format!("ym-{}", crate::crypto::random_token(12));
         let secret = crate::crypto::random_token(32);
         let hash = self.keyring.hash_client_secret(&secret);
         let registered = registration.into_client(id, Some(&secret), Some(hash), self.now())?;
-        self.db.insert_client(&registered.client).await.map_err(ProviderError::from)?;
+        self.db
+            .insert_client(&registered.client)
+            .await
+            .map_err(ProviderError::from)?;
         Ok(registered)
     }
 
@@ -137,8 +151,15 @@ impl Provider {
         Ok(self.db.find_client(client_id).await?)
     }
 
-    pub async fn set_client_enabled(&self, client_id: &str, enabled: bool) -> Result<bool, ProviderError> {
-        Ok(self.db.set_client_enabled(client_id, enabled, self.now()).await?)
+    pub async fn set_client_enabled(
+        &self,
+        client_id: &str,
+        enabled: bool,
+    ) -> Result<bool, ProviderError> {
+        Ok(self
+            .db
+            .set_client_enabled(client_id, enabled, self.now())
+            .await?)
     }
 }
 

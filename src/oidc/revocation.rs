@@ -6,9 +6,22 @@ use super::introspection::TokenOnlyParams;
 use super::provider::{Provider, ProviderError};
 
 impl Provider {
-    pub async fn revoke(&self, params: TokenOnlyParams, authorization_header: Option<String>) -> Result<(), OAuthError> {
-        let caller = self.authenticate_client(&params.credentials(authorization_header), &self.endpoint(crate::paths::REVOKE)).await?;
-        let token = params.token.as_deref().filter(|t| !t.is_empty()).ok_or_else(|| OAuthError::invalid_request("token is required"))?;
+    pub async fn revoke(
+        &self,
+        params: TokenOnlyParams,
+        authorization_header: Option<String>,
+    ) -> Result<(), OAuthError> {
+        let caller = self
+            .authenticate_client(
+                &params.credentials(authorization_header),
+                &self.endpoint(crate::paths::REVOKE),
+            )
+            .await?;
+        let token = params
+            .token
+            .as_deref()
+            .filter(|t| !t.is_empty())
+            .ok_or_else(|| OAuthError::invalid_request("token is required"))?;
         let digest = crate::crypto::token_digest(token);
 
         if let Some(record) = self.find_access_token(token).await? {
@@ -17,11 +30,20 @@ impl Provider {
             }
             return Ok(());
         }
-        if let Some(refresh) = self.db.find_refresh_token(&digest).await.map_err(ProviderError::from)?
-            && let Some(grant) = self.db.find_grant(&refresh.grant_id).await.map_err(ProviderError::from)?
+        if let Some(refresh) = self
+            .db
+            .find_refresh_token(&digest)
+            .await
+            .map_err(ProviderError::from)?
+            && let Some(grant) = self
+                .db
+                .find_grant(&refresh.grant_id)
+                .await
+                .map_err(ProviderError::from)?
             && grant.client_id == caller.client.id
         {
-            self.revoke_grant(&grant.id, "revoked by the client").await?;
+            self.revoke_grant(&grant.id, "revoked by the client")
+                .await?;
         }
         Ok(())
     }

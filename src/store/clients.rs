@@ -31,11 +31,15 @@ fn from_row(row: &AnyRow) -> StoreResult<Client> {
         name: row.try_get("name")?,
         secret_hash: row.try_get("secret_hash")?,
         redirect_uris: json_list(&row.try_get::<String, _>("redirect_uris")?)?,
-        post_logout_redirect_uris: json_list(&row.try_get::<String, _>("post_logout_redirect_uris")?)?,
+        post_logout_redirect_uris: json_list(
+            &row.try_get::<String, _>("post_logout_redirect_uris")?,
+        )?,
         grant_types,
-        auth_method: AuthMethod::parse(&auth_method).ok_or_else(|| corrupt("auth method", &auth_method))?,
+        auth_method: AuthMethod::parse(&auth_method)
+            .ok_or_else(|| corrupt("auth method", &auth_method))?,
         id_token_alg: SigningAlg::parse(&alg).ok_or_else(|| corrupt("signing alg", &alg))?,
-        subject_type: SubjectType::parse(&subject_type).ok_or_else(|| corrupt("subject type", &subject_type))?,
+        subject_type: SubjectType::parse(&subject_type)
+            .ok_or_else(|| corrupt("subject type", &subject_type))?,
         sector_identifier: row.try_get("sector_identifier")?,
         allowed_scopes: ScopeSet::parse(&scopes).map_err(|_| corrupt("scopes", &scopes))?,
         jwks: jwks.map(|text| serde_json::from_str(&text)).transpose()?,
@@ -76,12 +80,23 @@ impl Database {
 
     pub async fn find_client(&self, id: &str) -> StoreResult<Option<Client>> {
         let sql = format!("SELECT {COLUMNS} FROM clients WHERE id = $1");
-        sqlx::query(&sql).bind(id).fetch_optional(self.pool()).await?.as_ref().map(from_row).transpose()
+        sqlx::query(&sql)
+            .bind(id)
+            .fetch_optional(self.pool())
+            .await?
+            .as_ref()
+            .map(from_row)
+            .transpose()
     }
 
     pub async fn list_clients(&self) -> StoreResult<Vec<Client>> {
         let sql = format!("SELECT {COLUMNS} FROM clients ORDER BY created_at, id");
-        sqlx::query(&sql).fetch_all(self.pool()).await?.iter().map(from_row).collect()
+        sqlx::query(&sql)
+            .fetch_all(self.pool())
+            .await?
+            .iter()
+            .map(from_row)
+            .collect()
     }
 
     /// Returns false when no such client exists.

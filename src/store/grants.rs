@@ -39,8 +39,7 @@ pub enum Rotation {
     AlreadyUsed,
 }
 
-const GRANT_COLUMNS: &str =
-    "id, client_id, person_id, session_id, scopes, claims, auth_time, acr, amr, nonce, offline, created_at, revoked_at";
+const GRANT_COLUMNS: &str = "id, client_id, person_id, session_id, scopes, claims, auth_time, acr, amr, nonce, offline, created_at, revoked_at";
 
 fn grant_from_row(row: &AnyRow) -> StoreResult<GrantRow> {
     Ok(GrantRow {
@@ -62,7 +61,11 @@ fn grant_from_row(row: &AnyRow) -> StoreResult<GrantRow> {
 
 impl Database {
     /// Stores a grant and its first refresh token together, or neither.
-    pub async fn insert_grant(&self, grant: &GrantRow, refresh: Option<&RefreshRow>) -> StoreResult<()> {
+    pub async fn insert_grant(
+        &self,
+        grant: &GrantRow,
+        refresh: Option<&RefreshRow>,
+    ) -> StoreResult<()> {
         let mut tx = self.pool().begin().await?;
         sqlx::query(
             "INSERT INTO grants (id, client_id, person_id, session_id, scopes, claims, auth_time, acr, amr, nonce, \
@@ -91,7 +94,13 @@ impl Database {
 
     pub async fn find_grant(&self, id: &str) -> StoreResult<Option<GrantRow>> {
         let sql = format!("SELECT {GRANT_COLUMNS} FROM grants WHERE id = $1");
-        sqlx::query(&sql).bind(id).fetch_optional(self.pool()).await?.as_ref().map(grant_from_row).transpose()
+        sqlx::query(&sql)
+            .bind(id)
+            .fetch_optional(self.pool())
+            .await?
+            .as_ref()
+            .map(grant_from_row)
+            .transpose()
     }
 
     /// Revokes a grant and with it every refresh token of its family. Returns false if already revoked.
@@ -106,7 +115,12 @@ impl Database {
     }
 
     /// Revokes the grants that depend on a login session and are not offline; returns their ids.
-    pub async fn revoke_session_grants(&self, session_id: &str, now: i64, reason: &str) -> StoreResult<Vec<String>> {
+    pub async fn revoke_session_grants(
+        &self,
+        session_id: &str,
+        now: i64,
+        reason: &str,
+    ) -> StoreResult<Vec<String>> {
         let rows = sqlx::query(
             "UPDATE grants SET revoked_at = $1, revoke_reason = $2 \
              WHERE session_id = $3 AND revoked_at IS NULL AND offline = 0 RETURNING id",
@@ -140,13 +154,20 @@ impl Database {
 
     /// Marks `old_hash` used and stores its successor atomically. Of two concurrent rotations of the
     /// same token, exactly one succeeds.
-    pub async fn rotate_refresh_token(&self, old_hash: &str, next: &RefreshRow, now: i64) -> StoreResult<Rotation> {
+    pub async fn rotate_refresh_token(
+        &self,
+        old_hash: &str,
+        next: &RefreshRow,
+        now: i64,
+    ) -> StoreResult<Rotation> {
         let mut tx = self.pool().begin().await?;
-        let marked = sqlx::query("UPDATE refresh_tokens SET used_at = $1 WHERE token_hash = $2 AND used_at IS NULL")
-            .bind(now)
-            .bind(old_hash)
-            .execute(&mut *tx)
-            .await?;
+        let marked = sqlx::query(
+            "UPDATE refresh_tokens SET used_at = $1 WHERE token_hash = $2 AND used_at IS NULL",
+        )
+        .bind(now)
+        .bind(old_hash)
+        .execute(&mut *tx)
+        .await?;
         if marked.rows_affected() != 1 {
             tx.rollback().await?;
             return Ok(Rotation::AlreadyUsed);
@@ -157,7 +178,10 @@ impl Database {
     }
 }
 
-async fn insert_refresh(tx: &mut sqlx::Transaction<'_, sqlx::Any>, refresh: &RefreshRow) -> StoreResult<()> {
+async fn insert_refresh(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    refresh: &RefreshRow,
+) -> StoreResult<()> {
     sqlx::query("INSERT INTO refresh_tokens (token_hash, grant_id, created_at, expires_at) VALUES ($1, $2, $3, $4)")
         .bind(&refresh.token_hash)
         .bind(&refresh.grant_id)

@@ -18,7 +18,8 @@ pub struct LoginSessionRow {
     pub ip: Option<String>,
 }
 
-const COLUMNS: &str = "id, person_id, auth_time, amr, acr, created_at, expires_at, ended_at, user_agent, ip";
+const COLUMNS: &str =
+    "id, person_id, auth_time, amr, acr, created_at, expires_at, ended_at, user_agent, ip";
 
 fn from_row(row: &AnyRow) -> StoreResult<LoginSessionRow> {
     Ok(LoginSessionRow {
@@ -57,11 +58,23 @@ impl Database {
 
     pub async fn find_login_session(&self, id: &str) -> StoreResult<Option<LoginSessionRow>> {
         let sql = format!("SELECT {COLUMNS} FROM login_sessions WHERE id = $1");
-        sqlx::query(&sql).bind(id).fetch_optional(self.pool()).await?.as_ref().map(from_row).transpose()
+        sqlx::query(&sql)
+            .bind(id)
+            .fetch_optional(self.pool())
+            .await?
+            .as_ref()
+            .map(from_row)
+            .transpose()
     }
 
     /// Records a fresh authentication within an existing session (prompt=login, max_age).
-    pub async fn reauthenticate_login_session(&self, id: &str, auth_time: i64, amr: &str, acr: &str) -> StoreResult<bool> {
+    pub async fn reauthenticate_login_session(
+        &self,
+        id: &str,
+        auth_time: i64,
+        amr: &str,
+        acr: &str,
+    ) -> StoreResult<bool> {
         let result = sqlx::query("UPDATE login_sessions SET auth_time = $1, amr = $2, acr = $3 WHERE id = $4 AND ended_at IS NULL")
             .bind(auth_time)
             .bind(amr)

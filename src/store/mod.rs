@@ -34,11 +34,14 @@ impl StoreError {
     /// `name_part`. SQLite reports columns (`people.phone_index`), PostgreSQL index names
     /// (`people_phone_index_uq`); index names here always contain their column name.
     pub fn is_unique_violation_on(&self, name_part: &str) -> bool {
-        let StoreError::Database(sqlx::Error::Database(error)) = self else { return false };
+        let StoreError::Database(sqlx::Error::Database(error)) = self else {
+            return false;
+        };
         if !error.is_unique_violation() {
             return false;
         }
-        error.constraint().is_some_and(|c| c.contains(name_part)) || error.message().contains(name_part)
+        error.constraint().is_some_and(|c| c.contains(name_part))
+            || error.message().contains(name_part)
     }
 
     pub fn is_unique_violation(&self) -> bool {

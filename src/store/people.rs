@@ -67,11 +67,22 @@ impl Database {
 
     pub async fn find_person(&self, id: &str) -> StoreResult<Option<PersonRow>> {
         let sql = format!("SELECT {COLUMNS} FROM people WHERE id = $1");
-        sqlx::query(&sql).bind(id).fetch_optional(self.pool()).await?.as_ref().map(from_row).transpose()
+        sqlx::query(&sql)
+            .bind(id)
+            .fetch_optional(self.pool())
+            .await?
+            .as_ref()
+            .map(from_row)
+            .transpose()
     }
 
-    pub async fn find_person_by_id_number(&self, id_type: &str, index: &str) -> StoreResult<Option<PersonRow>> {
-        let sql = format!("SELECT {COLUMNS} FROM people WHERE id_type = $1 AND id_number_index = $2");
+    pub async fn find_person_by_id_number(
+        &self,
+        id_type: &str,
+        index: &str,
+    ) -> StoreResult<Option<PersonRow>> {
+        let sql =
+            format!("SELECT {COLUMNS} FROM people WHERE id_type = $1 AND id_number_index = $2");
         sqlx::query(&sql)
             .bind(id_type)
             .bind(index)
@@ -84,7 +95,13 @@ impl Database {
 
     pub async fn find_person_by_phone(&self, index: &str) -> StoreResult<Option<PersonRow>> {
         let sql = format!("SELECT {COLUMNS} FROM people WHERE phone_index = $1");
-        sqlx::query(&sql).bind(index).fetch_optional(self.pool()).await?.as_ref().map(from_row).transpose()
+        sqlx::query(&sql)
+            .bind(index)
+            .fetch_optional(self.pool())
+            .await?
+            .as_ref()
+            .map(from_row)
+            .transpose()
     }
 
     pub async fn update_password_hash(&self, id: &str, hash: &str, now: i64) -> StoreResult<()> {

@@ -10,20 +10,42 @@ use crate::oidc::provider::Provider;
 use crate::oidc::scope::ScopeSet;
 
 /// Scopes that only make sense with a person behind the token.
-const PERSONAL_SCOPES: &[&str] = &["openid", "offline_access", "profile", "phone", "identity", "assurance", "org"];
+const PERSONAL_SCOPES: &[&str] = &[
+    "openid",
+    "offline_access",
+    "profile",
+    "phone",
+    "identity",
+    "assurance",
+    "org",
+];
 
 impl Provider {
-    pub(super) async fn client_credentials(&self, authenticated: &AuthenticatedClient, params: &TokenParams) -> Result<TokenResponse, OAuthError> {
+    pub(super) async fn client_credentials(
+        &self,
+        authenticated: &AuthenticatedClient,
+        params: &TokenParams,
+    ) -> Result<TokenResponse, OAuthError> {
         let client = &authenticated.client;
         if client.is_public() {
-            return Err(OAuthError::new(ErrorCode::UnauthorizedClient, "public clients cannot use client_credentials"));
+            return Err(OAuthError::new(
+                ErrorCode::UnauthorizedClient,
+                "public clients cannot use client_credentials",
+            ));
         }
-        let asked = ScopeSet::parse(params.scope.as_deref().unwrap_or_default()).map_err(|e| OAuthError::new(ErrorCode::InvalidScope, e.to_string()))?;
+        let asked = ScopeSet::parse(params.scope.as_deref().unwrap_or_default())
+            .map_err(|e| OAuthError::new(ErrorCode::InvalidScope, e.to_string()))?;
         if let Some(personal) = asked.iter().find(|scope| PERSONAL_SCOPES.contains(scope)) {
-            return Err(OAuthError::new(ErrorCode::InvalidScope, format!("scope '{personal}' needs a person; use the authorization code flow")));
+            return Err(OAuthError::new(
+                ErrorCode::InvalidScope,
+                format!("scope '{personal}' needs a person; use the authorization code flow"),
+            ));
         }
         if !asked.is_subset(&client.allowed_scopes) {
-            return Err(OAuthError::new(ErrorCode::InvalidScope, "the client is not registered for every requested scope"));
+            return Err(OAuthError::new(
+                ErrorCode::InvalidScope,
+                "the client is not registered for every requested scope",
+            ));
         }
         let access = self
             .issue_access_token(AccessTokenRecord {

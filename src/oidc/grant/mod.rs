@@ -51,15 +51,31 @@ pub struct TokenResponse {
 }
 
 impl Provider {
-    pub async fn token(&self, params: TokenParams, authorization_header: Option<String>) -> Result<TokenResponse, OAuthError> {
-        let grant_type = params.grant_type.as_deref().filter(|g| !g.is_empty()).ok_or_else(|| OAuthError::invalid_request("grant_type is required"))?;
+    pub async fn token(
+        &self,
+        params: TokenParams,
+        authorization_header: Option<String>,
+    ) -> Result<TokenResponse, OAuthError> {
+        let grant_type = params
+            .grant_type
+            .as_deref()
+            .filter(|g| !g.is_empty())
+            .ok_or_else(|| OAuthError::invalid_request("grant_type is required"))?;
         let Some(grant) = GrantType::parse(grant_type) else {
-            return Err(OAuthError::new(ErrorCode::UnsupportedGrantType, format!("grant_type '{grant_type}' is not supported")));
+            return Err(OAuthError::new(
+                ErrorCode::UnsupportedGrantType,
+                format!("grant_type '{grant_type}' is not supported"),
+            ));
         };
         let credentials = params.credentials(authorization_header);
-        let client = self.authenticate_client(&credentials, &self.endpoint(crate::paths::TOKEN)).await?;
+        let client = self
+            .authenticate_client(&credentials, &self.endpoint(crate::paths::TOKEN))
+            .await?;
         if !client.client.allows_grant(grant) {
-            return Err(OAuthError::new(ErrorCode::UnauthorizedClient, format!("this client is not registered for the {grant_type} grant")));
+            return Err(OAuthError::new(
+                ErrorCode::UnauthorizedClient,
+                format!("this client is not registered for the {grant_type} grant"),
+            ));
         }
         let response = match grant {
             GrantType::AuthorizationCode => self.redeem_code(&client, &params).await?,

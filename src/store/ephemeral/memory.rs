@@ -25,12 +25,19 @@ struct Entry {
 
 impl MemoryEphemeral {
     pub fn new(clock: SharedClock) -> Self {
-        Self { entries: Mutex::new(HashMap::new()), clock, writes: AtomicU64::new(0) }
+        Self {
+            entries: Mutex::new(HashMap::new()),
+            clock,
+            writes: AtomicU64::new(0),
+        }
     }
 
     fn with_entries<T>(&self, f: impl FnOnce(&mut HashMap<String, Entry>, i64) -> T) -> T {
         let now = self.clock.now_millis();
-        let mut entries = self.entries.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut entries = self
+            .entries
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         f(&mut entries, now)
     }
 
@@ -50,7 +57,13 @@ fn live(entry: Option<&Entry>, now: i64) -> Option<&Entry> {
 impl Ephemeral for MemoryEphemeral {
     async fn put(&self, key: &str, value: &[u8], ttl_ms: i64) -> StoreResult<()> {
         self.with_entries(|entries, now| {
-            entries.insert(key.to_owned(), Entry { value: value.to_vec(), expires_at_ms: now + ttl_ms });
+            entries.insert(
+                key.to_owned(),
+                Entry {
+                    value: value.to_vec(),
+                    expires_at_ms: now + ttl_ms,
+                },
+            );
         });
         self.note_write();
         Ok(())
@@ -61,7 +74,13 @@ impl Ephemeral for MemoryEphemeral {
             if live(entries.get(key), now).is_some() {
                 return false;
             }
-            entries.insert(key.to_owned(), Entry { value: value.to_vec(), expires_at_ms: now + ttl_ms });
+            entries.insert(
+                key.to_owned(),
+                Entry {
+                    value: value.to_vec(),
+                    expires_at_ms: now + ttl_ms,
+                },
+            );
             true
         });
         self.note_write();
@@ -69,12 +88,17 @@ impl Ephemeral for MemoryEphemeral {
     }
 
     async fn get(&self, key: &str) -> StoreResult<Option<Vec<u8>>> {
-        Ok(self.with_entries(|entries, now| live(entries.get(key), now).map(|entry| entry.value.clone())))
+        Ok(self.with_entries(|entries, now| {
+            live(entries.get(key), now).map(|entry| entry.value.clone())
+        }))
     }
 
     async fn take(&self, key: &str) -> StoreResult<Option<Vec<u8>>> {
         Ok(self.with_entries(|entries, now| {
-            entries.remove(key).filter(|entry| entry.expires_at_ms > now).map(|entry| entry.value)
+            entries
+                .remove(key)
+                .filter(|entry| entry.expires_at_ms > now)
+                .map(|entry| entry.value)
         }))
     }
 
@@ -94,7 +118,13 @@ impl Ephemeral for MemoryEphemeral {
                     count + 1
                 }
                 None => {
-                    entries.insert(key.to_owned(), Entry { value: b"1".to_vec(), expires_at_ms: now + ttl_ms });
+                    entries.insert(
+                        key.to_owned(),
+                        Entry {
+                            value: b"1".to_vec(),
+                            expires_at_ms: now + ttl_ms,
+                        },
+                    );
                     1
                 }
             }

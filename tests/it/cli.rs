@@ -1,0 +1,226 @@
+//! The command line, run as a user would run it.
+
+use std::process::{Command, Stdio};
+
+fn yimen(data_dir: &std::path::Path, args: &[&str], stdin: Option<&str>) -> std::process::Output {
+    use std::io::Write;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_yimen"))
+        .args(args)
+        .env("YIMEN_DATA_DIR", data_dir)
+        .env("YIMEN_PASSWORD__MEMORY_KIB", "4096")
+        .env("YIMEN_PASSWORD__ITERATIONS", "1")
+        .env_remove("YIMEN_DATABASE_URL")
+        .env_remove("YIMEN_REDIS_URL")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the yimen binary runs");
+    if let Some(input) = stdin {
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(input.as_bytes())
+            .unwrap();
+    }
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn user_add_checks_the_id_number_and_client_add_prints_the_secret_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = yimen(
+        dir.path(),
+        &[
+            "user",
+            "add",
+            "--name",
+            "李四",
+            "--id-number",
+            "110105194912310021",
+            "--phone",
+            "13800138000",
+            "--password-stdin",
+        ],
+        Some("lantern-quilt-9\n"),
+    );
+    assert!(!bad.status.success());
+    let stderr = String::from_utf8_lossy(&bad.stderr);
+    assert!(
+        stderr.contains("check character is wrong: expected X"),
+        "{stderr}"
+    );
+
+    let good = yimen(
+        dir.path(),
+        &[
+            "user",
+            "add",
+            "--name",
+            "李四",
+            "--id-number",
+            "11010519491231002x",
+            "--phone",
+            "13800138000",
+            "--password-stdin",
+            "--json",
+        ],
+        Some("lantern-quilt-9\n"),
+    );
+    assert!(
+        good.status.success(),
+        "{}",
+        String::from_utf8_lossy(&good.stderr)
+    );
+    let person: serde_json::Value = serde_json::from_slice(&good.stdout).unwrap();
+    assert_eq!(
+        person["id_number"], "110*************2X",
+        "personal numbers are masked in output"
+    );
+
+    let duplicate = yimen(
+        dir.path(),
+        &[
+            "user",
+            "add",
+            "--name",
+            "李四",
+            "--id-number",
+            "11010519491231002X",
+            "--phone",
+            "13900139000",
+        ],
+        None,
+    );
+    assert!(String::from_utf8_lossy(&duplicate.stderr).contains("already exists"));
+
+    let common = yimen(
+        dir.path(),
+        &[
+            "user",
+            "add",
+            "--name",
+            "王五",
+            "--id-number",
+            "440301199003071230",
+            "--phone",
+            "13700137000",
+            "--password-stdin",
+        ],
+        Some("password123\n"),
+    );
+    assert!(String::from_utf8_lossy(&common.stderr).contains("most commonly used"));
+
+    let added = yimen(
+        dir.path(),
+        &[
+            "client",
+            "add",
+            "--name",
+            "社保",
+            "--redirect-uri",
+            "https://rp.example/cb",
+            "--json",
+        ],
+        None,
+    );
+    assert!(
+        added.status.success(),
+        "{}",
+        String::from_utf8_lossy(&added.stderr)
+    );
+    let client: serde_json::Value = serde_json::from_slice(&added.stdout).unwrap();
+    let id = client["client_id"].as_str().unwrap();
+    assert!(client["client_secret"].as_str().unwrap().len() >= 43);
+    let shown = yimen(dir.path(), &["client", "show", id, "--json"], None);
+    let shown: serde_json::Value = serde_json::from_slice(&shown.stdout).unwrap();
+    assert!(
+        shown.get("client_secret").is_none(),
+        "the secret is never shown again"
+    );
+    assert_eq!(
+        shown["redirect_uris"],
+        serde_json::json!(["https://rp.example/cb"])
+    );
+    let disabled = yimen(dir.path(), &["client", "disable", id], None);
+    assert!(disabled.status.success());
+    let listed =
+        String::from_utf8_lossy(&yimen(dir.path(), &["client", "list"], None).stdout).into_owned();
+    assert!(listed.contains(id) && listed.contains("false"));
+
+    let insecure = yimen(
+        dir.path(),
+        &[
+            "client",
+            "add",
+            "--name",
+            "x",
+            "--redirect-uri",
+            "http://rp.example/cb",
+        ],
+        None,
+    );
+    assert!(
+        String::from_utf8_lossy(&insecure.stderr)
+            .contains("plain http is allowed only for loopback")
+    );
+}
+
+#[test]
+fn config_check_layers_settings_and_redacts_secrets() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("yimen.toml"),
+        "issuer = \"https://id.city.gov.cn\"\n[tokens]\naccess_token_ttl_secs = 300\n",
+    )
+    .unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_yimen"))
+        .args(["config", "check", "--listen", "0.0.0.0:9000"])
+        .current_dir(dir.path())
+        .env("YIMEN_TOKENS__ACCESS_TOKEN_TTL_SECS", "120")
+        .env(
+            "YIMEN_SECRETS__DATA_KEY",
+            "c2VjcmV0LWtleS1tYXRlcmlhbC0zMi1ieXRlcy0hIQ==",
+        )
+        .env(
+            "YIMEN_DATABASE_URL",
+            "postgres://app:hunter2@db.internal/yimen",
+        )
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        text.contains("listen = \"0.0.0.0:9000\""),
+        "flags win: {text}"
+    );
+    assert!(
+        text.contains("access_token_ttl_secs = 120"),
+        "env beats the file"
+    );
+    assert!(
+        text.contains("issuer = \"https://id.city.gov.cn/\""),
+        "the file beats defaults"
+    );
+    assert!(
+        !text.contains("hunter2") && !text.contains("c2VjcmV0"),
+        "secrets are redacted"
+    );
+    assert!(text.contains("postgres://app:****@db.internal/yimen"));
+
+    let bad = Command::new(env!("CARGO_BIN_EXE_yimen"))
+        .args(["config", "check"])
+        .current_dir(dir.path())
+        .env("YIMEN_TOKENS__ACCESS_TOKEN_TTL_SECS", "-5")
+        .output()
+        .unwrap();
+    assert!(!bad.status.success());
+    assert!(
+        String::from_utf8_lossy(&bad.stderr).contains("access_token_ttl_secs must be positive")
+    );
+}

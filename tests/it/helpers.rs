@@ -1,0 +1,390 @@
+//! The test harness: spawns the real server on 127.0.0.1:0 with its own database (a temporary SQLite file,
+//! or a fresh PostgreSQL database when YIMEN_TEST_POSTGRES_URL is set) and its own ephemeral state
+//! (process memory, or a fresh Redis key prefix when YIMEN_TEST_REDIS_URL is set), plus a cookie-keeping
+//! browser with redirects off.
+
+use std::sync::Arc;
+use yimen::app::App;
+use yimen::clock::OffsetClock;
+use yimen::config::Config;
+use yimen::identity::phone::PhoneNumber;
+use yimen::identity::resident_id::ResidentId;
+use yimen::identity::{Accounts, NewCitizen, Person};
+use yimen::oidc::Provider;
+use yimen::oidc::client::{ClientRegistration, Registered};
+use yimen::secret::{ConnectionUrl, SecretString};
+
+pub const PASSWORD: &str = "lantern-quilt-harbour-9";
+pub const ID_NUMBER: &str = "11010519491231002X";
+pub const PHONE: &str = "13800138000";
+pub const RP: &str = "http://127.0.0.1:9/cb";
+
+pub struct TestApp {
+    pub base: String,
+    pub clock: Arc<OffsetClock>,
+    pub provider: Arc<Provider>,
+    pub accounts: Arc<Accounts>,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    server: Option<tokio::task::JoinHandle<()>>,
+    _postgres: Option<TestDatabase>,
+    _dir: tempfile::TempDir,
+}
+
+impl TestApp {
+    pub async fn spawn() -> Self {
+        Self::spawn_with(|_| {}).await
+    }
+
+    pub async fn spawn_with(adjust: impl FnOnce(&mut Config)) -> Self {
+        let dir = tempfile::tempdir().expect("temporary directory");
+        let mut config = Config {
+            listen: "127.0.0.1:0".parse().unwrap(),
+            data_dir: dir.path().to_owned(),
+            ..Config::default()
+        };
+        // Real argon2id, cheaper parameters: the suite logs in hundreds of times.
+        config.password.memory_kib = 4096;
+        config.password.iterations = 1;
+        let postgres = match std::env::var("YIMEN_TEST_POSTGRES_URL") {
+            Ok(url) if !url.is_empty() => {
+                let database = TestDatabase::create(&url).await;
+                config.database_url = Some(ConnectionUrl::new(database.url.clone()));
+                Some(database)
+            }
+            _ => None,
+        };
+        if let Ok(url) = std::env::var("YIMEN_TEST_REDIS_URL")
+            && !url.is_empty()
+        {
+            config.redis_url = Some(ConnectionUrl::new(url));
+            config.redis_prefix = format!("yimen-test:{}:", uuid::Uuid::new_v4().simple());
+        }
+        adjust(&mut config);
+        let clock = Arc::new(OffsetClock::default());
+        let app = App::build_with_clock(config, clock.clone())
+            .await
+            .expect("the app builds");
+        let base = app.issuer();
+        let provider = app.services().provider.clone();
+        let accounts = app.services().accounts.clone();
+        let (shutdown, stopped) = tokio::sync::oneshot::channel();
+        let server = tokio::spawn(async move {
+            app.run_until(async {
+                let _ = stopped.await;
+            })
+            .await
+            .expect("the server runs");
+        });
+        Self {
+            base,
+            clock,
+            provider,
+            accounts,
+            shutdown: Some(shutdown),
+            server: Some(server),
+            _postgres: postgres,
+            _dir: dir,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    pub fn browser(&self) -> Browser {
+        Browser::new(&self.base)
+    }
+
+    pub async fn citizen(&self) -> Person {
+        self.citizen_with(ID_NUMBER, PHONE).await
+    }
+
+    pub async fn citizen_with(&self, id_number: &str, phone: &str) -> Person {
+        self.accounts
+            .register_citizen(NewCitizen {
+                name: "张三".into(),
+                id_number: ResidentId::parse(id_number, 20261125).expect("valid test ID number"),
+                phone: PhoneNumber::parse(phone).expect("valid test phone"),
+                phone_verified: true,
+                password: Some(SecretString::new(PASSWORD)),
+            })
+            .await
+            .expect("the citizen is created")
+    }
+
+    pub async fn client(&self, registration: ClientRegistration) -> Registered {
+        self.provider
+            .register_client(registration)
+            .await
+            .expect("the client registers")
+    }
+
+    /// A confidential client with the default settings and one redirect URI.
+    pub async fn confidential_client(&self) -> Registered {
+        self.client(ClientRegistration {
+            name: "社保查询".into(),
+            redirect_uris: vec![RP.into()],
+            post_logout_redirect_uris: vec!["http://127.0.0.1:9/bye".into()],
+            ..ClientRegistration::default()
+        })
+        .await
+    }
+
+    /// Stops the server and waits for it, so the next test starts from a quiet machine.
+    pub async fn stop(mut self) {
+        if let Some(shutdown) = self.shutdown.take() {
+            let _ = shutdown.send(());
+        }
+        if let Some(server) = self.server.take() {
+            let _ = server.await;
+        }
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(shutdown) = self.shutdown.take() {
+            let _ = shutdown.send(());
+        }
+    }
+}
+
+/// A PostgreSQL database of its own for one test, dropped afterwards.
+struct TestDatabase {
+    admin_url: String,
+    name: String,
+    url: String,
+}
+
+impl TestDatabase {
+    async fn create(admin_url: &str) -> Self {
+        use sqlx::Connection;
+        let name = format!("yimen_test_{}", uuid::Uuid::new_v4().simple());
+        let mut admin = sqlx::PgConnection::connect(admin_url)
+            .await
+            .expect("YIMEN_TEST_POSTGRES_URL is reachable");
+        sqlx::query(&format!("CREATE DATABASE {name}"))
+            .execute(&mut admin)
+            .await
+            .expect("test database created");
+        let mut url = url::Url::parse(admin_url).expect("YIMEN_TEST_POSTGRES_URL is a URL");
+        url.set_path(&format!("/{name}"));
+        Self {
+            admin_url: admin_url.to_owned(),
+            name,
+            url: url.to_string(),
+        }
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        let admin_url = self.admin_url.clone();
+        let name = self.name.clone();
+        // Drop runs outside any runtime guarantee; a short-lived runtime on its own thread does the I/O.
+        let _ = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .ok()?;
+            runtime.block_on(async {
+                use sqlx::Connection;
+                let mut admin = sqlx::PgConnection::connect(&admin_url).await.ok()?;
+                sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                    .execute(&mut admin)
+                    .await
+                    .ok()
+            })
+        })
+        .join();
+    }
+}
+
+/// What a browser step ended with.
+#[derive(Debug)]
+pub enum Step {
+    /// A page of the provider.
+    Page {
+        status: u16,
+        url: String,
+        html: String,
+    },
+    /// A redirect that leaves the provider (to a relying party).
+    Left(url::Url),
+}
+
+impl Step {
+    pub fn page(self) -> (u16, String, String) {
+        match self {
+            Step::Page { status, url, html } => (status, url, html),
+            Step::Left(url) => panic!("expected a page, was redirected to {url}"),
+        }
+    }
+
+    pub fn left(self) -> url::Url {
+        match self {
+            Step::Left(url) => url,
+            Step::Page { status, url, html } => panic!(
+                "expected a redirect to the client, got {status} at {url}: {}",
+                &html[..html.len().min(400)]
+            ),
+        }
+    }
+}
+
+/// A browser: keeps cookies, follows the provider's own redirects, stops at the first one that leaves.
+pub struct Browser {
+    pub http: reqwest::Client,
+    jar: Arc<reqwest::cookie::Jar>,
+    base: String,
+}
+
+impl Browser {
+    pub fn new(base: &str) -> Self {
+        let jar = Arc::new(reqwest::cookie::Jar::default());
+        let http = reqwest::Client::builder()
+            .cookie_provider(jar.clone())
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        Self {
+            http,
+            jar,
+            base: base.to_owned(),
+        }
+    }
+
+    pub async fn open(&self, url: &str) -> Step {
+        let response = self.http.get(url).send().await.expect("request sent");
+        self.settle(response).await
+    }
+
+    pub async fn submit(&self, action: &str, fields: &[(&str, &str)]) -> Step {
+        let response = self
+            .http
+            .post(self.absolute(action))
+            .form(fields)
+            .send()
+            .await
+            .expect("form sent");
+        self.settle(response).await
+    }
+
+    async fn settle(&self, mut response: reqwest::Response) -> Step {
+        for _ in 0..10 {
+            if !response.status().is_redirection() {
+                let status = response.status().as_u16();
+                let url = response.url().to_string();
+                let html = response.text().await.unwrap_or_default();
+                return Step::Page { status, url, html };
+            }
+            let location = response.headers()["location"].to_str().unwrap().to_owned();
+            let next = self.absolute(&location);
+            if !next.starts_with(&self.base) {
+                return Step::Left(url::Url::parse(&next).expect("redirect target is a URL"));
+            }
+            response = self
+                .http
+                .get(&next)
+                .send()
+                .await
+                .expect("redirect followed");
+        }
+        panic!("too many redirects");
+    }
+
+    fn absolute(&self, location: &str) -> String {
+        if location.starts_with('/') {
+            format!("{}{}", self.base, location)
+        } else {
+            location.to_owned()
+        }
+    }
+
+    /// Submits the login form of a login page.
+    pub async fn login_only(&self, login_page: &str, account: &str, password: &str) -> Step {
+        self.submit(
+            "/login",
+            &[
+                ("csrf", &field(login_page, "csrf")),
+                ("rid", &field(login_page, "rid")),
+                ("account", account),
+                ("password", password),
+            ],
+        )
+        .await
+    }
+
+    /// Signs in on a login page and, if asked, consents; returns where the provider sent the browser.
+    pub async fn sign_in(&self, login_page: &str, account: &str, password: &str) -> Step {
+        match self.login_only(login_page, account, password).await {
+            Step::Page { ref html, .. }
+                if html.contains("name=\"decision\"") && html.contains("/consent") =>
+            {
+                self.consent(html, "allow").await
+            }
+            other => other,
+        }
+    }
+
+    pub async fn consent(&self, consent_page: &str, decision: &str) -> Step {
+        self.submit(
+            "/consent",
+            &[
+                ("csrf", &field(consent_page, "csrf")),
+                ("rid", &field(consent_page, "rid")),
+                ("decision", decision),
+            ],
+        )
+        .await
+    }
+
+    /// Opens an authorization URL and completes login and consent as needed, returning the callback URL.
+    pub async fn authorize(&self, url: &str) -> url::Url {
+        match self.open(url).await {
+            Step::Left(callback) => callback,
+            Step::Page { html, .. } if html.contains("name=\"password\"") => {
+                self.sign_in(&html, PHONE, PASSWORD).await.left()
+            }
+            Step::Page { html, .. } if html.contains("/consent") => {
+                self.consent(&html, "allow").await.left()
+            }
+            Step::Page { status, url, html } => panic!(
+                "unexpected page {status} at {url}: {}",
+                &html[..html.len().min(400)]
+            ),
+        }
+    }
+
+    /// The value of one of the provider's cookies in this browser.
+    pub fn cookie(&self, name: &str) -> Option<String> {
+        use reqwest::cookie::CookieStore;
+        let header = self.jar.cookies(&url::Url::parse(&self.base).unwrap())?;
+        header
+            .to_str()
+            .ok()?
+            .split(';')
+            .filter_map(|pair| pair.trim().split_once('='))
+            .find(|(key, _)| *key == name)
+            .map(|(_, value)| value.to_owned())
+    }
+}
+
+/// The value of a named input in a page.
+pub fn field(html: &str, name: &str) -> String {
+    let document = scraper::Html::parse_document(html);
+    let selector = scraper::Selector::parse(&format!("input[name=\"{name}\"]")).unwrap();
+    document
+        .select(&selector)
+        .next()
+        .and_then(|input| input.value().attr("value"))
+        .unwrap_or_else(|| panic!("no input {name} in page"))
+        .to_owned()
+}
+
+/// A query parameter of a URL.
+pub fn param(url: &url::Url, name: &str) -> Option<String> {
+    url.query_pairs()
+        .find(|(key, _)| key == name)
+        .map(|(_, value)| value.into_owned())
+}

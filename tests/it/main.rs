@@ -1,0 +1,14 @@
+//! One integration-test binary: every test spawns the real server on port 0 with its own database and
+//! talks to it over HTTP, as a relying party or a browser would.
+
+mod authorize_errors;
+mod cli;
+mod code_flow;
+mod helpers;
+mod layering;
+mod login_security;
+mod logout;
+mod ops;
+mod rp;
+mod token_errors;
+mod tokens;

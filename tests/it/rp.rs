@@ -1,0 +1,120 @@
+//! A real relying party: the `openidconnect` crate, configured from the provider's discovery document.
+
+use crate::helpers::{RP, TestApp};
+use openidconnect::core::{CoreClient, CoreProviderMetadata};
+use openidconnect::{
+    ClientId, ClientSecret, EndpointMaybeSet, EndpointNotSet, EndpointSet, IssuerUrl, RedirectUrl,
+};
+
+pub type Rp = CoreClient<
+    EndpointSet,
+    EndpointNotSet,
+    EndpointNotSet,
+    EndpointNotSet,
+    EndpointMaybeSet,
+    EndpointMaybeSet,
+>;
+
+/// An HTTP client for back-channel calls; redirects off, as openidconnect recommends.
+pub fn http() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+pub async fn discover(app: &TestApp, client_id: &str, secret: Option<&str>) -> Rp {
+    let metadata =
+        CoreProviderMetadata::discover_async(IssuerUrl::new(app.base.clone()).unwrap(), &http())
+            .await
+            .expect("discovery");
+    CoreClient::from_provider_metadata(
+        metadata,
+        ClientId::new(client_id.to_owned()),
+        secret.map(|s| ClientSecret::new(s.to_owned())),
+    )
+    .set_redirect_uri(RedirectUrl::new(RP.to_owned()).unwrap())
+}
+
+/// The payload of a JWT, unverified (the claims openidconnect does not expose, such as `sid`).
+pub fn jwt_claims(token: &str) -> serde_json::Value {
+    use base64::Engine;
+    let payload = token.split('.').nth(1).expect("a JWT");
+    serde_json::from_slice(
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(payload)
+            .unwrap(),
+    )
+    .unwrap()
+}
+
+/// Builds an authorization URL by hand, for requests openidconnect would refuse to make.
+pub fn authorize_url(app: &TestApp, params: &[(&str, &str)]) -> String {
+    let query: String = url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(params)
+        .finish();
+    app.url(&format!("/authorize?{query}"))
+}
+
+/// A PKCE pair: (verifier, S256 challenge).
+pub fn pkce() -> (String, String) {
+    use sha2::Digest;
+    let verifier = yimen::crypto::random_token(32);
+    let challenge = yimen::crypto::b64url(&sha2::Sha256::digest(verifier.as_bytes()));
+    (verifier, challenge)
+}
+
+/// POSTs to the token endpoint with optional Basic credentials; returns status, JSON body and headers.
+pub async fn token_request(
+    app: &TestApp,
+    basic: Option<(&str, &str)>,
+    form: &[(&str, &str)],
+) -> (u16, serde_json::Value, reqwest::header::HeaderMap) {
+    post_form(app, "/token", basic, form).await
+}
+
+pub async fn post_form(
+    app: &TestApp,
+    path: &str,
+    basic: Option<(&str, &str)>,
+    form: &[(&str, &str)],
+) -> (u16, serde_json::Value, reqwest::header::HeaderMap) {
+    let mut request = http().post(app.url(path)).form(form);
+    if let Some((id, secret)) = basic {
+        request = request.basic_auth(id, Some(secret));
+    }
+    let response = request.send().await.unwrap();
+    let status = response.status().as_u16();
+    let headers = response.headers().clone();
+    let text = response.text().await.unwrap();
+    let body = serde_json::from_str(&text).unwrap_or(serde_json::Value::Null);
+    (status, body, headers)
+}
+
+/// Runs the browser part of a code flow for a confidential client with PKCE and returns
+/// (code, verifier).
+pub async fn code_for(
+    app: &TestApp,
+    browser: &crate::helpers::Browser,
+    client_id: &str,
+    scope: &str,
+) -> (String, String) {
+    let (verifier, challenge) = pkce();
+    let url = authorize_url(
+        app,
+        &[
+            ("client_id", client_id),
+            ("redirect_uri", RP),
+            ("response_type", "code"),
+            ("scope", scope),
+            ("state", "s1"),
+            ("nonce", "n1"),
+            ("code_challenge", &challenge),
+            ("code_challenge_method", "S256"),
+        ],
+    );
+    let callback = browser.authorize(&url).await;
+    let code =
+        crate::helpers::param(&callback, "code").unwrap_or_else(|| panic!("no code in {callback}"));
+    (code, verifier)
+}
