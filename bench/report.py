@@ -49,6 +49,29 @@ def mem_total() -> str:
     return "?"
 
 
+SOURCE_PATHS = ["src", "Cargo.toml", "Cargo.lock", "migrations", "templates", "locales", "static", "build.rs"]
+
+
+def describe_build(binary: Path) -> str:
+    """Which sources the yimen binary holds, as far as git and the binary's mtime tell."""
+    if not binary.exists():
+        return "No yimen binary."
+    built = dt.datetime.fromtimestamp(binary.stat().st_mtime, dt.timezone.utc)
+    iso = built.strftime("%Y-%m-%dT%H:%M:%SZ")
+    text = f"The yimen release binary was built {built.strftime('%Y-%m-%d %H:%M UTC')}"
+    before = sh("git", "log", "-1", f"--before={iso}", "--format=%h", "--", *SOURCE_PATHS)
+    since = sh("git", "log", f"--since={iso}", "--format=%h", "--", *SOURCE_PATHS).split()
+    if before:
+        text += f"; the newest commit touching the sources at that time was `{before}`"
+    if since:
+        text += (f"; {len(since)} commit(s) changed the sources after the build ({', '.join(f'`{c}`' for c in since)}) and "
+                 "are **not** in the measured binary (run.sh never rebuilds an existing binary)")
+    dirty = sh("git", "status", "--porcelain", "--", *SOURCE_PATHS).splitlines()
+    if dirty:
+        text += f"; at run time {len(dirty)} source file(s) had uncommitted changes"
+    return text + "."
+
+
 def rps(run: dict) -> float:
     w = run["wrk"]
     return w["requests"] / (w["duration_us"] / 1e6)
@@ -98,9 +121,8 @@ def main() -> None:
             idle[record["target"]] = record
 
     commit = sh("git", "rev-parse", "HEAD")
-    dirty = [line for line in sh("git", "status", "--porcelain").splitlines() if line and " bench/" not in f" {line[3:]}"]
     binary = Path(args.bin)
-    built = dt.datetime.fromtimestamp(binary.stat().st_mtime, dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC") if binary.exists() else "?"
+    build = describe_build(binary)
     try:
         peer_version = json.loads((BENCH_DIR / "node_modules/oidc-provider/package.json").read_text())["version"]
     except (OSError, ValueError, KeyError):
@@ -113,9 +135,7 @@ def main() -> None:
     w("Written by `bench/run.sh` (see `bench/README.md`); one run, numbers as measured.")
     w("")
     w(f"- **Date:** {dt.datetime.now(dt.timezone.utc).strftime('%Y-%m-%d %H:%M UTC')}")
-    w(f"- **Commit:** `{commit}`" + (f" — the working tree had {len(dirty)} uncommitted change(s) outside bench/ when this ran "
-                                      f"(another engineer was editing); the yimen binary is the release build of the tree as it was at {built}"
-                                      if dirty else f"; yimen release binary built {built}"))
+    w(f"- **Commit:** HEAD `{commit}` at run time. {build}")
     w(f"- **Machine:** {os.cpu_count()} cores (`nproc` = {sh('nproc')}), CPU `{cpu_model()}`, {mem_total()} RAM, "
       f"Linux {platform.release()}")
     w(f"- **Software:** {sh('rustc', '--version')}; yimen profile `release` (lto = thin); "
@@ -153,6 +173,18 @@ def main() -> None:
     else:
         w("Every row meets the 3× goal.")
     w("")
+    bound = []
+    for key, _ in SCENARIOS:
+        y = runs.get(("yimen", key))
+        if y and "wrk" in y:
+            cores = y["server_cpu_s"] / (y["wrk"]["duration_us"] / 1e6)
+            if cores < 1.0 and y.get("machine_idle_s", 1) / (y["wrk"]["duration_us"] / 1e6) < 0.1:
+                bound.append(f"{key} ({cores:.2f} cores)")
+    if bound:
+        w(f"On {', '.join(bound)} yimen used less than one of the two cores while the machine had no idle time: "
+          "there the load generator, not yimen, sets the throughput, so those ratios are lower bounds "
+          "(see the CPU section for CPU time per request).")
+        w("")
     w("All measured runs in this table: 0 socket errors, 0 non-2xx responses." if not notes else
       "Errors seen during measured runs (such a row does not meet the goal):")
     w("")
@@ -214,25 +246,47 @@ def main() -> None:
 
     w("## CPU during the measured runs")
     w("")
-    w("“server” is the user+system CPU time of the server process(es) over the measured run (`/proc/<pid>/stat`), "
-      "divided by the run's wall time, in cores; “idle” is the whole machine's idle time over the run "
-      f"(`/proc/stat`), in cores. The machine has {os.cpu_count()}; what is neither server nor idle is mostly wrk "
-      "(and the kernel's loopback work). A server well under 2 cores on a machine that is not idle is held back "
-      "by the load generator, not by itself.")
+    w("Where the machine's two cores went during each measured run, in cores (CPU seconds / wall seconds): "
+      "the server process(es) (`/proc/<pid>/stat`), wrk (its own user+system time), interrupt work (irq+softirq "
+      "from `/proc/stat`: mostly loopback TCP), other processes (process time in `/proc/stat` minus server and "
+      "wrk: anything else running on the machine, plus accounting noise), and idle. A server well under 2 cores "
+      "with no idle time left is held back by the load generator, not by itself.")
     w("")
-    w("| scenario | yimen server | yimen idle | yimen CPU µs/req | peer server | peer idle | peer CPU µs/req | peer×2 server | peer×2 idle | peer×2 CPU µs/req |")
-    w("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    w("| scenario | server | req/s | server | wrk | irq | other | idle | server CPU µs/request |")
+    w("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    contended = []
     for key, label in SCENARIOS:
-        cells = []
-        for target in ("yimen", "peer", "peer-cluster"):
+        for target, name in (("yimen", "yimen"), ("peer", "oidc-provider"), ("peer-cluster", "oidc-provider ×2")):
             run = runs.get((target, key))
             if not run or "wrk" not in run:
-                cells += ["—", "—", "—"]
                 continue
             seconds = run["wrk"]["duration_us"] / 1e6
-            cells += [f"{run['server_cpu_s'] / seconds:.2f}", f"{run.get('machine_idle_s', 0) / seconds:.2f}",
-                      f"{run['server_cpu_s'] * 1e6 / max(run['wrk']['requests'], 1):.0f}"]
-        w(f"| {key} | " + " | ".join(cells) + " |")
+            server = run["server_cpu_s"] / seconds
+            wrk = run.get("wrk_cpu_s", 0) / seconds
+            other = (run.get("machine_process_s", 0) - run["server_cpu_s"] - run.get("wrk_cpu_s", 0)) / seconds
+            if other > 0.25:
+                contended.append(f"{name} {key} ({other:.2f} cores)")
+            w(f"| {key} | {name} | {rps(run):,.0f} | {server:.2f} | {wrk:.2f} | {run.get('machine_irq_s', 0) / seconds:.2f} | "
+              f"{other:.2f} | {run.get('machine_idle_s', 0) / seconds:.2f} | "
+              f"{run['server_cpu_s'] * 1e6 / max(run['wrk']['requests'], 1):.0f} |")
+    w("")
+    if contended:
+        w(f"**Contention:** other processes took a noticeable share of the CPU during {', '.join(contended)}; "
+          "those numbers are not clean.")
+    else:
+        w("No other process took a noticeable share of the CPU during any measured run (“other” ≤ 0.25 cores).")
+    w("")
+    w("CPU time per request, oidc-provider (single process) against yimen: how much more CPU the peer spends on one "
+      "request, whatever the number of cores each can use (a CPU-efficiency ratio, not a throughput ratio):")
+    w("")
+    w("| scenario | yimen µs/request | oidc-provider µs/request | peer/yimen |")
+    w("| --- | ---: | ---: | ---: |")
+    for key, label in SCENARIOS:
+        y, p = runs.get(("yimen", key)), runs.get(("peer", key))
+        if y and p and "wrk" in y and "wrk" in p and y["server_cpu_s"] > 0:
+            per_y = y["server_cpu_s"] * 1e6 / max(y["wrk"]["requests"], 1)
+            per_p = p["server_cpu_s"] * 1e6 / max(p["wrk"]["requests"], 1)
+            w(f"| {key} | {per_y:.0f} | {per_p:.0f} | {per_p / per_y:.2f}× |")
     w("")
     steal = sum(r.get("machine_steal_s", 0) for r in runs.values() if "wrk" in r)
     w(f"CPU steal over all measured runs (this is a VM): {steal:.2f} s.")

@@ -202,8 +202,23 @@ scenario_setup() {   # sets URL and SCRIPT, exports what the Lua script needs, c
     printf '%s\n' "$body" > "$OUT/$TARGET-$1.sample.json"
 }
 
-run_wrk() {   # duration, output file
-    wrk -t"$THREADS" -c"$CONNECTIONS" -d"$1" --latency -s "$BENCH_LUA_DIR/$SCRIPT" "$URL" > "$2" 2>&1
+run_wrk() {   # duration, output file; wrk's own user+system CPU seconds go to <output file>.cpu
+    local TIMEFORMAT='%3U %3S'
+    { time wrk -t"$THREADS" -c"$CONNECTIONS" -d"$1" --latency -s "$BENCH_LUA_DIR/$SCRIPT" "$URL" > "$2" 2>&1 ; } 2> "$2.cpu"
+}
+
+# Wait (up to 2 minutes) until the machine is quiet: at least 1.8 of its cores idle over 2 seconds.
+# Anything else busy on the machine (a compiler, a test suite) would be measured with the server.
+wait_quiet() {
+    local hz; hz=$(getconf CLK_TCK)
+    for _ in $(seq 1 60); do
+        local s0 s1 idle
+        s0=$(head -1 /proc/stat); sleep 2; s1=$(head -1 /proc/stat)
+        idle=$(printf '%s\n%s\n' "$s0" "$s1" | awk -v hz="$hz" 'NR==1 {i=$5+$6} NR==2 {printf "%.2f", ($5+$6-i)/hz/2}')
+        if awk -v i="$idle" 'BEGIN {exit !(i >= 1.8)}'; then return 0; fi
+        log "machine busy (only $idle cores idle); waiting for it to calm down"
+    done
+    log "the machine stayed busy; measuring anyway (see the 'other' column in RESULTS.md)"
 }
 
 run_scenario() {
@@ -214,6 +229,7 @@ run_scenario() {
         printf '{"target":"%s","scenario":"%s","skipped":"%s"}\n' "$TARGET" "$scenario" "$SKIP" >> "$RUNS"
         return 0
     fi
+    wait_quiet
     log "$TARGET $scenario: warm-up $WARMUP"
     run_wrk "$WARMUP" "$OUT/$TARGET-$scenario.warmup.txt"
     ticks0=$(cpu_ticks); stat0=$(head -1 /proc/stat)
@@ -221,23 +237,31 @@ run_scenario() {
     run_wrk "$DURATION" "$OUT/$TARGET-$scenario.txt"
     ticks1=$(cpu_ticks); stat1=$(head -1 /proc/stat)
     hz=$(getconf CLK_TCK)
-    # The whole machine over the run: idle (idle+iowait) and steal seconds, from /proc/stat's cpu line.
+    # The whole machine over the run, from /proc/stat's cpu line: idle (idle+iowait), process time
+    # (user+nice+system), interrupt time (irq+softirq: loopback TCP) and steal, in seconds.
     local machine; machine=$(printf '%s\n%s\n' "$stat0" "$stat1" | awk -v hz="$hz" \
-        'NR==1 {i=$5+$6; st=$9} NR==2 {printf "\"machine_idle_s\":%.2f,\"machine_steal_s\":%.2f", ($5+$6-i)/hz, ($9-st)/hz}')
+        'NR==1 {i=$5+$6; p=$2+$3+$4; q=$7+$8; st=$9}
+         NR==2 {printf "\"machine_idle_s\":%.2f,\"machine_process_s\":%.2f,\"machine_irq_s\":%.2f,\"machine_steal_s\":%.2f", ($5+$6-i)/hz, ($2+$3+$4-p)/hz, ($7+$8-q)/hz, ($9-st)/hz}')
+    local wrk_cpu; wrk_cpu=$(awk '{printf "%.2f", $1 + $2}' "$OUT/$TARGET-$scenario.txt.cpu")
     local wrkjson; wrkjson=$(sed -n 's/^WRKJSON //p' "$OUT/$TARGET-$scenario.txt")
     [ -n "$wrkjson" ] || { log "wrk printed no result:"; cat "$OUT/$TARGET-$scenario.txt" >&2; exit 2; }
-    printf '{"target":"%s","scenario":"%s","wrk":%s,%s,"server_cpu_s":%s,"hwm_kb":%s,"rss_kb":%s,"processes":%s}\n' \
-        "$TARGET" "$scenario" "$wrkjson" "$machine" "$(awk -v a="$ticks0" -v b="$ticks1" -v hz="$hz" 'BEGIN{printf "%.2f", (b-a)/hz}')" \
+    printf '{"target":"%s","scenario":"%s","wrk":%s,%s,"wrk_cpu_s":%s,"server_cpu_s":%s,"hwm_kb":%s,"rss_kb":%s,"processes":%s}\n' \
+        "$TARGET" "$scenario" "$wrkjson" "$machine" "$wrk_cpu" "$(awk -v a="$ticks0" -v b="$ticks1" -v hz="$hz" 'BEGIN{printf "%.2f", (b-a)/hz}')" \
         "$(status_kb VmHWM)" "$(status_kb VmRSS)" "$(server_pids | wc -l)" >> "$RUNS"
     grep -E 'Requests/sec|Non-2xx|Socket errors' "$OUT/$TARGET-$scenario.txt" | sed "s/^/[bench]   /" >&2 || true
     if [ "${BENCH_PERF:-0}" = 1 ] && [ "$TARGET" = yimen ]; then
         log "$TARGET $scenario: profiled run (perf record, not reported)"
-        perf record -F 999 -g -p "$SERVER_PID" -o "$OUT/perf-$scenario.data" -- sleep 10 >/dev/null 2>&1 &
+        perf record -F 499 --call-graph dwarf,16384 -p "$SERVER_PID" -o "$OUT/perf-$scenario.data" -- sleep 10 >/dev/null 2>&1 &
         local perf_pid=$!
         run_wrk 10s "$OUT/$TARGET-$scenario.perf-wrk.txt"
         wait "$perf_pid" || true
-        perf report -i "$OUT/perf-$scenario.data" --no-children --percent-limit 1 --stdio 2>/dev/null \
-            | grep -v '^$' | head -150 > "$OUT/perf-$scenario.txt" || true
+        {
+            echo "# yimen $scenario: CPU samples by thread"
+            perf report -i "$OUT/perf-$scenario.data" --no-children --sort comm --stdio -g none 2>/dev/null | grep -v '^#' | grep -v '^$'
+            echo "# inclusive (children) time by symbol, top 120"
+            perf report -i "$OUT/perf-$scenario.data" --children --sort sym --stdio -g none 2>/dev/null | grep -v '^#' | grep -v '^$' | head -120
+        } > "$OUT/perf-$scenario.txt" || true
+        rm -f "$OUT/perf-$scenario.data"
     fi
 }
 

@@ -13,7 +13,7 @@ use std::path::PathBuf;
 #[derive(Debug, Subcommand)]
 pub enum ClientCommand {
     /// Register a client; prints its client_id and, for a confidential client, its secret (shown once).
-    Add(AddArgs),
+    Add(Box<AddArgs>),
     /// List registered clients.
     List {
         #[arg(long)]
@@ -74,16 +74,13 @@ pub struct AddArgs {
 pub async fn run(command: ClientCommand, services: &Services) -> anyhow::Result<()> {
     let provider = &services.provider;
     match command {
-        ClientCommand::Add(args) => add(args, services).await,
+        ClientCommand::Add(args) => add(*args, services).await,
         ClientCommand::List { json } => {
             let clients = provider.list_clients().await?;
             if json {
                 print_json(&json!(clients.iter().map(describe).collect::<Vec<_>>()));
             } else {
-                println!(
-                    "{:<22} {:<8} {:<20} {}",
-                    "CLIENT_ID", "ENABLED", "AUTH", "NAME"
-                );
+                println!("{:<22} {:<8} {:<20} NAME", "CLIENT_ID", "ENABLED", "AUTH");
                 for client in clients {
                     println!(
                         "{:<22} {:<8} {:<20} {}",

@@ -53,9 +53,7 @@ pub async fn get_login(
     }
     let context = LoginContext::load(&state, &browser, &headers, &rid).await?;
     let account = pending.and_then(|p| p.login_hint).unwrap_or_default();
-    Ok(context
-        .page(&browser, StatusCode::OK, None, account)
-        .await?)
+    context.page(&browser, StatusCode::OK, None, account).await
 }
 
 pub async fn post_login(

@@ -224,3 +224,20 @@ fn config_check_layers_settings_and_redacts_secrets() {
         String::from_utf8_lossy(&bad.stderr).contains("access_token_ttl_secs must be positive")
     );
 }
+
+#[test]
+fn the_example_configuration_is_valid() {
+    let example =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("deploy/yimen.example.toml");
+    let output = Command::new(env!("CARGO_BIN_EXE_yimen"))
+        .args(["--config"])
+        .arg(&example)
+        .args(["config", "check"])
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}

@@ -43,7 +43,11 @@ impl MemoryEphemeral {
 
     /// Drops expired entries now and then, so memory tracks live state rather than history.
     fn note_write(&self) {
-        if self.writes.fetch_add(1, Ordering::Relaxed) % SWEEP_EVERY == 0 {
+        if self
+            .writes
+            .fetch_add(1, Ordering::Relaxed)
+            .is_multiple_of(SWEEP_EVERY)
+        {
             self.with_entries(|entries, now| entries.retain(|_, entry| entry.expires_at_ms > now));
         }
     }
