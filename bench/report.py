@@ -52,7 +52,7 @@ def mem_total() -> str:
 SOURCE_PATHS = ["src", "Cargo.toml", "Cargo.lock", "migrations", "templates", "locales", "static", "build.rs"]
 
 
-def describe_build(binary: Path) -> str:
+def describe_build(binary: Path, source_changes: int | None) -> str:
     """Which sources the yimen binary holds, as far as git and the binary's mtime tell."""
     if not binary.exists():
         return "No yimen binary."
@@ -66,9 +66,10 @@ def describe_build(binary: Path) -> str:
     if since:
         text += (f"; {len(since)} commit(s) changed the sources after the build ({', '.join(f'`{c}`' for c in since)}) and "
                  "are **not** in the measured binary (run.sh never rebuilds an existing binary)")
-    dirty = sh("git", "status", "--porcelain", "--", *SOURCE_PATHS).splitlines()
-    if dirty:
-        text += f"; at run time {len(dirty)} source file(s) had uncommitted changes"
+    if source_changes is None:
+        source_changes = len(sh("git", "status", "--porcelain", "--", *SOURCE_PATHS).splitlines())
+    if source_changes:
+        text += f"; when the run started, {source_changes} source file(s) had uncommitted changes"
     return text + "."
 
 
@@ -111,18 +112,21 @@ def main() -> None:
     parser.add_argument("--bin", required=True)
     args = parser.parse_args()
 
+    meta: dict = {}
     runs: dict[tuple[str, str], dict] = {}
     idle: dict[str, dict] = {}
     for line in Path(args.runs).read_text().splitlines():
         record = json.loads(line)
-        if "scenario" in record:
+        if "meta" in record:
+            meta = record["meta"]
+        elif "scenario" in record:
             runs[(record["target"], record["scenario"])] = record
         else:
             idle[record["target"]] = record
 
-    commit = sh("git", "rev-parse", "HEAD")
+    commit = meta.get("head") or sh("git", "rev-parse", "HEAD")
     binary = Path(args.bin)
-    build = describe_build(binary)
+    build = describe_build(binary, meta.get("source_changes"))
     try:
         peer_version = json.loads((BENCH_DIR / "node_modules/oidc-provider/package.json").read_text())["version"]
     except (OSError, ValueError, KeyError):
@@ -134,7 +138,8 @@ def main() -> None:
     w("")
     w("Written by `bench/run.sh` (see `bench/README.md`); one run, numbers as measured.")
     w("")
-    w(f"- **Date:** {dt.datetime.now(dt.timezone.utc).strftime('%Y-%m-%d %H:%M UTC')}")
+    finished = dt.datetime.fromtimestamp(Path(args.runs).stat().st_mtime, dt.timezone.utc)
+    w(f"- **Date:** {finished.strftime('%Y-%m-%d %H:%M UTC')} (end of the run)")
     w(f"- **Commit:** HEAD `{commit}` at run time. {build}")
     w(f"- **Machine:** {os.cpu_count()} cores (`nproc` = {sh('nproc')}), CPU `{cpu_model()}`, {mem_total()} RAM, "
       f"Linux {platform.release()}")
@@ -176,14 +181,15 @@ def main() -> None:
     bound = []
     for key, _ in SCENARIOS:
         y = runs.get(("yimen", key))
-        if y and "wrk" in y:
-            cores = y["server_cpu_s"] / (y["wrk"]["duration_us"] / 1e6)
-            if cores < 1.0 and y.get("machine_idle_s", 1) / (y["wrk"]["duration_us"] / 1e6) < 0.1:
-                bound.append(f"{key} ({cores:.2f} cores)")
+        if y and "wrk" in y and "wrk_cpu_s" in y:
+            seconds = y["wrk"]["duration_us"] / 1e6
+            if y.get("machine_idle_s", 1) / seconds < 0.15 and y["wrk_cpu_s"] / seconds >= 0.3:
+                bound.append(f"{key} (yimen {y['server_cpu_s'] / seconds:.2f} cores, wrk {y['wrk_cpu_s'] / seconds:.2f})")
     if bound:
-        w(f"On {', '.join(bound)} yimen used less than one of the two cores while the machine had no idle time: "
-          "there the load generator, not yimen, sets the throughput, so those ratios are lower bounds "
-          "(see the CPU section for CPU time per request).")
+        w(f"On {', '.join(bound)} the two cores were saturated and wrk held a sizeable share of them: with the load "
+          "generator on another machine yimen would get more CPU there, while the single-process peer, which left "
+          "CPU idle (see below), would gain little. Those ratios are therefore lower bounds; the CPU-per-request table "
+          "below gives the ratio independent of that.")
         w("")
     w("All measured runs in this table: 0 socket errors, 0 non-2xx responses." if not notes else
       "Errors seen during measured runs (such a row does not meet the goal):")
@@ -247,12 +253,14 @@ def main() -> None:
     w("## CPU during the measured runs")
     w("")
     w("Where the machine's two cores went during each measured run, in cores (CPU seconds / wall seconds): "
-      "the server process(es) (`/proc/<pid>/stat`), wrk (its own user+system time), interrupt work (irq+softirq "
-      "from `/proc/stat`: mostly loopback TCP), other processes (process time in `/proc/stat` minus server and "
-      "wrk: anything else running on the machine, plus accounting noise), and idle. A server well under 2 cores "
-      "with no idle time left is held back by the load generator, not by itself.")
+      "the server process(es) (`/proc/<pid>/stat`), wrk (its own user+system time), other (all busy time in "
+      "`/proc/stat`, interrupts included, minus server and wrk: anything else running on the machine, plus "
+      "accounting noise), and idle. Loopback TCP work done in softirq context is charged to the process it "
+      "ran in. A server well under 2 cores with no idle time left is held back by the load generator, not by "
+      "itself. run.sh waits for a quiet machine before each scenario and measures again (up to 3 times) when "
+      "“other” exceeds 0.25 cores; “runs” says how many measured runs that took (the last one is reported).")
     w("")
-    w("| scenario | server | req/s | server | wrk | irq | other | idle | server CPU µs/request |")
+    w("| scenario | server | req/s | server | wrk | other | idle | server CPU µs/request | runs |")
     w("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     contended = []
     for key, label in SCENARIOS:
@@ -263,12 +271,13 @@ def main() -> None:
             seconds = run["wrk"]["duration_us"] / 1e6
             server = run["server_cpu_s"] / seconds
             wrk = run.get("wrk_cpu_s", 0) / seconds
-            other = (run.get("machine_process_s", 0) - run["server_cpu_s"] - run.get("wrk_cpu_s", 0)) / seconds
+            busy = run.get("machine_process_s", 0) + run.get("machine_irq_s", 0)
+            other = (busy - run["server_cpu_s"] - run.get("wrk_cpu_s", 0)) / seconds
             if other > 0.25:
                 contended.append(f"{name} {key} ({other:.2f} cores)")
-            w(f"| {key} | {name} | {rps(run):,.0f} | {server:.2f} | {wrk:.2f} | {run.get('machine_irq_s', 0) / seconds:.2f} | "
-              f"{other:.2f} | {run.get('machine_idle_s', 0) / seconds:.2f} | "
-              f"{run['server_cpu_s'] * 1e6 / max(run['wrk']['requests'], 1):.0f} |")
+            w(f"| {key} | {name} | {rps(run):,.0f} | {server:.2f} | {wrk:.2f} | {other:.2f} | "
+              f"{run.get('machine_idle_s', 0) / seconds:.2f} | "
+              f"{run['server_cpu_s'] * 1e6 / max(run['wrk']['requests'], 1):.0f} | {run.get('attempts', 1)} |")
     w("")
     if contended:
         w(f"**Contention:** other processes took a noticeable share of the CPU during {', '.join(contended)}; "
@@ -279,14 +288,15 @@ def main() -> None:
     w("CPU time per request, oidc-provider (single process) against yimen: how much more CPU the peer spends on one "
       "request, whatever the number of cores each can use (a CPU-efficiency ratio, not a throughput ratio):")
     w("")
-    w("| scenario | yimen µs/request | oidc-provider µs/request | peer/yimen |")
-    w("| --- | ---: | ---: | ---: |")
+    w("| scenario | yimen µs/request | oidc-provider µs/request | peer/yimen | response bytes yimen / peer (headers included) |")
+    w("| --- | ---: | ---: | ---: | ---: |")
     for key, label in SCENARIOS:
         y, p = runs.get(("yimen", key)), runs.get(("peer", key))
         if y and p and "wrk" in y and "wrk" in p and y["server_cpu_s"] > 0:
             per_y = y["server_cpu_s"] * 1e6 / max(y["wrk"]["requests"], 1)
             per_p = p["server_cpu_s"] * 1e6 / max(p["wrk"]["requests"], 1)
-            w(f"| {key} | {per_y:.0f} | {per_p:.0f} | {per_p / per_y:.2f}× |")
+            size = lambda r: r["wrk"]["bytes"] / max(r["wrk"]["requests"], 1)  # noqa: E731
+            w(f"| {key} | {per_y:.0f} | {per_p:.0f} | {per_p / per_y:.2f}× | {size(y):,.0f} / {size(p):,.0f} |")
     w("")
     steal = sum(r.get("machine_steal_s", 0) for r in runs.values() if "wrk" in r)
     w(f"CPU steal over all measured runs (this is a VM): {steal:.2f} s.")
@@ -306,7 +316,9 @@ def main() -> None:
       "`bench/get_token.py`) with scope `openid profile phone`, on every request.")
     w("- oidc-provider prints a warning that Node 20 is an unsupported runtime (it wants Node 22 LTS); Node 20 is the "
       "Node on this machine, and no newer Node can be installed here.")
-    w("- One run per server, no repetitions: run-to-run noise on a shared 2-core VM can be several percent.")
+    w("- One run per server, no repetitions. This is a shared 2-core VM: in exploratory runs the SQLite-bound yimen "
+      "rows (client_credentials, userinfo) varied by up to about ±20% from run to run, the discovery/JWKS rows and "
+      "the peer much less. run.sh re-measures when it sees other processes busy, but cannot see a busy host.")
     w("")
     Path(args.out).write_text("\n".join(out))
 

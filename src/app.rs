@@ -1,15 +1,23 @@
 //! The composition root: the only place that builds stores and services and wires them into the router.
 //! `App::build` binds the listener first, so a server on port 0 (tests) knows its address and issuer.
 
+use crate::assurance::Evidence;
+use crate::audit::Audit;
 use crate::clock::{SharedClock, SystemClock};
 use crate::config::Config;
+use crate::config::SmsSenderKind;
 use crate::crypto::{DataKeySource, Keyring, load_or_create_key_file, parse_data_key};
 use crate::http::metrics::Metrics;
 use crate::http::{AppState, HttpSettings};
+use crate::identity::login_history::LoginHistory;
+use crate::identity::organisation::Organisations;
+use crate::identity::otp::OtpService;
+use crate::identity::passkeys::Passkeys;
 use crate::identity::password::PasswordHasher;
 use crate::identity::{Accounts, LoginSessions};
 use crate::keys::KeyManager;
 use crate::oidc::provider::{Provider, ProviderParts};
+use crate::sms::{FileSender, HttpGateway, SharedSms};
 use crate::store::ephemeral::{MemoryEphemeral, RedisEphemeral};
 use crate::store::{Database, SharedEphemeral};
 use anyhow::Context;
@@ -27,26 +35,27 @@ pub struct Services {
     pub keyring: Keyring,
     pub keys: Arc<KeyManager>,
     pub accounts: Arc<Accounts>,
+    pub sessions: LoginSessions,
     pub provider: Arc<Provider>,
     pub metrics: Arc<Metrics>,
+    pub otp: OtpService,
+    pub passkeys: Option<Passkeys>,
+    pub orgs: Organisations,
+    pub history: LoginHistory,
+    pub audit: Audit,
+    pub evidence: Evidence,
 }
 
 impl Services {
     /// Opens and migrates the database, connects the ephemeral store, loads (or creates) the keys.
     pub async fn build(config: Config, clock: SharedClock) -> anyhow::Result<Self> {
         let keyring = Keyring::from_data_key(&*data_key(&config)?);
-        let db = Database::connect(
-            config.database_url.as_ref().map(|u| u.expose()),
-            &config.data_dir,
-        )
-        .await
-        .with_context(|| match &config.database_url {
-            Some(url) => format!("cannot open the database at {}", url.masked()),
-            None => format!(
-                "cannot open the SQLite database in {}",
-                config.data_dir.display()
-            ),
-        })?;
+        let db = Database::connect(config.database_url.as_ref().map(|u| u.expose()), &config.data_dir)
+            .await
+            .with_context(|| match &config.database_url {
+                Some(url) => format!("cannot open the database at {}", url.masked()),
+                None => format!("cannot open the SQLite database in {}", config.data_dir.display()),
+            })?;
         db.migrate().await.context("database migration failed")?;
         let ephemeral: SharedEphemeral = match &config.redis_url {
             Some(url) => Arc::new(
@@ -59,27 +68,33 @@ impl Services {
         let tokens = config.tokens.clone();
         let longest_token = tokens.id_token_ttl_secs.max(tokens.access_token_ttl_secs);
         let keys = Arc::new(
-            KeyManager::start(
-                db.clone(),
-                keyring.clone(),
-                clock.clone(),
-                config.keys.clone(),
-                longest_token,
-            )
-            .await
-            .context("cannot load or create the signing keys")?,
+            KeyManager::start(db.clone(), keyring.clone(), clock.clone(), config.keys.clone(), longest_token)
+                .await
+                .context("cannot load or create the signing keys")?,
         );
         let hasher = PasswordHasher::new(&config.password).context("password hashing settings")?;
-        let accounts = Accounts::new(
-            db.clone(),
-            ephemeral.clone(),
-            keyring.clone(),
-            hasher,
-            clock.clone(),
-            config.login.clone(),
-        );
+        let accounts =
+            Accounts::new(db.clone(), ephemeral.clone(), keyring.clone(), hasher, clock.clone(), config.login.clone());
         let sessions = LoginSessions::new(db.clone(), clock.clone(), tokens.session_max_secs);
         let metrics = Metrics::new();
+        let audit = Audit::new(db.clone(), keyring.clone(), clock.clone());
+        let orgs = Organisations::new(db.clone(), audit.clone(), clock.clone());
+        let sms: SharedSms = match config.sms.sender {
+            SmsSenderKind::File => Arc::new(FileSender::new(&config.data_dir, clock.clone())),
+            SmsSenderKind::Http => Arc::new(HttpGateway::new(config.sms.http.clone())?),
+        };
+        let otp = OtpService::new(ephemeral.clone(), sms, keyring.clone(), clock.clone(), config.otp.clone());
+        let passkeys =
+            match Passkeys::new(&config.issuer(), "统一身份认证平台", db.clone(), ephemeral.clone(), clock.clone())
+            {
+                Ok(passkeys) => Some(passkeys),
+                Err(error) => {
+                    tracing::warn!(%error, "passkeys are disabled");
+                    None
+                }
+            };
+        let history = LoginHistory::new(db.clone(), clock.clone());
+        let evidence = Evidence::new(db.clone(), clock.clone());
         let provider = Provider::new(ProviderParts {
             issuer: config.issuer_string(),
             db: db.clone(),
@@ -89,7 +104,8 @@ impl Services {
             clock: clock.clone(),
             tokens,
             accounts: accounts.clone(),
-            sessions,
+            sessions: sessions.clone(),
+            orgs: orgs.clone(),
             metrics: metrics.clone(),
         });
         Ok(Self {
@@ -100,9 +116,44 @@ impl Services {
             keyring,
             keys,
             accounts,
+            sessions,
             provider,
             metrics,
+            otp,
+            passkeys,
+            orgs,
+            history,
+            audit,
+            evidence,
         })
+    }
+}
+
+/// Background work every ten minutes: signing keys (new successors, retired keys dropped) and the
+/// erasure of accounts whose closing grace period has passed.
+async fn upkeep(keys: Arc<KeyManager>, accounts: Arc<Accounts>, audit: Audit) {
+    let mut interval = tokio::time::interval(Duration::from_secs(600));
+    loop {
+        interval.tick().await;
+        if let Err(error) = keys.refresh().await {
+            tracing::error!(%error, "signing key refresh failed");
+        }
+        match accounts.erase_due().await {
+            Ok(erased) => {
+                for id in erased {
+                    let event = crate::audit::Event {
+                        action: "account.erase",
+                        subject_type: "person",
+                        subject_id: Some(id),
+                        detail: serde_json::json!({ "reason": "closing grace period ended" }),
+                    };
+                    if let Err(error) = audit.record(&crate::audit::Actor::system(), event).await {
+                        tracing::error!(%error, "could not audit an erasure");
+                    }
+                }
+            }
+            Err(error) => tracing::error!(%error, "account erasure failed"),
+        }
     }
 }
 
@@ -133,9 +184,8 @@ impl App {
     /// Binds the listener, then builds the services with the issuer the bound address implies (unless
     /// one is configured).
     pub async fn build_with_clock(mut config: Config, clock: SharedClock) -> anyhow::Result<Self> {
-        let listener = TcpListener::bind(config.listen)
-            .await
-            .with_context(|| format!("cannot listen on {}", config.listen))?;
+        let listener =
+            TcpListener::bind(config.listen).await.with_context(|| format!("cannot listen on {}", config.listen))?;
         config.listen = listener.local_addr()?;
         let services = Services::build(config, clock).await?;
         Ok(Self { services, listener })
@@ -157,12 +207,19 @@ impl App {
         let state = AppState {
             provider: services.provider.clone(),
             accounts: services.accounts.clone(),
+            sessions: services.sessions.clone(),
+            otp: services.otp.clone(),
+            passkeys: services.passkeys.clone(),
+            orgs: services.orgs.clone(),
+            history: services.history.clone(),
+            audit: services.audit.clone(),
+            evidence: services.evidence.clone(),
+            keyring: services.keyring.clone(),
+            close_grace_days: services.config.account.close_grace_days,
             db: services.db.clone(),
             ephemeral: services.ephemeral.clone(),
             metrics: services.metrics.clone(),
-            discovery: Arc::new(
-                crate::oidc::discovery::document(&services.config.issuer_string()).to_string(),
-            ),
+            discovery: Arc::new(crate::oidc::discovery::document(&services.config.issuer_string()).to_string()),
         };
         let settings = HttpSettings {
             secure_cookies: services.config.secure_cookies(),
@@ -179,33 +236,23 @@ impl App {
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
         let router = Self::router(&self.services);
-        let keys = self.services.keys.clone();
-        let refresher = tokio::spawn(async move {
-            let mut interval = tokio::time::interval(Duration::from_secs(600));
-            interval.tick().await;
-            loop {
-                interval.tick().await;
-                if let Err(error) = keys.refresh().await {
-                    tracing::error!(%error, "signing key refresh failed");
-                }
-            }
-        });
+        let upkeep = tokio::spawn(upkeep(
+            self.services.keys.clone(),
+            self.services.accounts.clone(),
+            self.services.audit.clone(),
+        ));
         tracing::info!(listen = %self.local_addr(), issuer = %self.issuer(), "yimen is serving");
-        let served = axum::serve(
-            self.listener,
-            router.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(shutdown)
-        .await;
-        refresher.abort();
+        let served = axum::serve(self.listener, router.into_make_service_with_connect_info::<SocketAddr>())
+            .with_graceful_shutdown(shutdown)
+            .await;
+        upkeep.abort();
         self.services.db.close().await;
         Ok(served?)
     }
 
     pub async fn run(self) -> anyhow::Result<()> {
         self.run_until(async {
-            let mut terminate =
-                tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+            let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
             let terminated = async {
                 match terminate.as_mut() {
                     Some(signal) => {

@@ -21,9 +21,8 @@ pub struct SystemClock;
 impl Clock for SystemClock {
     #[allow(clippy::disallowed_methods)] // the one permitted wall-clock read
     fn now_millis(&self) -> i64 {
-        let elapsed = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .expect("the system clock is after 1970");
+        let elapsed =
+            std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).expect("the system clock is after 1970");
         i64::try_from(elapsed.as_millis()).expect("milliseconds fit in i64 until year 292 million")
     }
 }

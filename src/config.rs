@@ -34,6 +34,9 @@ pub struct Config {
     pub keys: KeyConfig,
     pub secrets: SecretsConfig,
     pub login: LoginConfig,
+    pub sms: SmsConfig,
+    pub otp: OtpConfig,
+    pub account: AccountConfig,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -114,6 +117,93 @@ pub struct LoginConfig {
     pub lockout_secs: i64,
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SmsSenderKind {
+    /// Append messages to `sms-outbox.jsonl` in the data directory and to the log (development).
+    File,
+    /// POST messages to an HTTP gateway (production).
+    Http,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SmsConfig {
+    pub sender: SmsSenderKind,
+    pub http: SmsHttpConfig,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SmsHttpConfig {
+    pub url: String,
+    pub username: Option<String>,
+    pub password: Option<SecretString>,
+    pub bearer_token: Option<SecretString>,
+    pub timeout_ms: u64,
+    /// Further attempts after a failure that may succeed on retry (timeout, 429, 5xx).
+    pub retries: u32,
+    /// The wait before the first retry; it doubles on each further retry.
+    pub retry_backoff_ms: u64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct OtpConfig {
+    pub code_ttl_secs: i64,
+    /// Wrong entries of one code before it is void.
+    pub max_attempts: i64,
+    /// A new code to the same number at most this often.
+    pub resend_interval_secs: i64,
+    pub max_per_phone_per_day: i64,
+    pub max_per_ip_per_hour: i64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AccountConfig {
+    /// A closed account keeps its data this long (the person may still cancel), then it is erased.
+    pub close_grace_days: i64,
+}
+
+impl Default for SmsConfig {
+    fn default() -> Self {
+        Self { sender: SmsSenderKind::File, http: SmsHttpConfig::default() }
+    }
+}
+
+impl Default for SmsHttpConfig {
+    fn default() -> Self {
+        Self {
+            url: String::new(),
+            username: None,
+            password: None,
+            bearer_token: None,
+            timeout_ms: 5000,
+            retries: 2,
+            retry_backoff_ms: 500,
+        }
+    }
+}
+
+impl Default for OtpConfig {
+    fn default() -> Self {
+        Self {
+            code_ttl_secs: 300,
+            max_attempts: 5,
+            resend_interval_secs: 60,
+            max_per_phone_per_day: 10,
+            max_per_ip_per_hour: 30,
+        }
+    }
+}
+
+impl Default for AccountConfig {
+    fn default() -> Self {
+        Self { close_grace_days: 30 }
+    }
+}
+
 impl Default for Config {
     fn default() -> Self {
         Self {
@@ -130,26 +220,22 @@ impl Default for Config {
             keys: KeyConfig::default(),
             secrets: SecretsConfig::default(),
             login: LoginConfig::default(),
+            sms: SmsConfig::default(),
+            otp: OtpConfig::default(),
+            account: AccountConfig::default(),
         }
     }
 }
 
 impl Default for LogConfig {
     fn default() -> Self {
-        Self {
-            format: LogFormat::Text,
-            filter: "info".to_owned(),
-        }
+        Self { format: LogFormat::Text, filter: "info".to_owned() }
     }
 }
 
 impl Default for HttpConfig {
     fn default() -> Self {
-        Self {
-            request_timeout_secs: 30,
-            body_limit_bytes: 256 * 1024,
-            secure_cookies: None,
-        }
+        Self { request_timeout_secs: 30, body_limit_bytes: 256 * 1024, secure_cookies: None }
     }
 }
 
@@ -168,34 +254,20 @@ impl Default for TokenConfig {
 
 impl Default for PasswordConfig {
     fn default() -> Self {
-        let cores = std::thread::available_parallelism()
-            .map(|n| n.get())
-            .unwrap_or(2);
-        Self {
-            memory_kib: 19_456,
-            iterations: 2,
-            parallelism: 1,
-            max_concurrent_hashes: cores,
-        }
+        let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
+        Self { memory_kib: 19_456, iterations: 2, parallelism: 1, max_concurrent_hashes: cores }
     }
 }
 
 impl Default for KeyConfig {
     fn default() -> Self {
-        Self {
-            rotation_days: 90,
-            publish_ahead_days: 2,
-        }
+        Self { rotation_days: 90, publish_ahead_days: 2 }
     }
 }
 
 impl Default for LoginConfig {
     fn default() -> Self {
-        Self {
-            max_failures_per_account: 5,
-            max_failures_per_ip: 50,
-            lockout_secs: 900,
-        }
+        Self { max_failures_per_account: 5, max_failures_per_ip: 50, lockout_secs: 900 }
     }
 }
 
@@ -229,10 +301,7 @@ impl Config {
         let mut figment = Figment::from(Serialized::defaults(Config::default()));
         match file {
             Some(path) if !path.exists() => {
-                return Err(ConfigError::Invalid(format!(
-                    "config file {} does not exist",
-                    path.display()
-                )));
+                return Err(ConfigError::Invalid(format!("config file {} does not exist", path.display())));
             }
             Some(path) => figment = figment.merge(Toml::file_exact(path)),
             None => figment = figment.merge(Toml::file(DEFAULT_CONFIG_FILE)),
@@ -256,10 +325,7 @@ impl Config {
     pub fn validate(&self) -> Result<(), ConfigError> {
         let invalid = |message: &str| Err(ConfigError::Invalid(message.to_owned()));
         let issuer = self.issuer();
-        if !matches!(issuer.scheme(), "http" | "https")
-            || issuer.query().is_some()
-            || issuer.fragment().is_some()
-        {
+        if !matches!(issuer.scheme(), "http" | "https") || issuer.query().is_some() || issuer.fragment().is_some() {
             return invalid("issuer must be an http(s) URL without query or fragment");
         }
         if let Some(url) = &self.database_url
@@ -291,9 +357,17 @@ impl Config {
         }
         let p = &self.password;
         if p.memory_kib < 8 * p.parallelism.max(1) || p.iterations == 0 || p.parallelism == 0 {
-            return invalid(
-                "password: argon2 needs iterations ≥ 1, parallelism ≥ 1, memory_kib ≥ 8 × parallelism",
-            );
+            return invalid("password: argon2 needs iterations ≥ 1, parallelism ≥ 1, memory_kib ≥ 8 × parallelism");
+        }
+        if self.sms.sender == SmsSenderKind::Http && url::Url::parse(&self.sms.http.url).is_err() {
+            return invalid("sms.http.url must be the gateway's URL when sms.sender = \"http\"");
+        }
+        let o = &self.otp;
+        if o.code_ttl_secs <= 0 || o.max_attempts <= 0 || o.max_per_phone_per_day <= 0 || o.max_per_ip_per_hour <= 0 {
+            return invalid("otp settings must be positive");
+        }
+        if self.account.close_grace_days < 0 {
+            return invalid("account.close_grace_days cannot be negative");
         }
         if p.max_concurrent_hashes == 0 {
             return invalid("password.max_concurrent_hashes must be at least 1");
@@ -304,8 +378,7 @@ impl Config {
     /// The issuer, without a trailing slash so that endpoint URLs join cleanly.
     pub fn issuer(&self) -> url::Url {
         self.issuer.clone().unwrap_or_else(|| {
-            url::Url::parse(&format!("http://{}", self.listen))
-                .expect("a socket address forms a valid URL")
+            url::Url::parse(&format!("http://{}", self.listen)).expect("a socket address forms a valid URL")
         })
     }
 
@@ -314,9 +387,7 @@ impl Config {
     }
 
     pub fn secure_cookies(&self) -> bool {
-        self.http
-            .secure_cookies
-            .unwrap_or(self.issuer().scheme() == "https")
+        self.http.secure_cookies.unwrap_or(self.issuer().scheme() == "https")
     }
 
     /// The effective configuration as TOML, secrets redacted.
@@ -334,19 +405,13 @@ mod tests {
         let config = Config::default();
         config.validate().unwrap();
         assert_eq!(config.issuer_string(), "http://127.0.0.1:8080");
-        let moved = Config {
-            listen: "127.0.0.1:9000".parse().unwrap(),
-            ..Config::default()
-        };
+        let moved = Config { listen: "127.0.0.1:9000".parse().unwrap(), ..Config::default() };
         assert_eq!(moved.issuer_string(), "http://127.0.0.1:9000");
     }
 
     #[test]
     fn rejects_nonsense() {
-        let config = Config {
-            database_url: Some(ConnectionUrl::new("mysql://x")),
-            ..Config::default()
-        };
+        let config = Config { database_url: Some(ConnectionUrl::new("mysql://x")), ..Config::default() };
         assert!(config.validate().is_err());
         let mut config = Config::default();
         config.tokens.authorization_code_ttl_secs = 0;

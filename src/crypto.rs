@@ -29,10 +29,7 @@ pub enum CryptoError {
     #[error("ciphertext is malformed or was made with another key")]
     Undecryptable,
     #[error("data key file {path}: {source}")]
-    KeyFile {
-        path: String,
-        source: std::io::Error,
-    },
+    KeyFile { path: String, source: std::io::Error },
 }
 
 /// Where the data key came from, so the operator can be warned about a generated one.
@@ -51,6 +48,8 @@ pub struct Keyring {
     blind_index: Zeroizing<[u8; 32]>,
     pairwise: Zeroizing<[u8; 32]>,
     client_secret: Zeroizing<[u8; 32]>,
+    audit: Zeroizing<[u8; 32]>,
+    otp: Zeroizing<[u8; 32]>,
 }
 
 impl std::fmt::Debug for Keyring {
@@ -62,21 +61,20 @@ impl std::fmt::Debug for Keyring {
 impl Keyring {
     pub fn from_data_key(data_key: &[u8; 32]) -> Self {
         let derive = |purpose: &str| -> Zeroizing<[u8; 32]> {
-            let mut mac =
-                <HmacSha256 as Mac>::new_from_slice(data_key).expect("HMAC takes any key length");
+            let mut mac = <HmacSha256 as Mac>::new_from_slice(data_key).expect("HMAC takes any key length");
             mac.update(b"yimen/v1/");
             mac.update(purpose.as_bytes());
             Zeroizing::new(mac.finalize().into_bytes().into())
         };
-        let aes = |purpose: &str| {
-            Aes256Gcm::new_from_slice(derive(purpose).as_slice()).expect("32-byte key")
-        };
+        let aes = |purpose: &str| Aes256Gcm::new_from_slice(derive(purpose).as_slice()).expect("32-byte key");
         Self {
             pii: aes("pii-encryption"),
             at_rest: aes("secret-at-rest"),
             blind_index: derive("blind-index"),
             pairwise: derive("pairwise-subject"),
             client_secret: derive("client-secret"),
+            audit: derive("audit-chain"),
+            otp: derive("one-time-code"),
         }
     }
 
@@ -95,34 +93,34 @@ impl Keyring {
         seal(&self.at_rest, label, plaintext)
     }
 
-    pub fn decrypt_secret(
-        &self,
-        label: &str,
-        ciphertext: &[u8],
-    ) -> Result<Zeroizing<Vec<u8>>, CryptoError> {
+    pub fn decrypt_secret(&self, label: &str, ciphertext: &[u8]) -> Result<Zeroizing<Vec<u8>>, CryptoError> {
         open(&self.at_rest, label, ciphertext).map(Zeroizing::new)
     }
 
     /// A keyed, deterministic index for exact lookup of an encrypted value.
     pub fn blind_index(&self, field: &str, normalized: &str) -> String {
-        keyed_digest(
-            &self.blind_index[..],
-            &[field.as_bytes(), b"\0", normalized.as_bytes()],
-        )
+        keyed_digest(&self.blind_index[..], &[field.as_bytes(), b"\0", normalized.as_bytes()])
     }
 
     /// The pairwise subject of one account within one sector (OpenID Connect Core §8.1).
     pub fn pairwise_subject(&self, sector: &str, account_id: &str) -> String {
-        keyed_digest(
-            &self.pairwise[..],
-            &[sector.as_bytes(), b"\0", account_id.as_bytes()],
-        )
+        keyed_digest(&self.pairwise[..], &[sector.as_bytes(), b"\0", account_id.as_bytes()])
     }
 
     /// Client secrets are 256-bit random values, so a keyed hash suffices; argon2 here would only slow
     /// every token request.
     pub fn hash_client_secret(&self, secret: &str) -> String {
         keyed_digest(&self.client_secret[..], &[secret.as_bytes()])
+    }
+
+    /// The keyed hash of an audit entry: without the data key the chain cannot be rewritten.
+    pub fn audit_mac(&self, content: &[u8]) -> String {
+        keyed_digest(&self.audit[..], &[content])
+    }
+
+    /// The keyed hash under which a one-time code is kept, so the store never holds the code itself.
+    pub fn otp_digest(&self, context: &str, code: &str) -> String {
+        keyed_digest(&self.otp[..], &[context.as_bytes(), b"\0", code.as_bytes()])
     }
 
     pub fn verify_client_secret(&self, secret: &str, stored_hash: &str) -> bool {
@@ -135,13 +133,7 @@ fn seal(cipher: &Aes256Gcm, aad: &str, plaintext: &[u8]) -> Vec<u8> {
     let mut nonce = [0u8; NONCE_LEN];
     rand::thread_rng().fill_bytes(&mut nonce);
     let sealed = cipher
-        .encrypt(
-            &Nonce::from(nonce),
-            Payload {
-                msg: plaintext,
-                aad: aad.as_bytes(),
-            },
-        )
+        .encrypt(&Nonce::from(nonce), Payload { msg: plaintext, aad: aad.as_bytes() })
         .expect("AES-GCM encryption cannot fail for in-memory buffers");
     let mut out = Vec::with_capacity(1 + NONCE_LEN + sealed.len());
     out.push(CIPHERTEXT_VERSION);
@@ -157,13 +149,7 @@ fn open(cipher: &Aes256Gcm, aad: &str, ciphertext: &[u8]) -> Result<Vec<u8>, Cry
     let (nonce, sealed) = ciphertext[1..].split_at(NONCE_LEN);
     let nonce: [u8; NONCE_LEN] = nonce.try_into().map_err(|_| CryptoError::Undecryptable)?;
     cipher
-        .decrypt(
-            &Nonce::from(nonce),
-            Payload {
-                msg: sealed,
-                aad: aad.as_bytes(),
-            },
-        )
+        .decrypt(&Nonce::from(nonce), Payload { msg: sealed, aad: aad.as_bytes() })
         .map_err(|_| CryptoError::Undecryptable)
 }
 
@@ -204,27 +190,15 @@ pub fn b64_decode(text: &str) -> Option<Vec<u8>> {
 }
 
 pub fn parse_data_key(encoded: &str) -> Result<Zeroizing<[u8; 32]>, CryptoError> {
-    let bytes = Zeroizing::new(
-        STANDARD
-            .decode(encoded.trim())
-            .map_err(|_| CryptoError::BadDataKey)?,
-    );
-    let key: [u8; 32] = bytes
-        .as_slice()
-        .try_into()
-        .map_err(|_| CryptoError::BadDataKey)?;
+    let bytes = Zeroizing::new(STANDARD.decode(encoded.trim()).map_err(|_| CryptoError::BadDataKey)?);
+    let key: [u8; 32] = bytes.as_slice().try_into().map_err(|_| CryptoError::BadDataKey)?;
     Ok(Zeroizing::new(key))
 }
 
 /// Reads the data key file in `data_dir`, creating it (mode 0600) with a fresh random key if absent.
-pub fn load_or_create_key_file(
-    data_dir: &Path,
-) -> Result<(Zeroizing<[u8; 32]>, DataKeySource), CryptoError> {
+pub fn load_or_create_key_file(data_dir: &Path) -> Result<(Zeroizing<[u8; 32]>, DataKeySource), CryptoError> {
     let path = data_dir.join(DATA_KEY_FILE);
-    let io_error = |source| CryptoError::KeyFile {
-        path: path.display().to_string(),
-        source,
-    };
+    let io_error = |source| CryptoError::KeyFile { path: path.display().to_string(), source };
     match std::fs::read_to_string(&path) {
         Ok(text) => Ok((parse_data_key(&text)?, DataKeySource::ExistingFile)),
         Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
@@ -265,10 +239,7 @@ mod tests {
         let ring = keyring();
         let sealed = ring.encrypt_pii("person.phone", "13800138000");
         assert!(!sealed.windows(11).any(|w| w == b"13800138000"));
-        assert_eq!(
-            ring.decrypt_pii("person.phone", &sealed).unwrap(),
-            "13800138000"
-        );
+        assert_eq!(ring.decrypt_pii("person.phone", &sealed).unwrap(), "13800138000");
         assert!(ring.decrypt_pii("person.id_number", &sealed).is_err());
         let other = Keyring::from_data_key(&[8u8; 32]);
         assert!(other.decrypt_pii("person.phone", &sealed).is_err());
@@ -277,15 +248,9 @@ mod tests {
     #[test]
     fn blind_indexes_are_deterministic_keyed_and_field_bound() {
         let ring = keyring();
-        assert_eq!(
-            ring.blind_index("phone", "1"),
-            ring.blind_index("phone", "1")
-        );
+        assert_eq!(ring.blind_index("phone", "1"), ring.blind_index("phone", "1"));
         assert_ne!(ring.blind_index("phone", "1"), ring.blind_index("id", "1"));
-        assert_ne!(
-            ring.blind_index("phone", "1"),
-            Keyring::from_data_key(&[9u8; 32]).blind_index("phone", "1")
-        );
+        assert_ne!(ring.blind_index("phone", "1"), Keyring::from_data_key(&[9u8; 32]).blind_index("phone", "1"));
     }
 
     #[test]

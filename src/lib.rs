@@ -7,6 +7,8 @@
 //! leaves. See ARCHITECTURE.md.
 
 pub mod app;
+pub mod assurance;
+pub mod audit;
 pub mod cli;
 pub mod clock;
 pub mod config;
@@ -17,6 +19,7 @@ pub mod keys;
 pub mod oidc;
 pub mod paths;
 pub mod secret;
+pub mod sms;
 pub mod store;
 
 rust_i18n::i18n!("locales", fallback = "zh-CN");

@@ -66,6 +66,9 @@ pub struct AddArgs {
     /// ID token signing algorithm: RS256 (default), ES256 or EdDSA.
     #[arg(long)]
     id_token_alg: Option<String>,
+    /// Logins for this system need two factors (password or SMS plus a passkey or SMS code).
+    #[arg(long)]
+    require_mfa: bool,
     /// Print JSON instead of text.
     #[arg(long)]
     json: bool,
@@ -94,10 +97,7 @@ pub async fn run(command: ClientCommand, services: &Services) -> anyhow::Result<
             Ok(())
         }
         ClientCommand::Show { client_id, json } => {
-            let client = provider
-                .client_by_id(&client_id)
-                .await?
-                .ok_or_else(|| anyhow!("no client {client_id}"))?;
+            let client = provider.client_by_id(&client_id).await?.ok_or_else(|| anyhow!("no client {client_id}"))?;
             let description = describe(&client);
             if json {
                 print_json(&description);
@@ -114,17 +114,10 @@ pub async fn run(command: ClientCommand, services: &Services) -> anyhow::Result<
 }
 
 async fn set_enabled(services: &Services, client_id: &str, enabled: bool) -> anyhow::Result<()> {
-    if !services
-        .provider
-        .set_client_enabled(client_id, enabled)
-        .await?
-    {
+    if !services.provider.set_client_enabled(client_id, enabled).await? {
         bail!("no client {client_id}");
     }
-    println!(
-        "client {client_id} {}",
-        if enabled { "enabled" } else { "disabled" }
-    );
+    println!("client {client_id} {}", if enabled { "enabled" } else { "disabled" });
     Ok(())
 }
 
@@ -132,16 +125,16 @@ async fn add(args: AddArgs, services: &Services) -> anyhow::Result<()> {
     let grant_types = args
         .grant_types
         .iter()
-        .map(|g| GrantType::parse(g).ok_or_else(|| anyhow!("unknown grant type {g}: use authorization_code, refresh_token or client_credentials")))
+        .map(|g| {
+            GrantType::parse(g).ok_or_else(|| {
+                anyhow!("unknown grant type {g}: use authorization_code, refresh_token or client_credentials")
+            })
+        })
         .collect::<anyhow::Result<Vec<_>>>()?;
     let jwks = match &args.jwks_file {
         Some(path) => {
-            let text = std::fs::read_to_string(path)
-                .with_context(|| format!("cannot read {}", path.display()))?;
-            Some(
-                serde_json::from_str(&text)
-                    .with_context(|| format!("{} is not JSON", path.display()))?,
-            )
+            let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+            Some(serde_json::from_str(&text).with_context(|| format!("{} is not JSON", path.display()))?)
         }
         None => None,
     };
@@ -157,24 +150,16 @@ async fn add(args: AddArgs, services: &Services) -> anyhow::Result<()> {
         grant_types,
         id_token_alg: args
             .id_token_alg
-            .map(|a| {
-                SigningAlg::parse(&a)
-                    .ok_or_else(|| anyhow!("unknown algorithm {a}: use RS256, ES256 or EdDSA"))
-            })
+            .map(|a| SigningAlg::parse(&a).ok_or_else(|| anyhow!("unknown algorithm {a}: use RS256, ES256 or EdDSA")))
             .transpose()?,
         subject_type: args
             .subject_type
-            .map(|s| {
-                SubjectType::parse(&s)
-                    .ok_or_else(|| anyhow!("subject type must be pairwise or public"))
-            })
+            .map(|s| SubjectType::parse(&s).ok_or_else(|| anyhow!("subject type must be pairwise or public")))
             .transpose()?,
         sector_identifier: args.sector_identifier,
-        scopes: args
-            .scope
-            .map(|s| ScopeSet::parse(&s).map_err(|e| anyhow!("{e}")))
-            .transpose()?,
+        scopes: args.scope.map(|s| ScopeSet::parse(&s).map_err(|e| anyhow!("{e}"))).transpose()?,
         jwks,
+        require_mfa: args.require_mfa,
     };
     let registered = services.provider.register_client(registration).await?;
     let mut description = describe(&registered.client);
@@ -193,10 +178,7 @@ async fn add(args: AddArgs, services: &Services) -> anyhow::Result<()> {
             println!("  (the secret is shown only now; store it in the system's secret store)");
         }
         println!("  issuer:        {}", services.provider.issuer());
-        println!(
-            "  discovery:     {}",
-            services.provider.endpoint(crate::paths::DISCOVERY)
-        );
+        println!("  discovery:     {}", services.provider.endpoint(crate::paths::DISCOVERY));
     }
     Ok(())
 }

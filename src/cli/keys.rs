@@ -30,15 +30,9 @@ pub async fn run(command: KeysCommand, services: &Services) -> anyhow::Result<()
                     .collect();
                 print_json(&json!(list));
             } else {
-                println!(
-                    "{:<26} {:<6} {:>12} {:>12} {:>12}",
-                    "KID", "ALG", "ACTIVATES", "RETIRES", "EXPIRES"
-                );
+                println!("{:<26} {:<6} {:>12} {:>12} {:>12}", "KID", "ALG", "ACTIVATES", "RETIRES", "EXPIRES");
                 for (kid, alg, activates, retires, expires) in keys {
-                    println!(
-                        "{kid:<26} {:<6} {activates:>12} {retires:>12} {expires:>12}",
-                        alg.as_str()
-                    );
+                    println!("{kid:<26} {:<6} {activates:>12} {retires:>12} {expires:>12}", alg.as_str());
                 }
             }
             Ok(())

@@ -14,11 +14,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 #[derive(Debug, Parser)]
-#[command(
-    name = "yimen",
-    version,
-    about = "Unified identity and single sign-on for a city's online services"
-)]
+#[command(name = "yimen", version, about = "Unified identity and single sign-on for a city's online services")]
 pub struct Cli {
     /// Configuration file (default: ./yimen.toml when present).
     #[arg(long, global = true, env = "YIMEN_CONFIG", value_name = "FILE")]
@@ -92,10 +88,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Config(ConfigCommand::Check) => {
-            println!(
-                "# effective configuration (secrets redacted)\n{}",
-                config.to_redacted_toml()
-            );
+            println!("# effective configuration (secrets redacted)\n{}", config.to_redacted_toml());
             println!("# issuer: {}", config.issuer_string());
             Ok(())
         }
@@ -111,11 +104,8 @@ async fn services(config: Config) -> anyhow::Result<Services> {
 
 fn init_tracing(config: &Config) {
     use tracing_subscriber::EnvFilter;
-    let filter =
-        EnvFilter::try_from_env("RUST_LOG").unwrap_or_else(|_| EnvFilter::new(&config.log.filter));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr);
+    let filter = EnvFilter::try_from_env("RUST_LOG").unwrap_or_else(|_| EnvFilter::new(&config.log.filter));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
     let _ = match config.log.format {
         LogFormat::Json => builder.json().try_init(),
         LogFormat::Text => builder.try_init(),
@@ -124,8 +114,5 @@ fn init_tracing(config: &Config) {
 
 /// Prints a value as pretty JSON.
 fn print_json(value: &serde_json::Value) {
-    println!(
-        "{}",
-        serde_json::to_string_pretty(value).unwrap_or_default()
-    );
+    println!("{}", serde_json::to_string_pretty(value).unwrap_or_default());
 }

@@ -2,6 +2,7 @@
 
 use super::print_json;
 use crate::app::Services;
+use crate::identity::document::IdDocument;
 use crate::identity::person::parse_name;
 use crate::identity::phone::PhoneNumber;
 use crate::identity::resident_id::ResidentId;
@@ -50,10 +51,7 @@ async fn add(args: AddArgs, services: &Services) -> anyhow::Result<()> {
     let phone = PhoneNumber::parse(&args.phone).map_err(|e| anyhow!("phone: {e}"))?;
     let password = if args.password_stdin {
         let mut line = String::new();
-        std::io::stdin()
-            .lock()
-            .read_line(&mut line)
-            .context("cannot read the password from standard input")?;
+        std::io::stdin().lock().read_line(&mut line).context("cannot read the password from standard input")?;
         let line = line.trim_end_matches(['\r', '\n']).to_owned();
         if line.is_empty() {
             bail!("standard input held no password");
@@ -63,13 +61,8 @@ async fn add(args: AddArgs, services: &Services) -> anyhow::Result<()> {
         None
     };
     let has_password = password.is_some();
-    let citizen = NewCitizen {
-        name,
-        id_number,
-        phone,
-        phone_verified: true,
-        password,
-    };
+    let citizen =
+        NewCitizen { name, document: IdDocument::from_resident_id(id_number), phone, phone_verified: true, password };
     let person = match services.accounts.register_citizen(citizen).await {
         Ok(person) => person,
         Err(AccountError::Policy(reason)) => bail!("password: {reason}"),
@@ -79,21 +72,14 @@ async fn add(args: AddArgs, services: &Services) -> anyhow::Result<()> {
         print_json(&json!({
             "id": person.id,
             "name": person.name,
-            "id_number": person.id_number.masked(),
+            "id_number": person.document.masked(),
             "phone": person.phone.as_ref().map(|p| p.masked()),
             "has_password": has_password,
         }));
     } else {
-        println!(
-            "created account {} for {} (ID {})",
-            person.id,
-            person.name,
-            person.id_number.masked()
-        );
+        println!("created account {} for {} (ID {})", person.id, person.name, person.document.masked());
         if !has_password {
-            println!(
-                "  no password set: the person cannot sign in with a password until one is set"
-            );
+            println!("  no password set: the person cannot sign in with a password until one is set");
         }
     }
     Ok(())

@@ -6,13 +6,11 @@ use super::error::AppError;
 use super::extract::{is_form, parse_form};
 use super::i18n::Locale;
 use super::pages::error_page;
-use super::session::Browser;
+use super::session::{Browser, PartialLogin};
 use super::state::AppState;
 use crate::identity::LoginSession;
 use crate::oidc::OAuthError;
-use crate::oidc::authorize::{
-    AuthorizationRequest, AuthorizeParams, AuthorizeRejection, NextStep, PageReason,
-};
+use crate::oidc::authorize::{AuthorizationRequest, AuthorizeParams, AuthorizeRejection, NextStep, PageReason};
 use crate::oidc::client::Client;
 use crate::oidc::error::ErrorCode;
 use crate::paths;
@@ -29,13 +27,7 @@ pub async fn get_authorize(
     headers: HeaderMap,
     RawQuery(query): RawQuery,
 ) -> Result<Response, AppError> {
-    begin(
-        &state,
-        &session,
-        &headers,
-        parse_form(query.as_deref().unwrap_or_default()),
-    )
-    .await
+    begin(&state, &session, &headers, parse_form(query.as_deref().unwrap_or_default())).await
 }
 
 pub async fn post_authorize(
@@ -82,16 +74,9 @@ async fn begin(
                 PageReason::UnknownClient => "error.unknown_client",
                 PageReason::BadRedirectUri => "error.bad_redirect",
             };
-            Ok(error_page(
-                StatusCode::BAD_REQUEST,
-                locale,
-                key,
-                Some(detail),
-            ))
+            Ok(error_page(StatusCode::BAD_REQUEST, locale, key, Some(detail)))
         }
-        Err(AuthorizeRejection::Redirect { location, .. }) => {
-            Ok(Redirect::to(&location).into_response())
-        }
+        Err(AuthorizeRejection::Redirect { location, .. }) => Ok(Redirect::to(&location).into_response()),
         Ok((request, client)) => {
             let browser = Browser(session);
             browser.put_pending(&request).await?;
@@ -112,9 +97,7 @@ pub async fn get_continue(
     Query(query): Query<RidQuery>,
 ) -> Result<Response, AppError> {
     let browser = Browser(&session);
-    let Some((request, client)) =
-        pending_with_client(&state, &browser, query.rid.as_deref()).await?
-    else {
+    let Some((request, client)) = pending_with_client(&state, &browser, query.rid.as_deref()).await? else {
         return Ok(expired(&headers));
     };
     advance(&state, &browser, request, &client).await
@@ -127,20 +110,13 @@ pub async fn get_cancel(
     Query(query): Query<RidQuery>,
 ) -> Result<Response, AppError> {
     let browser = Browser(&session);
-    let Some(request) = browser
-        .pending(query.rid.as_deref().unwrap_or_default())
-        .await?
-    else {
+    let Some(request) = browser.pending(query.rid.as_deref().unwrap_or_default()).await? else {
         return Ok(expired(&headers));
     };
     browser.remove_pending(&request.id).await?;
     let error = OAuthError::new(ErrorCode::AccessDenied, "the person cancelled the sign-in");
-    Ok(Redirect::to(&state.provider.error_location(
-        &request.redirect_uri,
-        request.state.as_deref(),
-        &error,
-    ))
-    .into_response())
+    Ok(Redirect::to(&state.provider.error_location(&request.redirect_uri, request.state.as_deref(), &error))
+        .into_response())
 }
 
 /// Moves a parked request one step: to the login page, the consent page, or back to the client.
@@ -152,56 +128,45 @@ pub async fn advance(
 ) -> Result<Response, AppError> {
     let login = current_login(state, browser).await?;
     let consented = match &login {
-        Some(login) => {
-            state
-                .provider
-                .consented_scopes(&login.person_id, &client.id)
-                .await?
-        }
+        Some(login) => state.provider.consented_scopes(&login.person_id, &client.id).await?,
         None => Default::default(),
     };
-    match state
-        .provider
-        .next_step(&request, client, login.as_ref(), &consented)
-    {
-        NextStep::Login => {
-            Ok(Redirect::to(&format!("{}?rid={}", paths::LOGIN, request.id)).into_response())
+    match state.provider.next_step(&request, client, login.as_ref(), &consented) {
+        NextStep::Login => Ok(Redirect::to(&format!("{}?rid={}", paths::LOGIN, request.id)).into_response()),
+        NextStep::SecondFactor => {
+            let login = login.expect("a second factor is asked only with a login");
+            browser
+                .put_partial_login(&PartialLogin { person_id: login.person_id.clone(), amr: login.amr.clone() })
+                .await?;
+            Ok(Redirect::to(&format!("{}?rid={}", paths::LOGIN_SECOND, request.id)).into_response())
         }
-        NextStep::Consent => {
-            Ok(Redirect::to(&format!("{}?rid={}", paths::CONSENT, request.id)).into_response())
-        }
+        NextStep::Consent => Ok(Redirect::to(&format!("{}?rid={}", paths::CONSENT, request.id)).into_response()),
         NextStep::Issue => {
             let login = login.expect("next_step issues only with a login");
-            let location = state.provider.issue_code(&request, &login).await?;
+            let person = state.accounts.find(&login.person_id).await?;
+            if person.is_none_or(|p| !p.is_active()) {
+                // A closing account cannot sign in to systems; the account page explains and offers to reopen.
+                return Ok(Redirect::to(paths::ACCOUNT_CLOSE).into_response());
+            }
+            let acting = browser.acting().await?;
+            let location = state.provider.issue_code(&request, &login, acting).await?;
             browser.remove_pending(&request.id).await?;
             Ok(Redirect::to(&location).into_response())
         }
         NextStep::Fail(error) => {
             browser.remove_pending(&request.id).await?;
-            Ok(Redirect::to(&state.provider.error_location(
-                &request.redirect_uri,
-                request.state.as_deref(),
-                &error,
-            ))
-            .into_response())
+            Ok(Redirect::to(&state.provider.error_location(&request.redirect_uri, request.state.as_deref(), &error))
+                .into_response())
         }
     }
 }
 
 /// The browser's SSO login session if it is still active; a stale reference is dropped.
-pub async fn current_login(
-    state: &AppState,
-    browser: &Browser<'_>,
-) -> Result<Option<LoginSession>, AppError> {
+pub async fn current_login(state: &AppState, browser: &Browser<'_>) -> Result<Option<LoginSession>, AppError> {
     let Some(login) = browser.login().await? else {
         return Ok(None);
     };
-    match state
-        .provider
-        .sessions()
-        .find_active(&login.session_id)
-        .await?
-    {
+    match state.provider.sessions().find_active(&login.session_id).await? {
         Some(session) => Ok(Some(session)),
         None => {
             browser.end_login().await?;
@@ -226,10 +191,5 @@ pub async fn pending_with_client(
 }
 
 pub fn expired(headers: &HeaderMap) -> Response {
-    error_page(
-        StatusCode::BAD_REQUEST,
-        Locale::negotiate(None, headers),
-        "error.expired",
-        None,
-    )
+    error_page(StatusCode::BAD_REQUEST, Locale::negotiate(None, headers), "error.expired", None)
 }

@@ -39,16 +39,11 @@ pub async fn get_consent(
     Query(query): Query<ConsentQuery>,
 ) -> Result<Response, AppError> {
     let browser = Browser(&session);
-    let Some((request, client)) =
-        pending_with_client(&state, &browser, query.rid.as_deref()).await?
-    else {
+    let Some((request, client)) = pending_with_client(&state, &browser, query.rid.as_deref()).await? else {
         return Ok(expired(&headers));
     };
     if current_login(&state, &browser).await?.is_none() {
-        return Ok(
-            Redirect::to(&format!("{}?rid={}", paths::AUTHORIZE_CONTINUE, request.id))
-                .into_response(),
-        );
+        return Ok(Redirect::to(&format!("{}?rid={}", paths::AUTHORIZE_CONTINUE, request.id)).into_response());
     }
     let locale = Locale::negotiate(request.ui_locales.as_deref(), &headers);
     let tr = Tr(locale);
@@ -79,38 +74,20 @@ pub async fn post_consent(
     let browser = Browser(&session);
     let locale = Locale::negotiate(None, &headers);
     let Ok(form) = parse_form::<ConsentForm>(&String::from_utf8_lossy(&body)) else {
-        return Ok(error_page(
-            StatusCode::BAD_REQUEST,
-            locale,
-            "error.malformed",
-            None,
-        ));
+        return Ok(error_page(StatusCode::BAD_REQUEST, locale, "error.malformed", None));
     };
     if !browser.csrf_matches(&form.csrf).await? {
-        return Ok(error_page(
-            StatusCode::FORBIDDEN,
-            locale,
-            "error.csrf",
-            None,
-        ));
+        return Ok(error_page(StatusCode::FORBIDDEN, locale, "error.csrf", None));
     }
-    let Some((mut request, client)) =
-        pending_with_client(&state, &browser, Some(&form.rid)).await?
-    else {
+    let Some((mut request, client)) = pending_with_client(&state, &browser, Some(&form.rid)).await? else {
         return Ok(expired(&headers));
     };
     let Some(login) = current_login(&state, &browser).await? else {
-        return Ok(
-            Redirect::to(&format!("{}?rid={}", paths::AUTHORIZE_CONTINUE, request.id))
-                .into_response(),
-        );
+        return Ok(Redirect::to(&format!("{}?rid={}", paths::AUTHORIZE_CONTINUE, request.id)).into_response());
     };
     if form.decision != "allow" {
         browser.remove_pending(&request.id).await?;
-        let error = OAuthError::new(
-            ErrorCode::AccessDenied,
-            "the person declined to share the requested information",
-        );
+        let error = OAuthError::new(ErrorCode::AccessDenied, "the person declined to share the requested information");
         return Ok(Redirect::to(&state.provider.error_location(
             &request.redirect_uri,
             request.state.as_deref(),
@@ -118,10 +95,7 @@ pub async fn post_consent(
         ))
         .into_response());
     }
-    state
-        .provider
-        .record_consent(&login.person_id, &client, &request.consent_scopes(&client))
-        .await?;
+    state.provider.record_consent(&login.person_id, &client, &request.consent_scopes(&client)).await?;
     request.consented = true;
     browser.put_pending(&request).await?;
     advance(&state, &browser, request, &client).await

@@ -8,10 +8,7 @@ use axum::response::{IntoResponse, Response};
 fn json_response(body: String, max_age: &'static str) -> Response {
     let mut response = body.into_response();
     let headers = response.headers_mut();
-    headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
-    );
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static(max_age));
     response
 }
@@ -22,8 +19,5 @@ pub async fn get_discovery(State(state): State<AppState>) -> Response {
 
 pub async fn get_jwks(State(state): State<AppState>) -> Response {
     // Short enough that a rotated-in key is seen well before it signs (keys are published days ahead).
-    json_response(
-        state.provider.keys().jwks().as_ref().clone(),
-        "public, max-age=600",
-    )
+    json_response(state.provider.keys().jwks().as_ref().clone(), "public, max-age=600")
 }

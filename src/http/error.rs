@@ -21,12 +21,7 @@ impl<E: std::fmt::Display> From<E> for AppError {
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
         tracing::error!(error = %self.0, "request failed");
-        error_page(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            Locale::default(),
-            "error.server",
-            None,
-        )
+        error_page(StatusCode::INTERNAL_SERVER_ERROR, Locale::default(), "error.server", None)
     }
 }
 
@@ -46,15 +41,13 @@ impl IntoResponse for OAuthJson {
             ErrorCode::TemporarilyUnavailable => StatusCode::SERVICE_UNAVAILABLE,
             _ => StatusCode::BAD_REQUEST,
         };
-        let body = serde_json::json!({ "error": self.error.code.as_str(), "error_description": self.error.description });
+        let body =
+            serde_json::json!({ "error": self.error.code.as_str(), "error_description": self.error.description });
         let mut response = (status, Json(body)).into_response();
         let headers = response.headers_mut();
         no_store(headers);
         if status == StatusCode::UNAUTHORIZED && self.basic_attempted {
-            headers.insert(
-                header::WWW_AUTHENTICATE,
-                HeaderValue::from_static("Basic realm=\"yimen\""),
-            );
+            headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Basic realm=\"yimen\""));
         }
         response
     }

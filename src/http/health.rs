@@ -22,16 +22,8 @@ pub async fn get_ready(State(state): State<AppState>) -> Response {
             "unreachable".to_owned()
         }
     };
-    let status = if database.is_ok() && ephemeral.is_ok() {
-        StatusCode::OK
-    } else {
-        StatusCode::SERVICE_UNAVAILABLE
-    };
-    (
-        status,
-        Json(json!({ "database": describe(&database), "ephemeral": describe(&ephemeral) })),
-    )
-        .into_response()
+    let status = if database.is_ok() && ephemeral.is_ok() { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
+    (status, Json(json!({ "database": describe(&database), "ephemeral": describe(&ephemeral) }))).into_response()
 }
 
 pub async fn get_metrics(State(state): State<AppState>) -> Response {

@@ -20,17 +20,10 @@ pub async fn get_home(
 ) -> Result<Response, AppError> {
     let browser = Browser(&session);
     let person_name = match current_login(&state, &browser).await? {
-        Some(login) => state
-            .accounts
-            .find(&login.person_id)
-            .await?
-            .map(|person| person.name),
+        Some(login) => state.accounts.find(&login.person_id).await?.map(|person| person.name),
         None => None,
     };
-    let page = HomePage {
-        chrome: Chrome::new(Locale::negotiate(None, &headers), paths::HOME),
-        person_name,
-    };
+    let page = HomePage { chrome: Chrome::new(Locale::negotiate(None, &headers), paths::HOME), person_name };
     Ok(render(StatusCode::OK, &page))
 }
 
@@ -41,21 +34,14 @@ pub struct LangQuery {
 }
 
 pub async fn get_lang(Query(query): Query<LangQuery>) -> Response {
-    let locale = query
-        .to
-        .as_deref()
-        .and_then(Locale::from_tag)
-        .unwrap_or_default();
+    let locale = query.to.as_deref().and_then(Locale::from_tag).unwrap_or_default();
     // Only a local path: the switch must not become an open redirector.
     let back = query
         .back
         .filter(|b| b.starts_with('/') && !b.starts_with("//") && !b.contains('\\'))
         .unwrap_or_else(|| paths::HOME.to_owned());
     let mut response = Redirect::to(&back).into_response();
-    let cookie = format!(
-        "{LANG_COOKIE}={}; Path=/; Max-Age=31536000; SameSite=Lax",
-        locale.tag()
-    );
+    let cookie = format!("{LANG_COOKIE}={}; Path=/; Max-Age=31536000; SameSite=Lax", locale.tag());
     if let Ok(value) = HeaderValue::from_str(&cookie) {
         response.headers_mut().insert(header::SET_COOKIE, value);
     }
@@ -65,22 +51,19 @@ pub async fn get_lang(Query(query): Query<LangQuery>) -> Response {
 pub async fn get_stylesheet() -> Response {
     let mut response = include_str!("../../static/yimen.css").into_response();
     let headers = response.headers_mut();
-    headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/css; charset=utf-8"),
-    );
-    headers.insert(
-        header::CACHE_CONTROL,
-        HeaderValue::from_static("public, max-age=86400"),
-    );
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/css; charset=utf-8"));
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=86400"));
+    response
+}
+
+pub async fn get_script() -> Response {
+    let mut response = include_str!("../../static/yimen.js").into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/javascript; charset=utf-8"));
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=86400"));
     response
 }
 
 pub async fn not_found(headers: HeaderMap) -> Response {
-    error_page(
-        StatusCode::NOT_FOUND,
-        Locale::negotiate(None, &headers),
-        "error.not_found",
-        None,
-    )
+    error_page(StatusCode::NOT_FOUND, Locale::negotiate(None, &headers), "error.not_found", None)
 }

@@ -25,11 +25,7 @@ impl Locale {
 
     /// Parses one language tag loosely: zh, zh-CN, zh-Hans… are Chinese; en, en-GB… English.
     pub fn from_tag(tag: &str) -> Option<Self> {
-        let primary = tag
-            .trim()
-            .split(['-', '_', ';'])
-            .next()?
-            .to_ascii_lowercase();
+        let primary = tag.trim().split(['-', '_', ';']).next()?.to_ascii_lowercase();
         match primary.as_str() {
             "zh" => Some(Self::ZhCn),
             "en" => Some(Self::En),
@@ -101,20 +97,12 @@ mod tests {
         assert_eq!(Locale::negotiate(Some("se zh-TW"), &headers), Locale::ZhCn);
         headers.insert(COOKIE, "a=b; yimen_lang=zh-CN".parse().unwrap());
         assert_eq!(Locale::negotiate(None, &headers), Locale::ZhCn);
-        assert_eq!(
-            Locale::negotiate(Some("se"), &HeaderMap::new()),
-            Locale::ZhCn
-        );
+        assert_eq!(Locale::negotiate(Some("se"), &HeaderMap::new()), Locale::ZhCn);
     }
 
     #[test]
     fn both_catalogs_have_every_key() {
-        for key in [
-            "login.title",
-            "consent.title",
-            "error.title",
-            "logout.done_title",
-        ] {
+        for key in ["login.title", "consent.title", "error.title", "logout.done_title"] {
             assert_ne!(Tr(Locale::ZhCn).t(key), key, "zh-CN lacks {key}");
             assert_ne!(Tr(Locale::En).t(key), key, "en lacks {key}");
         }

@@ -18,22 +18,13 @@ pub async fn post_introspect(
 ) -> Result<Response, OAuthJson> {
     let authorization = authorization(&headers);
     let basic_attempted = authorization.is_some();
-    let fail = |error: OAuthError| OAuthJson {
-        error,
-        basic_attempted,
-    };
+    let fail = |error: OAuthError| OAuthJson { error, basic_attempted };
     if !is_form(&headers) {
-        return Err(fail(OAuthError::invalid_request(
-            "the request must be application/x-www-form-urlencoded",
-        )));
+        return Err(fail(OAuthError::invalid_request("the request must be application/x-www-form-urlencoded")));
     }
-    let params: TokenOnlyParams = parse_form(&String::from_utf8_lossy(&body))
-        .map_err(|e| fail(OAuthError::invalid_request(e)))?;
-    let answer = state
-        .provider
-        .introspect(params, authorization)
-        .await
-        .map_err(fail)?;
+    let params: TokenOnlyParams =
+        parse_form(&String::from_utf8_lossy(&body)).map_err(|e| fail(OAuthError::invalid_request(e)))?;
+    let answer = state.provider.introspect(params, authorization).await.map_err(fail)?;
     let mut response = Json(answer).into_response();
     no_store(response.headers_mut());
     Ok(response)

@@ -23,13 +23,7 @@ pub async fn get_end_session(
     headers: HeaderMap,
     RawQuery(query): RawQuery,
 ) -> Result<Response, AppError> {
-    end_session(
-        &state,
-        &session,
-        &headers,
-        parse_form(query.as_deref().unwrap_or_default()),
-    )
-    .await
+    end_session(&state, &session, &headers, parse_form(query.as_deref().unwrap_or_default())).await
 }
 
 pub async fn post_end_session(
@@ -38,11 +32,8 @@ pub async fn post_end_session(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, AppError> {
-    let params = if is_form(&headers) {
-        parse_form(&String::from_utf8_lossy(&body))
-    } else {
-        Ok(EndSessionParams::default())
-    };
+    let params =
+        if is_form(&headers) { parse_form(&String::from_utf8_lossy(&body)) } else { Ok(EndSessionParams::default()) };
     end_session(&state, &session, &headers, params).await
 }
 
@@ -66,36 +57,21 @@ async fn end_session(
     let locale = Locale::negotiate(params.ui_locales.as_deref(), headers);
     let browser = Browser(session);
     match state.provider.plan_end_session(&params).await? {
-        EndSessionPlan::Reject(detail) => Ok(error_page(
-            StatusCode::BAD_REQUEST,
-            locale,
-            "logout.rejected",
-            Some(detail),
-        )),
-        EndSessionPlan::LogoutNow {
-            session_id,
-            redirect,
-        } => {
+        EndSessionPlan::Reject(detail) => {
+            Ok(error_page(StatusCode::BAD_REQUEST, locale, "logout.rejected", Some(detail)))
+        }
+        EndSessionPlan::LogoutNow { session_id, redirect } => {
             if let Some(session_id) = session_id {
-                state
-                    .provider
-                    .end_login_session(&session_id, "logged out by the relying party")
-                    .await?;
+                state.provider.end_login_session(&session_id, "logged out by the relying party").await?;
             }
             log_out_browser(state, &browser).await?;
             Ok(finish(locale, redirect))
         }
-        EndSessionPlan::Confirm {
-            redirect,
-            client_name,
-        } => {
+        EndSessionPlan::Confirm { redirect, client_name } => {
             if current_login(state, &browser).await?.is_none() {
                 return Ok(finish(locale, redirect));
             }
-            let ticket = LogoutTicket {
-                ticket: crate::crypto::random_token(16),
-                redirect,
-            };
+            let ticket = LogoutTicket { ticket: crate::crypto::random_token(16), redirect };
             browser.put_logout_ticket(&ticket).await?;
             let page = LogoutConfirmPage {
                 chrome: Chrome::new(locale, paths::END_SESSION),
@@ -127,28 +103,13 @@ pub async fn post_confirm(
     let locale = Locale::negotiate(None, &headers);
     let browser = Browser(&session);
     let Ok(form) = parse_form::<ConfirmForm>(&String::from_utf8_lossy(&body)) else {
-        return Ok(error_page(
-            StatusCode::BAD_REQUEST,
-            locale,
-            "error.malformed",
-            None,
-        ));
+        return Ok(error_page(StatusCode::BAD_REQUEST, locale, "error.malformed", None));
     };
     if !browser.csrf_matches(&form.csrf).await? {
-        return Ok(error_page(
-            StatusCode::FORBIDDEN,
-            locale,
-            "error.csrf",
-            None,
-        ));
+        return Ok(error_page(StatusCode::FORBIDDEN, locale, "error.csrf", None));
     }
     let Some(ticket) = browser.take_logout_ticket(&form.ticket).await? else {
-        return Ok(error_page(
-            StatusCode::BAD_REQUEST,
-            locale,
-            "error.expired",
-            None,
-        ));
+        return Ok(error_page(StatusCode::BAD_REQUEST, locale, "error.expired", None));
     };
     if form.decision != "logout" {
         return Ok(Redirect::to(paths::HOME).into_response());
@@ -160,10 +121,7 @@ pub async fn post_confirm(
 /// Ends the browser's login session, if any, and forgets it.
 async fn log_out_browser(state: &AppState, browser: &Browser<'_>) -> Result<(), AppError> {
     if let Some(login) = browser.login().await? {
-        state
-            .provider
-            .end_login_session(&login.session_id, "logged out")
-            .await?;
+        state.provider.end_login_session(&login.session_id, "logged out").await?;
         browser.end_login().await?;
     }
     Ok(())
@@ -174,10 +132,7 @@ fn finish(locale: Locale, redirect: Option<String>) -> Response {
         Some(location) => Redirect::to(&location).into_response(),
         None => render(
             StatusCode::OK,
-            &LoggedOutPage {
-                chrome: Chrome::new(locale, paths::END_SESSION),
-                return_href: None,
-            },
+            &LoggedOutPage { chrome: Chrome::new(locale, paths::END_SESSION), return_href: None },
         ),
     }
 }

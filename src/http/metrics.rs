@@ -53,42 +53,15 @@ impl Metrics {
             Family::new_with_constructor(|| Histogram::new(exponential_buckets(0.0005, 2.0, 16)));
         let logins = Family::<LoginLabels, Counter>::default();
         let tokens = Family::<GrantLabels, Counter>::default();
-        registry.register(
-            "http_requests",
-            "HTTP requests by route, method and status",
-            requests.clone(),
-        );
-        registry.register(
-            "http_request_duration_seconds",
-            "HTTP request latency by route",
-            latency.clone(),
-        );
-        registry.register(
-            "logins",
-            "Login attempts by method and outcome",
-            logins.clone(),
-        );
-        registry.register(
-            "tokens_issued",
-            "Tokens issued by grant type",
-            tokens.clone(),
-        );
-        Arc::new(Self {
-            registry,
-            requests,
-            latency,
-            logins,
-            tokens,
-        })
+        registry.register("http_requests", "HTTP requests by route, method and status", requests.clone());
+        registry.register("http_request_duration_seconds", "HTTP request latency by route", latency.clone());
+        registry.register("logins", "Login attempts by method and outcome", logins.clone());
+        registry.register("tokens_issued", "Tokens issued by grant type", tokens.clone());
+        Arc::new(Self { registry, requests, latency, logins, tokens })
     }
 
     pub fn login(&self, method: &str, outcome: &str) {
-        self.logins
-            .get_or_create(&LoginLabels {
-                method: method.to_owned(),
-                outcome: outcome.to_owned(),
-            })
-            .inc();
+        self.logins.get_or_create(&LoginLabels { method: method.to_owned(), outcome: outcome.to_owned() }).inc();
     }
 
     pub fn render(&self) -> String {
@@ -102,11 +75,7 @@ impl Metrics {
 
 impl ProviderMetrics for Metrics {
     fn token_issued(&self, grant_type: &str) {
-        self.tokens
-            .get_or_create(&GrantLabels {
-                grant_type: grant_type.to_owned(),
-            })
-            .inc();
+        self.tokens.get_or_create(&GrantLabels { grant_type: grant_type.to_owned() }).inc();
     }
 }
 
@@ -122,19 +91,7 @@ pub async fn track(State(metrics): State<Arc<Metrics>>, request: Request, next: 
     let started = std::time::Instant::now();
     let response = next.run(request).await;
     let elapsed = started.elapsed().as_secs_f64();
-    metrics
-        .latency
-        .get_or_create(&RouteLabels {
-            route: route.clone(),
-        })
-        .observe(elapsed);
-    metrics
-        .requests
-        .get_or_create(&RequestLabels {
-            route,
-            method,
-            status: response.status().as_u16(),
-        })
-        .inc();
+    metrics.latency.get_or_create(&RouteLabels { route: route.clone() }).observe(elapsed);
+    metrics.requests.get_or_create(&RequestLabels { route, method, status: response.status().as_u16() }).inc();
     response
 }

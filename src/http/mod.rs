@@ -1,11 +1,15 @@
 //! The HTTP adapter: routes, extractors, sessions, CSRF, pages, and the one place where protocol and
 //! domain errors become responses. No SQL here; handlers call the services in `oidc` and `identity`.
 
+mod account;
+mod acting;
 mod authorize;
+mod complete_login;
 mod consent;
 mod discovery;
 pub mod error;
 mod extract;
+mod flow;
 mod health;
 mod home;
 pub mod i18n;
@@ -14,8 +18,13 @@ mod login;
 mod logout;
 pub mod metrics;
 pub mod pages;
+mod passkey_login;
+mod password_reset;
+mod register;
 mod revoke;
+mod second_factor;
 pub mod session;
+mod sms_login;
 mod state;
 mod token;
 mod userinfo;
@@ -44,36 +53,57 @@ pub struct HttpSettings {
 }
 
 pub fn router(state: AppState, settings: &HttpSettings) -> Router {
-    let sessions =
-        SessionManagerLayer::new(session::EphemeralSessionStore::new(state.ephemeral.clone()))
-            .with_name(session::COOKIE_NAME)
-            .with_http_only(true)
-            .with_secure(settings.secure_cookies)
-            // Lax, not Strict: a relying party's redirect to /authorize must carry the cookie for SSO and
-            // prompt=none to work.
-            .with_same_site(SameSite::Lax)
-            .with_expiry(Expiry::OnInactivity(time::Duration::seconds(
-                settings.session_idle_secs,
-            )));
+    let sessions = SessionManagerLayer::new(session::EphemeralSessionStore::new(state.ephemeral.clone()))
+        .with_name(session::COOKIE_NAME)
+        .with_http_only(true)
+        .with_secure(settings.secure_cookies)
+        // Lax, not Strict: a relying party's redirect to /authorize must carry the cookie for SSO and
+        // prompt=none to work.
+        .with_same_site(SameSite::Lax)
+        .with_expiry(Expiry::OnInactivity(time::Duration::seconds(settings.session_idle_secs)));
 
     let pages = Router::new()
         .route(paths::HOME, get(home::get_home))
-        .route(
-            paths::AUTHORIZE,
-            get(authorize::get_authorize).post(authorize::post_authorize),
-        )
+        .route(paths::AUTHORIZE, get(authorize::get_authorize).post(authorize::post_authorize))
         .route(paths::AUTHORIZE_CONTINUE, get(authorize::get_continue))
         .route(paths::AUTHORIZE_CANCEL, get(authorize::get_cancel))
         .route(paths::LOGIN, get(login::get_login).post(login::post_login))
-        .route(
-            paths::CONSENT,
-            get(consent::get_consent).post(consent::post_consent),
-        )
-        .route(
-            paths::END_SESSION,
-            get(logout::get_end_session).post(logout::post_end_session),
-        )
+        .route(paths::CONSENT, get(consent::get_consent).post(consent::post_consent))
+        .route(paths::END_SESSION, get(logout::get_end_session).post(logout::post_end_session))
         .route(paths::END_SESSION_CONFIRM, post(logout::post_confirm))
+        .route(paths::LOGIN_SMS, get(sms_login::get_sms_login).post(sms_login::post_verify))
+        .route(paths::LOGIN_SMS_CODE, post(sms_login::post_send))
+        .route(paths::LOGIN_PASSKEY_OPTIONS, post(passkey_login::post_options))
+        .route(paths::LOGIN_PASSKEY, post(passkey_login::post_finish))
+        .route(paths::LOGIN_SECOND, get(second_factor::get_second).post(second_factor::post_verify))
+        .route(paths::LOGIN_SECOND_CODE, post(second_factor::post_send))
+        .route(paths::LOGIN_SECOND_PASSKEY_OPTIONS, post(second_factor::post_passkey_options))
+        .route(paths::LOGIN_SECOND_PASSKEY, post(second_factor::post_passkey))
+        .route(paths::REGISTER, get(register::get_register).post(register::post_register))
+        .route(paths::REGISTER_CODE, post(register::post_send))
+        .route(paths::PASSWORD_RESET, get(password_reset::get_reset).post(password_reset::post_reset))
+        .route(paths::PASSWORD_RESET_CODE, post(password_reset::post_send))
+        .route(paths::ACCOUNT, get(account::overview::get_overview))
+        .route(paths::ACCOUNT_ACTING, get(acting::get_acting).post(acting::post_acting))
+        .route(paths::ACCOUNT_PHONE, get(account::phone::get_phone).post(account::phone::post_phone))
+        .route(paths::ACCOUNT_PHONE_CODE, post(account::phone::post_send))
+        .route(paths::ACCOUNT_PASSWORD, get(account::password::get_password).post(account::password::post_password))
+        .route(paths::ACCOUNT_PASSKEYS, get(account::passkeys::get_passkeys).post(account::passkeys::post_manage))
+        .route(paths::ACCOUNT_PASSKEYS_OPTIONS, post(account::passkeys::post_options))
+        .route(paths::ACCOUNT_PASSKEYS_REGISTER, post(account::passkeys::post_register))
+        .route(paths::ACCOUNT_SESSIONS, get(account::sessions::get_sessions).post(account::sessions::post_sessions))
+        .route(paths::ACCOUNT_HISTORY, get(account::history::get_history))
+        .route(
+            paths::ACCOUNT_CONNECTIONS,
+            get(account::connections::get_connections).post(account::connections::post_revoke),
+        )
+        .route(paths::ACCOUNT_DATA, get(account::data::get_data))
+        .route(paths::ACCOUNT_CLOSE, get(account::close::get_close).post(account::close::post_close))
+        .route(paths::ACCOUNT_ORGANISATIONS, get(account::organisations::get_organisations))
+        .route(
+            paths::ACCOUNT_ORGANISATION,
+            get(account::organisations::get_organisation).post(account::organisations::post_organisation),
+        )
         .layer(sessions);
 
     let cors = CorsLayer::new()
@@ -85,10 +115,7 @@ pub fn router(state: AppState, settings: &HttpSettings) -> Router {
         .route(paths::DISCOVERY, get(discovery::get_discovery))
         .route(paths::JWKS, get(discovery::get_jwks))
         .route(paths::TOKEN, post(token::post_token))
-        .route(
-            paths::USERINFO,
-            get(userinfo::get_userinfo).post(userinfo::post_userinfo),
-        )
+        .route(paths::USERINFO, get(userinfo::get_userinfo).post(userinfo::post_userinfo))
         .route(paths::INTROSPECT, post(introspect::post_introspect))
         .route(paths::REVOKE, post(revoke::post_revoke))
         .layer(cors);
@@ -98,7 +125,8 @@ pub fn router(state: AppState, settings: &HttpSettings) -> Router {
         .route(paths::READY, get(health::get_ready))
         .route(paths::METRICS, get(health::get_metrics))
         .route(paths::LANG, get(home::get_lang))
-        .route(paths::STATIC_CSS, get(home::get_stylesheet));
+        .route(paths::STATIC_CSS, get(home::get_stylesheet))
+        .route(paths::STATIC_JS, get(home::get_script));
 
     let metrics = state.metrics.clone();
     pages
@@ -111,21 +139,22 @@ pub fn router(state: AppState, settings: &HttpSettings) -> Router {
             // The path only: query strings carry codes, tokens and personal data.
             tracing::info_span!("request", method = %request.method(), path = %request.uri().path())
         }))
-        .layer(TimeoutLayer::with_status_code(axum::http::StatusCode::REQUEST_TIMEOUT, Duration::from_secs(settings.request_timeout_secs)))
+        .layer(TimeoutLayer::with_status_code(
+            axum::http::StatusCode::REQUEST_TIMEOUT,
+            Duration::from_secs(settings.request_timeout_secs),
+        ))
         .layer(RequestBodyLimitLayer::new(settings.body_limit_bytes))
         .with_state(state)
 }
 
-const CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'";
+const CSP: &str = "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'self'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'";
 
 /// Headers every response carries: no framing, no sniffing, no referrer (URLs carry codes and state),
 /// and a CSP that allows only our own stylesheet.
 async fn security_headers(State(https): State<bool>, mut response: Response) -> Response {
     let headers = response.headers_mut();
     let mut set = |name: HeaderName, value: &'static str| {
-        headers
-            .entry(name)
-            .or_insert(HeaderValue::from_static(value));
+        headers.entry(name).or_insert(HeaderValue::from_static(value));
     };
     set(header::X_CONTENT_TYPE_OPTIONS, "nosniff");
     set(header::X_FRAME_OPTIONS, "DENY");

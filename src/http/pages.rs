@@ -33,7 +33,60 @@ pub struct LoginPage {
     pub error: Option<String>,
     pub csrf: String,
     pub rid: String,
+    pub next: String,
     pub account: String,
+    /// Passkeys work on this deployment (the issuer's host is a domain name).
+    pub passkeys: bool,
+    /// `?rid=…&next=…`, carried to the other sign-in pages.
+    pub query: String,
+}
+
+/// A passkey button on a page, with where its ceremony starts and finishes.
+pub struct PasskeyButton {
+    pub options: String,
+    pub finish: String,
+    pub rid: String,
+}
+
+/// The SMS-code pages: ask for the phone (unless known), send a code, take the code (and, for a reset, a
+/// new password).
+#[derive(Template)]
+#[template(path = "code_flow.html")]
+pub struct CodeFlowPage {
+    pub chrome: Chrome,
+    pub title: String,
+    pub intro: String,
+    pub error: Option<String>,
+    pub notice: Option<String>,
+    pub csrf: String,
+    pub hidden: Vec<(String, String)>,
+    pub send_action: String,
+    pub verify_action: String,
+    pub phone_input: bool,
+    pub phone: String,
+    pub code_stage: bool,
+    pub new_password: bool,
+    pub submit_label: String,
+    pub passkey: Option<PasskeyButton>,
+    pub back_href: String,
+}
+
+#[derive(Template)]
+#[template(path = "register.html")]
+pub struct RegisterPage {
+    pub chrome: Chrome,
+    pub error: Option<String>,
+    pub notice: Option<String>,
+    pub csrf: String,
+    pub rid: String,
+    pub next: String,
+    pub query: String,
+    /// The phone number being registered, masked; empty before a code was sent.
+    pub phone: String,
+    pub document_types: Vec<(&'static str, String)>,
+    pub form_name: String,
+    pub form_document_type: String,
+    pub form_document_number: String,
 }
 
 #[derive(Template)]
@@ -83,10 +136,7 @@ pub fn render(status: StatusCode, page: &impl Template) -> Response {
         Ok(html) => {
             let mut response = (status, html).into_response();
             let headers = response.headers_mut();
-            headers.insert(
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("text/html; charset=utf-8"),
-            );
+            headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));
             headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
             response
         }
@@ -98,20 +148,8 @@ pub fn render(status: StatusCode, page: &impl Template) -> Response {
 }
 
 /// An error page in the given language.
-pub fn error_page(
-    status: StatusCode,
-    locale: Locale,
-    message_key: &str,
-    detail: Option<String>,
-) -> Response {
+pub fn error_page(status: StatusCode, locale: Locale, message_key: &str, detail: Option<String>) -> Response {
     let chrome = Chrome::new(locale, "/");
     let message = chrome.tr.t(message_key);
-    render(
-        status,
-        &ErrorPage {
-            chrome,
-            message,
-            detail,
-        },
-    )
+    render(status, &ErrorPage { chrome, message, detail })
 }

@@ -18,6 +18,8 @@ const CSRF_KEY: &str = "csrf";
 const LOGIN_KEY: &str = "login";
 const PENDING_KEY: &str = "authz";
 const LOGOUT_KEY: &str = "logout";
+const PARTIAL_KEY: &str = "partial_login";
+const ACTING_KEY: &str = "acting_org";
 const MAX_PENDING: usize = 5;
 
 #[derive(Debug, Clone)]
@@ -42,35 +44,23 @@ fn backend(error: impl std::fmt::Display) -> session_store::Error {
 #[async_trait::async_trait]
 impl SessionStore for EphemeralSessionStore {
     async fn create(&self, record: &mut Record) -> session_store::Result<()> {
-        let bytes =
-            serde_json::to_vec(&record).map_err(|e| session_store::Error::Encode(e.to_string()))?;
+        let bytes = serde_json::to_vec(&record).map_err(|e| session_store::Error::Encode(e.to_string()))?;
         // A fresh id is 128 random bits, so collisions are theoretical; still, never overwrite.
-        while !self
-            .ephemeral
-            .put_new(&key(&record.id), &bytes, ttl_ms(record))
-            .await
-            .map_err(backend)?
-        {
+        while !self.ephemeral.put_new(&key(&record.id), &bytes, ttl_ms(record)).await.map_err(backend)? {
             record.id = Id::default();
         }
         Ok(())
     }
 
     async fn save(&self, record: &Record) -> session_store::Result<()> {
-        let bytes =
-            serde_json::to_vec(&record).map_err(|e| session_store::Error::Encode(e.to_string()))?;
-        self.ephemeral
-            .put(&key(&record.id), &bytes, ttl_ms(record))
-            .await
-            .map_err(backend)
+        let bytes = serde_json::to_vec(&record).map_err(|e| session_store::Error::Encode(e.to_string()))?;
+        self.ephemeral.put(&key(&record.id), &bytes, ttl_ms(record)).await.map_err(backend)
     }
 
     async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
         match self.ephemeral.get(&key(id)).await.map_err(backend)? {
             Some(bytes) => {
-                Ok(Some(serde_json::from_slice(&bytes).map_err(|e| {
-                    session_store::Error::Decode(e.to_string())
-                })?))
+                Ok(Some(serde_json::from_slice(&bytes).map_err(|e| session_store::Error::Decode(e.to_string()))?))
             }
             None => Ok(None),
         }
@@ -85,9 +75,14 @@ fn ttl_ms(record: &Record) -> i64 {
     // tower-sessions sets expiry_date from the wall clock, so the lifetime is measured the same way.
     #[allow(clippy::disallowed_methods)]
     let remaining = record.expiry_date - time::OffsetDateTime::now_utc();
-    remaining
-        .whole_milliseconds()
-        .clamp(1000, i128::from(i64::MAX)) as i64
+    remaining.whole_milliseconds().clamp(1000, i128::from(i64::MAX)) as i64
+}
+
+/// A login proved with one factor, waiting for the second that the client requires.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PartialLogin {
+    pub person_id: String,
+    pub amr: Vec<String>,
 }
 
 /// A logout awaiting the person's confirmation, and where to go afterwards.
@@ -135,9 +130,7 @@ impl Browser<'_> {
         self.0.cycle_id().await?;
         self.0.insert(LOGIN_KEY, login).await?;
         // A new CSRF token too: the old one may have been seen by whoever planted the session.
-        self.0
-            .insert(CSRF_KEY, crate::crypto::random_token(24))
-            .await?;
+        self.0.insert(CSRF_KEY, crate::crypto::random_token(24)).await?;
         Ok(())
     }
 
@@ -160,10 +153,7 @@ impl Browser<'_> {
         let mut pending = self.pending_map().await?;
         pending.insert(request.id.clone(), request.clone());
         while pending.len() > MAX_PENDING {
-            let oldest = pending
-                .iter()
-                .min_by_key(|(_, r)| r.created_at)
-                .map(|(id, _)| id.clone());
+            let oldest = pending.iter().min_by_key(|(_, r)| r.created_at).map(|(id, _)| id.clone());
             match oldest {
                 Some(id) => pending.remove(&id),
                 None => break,
@@ -189,8 +179,53 @@ impl Browser<'_> {
     /// The pending logout if `ticket` names it; it is consumed either way.
     pub async fn take_logout_ticket(&self, ticket: &str) -> Result<Option<LogoutTicket>, AppError> {
         let stored: Option<LogoutTicket> = self.0.remove(LOGOUT_KEY).await?;
-        Ok(stored.filter(|stored| {
-            !ticket.is_empty() && bool::from(stored.ticket.as_bytes().ct_eq(ticket.as_bytes()))
-        }))
+        Ok(stored.filter(|stored| !ticket.is_empty() && bool::from(stored.ticket.as_bytes().ct_eq(ticket.as_bytes()))))
+    }
+
+    pub async fn put_partial_login(&self, partial: &PartialLogin) -> Result<(), AppError> {
+        self.0.insert(PARTIAL_KEY, partial).await?;
+        Ok(())
+    }
+
+    pub async fn partial_login(&self) -> Result<Option<PartialLogin>, AppError> {
+        Ok(self.0.get(PARTIAL_KEY).await?)
+    }
+
+    pub async fn clear_partial_login(&self) -> Result<(), AppError> {
+        self.0.remove::<PartialLogin>(PARTIAL_KEY).await?;
+        Ok(())
+    }
+
+    /// The organisation the person acts for in this browser, if any.
+    pub async fn acting(&self) -> Result<Option<String>, AppError> {
+        Ok(self.0.get(ACTING_KEY).await?)
+    }
+
+    pub async fn set_acting(&self, org_id: Option<&str>) -> Result<(), AppError> {
+        match org_id {
+            Some(org_id) => self.0.insert(ACTING_KEY, org_id).await?,
+            None => {
+                self.0.remove::<String>(ACTING_KEY).await?;
+            }
+        }
+        Ok(())
+    }
+
+    pub async fn clear_acting(&self) -> Result<(), AppError> {
+        self.set_acting(None).await
+    }
+
+    /// Keeps a value for one step of a flow (an encrypted phone number, a ceremony id).
+    pub async fn put_flow(&self, name: &str, value: &str) -> Result<(), AppError> {
+        self.0.insert(&format!("flow:{name}"), value).await?;
+        Ok(())
+    }
+
+    pub async fn flow(&self, name: &str) -> Result<Option<String>, AppError> {
+        Ok(self.0.get(&format!("flow:{name}")).await?)
+    }
+
+    pub async fn take_flow(&self, name: &str) -> Result<Option<String>, AppError> {
+        Ok(self.0.remove(&format!("flow:{name}")).await?)
     }
 }

@@ -1,7 +1,14 @@
 //! What every handler can reach: the services, the metrics, and values computed once at start-up.
 
 use super::metrics::Metrics;
-use crate::identity::Accounts;
+use crate::assurance::Evidence;
+use crate::audit::Audit;
+use crate::crypto::Keyring;
+use crate::identity::login_history::LoginHistory;
+use crate::identity::organisation::Organisations;
+use crate::identity::otp::OtpService;
+use crate::identity::passkeys::Passkeys;
+use crate::identity::{Accounts, LoginSessions};
 use crate::oidc::Provider;
 use crate::store::{Database, SharedEphemeral};
 use std::sync::Arc;
@@ -10,9 +17,19 @@ use std::sync::Arc;
 pub struct AppState {
     pub provider: Arc<Provider>,
     pub accounts: Arc<Accounts>,
+    pub sessions: LoginSessions,
+    pub otp: OtpService,
+    /// None when the issuer's host cannot be a WebAuthn RP ID (an IP address).
+    pub passkeys: Option<Passkeys>,
+    pub orgs: Organisations,
+    pub history: LoginHistory,
+    pub audit: Audit,
+    pub evidence: Evidence,
+    pub keyring: Keyring,
     pub db: Database,
     pub ephemeral: SharedEphemeral,
     pub metrics: Arc<Metrics>,
     /// The discovery document, serialised once.
     pub discovery: Arc<String>,
+    pub close_grace_days: i64,
 }

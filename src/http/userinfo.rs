@@ -17,10 +17,7 @@ struct BodyToken {
     access_token: Option<String>,
 }
 
-pub async fn get_userinfo(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-) -> Result<Response, BearerError> {
+pub async fn get_userinfo(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, BearerError> {
     let token = bearer_token(&headers).ok_or(BearerError::Missing)?;
     respond(&state, &token).await
 }
@@ -41,9 +38,7 @@ pub async fn post_userinfo(
     };
     let token = match (header_token, body_token) {
         (Some(_), Some(_)) => {
-            return Err(BearerError::Rejected(OAuthError::invalid_request(
-                "send the access token in one place only",
-            )));
+            return Err(BearerError::Rejected(OAuthError::invalid_request("send the access token in one place only")));
         }
         (Some(token), None) | (None, Some(token)) => token,
         (None, None) => return Err(BearerError::Missing),
@@ -52,11 +47,7 @@ pub async fn post_userinfo(
 }
 
 async fn respond(state: &AppState, token: &str) -> Result<Response, BearerError> {
-    let claims = state
-        .provider
-        .userinfo(token)
-        .await
-        .map_err(BearerError::Rejected)?;
+    let claims = state.provider.userinfo(token).await.map_err(BearerError::Rejected)?;
     let mut response = Json(claims).into_response();
     no_store(response.headers_mut());
     Ok(response)

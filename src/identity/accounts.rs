@@ -1,10 +1,12 @@
 //! The account service: creating citizens, finding them by the numbers they know, and password login
 //! with lockouts that behave the same whether or not the account exists.
 
+use super::document::{DocumentKind, IdDocument};
 use super::password::{PasswordHasher, PasswordPolicyError, Verdict, check_policy};
-use super::person::{FIELD_ID_NUMBER, FIELD_PHONE, ID_TYPE_RESIDENT, Person, PersonStatus};
+use super::person::{FIELD_ID_NUMBER, FIELD_PHONE, Person, PersonStatus};
 use super::phone::PhoneNumber;
 use super::resident_id::ResidentId;
+use super::throttle::{Policy, Throttle, Verdict as ThrottleVerdict};
 use crate::clock::SharedClock;
 use crate::config::LoginConfig;
 use crate::crypto::Keyring;
@@ -30,8 +32,9 @@ pub enum LoginError {
     /// Wrong password, unknown account or disabled account: deliberately indistinguishable.
     #[error("the account or password is wrong")]
     InvalidCredentials,
+    /// Too many failures: wait (a growing delay) or, past the limit, locked for a while.
     #[error("too many failed attempts; try again in {retry_after_secs} seconds")]
-    Locked { retry_after_secs: i64 },
+    Throttled { retry_after_secs: i64, locked: bool },
     #[error("internal error: {0}")]
     Internal(String),
 }
@@ -50,7 +53,7 @@ impl From<StoreError> for AccountError {
 
 pub struct NewCitizen {
     pub name: String,
-    pub id_number: ResidentId,
+    pub document: IdDocument,
     pub phone: PhoneNumber,
     pub phone_verified: bool,
     pub password: Option<SecretString>,
@@ -59,11 +62,11 @@ pub struct NewCitizen {
 #[derive(Clone)]
 pub struct Accounts {
     db: Database,
-    ephemeral: SharedEphemeral,
     keyring: Keyring,
     hasher: PasswordHasher,
     clock: SharedClock,
     login: LoginConfig,
+    throttle: Throttle,
 }
 
 impl std::fmt::Debug for Accounts {
@@ -81,18 +84,24 @@ impl Accounts {
         clock: SharedClock,
         login: LoginConfig,
     ) -> Arc<Self> {
-        Arc::new(Self {
-            db,
-            ephemeral,
-            keyring,
-            hasher,
-            clock,
-            login,
-        })
+        let throttle = Throttle::new(ephemeral.clone(), clock.clone());
+        Arc::new(Self { db, keyring, hasher, clock, login, throttle })
     }
 
     pub fn clock(&self) -> &SharedClock {
         &self.clock
+    }
+
+    pub(super) fn db(&self) -> &Database {
+        &self.db
+    }
+
+    pub(super) fn keyring(&self) -> &Keyring {
+        &self.keyring
+    }
+
+    pub(super) fn hasher(&self) -> &PasswordHasher {
+        &self.hasher
     }
 
     /// Today as YYYYMMDD in China Standard Time, the calendar identity documents use.
@@ -101,21 +110,14 @@ impl Accounts {
             .unwrap_or(time::OffsetDateTime::UNIX_EPOCH)
             .to_offset(time::macros::offset!(+8))
             .date();
-        date.year() as u32 * 10_000
-            + u32::from(u8::from(date.month())) * 100
-            + u32::from(date.day())
+        date.year() as u32 * 10_000 + u32::from(u8::from(date.month())) * 100 + u32::from(date.day())
     }
 
     pub async fn register_citizen(&self, new: NewCitizen) -> Result<Person, AccountError> {
         let password_hash = match &new.password {
             Some(password) => {
                 check_policy(password.expose())?;
-                Some(
-                    self.hasher
-                        .hash(password)
-                        .await
-                        .map_err(|e| AccountError::Internal(e.to_string()))?,
-                )
+                Some(self.hasher.hash(password).await.map_err(|e| AccountError::Internal(e.to_string()))?)
             }
             None => None,
         };
@@ -123,18 +125,15 @@ impl Accounts {
         let row = PersonRow {
             id: uuid::Uuid::now_v7().to_string(),
             name: new.name,
-            id_type: ID_TYPE_RESIDENT.to_owned(),
-            id_number_enc: self
-                .keyring
-                .encrypt_pii(FIELD_ID_NUMBER, new.id_number.as_str()),
-            id_number_index: self
-                .keyring
-                .blind_index(FIELD_ID_NUMBER, new.id_number.as_str()),
+            id_type: new.document.kind().as_str().to_owned(),
+            id_number_enc: self.keyring.encrypt_pii(FIELD_ID_NUMBER, new.document.number()),
+            id_number_index: self.keyring.blind_index(FIELD_ID_NUMBER, new.document.number()),
             phone_enc: Some(self.keyring.encrypt_pii(FIELD_PHONE, new.phone.as_str())),
             phone_index: Some(self.keyring.blind_index(FIELD_PHONE, new.phone.as_str())),
             phone_verified: new.phone_verified,
             password_hash,
             status: PersonStatus::Active.as_str().to_owned(),
+            close_after: None,
             created_at: now,
             updated_at: now,
         };
@@ -144,41 +143,29 @@ impl Accounts {
 
     pub async fn find(&self, id: &str) -> Result<Option<Person>, AccountError> {
         match self.db.find_person(id).await? {
-            Some(row) => Ok(Some(
-                Person::from_row(row, &self.keyring)
-                    .map_err(|e| AccountError::Internal(e.to_string()))?,
-            )),
+            Some(row) => {
+                Ok(Some(Person::from_row(row, &self.keyring).map_err(|e| AccountError::Internal(e.to_string()))?))
+            }
             None => Ok(None),
         }
     }
 
     /// Finds an account by what a person types to log in: a resident ID number or a mobile number.
-    pub async fn find_by_login_identifier(
-        &self,
-        identifier: &str,
-    ) -> Result<Option<Person>, AccountError> {
+    pub async fn find_by_login_identifier(&self, identifier: &str) -> Result<Option<Person>, AccountError> {
         let row = if let Ok(id_number) = ResidentId::parse(identifier, self.today()) {
-            let index = self
-                .keyring
-                .blind_index(FIELD_ID_NUMBER, id_number.as_str());
-            self.db
-                .find_person_by_id_number(ID_TYPE_RESIDENT, &index)
-                .await?
+            let index = self.keyring.blind_index(FIELD_ID_NUMBER, id_number.as_str());
+            self.db.find_person_by_id_number(DocumentKind::ResidentId.as_str(), &index).await?
         } else if let Ok(phone) = PhoneNumber::parse(identifier) {
-            self.db
-                .find_person_by_phone(&self.keyring.blind_index(FIELD_PHONE, phone.as_str()))
-                .await?
+            self.db.find_person_by_phone(&self.keyring.blind_index(FIELD_PHONE, phone.as_str())).await?
         } else {
             None
         };
-        row.map(|row| {
-            Person::from_row(row, &self.keyring).map_err(|e| AccountError::Internal(e.to_string()))
-        })
-        .transpose()
+        row.map(|row| Person::from_row(row, &self.keyring).map_err(|e| AccountError::Internal(e.to_string())))
+            .transpose()
     }
 
-    /// Checks a password login. Failures count against the identifier and the client address; past the
-    /// limit both are locked for a while, whether or not the account exists.
+    /// Checks a password login. Failures count against the identifier and the client address, with
+    /// growing delays and then a lockout, whether or not the account exists.
     pub async fn password_login(
         &self,
         identifier: &str,
@@ -187,69 +174,64 @@ impl Accounts {
     ) -> Result<Person, LoginError> {
         let internal = |e: &dyn std::fmt::Display| LoginError::Internal(e.to_string());
         let identifier = identifier.trim();
-        let account_key = format!(
-            "login-fail:acct:{}",
-            self.keyring
-                .blind_index("login-identifier", &identifier.to_uppercase())
-        );
-        let ip_key = ip.map(|ip| format!("login-fail:ip:{ip}"));
-        self.ensure_not_locked(&account_key, self.login.max_failures_per_account)
-            .await?;
-        if let Some(ip_key) = &ip_key {
-            self.ensure_not_locked(ip_key, self.login.max_failures_per_ip)
-                .await?;
-        }
-        let person = self
-            .find_by_login_identifier(identifier)
-            .await
-            .map_err(|e| internal(&e))?;
+        let keys = self.throttle_keys("pwd", identifier, ip);
+        self.check_throttle(&keys).await?;
+        let person = self.find_by_login_identifier(identifier).await.map_err(|e| internal(&e))?;
         let stored_hash = person.as_ref().and_then(|p| p.password_hash.as_deref());
-        let verdict = self
-            .hasher
-            .verify(password, stored_hash)
-            .await
-            .map_err(|e| internal(&e))?;
-        let person = match (verdict, person) {
-            (Verdict::Match | Verdict::MatchRehashed, Some(person)) if person.is_active() => {
+        let verdict = self.hasher.verify(password, stored_hash).await.map_err(|e| internal(&e))?;
+        match (verdict, person) {
+            (Verdict::Match | Verdict::MatchRehashed, Some(person)) if person.can_sign_in() => {
                 if verdict == Verdict::MatchRehashed {
                     self.rehash(&person, password).await;
                 }
-                person
+                self.throttle.clear(&keys[0].0).await.map_err(|e| internal(&e))?;
+                Ok(person)
             }
             _ => {
-                let ttl = self.login.lockout_secs * 1000;
-                self.ephemeral
-                    .incr(&account_key, ttl)
-                    .await
-                    .map_err(|e| internal(&e))?;
-                if let Some(ip_key) = &ip_key {
-                    self.ephemeral
-                        .incr(ip_key, ttl)
-                        .await
-                        .map_err(|e| internal(&e))?;
-                }
-                return Err(LoginError::InvalidCredentials);
+                self.count_failure(&keys).await?;
+                Err(LoginError::InvalidCredentials)
             }
-        };
-        self.ephemeral
-            .delete(&account_key)
-            .await
-            .map_err(|e| internal(&e))?;
-        Ok(person)
+        }
     }
 
-    async fn ensure_not_locked(&self, key: &str, limit: i64) -> Result<(), LoginError> {
-        let failures = self
-            .ephemeral
-            .get(key)
-            .await
-            .map_err(|e| LoginError::Internal(e.to_string()))?
-            .and_then(|bytes| String::from_utf8(bytes).ok()?.parse::<i64>().ok())
-            .unwrap_or(0);
-        if failures >= limit {
-            return Err(LoginError::Locked {
-                retry_after_secs: self.login.lockout_secs,
-            });
+    /// Throttle keys for one kind of secret (password, SMS code): per identifier and per client address.
+    pub fn throttle_keys(&self, kind: &str, identifier: &str, ip: Option<&str>) -> Vec<(String, Policy)> {
+        let lockout_secs = self.login.lockout_secs;
+        let account = Policy { free: 2, limit: self.login.max_failures_per_account, lockout_secs };
+        let address = Policy { free: 10, limit: self.login.max_failures_per_ip, lockout_secs };
+        let index = self.keyring.blind_index("login-identifier", &identifier.trim().to_uppercase());
+        let mut keys = vec![(format!("throttle:{kind}:acct:{index}"), account)];
+        if let Some(ip) = ip {
+            keys.push((format!("throttle:{kind}:ip:{ip}"), address));
+        }
+        keys
+    }
+
+    pub async fn check_throttle(&self, keys: &[(String, Policy)]) -> Result<(), LoginError> {
+        for (key, policy) in keys {
+            match self.throttle.check(key, *policy).await.map_err(|e| LoginError::Internal(e.to_string()))? {
+                ThrottleVerdict::Allowed => {}
+                ThrottleVerdict::Wait { secs } => {
+                    return Err(LoginError::Throttled { retry_after_secs: secs, locked: false });
+                }
+                ThrottleVerdict::Locked { secs } => {
+                    return Err(LoginError::Throttled { retry_after_secs: secs, locked: true });
+                }
+            }
+        }
+        Ok(())
+    }
+
+    pub async fn count_failure(&self, keys: &[(String, Policy)]) -> Result<(), LoginError> {
+        for (key, policy) in keys {
+            self.throttle.fail(key, *policy).await.map_err(|e| LoginError::Internal(e.to_string()))?;
+        }
+        Ok(())
+    }
+
+    pub async fn clear_failures(&self, keys: &[(String, Policy)]) -> Result<(), LoginError> {
+        if let Some((key, _)) = keys.first() {
+            self.throttle.clear(key).await.map_err(|e| LoginError::Internal(e.to_string()))?;
         }
         Ok(())
     }
@@ -258,11 +240,7 @@ impl Accounts {
     async fn rehash(&self, person: &Person, password: &SecretString) {
         match self.hasher.hash(password).await {
             Ok(hash) => {
-                if let Err(error) = self
-                    .db
-                    .update_password_hash(&person.id, &hash, self.clock.now())
-                    .await
-                {
+                if let Err(error) = self.db.update_password_hash(&person.id, &hash, self.clock.now()).await {
                     tracing::warn!(%error, "could not store the upgraded password hash");
                 }
             }

@@ -5,12 +5,8 @@
 use std::collections::HashSet;
 use std::sync::LazyLock;
 
-static COMMON: LazyLock<HashSet<&'static str>> = LazyLock::new(|| {
-    include_str!("common-passwords.txt")
-        .lines()
-        .filter(|line| !line.is_empty())
-        .collect()
-});
+static COMMON: LazyLock<HashSet<&'static str>> =
+    LazyLock::new(|| include_str!("common-passwords.txt").lines().filter(|line| !line.is_empty()).collect());
 
 pub fn is_common(password: &str) -> bool {
     COMMON.contains(password.trim().to_lowercase().as_str())
@@ -20,13 +16,7 @@ pub fn is_common(password: &str) -> bool {
 mod tests {
     #[test]
     fn knows_western_and_chinese_favourites() {
-        for password in [
-            "password123",
-            "Password123",
-            "woaini1314",
-            "1qaz2wsx",
-            "88888888",
-        ] {
+        for password in ["password123", "Password123", "woaini1314", "1qaz2wsx", "88888888"] {
             assert!(super::is_common(password), "{password}");
         }
         assert!(!super::is_common("lantern-quilt-9-harbour"));

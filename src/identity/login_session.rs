@@ -30,11 +30,7 @@ pub struct LoginOrigin {
 
 impl LoginSessions {
     pub fn new(db: Database, clock: SharedClock, max_secs: i64) -> Self {
-        Self {
-            db,
-            clock,
-            max_secs,
-        }
+        Self { db, clock, max_secs }
     }
 
     pub async fn start(
@@ -73,11 +69,7 @@ impl LoginSessions {
     ) -> Result<LoginSession, StoreError> {
         if let Some(current) = current.filter(|c| c.person_id == person_id) {
             let now = self.clock.now();
-            if self
-                .db
-                .reauthenticate_login_session(&current.id, now, &amr.join(" "), acr)
-                .await?
-            {
+            if self.db.reauthenticate_login_session(&current.id, now, &amr.join(" "), acr).await? {
                 return Ok(LoginSession {
                     id: current.id.clone(),
                     person_id: person_id.to_owned(),
@@ -102,9 +94,7 @@ impl LoginSessions {
     }
 
     pub async fn end(&self, id: &str, reason: &str) -> Result<bool, StoreError> {
-        self.db
-            .end_login_session(id, self.clock.now(), reason)
-            .await
+        self.db.end_login_session(id, self.clock.now(), reason).await
     }
 }
 
@@ -113,12 +103,7 @@ fn to_session(row: LoginSessionRow) -> LoginSession {
         id: row.id,
         person_id: row.person_id,
         auth_time: row.auth_time,
-        amr: row
-            .amr
-            .split(' ')
-            .filter(|s| !s.is_empty())
-            .map(str::to_owned)
-            .collect(),
+        amr: row.amr.split(' ').filter(|s| !s.is_empty()).map(str::to_owned).collect(),
         acr: row.acr,
     }
 }

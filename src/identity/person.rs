@@ -1,19 +1,22 @@
 //! A natural person's account: who they are (name, identity document), how to reach them (phone), and
 //! its state. Personal numbers are decrypted only into these types, which mask themselves when printed.
 
+use super::document::{DocumentKind, IdDocument};
 use super::phone::PhoneNumber;
-use super::resident_id::ResidentId;
 use crate::crypto::Keyring;
 use crate::store::people::PersonRow;
 
 pub const FIELD_ID_NUMBER: &str = "person.id_number";
 pub const FIELD_PHONE: &str = "person.phone";
-pub const ID_TYPE_RESIDENT: &str = "resident_id";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PersonStatus {
     Active,
     Disabled,
+    /// The person asked to close the account; it can be reopened until `close_after`.
+    Closing,
+    /// Personal data erased; only the audit trail remains.
+    Closed,
 }
 
 impl PersonStatus {
@@ -21,6 +24,17 @@ impl PersonStatus {
         match self {
             Self::Active => "active",
             Self::Disabled => "disabled",
+            Self::Closing => "closing",
+            Self::Closed => "closed",
+        }
+    }
+
+    pub fn parse(value: &str) -> Self {
+        match value {
+            "active" => Self::Active,
+            "closing" => Self::Closing,
+            "closed" => Self::Closed,
+            _ => Self::Disabled,
         }
     }
 }
@@ -29,11 +43,12 @@ impl PersonStatus {
 pub struct Person {
     pub id: String,
     pub name: String,
-    pub id_number: ResidentId,
+    pub document: IdDocument,
     pub phone: Option<PhoneNumber>,
     pub phone_verified: bool,
     pub status: PersonStatus,
     pub password_hash: Option<String>,
+    pub close_after: Option<i64>,
     pub created_at: i64,
     pub updated_at: i64,
 }
@@ -57,10 +72,7 @@ pub fn parse_name(input: &str) -> Result<String, NameError> {
     if name.chars().count() > 64 {
         return Err(NameError::TooLong);
     }
-    if name
-        .chars()
-        .any(|c| c.is_control() || matches!(c, '<' | '>' | '"' | '\\'))
-    {
+    if name.chars().any(|c| c.is_control() || matches!(c, '<' | '>' | '"' | '\\')) {
         return Err(NameError::Characters);
     }
     Ok(name.to_owned())
@@ -68,24 +80,18 @@ pub fn parse_name(input: &str) -> Result<String, NameError> {
 
 impl Person {
     pub fn from_row(row: PersonRow, keyring: &Keyring) -> Result<Self, crate::crypto::CryptoError> {
-        let id_number = keyring.decrypt_pii(FIELD_ID_NUMBER, &row.id_number_enc)?;
-        let phone = row
-            .phone_enc
-            .as_deref()
-            .map(|enc| keyring.decrypt_pii(FIELD_PHONE, enc))
-            .transpose()?;
+        let number = keyring.decrypt_pii(FIELD_ID_NUMBER, &row.id_number_enc)?;
+        let kind = DocumentKind::parse(&row.id_type).unwrap_or(DocumentKind::Passport);
+        let phone = row.phone_enc.as_deref().map(|enc| keyring.decrypt_pii(FIELD_PHONE, enc)).transpose()?;
         Ok(Self {
             id: row.id,
             name: row.name,
-            id_number: ResidentId::from_stored(id_number),
+            document: IdDocument::from_stored(kind, number),
             phone: phone.and_then(|p| PhoneNumber::parse(&p).ok()),
             phone_verified: row.phone_verified,
-            status: if row.status == "active" {
-                PersonStatus::Active
-            } else {
-                PersonStatus::Disabled
-            },
+            status: if row.status == "active" { PersonStatus::Active } else { PersonStatus::Disabled },
             password_hash: row.password_hash,
+            close_after: row.close_after,
             created_at: row.created_at,
             updated_at: row.updated_at,
         })
@@ -93,6 +99,11 @@ impl Person {
 
     pub fn is_active(&self) -> bool {
         self.status == PersonStatus::Active
+    }
+
+    /// Active accounts sign in; so do closing ones, so that the person can still cancel the closure.
+    pub fn can_sign_in(&self) -> bool {
+        matches!(self.status, PersonStatus::Active | PersonStatus::Closing)
     }
 }
 

@@ -13,24 +13,14 @@ pub enum PhoneError {
 
 impl PhoneNumber {
     pub fn parse(input: &str) -> Result<Self, PhoneError> {
-        let compact: String = input
-            .chars()
-            .filter(|c| !matches!(c, ' ' | '-' | '(' | ')'))
-            .collect();
-        let digits = compact
-            .strip_prefix("+86")
-            .or_else(|| compact.strip_prefix("0086"))
-            .unwrap_or(&compact);
+        let compact: String = input.chars().filter(|c| !matches!(c, ' ' | '-' | '(' | ')')).collect();
+        let digits = compact.strip_prefix("+86").or_else(|| compact.strip_prefix("0086")).unwrap_or(&compact);
         let bytes = digits.as_bytes();
         let valid = bytes.len() == 11
             && bytes.iter().all(u8::is_ascii_digit)
             && bytes[0] == b'1'
             && (b'3'..=b'9').contains(&bytes[1]);
-        if valid {
-            Ok(Self(digits.to_owned()))
-        } else {
-            Err(PhoneError::Format)
-        }
+        if valid { Ok(Self(digits.to_owned())) } else { Err(PhoneError::Format) }
     }
 
     pub fn as_str(&self) -> &str {
@@ -62,30 +52,14 @@ mod tests {
         for input in ["13800138000", "+86 138 0013 8000", "0086-138-0013-8000"] {
             assert_eq!(PhoneNumber::parse(input).unwrap().as_str(), "13800138000");
         }
-        assert_eq!(
-            PhoneNumber::parse("13800138000").unwrap().e164(),
-            "+8613800138000"
-        );
-        assert_eq!(
-            PhoneNumber::parse("13800138000").unwrap().masked(),
-            "138****8000"
-        );
+        assert_eq!(PhoneNumber::parse("13800138000").unwrap().e164(), "+8613800138000");
+        assert_eq!(PhoneNumber::parse("13800138000").unwrap().masked(), "138****8000");
     }
 
     #[test]
     fn refuses_non_mobile_numbers() {
-        for input in [
-            "12800138000",
-            "1380013800",
-            "138001380001",
-            "1380013800a",
-            "",
-        ] {
-            assert_eq!(
-                PhoneNumber::parse(input),
-                Err(PhoneError::Format),
-                "{input}"
-            );
+        for input in ["12800138000", "1380013800", "138001380001", "1380013800a", ""] {
+            assert_eq!(PhoneNumber::parse(input), Err(PhoneError::Format), "{input}");
         }
     }
 }

@@ -21,9 +21,7 @@ pub enum ResidentIdError {
     Area(String),
     #[error("the birth date {0} does not exist or is in the future")]
     BirthDate(String),
-    #[error(
-        "the check character is wrong: expected {expected}, found {found} (is a digit mistyped?)"
-    )]
+    #[error("the check character is wrong: expected {expected}, found {found} (is a digit mistyped?)")]
     Checksum { expected: char, found: char },
 }
 
@@ -81,11 +79,7 @@ impl ResidentId {
 
     pub fn sex(&self) -> Sex {
         let digit = self.0.as_bytes()[16] - b'0';
-        if digit % 2 == 1 {
-            Sex::Male
-        } else {
-            Sex::Female
-        }
+        if digit % 2 == 1 { Sex::Male } else { Sex::Female }
     }
 
     /// The form shown on pages: first 3 and last 2 characters.
@@ -101,20 +95,16 @@ impl fmt::Debug for ResidentId {
 }
 
 pub(crate) fn check_character(first17: &[u8]) -> char {
-    let sum: u32 = first17
-        .iter()
-        .zip(WEIGHTS)
-        .map(|(digit, weight)| u32::from(digit - b'0') * weight)
-        .sum();
+    let sum: u32 = first17.iter().zip(WEIGHTS).map(|(digit, weight)| u32::from(digit - b'0') * weight).sum();
     CHECK_CHARS[(sum % 11) as usize]
 }
 
-/// Province-level codes of GB/T 2260, plus 71 (Taiwan), 81 and 82 (Hong Kong, Macao residence permits).
+/// Province-level codes of GB/T 2260, plus 71 (Taiwan) and 81, 82, 83 (residence permits of Hong Kong,
+/// Macao and Taiwan residents).
 fn valid_area(area: &str) -> bool {
-    const PROVINCES: [&str; 34] = [
-        "11", "12", "13", "14", "15", "21", "22", "23", "31", "32", "33", "34", "35", "36", "37",
-        "41", "42", "43", "44", "45", "46", "50", "51", "52", "53", "54", "61", "62", "63", "64",
-        "65", "71", "81", "82",
+    const PROVINCES: [&str; 35] = [
+        "11", "12", "13", "14", "15", "21", "22", "23", "31", "32", "33", "34", "35", "36", "37", "41", "42", "43",
+        "44", "45", "46", "50", "51", "52", "53", "54", "61", "62", "63", "64", "65", "71", "81", "82", "83",
     ];
     PROVINCES.contains(&&area[..2])
 }
@@ -143,17 +133,7 @@ pub fn mask(value: &str, head: usize, tail: usize) -> String {
     if chars.len() <= head + tail {
         return "*".repeat(chars.len());
     }
-    chars
-        .iter()
-        .enumerate()
-        .map(|(i, c)| {
-            if i < head || i >= chars.len() - tail {
-                *c
-            } else {
-                '*'
-            }
-        })
-        .collect()
+    chars.iter().enumerate().map(|(i, c)| if i < head || i >= chars.len() - tail { *c } else { '*' }).collect()
 }
 
 #[cfg(test)]
@@ -178,33 +158,15 @@ mod tests {
 
     #[test]
     fn refuses_each_kind_of_mistake_with_its_reason() {
-        assert_eq!(
-            ResidentId::parse("1101051949123100", TODAY),
-            Err(ResidentIdError::Length(16))
-        );
-        assert_eq!(
-            ResidentId::parse("11010519491231A02X", TODAY),
-            Err(ResidentIdError::NotDigits)
-        );
+        assert_eq!(ResidentId::parse("1101051949123100", TODAY), Err(ResidentIdError::Length(16)));
+        assert_eq!(ResidentId::parse("11010519491231A02X", TODAY), Err(ResidentIdError::NotDigits));
         assert_eq!(
             ResidentId::parse("110105194912310021", TODAY),
-            Err(ResidentIdError::Checksum {
-                expected: 'X',
-                found: '1'
-            })
+            Err(ResidentIdError::Checksum { expected: 'X', found: '1' })
         );
-        assert_eq!(
-            ResidentId::parse("110105194902300023", TODAY),
-            Err(ResidentIdError::BirthDate("19490230".into()))
-        );
-        assert!(matches!(
-            ResidentId::parse("990105194912310021", TODAY),
-            Err(ResidentIdError::Area(_))
-        ));
-        assert!(matches!(
-            ResidentId::parse("110105203001010011", TODAY),
-            Err(ResidentIdError::BirthDate(_))
-        ));
+        assert_eq!(ResidentId::parse("110105194902300023", TODAY), Err(ResidentIdError::BirthDate("19490230".into())));
+        assert!(matches!(ResidentId::parse("990105194912310021", TODAY), Err(ResidentIdError::Area(_))));
+        assert!(matches!(ResidentId::parse("110105203001010011", TODAY), Err(ResidentIdError::BirthDate(_))));
     }
 
     #[test]
@@ -218,10 +180,7 @@ mod tests {
                 }
                 bytes[position] = digit;
                 let candidate = String::from_utf8(bytes).unwrap();
-                assert!(
-                    ResidentId::parse(&candidate, TODAY).is_err(),
-                    "{candidate} passed"
-                );
+                assert!(ResidentId::parse(&candidate, TODAY).is_err(), "{candidate} passed");
             }
         }
     }
@@ -229,11 +188,6 @@ mod tests {
     #[test]
     fn check_character_matches_a_known_male_example() {
         assert_eq!(check_character(b"44030119900307123"), '0');
-        assert_eq!(
-            ResidentId::parse("440301199003071230", TODAY)
-                .unwrap()
-                .sex(),
-            Sex::Male
-        );
+        assert_eq!(ResidentId::parse("440301199003071230", TODAY).unwrap().sex(), Sex::Male);
     }
 }

@@ -4,9 +4,7 @@
 use std::fmt;
 
 const ALPHABET: &str = "0123456789ABCDEFGHJKLMNPQRTUWXY";
-const WEIGHTS: [u32; 17] = [
-    1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28,
-];
+const WEIGHTS: [u32; 17] = [1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28];
 
 #[derive(Clone, PartialEq, Eq, Hash)]
 pub struct Uscc(String);
@@ -15,9 +13,7 @@ pub struct Uscc(String);
 pub enum UsccError {
     #[error("a Unified Social Credit Code has 18 characters, this one has {0}")]
     Length(usize),
-    #[error(
-        "'{0}' cannot appear in a Unified Social Credit Code (I, O, S, V and Z are never used)"
-    )]
+    #[error("'{0}' cannot appear in a Unified Social Credit Code (I, O, S, V and Z are never used)")]
     Character(char),
     #[error("characters 3 to 8 are the area code and must be digits")]
     Area,
@@ -77,36 +73,16 @@ mod tests {
 
     #[test]
     fn accepts_the_standard_example_and_real_shapes() {
-        assert_eq!(
-            Uscc::parse("91350100M000100Y43").unwrap().as_str(),
-            "91350100M000100Y43"
-        );
-        assert_eq!(
-            Uscc::parse("91110000600037341l").unwrap().as_str(),
-            "91110000600037341L"
-        );
-        assert_eq!(
-            Uscc::parse("91440300MA5DCK8Y1P")
-                .unwrap()
-                .registration_authority(),
-            '9'
-        );
+        assert_eq!(Uscc::parse("91350100M000100Y43").unwrap().as_str(), "91350100M000100Y43");
+        assert_eq!(Uscc::parse("91110000600037341l").unwrap().as_str(), "91110000600037341L");
+        assert_eq!(Uscc::parse("91440300MA5DCK8Y1P").unwrap().registration_authority(), '9');
     }
 
     #[test]
     fn refuses_with_reasons() {
         assert_eq!(Uscc::parse("91350100M000100Y4"), Err(UsccError::Length(17)));
-        assert_eq!(
-            Uscc::parse("91350100M000100Y4O"),
-            Err(UsccError::Character('O'))
-        );
+        assert_eq!(Uscc::parse("91350100M000100Y4O"), Err(UsccError::Character('O')));
         assert_eq!(Uscc::parse("91A50100M000100Y43"), Err(UsccError::Area));
-        assert_eq!(
-            Uscc::parse("91350100M000100Y44"),
-            Err(UsccError::Checksum {
-                expected: '3',
-                found: '4'
-            })
-        );
+        assert_eq!(Uscc::parse("91350100M000100Y44"), Err(UsccError::Checksum { expected: '3', found: '4' }));
     }
 }

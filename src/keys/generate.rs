@@ -17,10 +17,7 @@ pub enum KeyMaterialError {
 }
 
 /// A fresh key pair: its private key as PKCS#8 PEM and its public JWK (with `kid`, `alg`, `use`).
-pub fn generate_key(
-    alg: SigningAlg,
-    kid: &str,
-) -> Result<(Zeroizing<String>, serde_json::Value), KeyMaterialError> {
+pub fn generate_key(alg: SigningAlg, kid: &str) -> Result<(Zeroizing<String>, serde_json::Value), KeyMaterialError> {
     use ed25519_dalek::pkcs8::EncodePrivateKey as _;
     use p256::pkcs8::LineEnding;
     let fail = |e: &dyn std::fmt::Display| KeyMaterialError::Generate(e.to_string());
@@ -42,9 +39,7 @@ pub fn generate_key(
             let pem = key.to_pkcs8_pem(LineEnding::LF).map_err(|e| fail(&e))?;
             let point = key.public_key().to_encoded_point(false);
             let (Some(x), Some(y)) = (point.x(), point.y()) else {
-                return Err(KeyMaterialError::Generate(
-                    "P-256 point has no coordinates".into(),
-                ));
+                return Err(KeyMaterialError::Generate("P-256 point has no coordinates".into()));
             };
             let jwk = json!({
                 "kty": "EC", "use": "sig", "alg": alg.as_str(), "kid": kid, "crv": "P-256",
@@ -88,13 +83,11 @@ pub(super) fn signing_key(
     let (encoding, decoding) = match alg {
         SigningAlg::Rs256 => (
             EncodingKey::from_rsa_pem(private_pem).map_err(|e| unusable(&e))?,
-            DecodingKey::from_rsa_components(&member("n")?, &member("e")?)
-                .map_err(|e| unusable(&e))?,
+            DecodingKey::from_rsa_components(&member("n")?, &member("e")?).map_err(|e| unusable(&e))?,
         ),
         SigningAlg::Es256 => (
             EncodingKey::from_ec_pem(private_pem).map_err(|e| unusable(&e))?,
-            DecodingKey::from_ec_components(&member("x")?, &member("y")?)
-                .map_err(|e| unusable(&e))?,
+            DecodingKey::from_ec_components(&member("x")?, &member("y")?).map_err(|e| unusable(&e))?,
         ),
         SigningAlg::EdDsa => (
             EncodingKey::from_ed_pem(private_pem).map_err(|e| unusable(&e))?,

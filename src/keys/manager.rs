@@ -54,9 +54,7 @@ pub struct KeyManager {
 
 impl std::fmt::Debug for KeyManager {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("KeyManager")
-            .field("config", &self.config)
-            .finish_non_exhaustive()
+        f.debug_struct("KeyManager").field("config", &self.config).finish_non_exhaustive()
     }
 }
 
@@ -74,10 +72,7 @@ impl KeyManager {
             clock,
             config,
             longest_token_lifetime,
-            state: RwLock::new(Arc::new(KeyState {
-                keys: Vec::new(),
-                jwks: Arc::new(String::new()),
-            })),
+            state: RwLock::new(Arc::new(KeyState { keys: Vec::new(), jwks: Arc::new(String::new()) })),
         };
         manager.refresh().await?;
         Ok(manager)
@@ -94,9 +89,7 @@ impl KeyManager {
         for alg in SigningAlg::ALL {
             let of_alg: Vec<&KeyRow> = rows.iter().filter(|row| row.alg == alg.as_str()).collect();
             let latest_retirement = of_alg.iter().map(|row| row.retires_at).max();
-            let signing_now = of_alg
-                .iter()
-                .any(|row| row.activates_at <= now && now < row.retires_at);
+            let signing_now = of_alg.iter().any(|row| row.activates_at <= now && now < row.retires_at);
             if !signing_now {
                 rows.push(self.create_key(alg, now).await?);
                 generated = true;
@@ -119,15 +112,8 @@ impl KeyManager {
     pub async fn rotate_now(&self) -> Result<Vec<String>, KeyError> {
         let now = self.clock.now();
         let mut new_kids = Vec::new();
-        for key in self
-            .current()
-            .keys
-            .iter()
-            .filter(|key| key.retires_at > now)
-        {
-            self.db
-                .retire_key(&key.kid, now, now + self.longest_token_lifetime)
-                .await?;
+        for key in self.current().keys.iter().filter(|key| key.retires_at > now) {
+            self.db.retire_key(&key.kid, now, now + self.longest_token_lifetime).await?;
         }
         for alg in SigningAlg::ALL {
             new_kids.push(self.create_key(alg, now).await?.kid);
@@ -137,24 +123,17 @@ impl KeyManager {
     }
 
     async fn create_key(&self, alg: SigningAlg, activates_at: i64) -> Result<KeyRow, KeyError> {
-        let kid = format!(
-            "{}-{}",
-            alg.as_str().to_ascii_lowercase(),
-            crate::crypto::random_token(9)
-        );
+        let kid = format!("{}-{}", alg.as_str().to_ascii_lowercase(), crate::crypto::random_token(9));
         let kid_for_generation = kid.clone();
         // RSA generation takes long enough to stall the runtime.
-        let (pem, jwk) =
-            tokio::task::spawn_blocking(move || generate_key(alg, &kid_for_generation))
-                .await
-                .map_err(|e| KeyError::Sign(e.to_string()))??;
+        let (pem, jwk) = tokio::task::spawn_blocking(move || generate_key(alg, &kid_for_generation))
+            .await
+            .map_err(|e| KeyError::Sign(e.to_string()))??;
         let retires_at = activates_at + self.config.rotation_days * DAY;
         let row = KeyRow {
             kid: kid.clone(),
             alg: alg.as_str().to_owned(),
-            private_key_enc: self
-                .keyring
-                .encrypt_secret(&format!("signing-key/{kid}"), pem.as_bytes()),
+            private_key_enc: self.keyring.encrypt_secret(&format!("signing-key/{kid}"), pem.as_bytes()),
             public_jwk: jwk.to_string(),
             created_at: self.clock.now(),
             activates_at,
@@ -176,20 +155,13 @@ impl KeyManager {
                 .keyring
                 .decrypt_secret(&format!("signing-key/{}", row.kid), &row.private_key_enc)
                 .map_err(|e| KeyMaterialError::Unusable(format!("{}: {e}", row.kid)))?;
-            let jwk: serde_json::Value =
-                serde_json::from_str(&row.public_jwk).map_err(StoreError::from)?;
-            let schedule = Schedule {
-                activates_at: row.activates_at,
-                retires_at: row.retires_at,
-                expires_at: row.expires_at,
-            };
+            let jwk: serde_json::Value = serde_json::from_str(&row.public_jwk).map_err(StoreError::from)?;
+            let schedule =
+                Schedule { activates_at: row.activates_at, retires_at: row.retires_at, expires_at: row.expires_at };
             keys.push(Arc::new(signing_key(alg, row.kid, &pem, jwk, schedule)?));
         }
         let jwks = serde_json::json!({ "keys": keys.iter().map(|k| k.public_jwk.clone()).collect::<Vec<_>>() });
-        let state = KeyState {
-            keys,
-            jwks: Arc::new(jwks.to_string()),
-        };
+        let state = KeyState { keys, jwks: Arc::new(jwks.to_string()) };
         *self.state.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(state);
         Ok(())
     }
@@ -214,18 +186,12 @@ impl KeyManager {
             .ok_or(KeyError::NoSigner(alg))
     }
 
-    pub fn sign<T: Serialize>(
-        &self,
-        alg: SigningAlg,
-        typ: &str,
-        claims: &T,
-    ) -> Result<String, KeyError> {
+    pub fn sign<T: Serialize>(&self, alg: SigningAlg, typ: &str, claims: &T) -> Result<String, KeyError> {
         let key = self.signer(alg)?;
         let mut header = Header::new(alg.jwt_algorithm());
         header.kid = Some(key.kid.clone());
         header.typ = Some(typ.to_owned());
-        jsonwebtoken::encode(&header, claims, &key.encoding)
-            .map_err(|e| KeyError::Sign(e.to_string()))
+        jsonwebtoken::encode(&header, claims, &key.encoding).map_err(|e| KeyError::Sign(e.to_string()))
     }
 
     /// Verifies a JWT this provider signed. `configure` adjusts the validation (issuer, audience, expiry).
@@ -237,11 +203,7 @@ impl KeyManager {
         let header = jsonwebtoken::decode_header(token).map_err(|_| VerifyError::Malformed)?;
         let kid = header.kid.ok_or(VerifyError::UnknownKey)?;
         let state = self.current();
-        let key = state
-            .keys
-            .iter()
-            .find(|key| key.kid == kid)
-            .ok_or(VerifyError::UnknownKey)?;
+        let key = state.keys.iter().find(|key| key.kid == kid).ok_or(VerifyError::UnknownKey)?;
         if key.alg.jwt_algorithm() != header.alg {
             return Err(VerifyError::UnknownKey);
         }
@@ -257,15 +219,7 @@ impl KeyManager {
         self.current()
             .keys
             .iter()
-            .map(|key| {
-                (
-                    key.kid.clone(),
-                    key.alg,
-                    key.activates_at,
-                    key.retires_at,
-                    key.expires_at,
-                )
-            })
+            .map(|key| (key.kid.clone(), key.alg, key.activates_at, key.retires_at, key.expires_at))
             .collect()
     }
 }

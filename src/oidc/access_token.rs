@@ -17,6 +17,7 @@ pub struct AccessTokenRecord {
     pub scopes: String,
     /// Claims requested individually for the UserInfo response.
     pub userinfo_claims: Vec<String>,
+    pub acting_org_id: Option<String>,
     pub issued_at: i64,
     pub expires_at: i64,
 }
@@ -45,40 +46,23 @@ impl Provider {
         let ttl = self.tokens.access_token_ttl_secs;
         record.issued_at = self.now();
         record.expires_at = record.issued_at + ttl;
-        self.ephemeral
-            .put_json(&token_key(&digest), &record, ttl * 1000)
-            .await?;
-        Ok(IssuedAccessToken {
-            token,
-            digest,
-            expires_in: ttl,
-        })
+        self.ephemeral.put_json(&token_key(&digest), &record, ttl * 1000).await?;
+        Ok(IssuedAccessToken { token, digest, expires_in: ttl })
     }
 
     /// The record of a live access token: known, unexpired, and its grant not revoked.
-    pub async fn find_access_token(
-        &self,
-        token: &str,
-    ) -> Result<Option<AccessTokenRecord>, ProviderError> {
+    pub async fn find_access_token(&self, token: &str) -> Result<Option<AccessTokenRecord>, ProviderError> {
         if token.is_empty() || token.len() > 512 {
             return Ok(None);
         }
-        let Some(record) = self
-            .ephemeral
-            .get_json::<AccessTokenRecord>(&token_key(&token_digest(token)))
-            .await?
-        else {
+        let Some(record) = self.ephemeral.get_json::<AccessTokenRecord>(&token_key(&token_digest(token))).await? else {
             return Ok(None);
         };
         if record.expires_at <= self.now() {
             return Ok(None);
         }
         if let Some(grant_id) = &record.grant_id
-            && self
-                .ephemeral
-                .get(&revoked_grant_key(grant_id))
-                .await?
-                .is_some()
+            && self.ephemeral.get(&revoked_grant_key(grant_id)).await?.is_some()
         {
             return Ok(None);
         }
@@ -97,9 +81,6 @@ impl Provider {
 
     pub(super) async fn mark_grant_revoked(&self, grant_id: &str) -> Result<(), ProviderError> {
         let ttl_ms = self.tokens.access_token_ttl_secs * 1000;
-        Ok(self
-            .ephemeral
-            .put(&revoked_grant_key(grant_id), b"1", ttl_ms)
-            .await?)
+        Ok(self.ephemeral.put(&revoked_grant_key(grant_id), b"1", ttl_ms).await?)
     }
 }

@@ -99,6 +99,8 @@ impl AuthorizationRequest {
 #[derive(Debug, PartialEq, Eq)]
 pub enum NextStep {
     Login,
+    /// Logged in with one factor; the client requires two.
+    SecondFactor,
     Consent,
     Issue,
     Fail(OAuthError),
@@ -112,38 +114,21 @@ impl Provider {
         &self,
         params: AuthorizeParams,
     ) -> Result<(AuthorizationRequest, Client), AuthorizeRejection> {
-        let page = |reason, detail: &str| AuthorizeRejection::Page {
-            reason,
-            detail: detail.to_owned(),
-        };
+        let page = |reason, detail: &str| AuthorizeRejection::Page { reason, detail: detail.to_owned() };
         let client_id = params.client_id.as_deref().unwrap_or_default();
         if client_id.is_empty() {
-            return Err(page(
-                PageReason::MalformedRequest,
-                "the request has no client_id",
-            ));
+            return Err(page(PageReason::MalformedRequest, "the request has no client_id"));
         }
         let client = self
             .find_client(client_id)
             .await
             .map_err(|e| page(PageReason::MalformedRequest, &log_internal(e)))?
-            .ok_or_else(|| {
-                page(
-                    PageReason::UnknownClient,
-                    "no enabled client has this client_id",
-                )
-            })?;
+            .ok_or_else(|| page(PageReason::UnknownClient, "no enabled client has this client_id"))?;
         let Some(redirect_uri) = params.redirect_uri.clone() else {
-            return Err(page(
-                PageReason::BadRedirectUri,
-                "the request has no redirect_uri",
-            ));
+            return Err(page(PageReason::BadRedirectUri, "the request has no redirect_uri"));
         };
         if !client.has_redirect_uri(&redirect_uri) {
-            return Err(page(
-                PageReason::BadRedirectUri,
-                "the redirect_uri is not registered for this client",
-            ));
+            return Err(page(PageReason::BadRedirectUri, "the redirect_uri is not registered for this client"));
         }
         if !client.allows_grant(GrantType::AuthorizationCode) {
             return Err(page(
@@ -193,20 +178,14 @@ impl Provider {
         let requested = ScopeSet::parse(params.scope.as_deref().unwrap_or_default())
             .map_err(|e| fail(OAuthError::new(ErrorCode::InvalidScope, e.to_string())))?;
         if !requested.contains("openid") {
-            return Err(fail(OAuthError::new(
-                ErrorCode::InvalidScope,
-                "scope must include openid",
-            )));
+            return Err(fail(OAuthError::new(ErrorCode::InvalidScope, "scope must include openid")));
         }
         let scopes = requested.intersect(&client.allowed_scopes);
         let nonce = params.nonce.clone().filter(|n| !n.is_empty());
         if nonce.as_ref().is_some_and(|n| n.len() > MAX_NONCE_LEN) {
             return Err(invalid("nonce is too long"));
         }
-        let code_challenge = match (
-            params.code_challenge.as_deref(),
-            params.code_challenge_method.as_deref(),
-        ) {
+        let code_challenge = match (params.code_challenge.as_deref(), params.code_challenge_method.as_deref()) {
             (None, None) if client.is_public() => {
                 return Err(invalid(
                     "public clients must use PKCE: send code_challenge with code_challenge_method=S256",
@@ -214,19 +193,13 @@ impl Provider {
             }
             (None, None) => None,
             (None, Some(_)) => {
-                return Err(invalid(
-                    "code_challenge_method was sent without code_challenge",
-                ));
+                return Err(invalid("code_challenge_method was sent without code_challenge"));
             }
             (Some(_), Some(method)) if method != "S256" => {
-                return Err(invalid(
-                    "code_challenge_method must be S256; plain is not accepted",
-                ));
+                return Err(invalid("code_challenge_method must be S256; plain is not accepted"));
             }
             (Some(_), None) => {
-                return Err(invalid(
-                    "code_challenge_method is required and must be S256",
-                ));
+                return Err(invalid("code_challenge_method is required and must be S256"));
             }
             (Some(challenge), Some(_)) => {
                 if !super::pkce::is_valid_challenge(challenge) {
@@ -245,18 +218,13 @@ impl Provider {
             .filter(|p| !p.is_empty())
             .map(str::to_owned)
             .collect();
-        if let Some(unknown) = prompt
-            .iter()
-            .find(|p| !matches!(p.as_str(), "none" | "login" | "consent" | "select_account"))
+        if let Some(unknown) =
+            prompt.iter().find(|p| !matches!(p.as_str(), "none" | "login" | "consent" | "select_account"))
         {
-            return Err(invalid(&format!(
-                "prompt value '{unknown}' is not supported"
-            )));
+            return Err(invalid(&format!("prompt value '{unknown}' is not supported")));
         }
         if prompt.iter().any(|p| p == "none") && prompt.len() > 1 {
-            return Err(invalid(
-                "prompt=none cannot be combined with other prompt values",
-            ));
+            return Err(invalid("prompt=none cannot be combined with other prompt values"));
         }
         let max_age = match params.max_age.as_deref() {
             None | Some("") => None,
@@ -273,9 +241,10 @@ impl Provider {
         };
         let id_token_hint_sub = match params.id_token_hint.as_deref() {
             None | Some("") => None,
-            Some(hint) => Some(self.id_token_hint_subject(hint, &client).ok_or_else(|| {
-                invalid("id_token_hint is not an ID token this provider issued to this client")
-            })?),
+            Some(hint) => Some(
+                self.id_token_hint_subject(hint, &client)
+                    .ok_or_else(|| invalid("id_token_hint is not an ID token this provider issued to this client"))?,
+            ),
         };
         let acr_values = params
             .acr_values
@@ -295,9 +264,7 @@ impl Provider {
             code_challenge,
             prompt,
             max_age,
-            login_hint: params
-                .login_hint
-                .filter(|h| !h.is_empty() && h.len() <= 256),
+            login_hint: params.login_hint.filter(|h| !h.is_empty() && h.len() <= 256),
             id_token_hint_sub,
             ui_locales: params.ui_locales,
             claims,
@@ -320,11 +287,7 @@ impl Provider {
     ) -> NextStep {
         let silent = request.prompts("none");
         let needs_login = |why: &str| {
-            if silent {
-                NextStep::Fail(OAuthError::new(ErrorCode::LoginRequired, why))
-            } else {
-                NextStep::Login
-            }
+            if silent { NextStep::Fail(OAuthError::new(ErrorCode::LoginRequired, why)) } else { NextStep::Login }
         };
         let Some(login) = login else {
             return needs_login("the person is not logged in");
@@ -344,8 +307,15 @@ impl Provider {
                 return needs_login("a different person is logged in than id_token_hint names");
             }
         }
-        let must_ask = (request.prompts("consent") && !request.consented)
-            || !request.consent_scopes(client).is_subset(consented);
+        if client.require_mfa && !login.amr.iter().any(|m| m == "mfa") {
+            return if silent {
+                NextStep::Fail(OAuthError::new(ErrorCode::InteractionRequired, "this system requires a second factor"))
+            } else {
+                NextStep::SecondFactor
+            };
+        }
+        let must_ask =
+            (request.prompts("consent") && !request.consented) || !request.consent_scopes(client).is_subset(consented);
         if must_ask {
             return if silent {
                 NextStep::Fail(OAuthError::new(
@@ -359,15 +329,21 @@ impl Provider {
         NextStep::Issue
     }
 
-    pub async fn consented_scopes(
-        &self,
-        person_id: &str,
-        client_id: &str,
-    ) -> Result<ScopeSet, ProviderError> {
+    pub async fn consented_scopes(&self, person_id: &str, client_id: &str) -> Result<ScopeSet, ProviderError> {
         let stored = self.db.find_consent(person_id, client_id).await?;
-        Ok(stored
-            .and_then(|text| ScopeSet::parse(&text).ok())
-            .unwrap_or_default())
+        Ok(stored.and_then(|text| ScopeSet::parse(&text).ok()).unwrap_or_default())
+    }
+
+    /// Every system a person consented to: (client id, scopes, granted at).
+    pub async fn consents_of(&self, person_id: &str) -> Result<Vec<(String, String, i64)>, ProviderError> {
+        Ok(self.db.consents_of(person_id).await?)
+    }
+
+    /// Withdraws consent for a client and revokes everything it holds for the person.
+    pub async fn withdraw_consent(&self, person_id: &str, client_id: &str) -> Result<bool, ProviderError> {
+        let removed = self.db.delete_consent(person_id, client_id).await?;
+        self.revoke_person_grants(person_id, Some(client_id), "consent withdrawn").await?;
+        Ok(removed)
     }
 
     /// Remembers consent for these scopes (adding to what was granted before).
@@ -377,13 +353,8 @@ impl Provider {
         client: &Client,
         scopes: &ScopeSet,
     ) -> Result<(), ProviderError> {
-        let merged = self
-            .consented_scopes(person_id, &client.id)
-            .await?
-            .union(scopes);
-        self.db
-            .save_consent(person_id, &client.id, &merged.to_string(), self.now())
-            .await?;
+        let merged = self.consented_scopes(person_id, &client.id).await?.union(scopes);
+        self.db.save_consent(person_id, &client.id, &merged.to_string(), self.now()).await?;
         Ok(())
     }
 
@@ -392,6 +363,7 @@ impl Provider {
         &self,
         request: &AuthorizationRequest,
         login: &LoginSession,
+        acting_org_id: Option<String>,
     ) -> Result<String, ProviderError> {
         let code = crate::crypto::random_token(32);
         let now = self.now();
@@ -407,6 +379,7 @@ impl Provider {
             auth_time: login.auth_time,
             acr: login.acr.clone(),
             amr: login.amr.clone(),
+            acting_org_id,
             expires_at: now + self.tokens.authorization_code_ttl_secs,
         };
         self.store_code(&code, &record).await?;
@@ -419,16 +392,8 @@ impl Provider {
     }
 
     /// The redirect carrying an error back to the client (with `state` and, per RFC 9207, `iss`).
-    pub fn error_location(
-        &self,
-        redirect_uri: &str,
-        state: Option<&str>,
-        error: &OAuthError,
-    ) -> String {
-        let mut params = vec![
-            ("error", error.code.as_str()),
-            ("error_description", error.description.as_str()),
-        ];
+    pub fn error_location(&self, redirect_uri: &str, state: Option<&str>, error: &OAuthError) -> String {
+        let mut params = vec![("error", error.code.as_str()), ("error_description", error.description.as_str())];
         if let Some(state) = state {
             params.push(("state", state));
         }

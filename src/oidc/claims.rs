@@ -21,33 +21,15 @@ pub const CLAIM_SCOPES: &[(&str, &str)] = &[
 ];
 
 /// Claims of the ID token itself, always answered by the protocol rather than from the person's data.
-pub const PROTOCOL_CLAIMS: &[&str] = &[
-    "sub",
-    "iss",
-    "aud",
-    "exp",
-    "iat",
-    "auth_time",
-    "nonce",
-    "acr",
-    "amr",
-    "sid",
-    "at_hash",
-    "azp",
-];
+pub const PROTOCOL_CLAIMS: &[&str] =
+    &["sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "acr", "amr", "sid", "at_hash", "azp", "org"];
 
 pub fn covering_scope(claim: &str) -> Option<&'static str> {
-    CLAIM_SCOPES
-        .iter()
-        .find(|(name, _)| *name == claim)
-        .map(|(_, scope)| *scope)
+    CLAIM_SCOPES.iter().find(|(name, _)| *name == claim).map(|(_, scope)| *scope)
 }
 
 pub fn claims_of_scope(scope: &str) -> impl Iterator<Item = &'static str> + '_ {
-    CLAIM_SCOPES
-        .iter()
-        .filter(move |(_, s)| *s == scope)
-        .map(|(name, _)| *name)
+    CLAIM_SCOPES.iter().filter(move |(_, s)| *s == scope).map(|(name, _)| *name)
 }
 
 /// One entry of the claims request: `null` or `{"essential": …, "value": …, "values": […]}`.
@@ -71,7 +53,9 @@ pub struct ClaimsRequest {
 
 impl ClaimsRequest {
     pub fn parse(input: &str) -> Result<Self, String> {
-        serde_json::from_str(input).map_err(|error| format!("the claims parameter is not valid JSON of the form in OpenID Connect Core 5.5: {error}"))
+        serde_json::from_str(input).map_err(|error| {
+            format!("the claims parameter is not valid JSON of the form in OpenID Connect Core 5.5: {error}")
+        })
     }
 
     /// Scopes that cover the individually requested claims; consent must include them.
@@ -120,10 +104,7 @@ pub fn release<'a>(
 }
 
 /// Claim names for a scope set, followed by individually requested ones.
-pub fn requested_names<'a>(
-    scopes: &'a ScopeSet,
-    individually: impl IntoIterator<Item = &'a String>,
-) -> Vec<&'a str> {
+pub fn requested_names<'a>(scopes: &'a ScopeSet, individually: impl IntoIterator<Item = &'a String>) -> Vec<&'a str> {
     let mut names: Vec<&str> = scopes.iter().flat_map(claims_of_scope).collect();
     names.extend(individually.into_iter().map(String::as_str));
     names
@@ -133,19 +114,19 @@ fn claim_value(person: &Person, name: &str) -> Option<Value> {
     // Absent data yields no claim rather than null: a JSON null is a conformance failure.
     Some(match name {
         "name" => json!(person.name),
-        "gender" => json!(match person.id_number.sex() {
+        "gender" => json!(match person.document.sex()? {
             Sex::Male => "male",
             Sex::Female => "female",
         }),
-        "birthdate" => json!(person.id_number.birth_date()),
+        "birthdate" => json!(person.document.birth_date()?),
         "updated_at" => json!(person.updated_at),
         "phone_number" => json!(person.phone.as_ref()?.e164()),
         "phone_number_verified" => {
             person.phone.as_ref()?;
             json!(person.phone_verified)
         }
-        "id_type" => json!(crate::identity::person::ID_TYPE_RESIDENT),
-        "id_number" => json!(person.id_number.as_str()),
+        "id_type" => json!(person.document.kind().as_str()),
+        "id_number" => json!(person.document.number()),
         _ => return None,
     })
 }
@@ -161,10 +142,7 @@ mod tests {
         )
         .unwrap();
         assert_eq!(request.covering_scopes().to_string(), "phone profile");
-        assert_eq!(
-            request.essential_acr_values(),
-            Some(vec!["urn:yimen:loa:2".to_owned()])
-        );
+        assert_eq!(request.essential_acr_values(), Some(vec!["urn:yimen:loa:2".to_owned()]));
         assert!(ClaimsRequest::parse("[1]").is_err());
         assert!(ClaimsRequest::parse(r#"{"userinfo":{"name":{"essential":"yes"}}}"#).is_err());
     }

@@ -15,11 +15,7 @@ pub enum GrantType {
 }
 
 impl GrantType {
-    pub const ALL: [GrantType; 3] = [
-        Self::AuthorizationCode,
-        Self::RefreshToken,
-        Self::ClientCredentials,
-    ];
+    pub const ALL: [GrantType; 3] = [Self::AuthorizationCode, Self::RefreshToken, Self::ClientCredentials];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -45,12 +41,7 @@ pub enum AuthMethod {
 }
 
 impl AuthMethod {
-    pub const ALL: [AuthMethod; 4] = [
-        Self::ClientSecretBasic,
-        Self::ClientSecretPost,
-        Self::PrivateKeyJwt,
-        Self::None,
-    ];
+    pub const ALL: [AuthMethod; 4] = [Self::ClientSecretBasic, Self::ClientSecretPost, Self::PrivateKeyJwt, Self::None];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -62,9 +53,7 @@ impl AuthMethod {
     }
 
     pub fn parse(value: &str) -> Option<Self> {
-        Self::ALL
-            .into_iter()
-            .find(|method| method.as_str() == value)
+        Self::ALL.into_iter().find(|method| method.as_str() == value)
     }
 
     pub fn uses_secret(self) -> bool {
@@ -112,6 +101,8 @@ pub struct Client {
     pub allowed_scopes: ScopeSet,
     /// The client's public keys (a JWK Set) for `private_key_jwt`.
     pub jwks: Option<serde_json::Value>,
+    /// Logins for this client need two factors (amr contains "mfa").
+    pub require_mfa: bool,
     pub enabled: bool,
     pub created_at: i64,
     pub updated_at: i64,
@@ -129,15 +120,11 @@ impl Client {
     /// Exact string comparison (RFC 6749 §3.1.2.3, RFC 9700 §4.1.3): no prefix, wildcard or
     /// normalisation, which is what redirect-URI attacks exploit.
     pub fn has_redirect_uri(&self, uri: &str) -> bool {
-        self.redirect_uris
-            .iter()
-            .any(|registered| registered == uri)
+        self.redirect_uris.iter().any(|registered| registered == uri)
     }
 
     pub fn has_post_logout_redirect_uri(&self, uri: &str) -> bool {
-        self.post_logout_redirect_uris
-            .iter()
-            .any(|registered| registered == uri)
+        self.post_logout_redirect_uris.iter().any(|registered| registered == uri)
     }
 }
 
@@ -155,6 +142,7 @@ pub struct ClientRegistration {
     pub sector_identifier: Option<String>,
     pub scopes: Option<ScopeSet>,
     pub jwks: Option<serde_json::Value>,
+    pub require_mfa: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -167,17 +155,13 @@ pub enum RegistrationError {
     BadRedirectUri { uri: String, reason: String },
     #[error("post-logout redirect URI {uri}: {reason}")]
     BadPostLogoutUri { uri: String, reason: String },
-    #[error(
-        "a public client can only use the authorization code grant (with PKCE) and refresh tokens"
-    )]
+    #[error("a public client can only use the authorization code grant (with PKCE) and refresh tokens")]
     PublicGrant,
     #[error("a public client authenticates with 'none'; a confidential one cannot")]
     AuthMethodMismatch,
     #[error("private_key_jwt needs the client's public keys (a JWK Set with at least one key)")]
     MissingJwks,
-    #[error(
-        "the redirect URIs span several hosts ({0}); give a sector identifier for pairwise subjects"
-    )]
+    #[error("the redirect URIs span several hosts ({0}); give a sector identifier for pairwise subjects")]
     AmbiguousSector(String),
     #[error("scope {0} cannot be granted to clients")]
     UnknownScope(String),
@@ -206,11 +190,8 @@ impl ClientRegistration {
         if name.is_empty() {
             return Err(RegistrationError::MissingName);
         }
-        let auth_method = self.auth_method.unwrap_or(if self.public {
-            AuthMethod::None
-        } else {
-            AuthMethod::ClientSecretBasic
-        });
+        let auth_method =
+            self.auth_method.unwrap_or(if self.public { AuthMethod::None } else { AuthMethod::ClientSecretBasic });
         if self.public != (auth_method == AuthMethod::None) {
             return Err(RegistrationError::AuthMethodMismatch);
         }
@@ -225,12 +206,9 @@ impl ClientRegistration {
             .redirect_uris
             .iter()
             .map(|uri| {
-                RedirectUri::parse(uri)
-                    .map(|parsed| parsed.as_str().to_owned())
-                    .map_err(|reason| RegistrationError::BadRedirectUri {
-                        uri: uri.clone(),
-                        reason: reason.to_string(),
-                    })
+                RedirectUri::parse(uri).map(|parsed| parsed.as_str().to_owned()).map_err(|reason| {
+                    RegistrationError::BadRedirectUri { uri: uri.clone(), reason: reason.to_string() }
+                })
             })
             .collect::<Result<Vec<_>, _>>()?;
         if grant_types.contains(&GrantType::AuthorizationCode) && redirect_uris.is_empty() {
@@ -240,19 +218,13 @@ impl ClientRegistration {
             .post_logout_redirect_uris
             .iter()
             .map(|uri| {
-                RedirectUri::parse(uri)
-                    .map(|parsed| parsed.as_str().to_owned())
-                    .map_err(|reason| RegistrationError::BadPostLogoutUri {
-                        uri: uri.clone(),
-                        reason: reason.to_string(),
-                    })
+                RedirectUri::parse(uri).map(|parsed| parsed.as_str().to_owned()).map_err(|reason| {
+                    RegistrationError::BadPostLogoutUri { uri: uri.clone(), reason: reason.to_string() }
+                })
             })
             .collect::<Result<Vec<_>, _>>()?;
         if auth_method == AuthMethod::PrivateKeyJwt {
-            let has_keys = self
-                .jwks
-                .as_ref()
-                .and_then(|jwks| jwks.get("keys")?.as_array().map(|k| !k.is_empty()));
+            let has_keys = self.jwks.as_ref().and_then(|jwks| jwks.get("keys")?.as_array().map(|k| !k.is_empty()));
             if has_keys != Some(true) {
                 return Err(RegistrationError::MissingJwks);
             }
@@ -264,10 +236,7 @@ impl ClientRegistration {
         };
         let allowed_scopes = match self.scopes {
             Some(scopes) => {
-                if let Some(unknown) = scopes
-                    .iter()
-                    .find(|scope| !super::scope::KNOWN_SCOPES.contains(scope))
-                {
+                if let Some(unknown) = scopes.iter().find(|scope| !super::scope::KNOWN_SCOPES.contains(scope)) {
                     return Err(RegistrationError::UnknownScope(unknown.to_owned()));
                 }
                 scopes.with("openid")
@@ -277,11 +246,7 @@ impl ClientRegistration {
         let client = Client {
             id,
             name,
-            secret_hash: if auth_method.uses_secret() {
-                secret_hash
-            } else {
-                None
-            },
+            secret_hash: if auth_method.uses_secret() { secret_hash } else { None },
             redirect_uris,
             post_logout_redirect_uris,
             grant_types,
@@ -291,15 +256,12 @@ impl ClientRegistration {
             sector_identifier,
             allowed_scopes,
             jwks: self.jwks,
+            require_mfa: self.require_mfa,
             enabled: true,
             created_at: now,
             updated_at: now,
         };
-        let secret = if auth_method.uses_secret() {
-            secret.map(str::to_owned)
-        } else {
-            None
-        };
+        let secret = if auth_method.uses_secret() { secret.map(str::to_owned) } else { None };
         Ok(Registered { client, secret })
     }
 }
@@ -314,11 +276,7 @@ fn sector_of(
     let mut hosts: Vec<String> = redirect_uris
         .iter()
         .filter_map(|uri| url::Url::parse(uri).ok())
-        .map(|url| {
-            url.host_str()
-                .map(str::to_owned)
-                .unwrap_or_else(|| url.scheme().to_owned())
-        })
+        .map(|url| url.host_str().map(str::to_owned).unwrap_or_else(|| url.scheme().to_owned()))
         .collect();
     hosts.sort();
     hosts.dedup();
@@ -344,9 +302,7 @@ mod tests {
 
     #[test]
     fn confidential_by_default_with_pairwise_subjects() {
-        let registered = registration()
-            .into_client("c1".into(), Some("s"), Some("h".into()), 0)
-            .unwrap();
+        let registered = registration().into_client("c1".into(), Some("s"), Some("h".into()), 0).unwrap();
         let client = registered.client;
         assert_eq!(client.auth_method, AuthMethod::ClientSecretBasic);
         assert_eq!(client.subject_type, SubjectType::Pairwise);
@@ -360,32 +316,17 @@ mod tests {
 
     #[test]
     fn public_clients_get_no_secret_and_no_client_credentials() {
-        let public = ClientRegistration {
-            public: true,
-            ..registration()
-        };
-        let registered = public
-            .clone()
-            .into_client("c2".into(), Some("s"), Some("h".into()), 0)
-            .unwrap();
+        let public = ClientRegistration { public: true, ..registration() };
+        let registered = public.clone().into_client("c2".into(), Some("s"), Some("h".into()), 0).unwrap();
         assert!(registered.secret.is_none());
         assert!(registered.client.secret_hash.is_none());
-        let bad = ClientRegistration {
-            grant_types: vec![GrantType::ClientCredentials],
-            ..public
-        };
-        assert_eq!(
-            bad.into_client("c3".into(), None, None, 0).unwrap_err(),
-            RegistrationError::PublicGrant
-        );
+        let bad = ClientRegistration { grant_types: vec![GrantType::ClientCredentials], ..public };
+        assert_eq!(bad.into_client("c3".into(), None, None, 0).unwrap_err(), RegistrationError::PublicGrant);
     }
 
     #[test]
     fn refuses_bad_redirect_uris_and_ambiguous_sectors() {
-        let fragment = ClientRegistration {
-            redirect_uris: vec!["https://rp.example/cb#x".into()],
-            ..registration()
-        };
+        let fragment = ClientRegistration { redirect_uris: vec!["https://rp.example/cb#x".into()], ..registration() };
         assert!(matches!(
             fragment.into_client("c".into(), None, None, 0),
             Err(RegistrationError::BadRedirectUri { .. })
@@ -394,9 +335,6 @@ mod tests {
             redirect_uris: vec!["https://a.example/cb".into(), "https://b.example/cb".into()],
             ..registration()
         };
-        assert!(matches!(
-            two_hosts.into_client("c".into(), None, None, 0),
-            Err(RegistrationError::AmbiguousSector(_))
-        ));
+        assert!(matches!(two_hosts.into_client("c".into(), None, None, 0), Err(RegistrationError::AmbiguousSector(_))));
     }
 }

@@ -54,41 +54,25 @@ impl Provider {
             }
             _ => None,
         };
-        let methods_used = [
-            basic.is_some(),
-            presented.client_secret.is_some(),
-            presented.client_assertion.is_some(),
-        ]
-        .iter()
-        .filter(|used| **used)
-        .count();
+        let methods_used = [basic.is_some(), presented.client_secret.is_some(), presented.client_assertion.is_some()]
+            .iter()
+            .filter(|used| **used)
+            .count();
         if methods_used > 1 {
-            return Err(OAuthError::invalid_request(
-                "use exactly one client authentication method",
-            ));
+            return Err(OAuthError::invalid_request("use exactly one client authentication method"));
         }
         if let Some((id, secret)) = basic {
-            if presented
-                .client_id
-                .as_deref()
-                .is_some_and(|body_id| body_id != id)
-            {
-                return Err(OAuthError::invalid_request(
-                    "client_id in the body differs from the Basic credentials",
-                ));
+            if presented.client_id.as_deref().is_some_and(|body_id| body_id != id) {
+                return Err(OAuthError::invalid_request("client_id in the body differs from the Basic credentials"));
             }
-            return self
-                .check_secret(&id, &secret, AuthMethod::ClientSecretBasic)
-                .await;
+            return self.check_secret(&id, &secret, AuthMethod::ClientSecretBasic).await;
         }
         if let Some(secret) = &presented.client_secret {
             let id = presented
                 .client_id
                 .as_deref()
                 .ok_or_else(|| OAuthError::invalid_request("client_secret needs client_id"))?;
-            return self
-                .check_secret(id, secret, AuthMethod::ClientSecretPost)
-                .await;
+            return self.check_secret(id, secret, AuthMethod::ClientSecretPost).await;
         }
         if let Some(assertion) = &presented.client_assertion {
             if presented.client_assertion_type.as_deref() != Some(JWT_BEARER_ASSERTION) {
@@ -96,21 +80,17 @@ impl Provider {
                     "client_assertion_type must be {JWT_BEARER_ASSERTION}"
                 )));
             }
-            return self
-                .check_assertion(assertion, presented.client_id.as_deref(), endpoint_url)
-                .await;
+            return self.check_assertion(assertion, presented.client_id.as_deref(), endpoint_url).await;
         }
-        let id = presented.client_id.as_deref().ok_or_else(|| {
-            OAuthError::invalid_client("the client did not authenticate and sent no client_id")
-        })?;
+        let id = presented
+            .client_id
+            .as_deref()
+            .ok_or_else(|| OAuthError::invalid_client("the client did not authenticate and sent no client_id"))?;
         let client = self.find_client(id).await?.ok_or_else(failed)?;
         if client.auth_method != AuthMethod::None {
             return Err(OAuthError::invalid_client("this client must authenticate"));
         }
-        Ok(AuthenticatedClient {
-            client,
-            method: AuthMethod::None,
-        })
+        Ok(AuthenticatedClient { client, method: AuthMethod::None })
     }
 
     async fn check_secret(
@@ -120,11 +100,7 @@ impl Provider {
         method: AuthMethod,
     ) -> Result<AuthenticatedClient, OAuthError> {
         let client = self.find_client(client_id).await?.ok_or_else(failed)?;
-        let Some(hash) = client
-            .secret_hash
-            .as_deref()
-            .filter(|_| client.auth_method.uses_secret())
-        else {
+        let Some(hash) = client.secret_hash.as_deref().filter(|_| client.auth_method.uses_secret()) else {
             return Err(failed());
         };
         if !self.keyring.verify_client_secret(secret, hash) {
@@ -141,26 +117,19 @@ impl Provider {
     ) -> Result<AuthenticatedClient, OAuthError> {
         let header = jsonwebtoken::decode_header(assertion)
             .map_err(|_| OAuthError::invalid_client("client_assertion is not a JWT"))?;
-        if !matches!(
-            header.alg,
-            Algorithm::RS256 | Algorithm::PS256 | Algorithm::ES256 | Algorithm::EdDSA
-        ) {
+        if !matches!(header.alg, Algorithm::RS256 | Algorithm::PS256 | Algorithm::ES256 | Algorithm::EdDSA) {
             return Err(OAuthError::invalid_client(
                 "client_assertion must be signed with RS256, PS256, ES256 or EdDSA",
             ));
         }
-        let issuer = unverified_issuer(assertion)
-            .ok_or_else(|| OAuthError::invalid_client("client_assertion has no iss"))?;
+        let issuer =
+            unverified_issuer(assertion).ok_or_else(|| OAuthError::invalid_client("client_assertion has no iss"))?;
         if claimed_id.is_some_and(|id| id != issuer) {
-            return Err(OAuthError::invalid_client(
-                "client_id differs from the assertion's issuer",
-            ));
+            return Err(OAuthError::invalid_client("client_id differs from the assertion's issuer"));
         }
         let client = self.find_client(&issuer).await?.ok_or_else(failed)?;
         if client.auth_method != AuthMethod::PrivateKeyJwt {
-            return Err(OAuthError::invalid_client(
-                "this client is not registered for private_key_jwt",
-            ));
+            return Err(OAuthError::invalid_client("this client is not registered for private_key_jwt"));
         }
         let keys = client_keys(&client, header.kid.as_deref(), header.alg);
         if keys.is_empty() {
@@ -168,11 +137,7 @@ impl Provider {
                 "no registered key of the client matches the assertion's kid and alg",
             ));
         }
-        let audiences = [
-            self.endpoint(crate::paths::TOKEN),
-            self.issuer.clone(),
-            endpoint_url.to_owned(),
-        ];
+        let audiences = [self.endpoint(crate::paths::TOKEN), self.issuer.clone(), endpoint_url.to_owned()];
         let mut validation = Validation::new(header.alg);
         validation.leeway = 60;
         validation.set_issuer(&[&client.id]);
@@ -187,9 +152,7 @@ impl Provider {
             }
         }
         let reason = last_error.map(|e| e.to_string()).unwrap_or_default();
-        Err(OAuthError::invalid_client(format!(
-            "client_assertion is invalid: {reason}"
-        )))
+        Err(OAuthError::invalid_client(format!("client_assertion is invalid: {reason}")))
     }
 
     /// RFC 7523 §3: the assertion must carry a `jti`, and a `jti` is accepted once.
@@ -200,32 +163,21 @@ impl Provider {
     ) -> Result<AuthenticatedClient, OAuthError> {
         let now = self.now();
         if claims.exp - now > MAX_ASSERTION_LIFETIME_SECS {
-            return Err(OAuthError::invalid_client(
-                "client_assertion lives too long; keep exp within an hour",
-            ));
+            return Err(OAuthError::invalid_client("client_assertion lives too long; keep exp within an hour"));
         }
         let jti = claims
             .jti
             .filter(|j| !j.is_empty() && j.len() <= 256)
             .ok_or_else(|| OAuthError::invalid_client("client_assertion needs a jti"))?;
         let ttl_ms = (claims.exp - now + 120).max(60) * 1000;
-        let fresh = self
-            .ephemeral
-            .put_new(&format!("jti:{}:{jti}", client.id), b"1", ttl_ms)
-            .await
-            .map_err(|e| {
-                tracing::error!(error = %e, "replay cache unavailable");
-                OAuthError::server_error()
-            })?;
+        let fresh = self.ephemeral.put_new(&format!("jti:{}:{jti}", client.id), b"1", ttl_ms).await.map_err(|e| {
+            tracing::error!(error = %e, "replay cache unavailable");
+            OAuthError::server_error()
+        })?;
         if !fresh {
-            return Err(OAuthError::invalid_client(
-                "client_assertion was already used (jti replay)",
-            ));
+            return Err(OAuthError::invalid_client("client_assertion was already used (jti replay)"));
         }
-        Ok(AuthenticatedClient {
-            client,
-            method: AuthMethod::PrivateKeyJwt,
-        })
+        Ok(AuthenticatedClient { client, method: AuthMethod::PrivateKeyJwt })
     }
 }
 
@@ -252,11 +204,7 @@ fn unverified_issuer(assertion: &str) -> Option<String> {
 }
 
 fn client_keys(client: &Client, kid: Option<&str>, alg: Algorithm) -> Vec<DecodingKey> {
-    let Some(jwks) = client
-        .jwks
-        .as_ref()
-        .and_then(|value| serde_json::from_value::<JwkSet>(value.clone()).ok())
-    else {
+    let Some(jwks) = client.jwks.as_ref().and_then(|value| serde_json::from_value::<JwkSet>(value.clone()).ok()) else {
         return Vec::new();
     };
     jwks.keys

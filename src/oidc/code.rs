@@ -21,6 +21,8 @@ pub struct CodeRecord {
     pub auth_time: i64,
     pub acr: String,
     pub amr: Vec<String>,
+    /// The organisation the person chose to act for, if any.
+    pub acting_org_id: Option<String>,
     pub expires_at: i64,
 }
 
@@ -40,43 +42,22 @@ fn redeemed_key(code: &str) -> String {
 }
 
 impl Provider {
-    pub(super) async fn store_code(
-        &self,
-        code: &str,
-        record: &CodeRecord,
-    ) -> Result<(), ProviderError> {
+    pub(super) async fn store_code(&self, code: &str, record: &CodeRecord) -> Result<(), ProviderError> {
         let ttl_ms = self.tokens.authorization_code_ttl_secs * 1000;
-        Ok(self
-            .ephemeral
-            .put_json(&code_key(code), record, ttl_ms)
-            .await?)
+        Ok(self.ephemeral.put_json(&code_key(code), record, ttl_ms).await?)
     }
 
     pub(super) async fn take_code(&self, code: &str) -> Result<Option<CodeRecord>, ProviderError> {
         Ok(self.ephemeral.take_json(&code_key(code)).await?)
     }
 
-    pub(super) async fn mark_code_redeemed(
-        &self,
-        code: &str,
-        redeemed: &RedeemedCode,
-    ) -> Result<(), ProviderError> {
+    pub(super) async fn mark_code_redeemed(&self, code: &str, redeemed: &RedeemedCode) -> Result<(), ProviderError> {
         // Long enough to catch a replay for as long as the tokens it would revoke remain useful.
-        let ttl_ms = self
-            .tokens
-            .access_token_ttl_secs
-            .max(self.tokens.authorization_code_ttl_secs)
-            * 1000;
-        Ok(self
-            .ephemeral
-            .put_json(&redeemed_key(code), redeemed, ttl_ms)
-            .await?)
+        let ttl_ms = self.tokens.access_token_ttl_secs.max(self.tokens.authorization_code_ttl_secs) * 1000;
+        Ok(self.ephemeral.put_json(&redeemed_key(code), redeemed, ttl_ms).await?)
     }
 
-    pub(super) async fn find_redeemed_code(
-        &self,
-        code: &str,
-    ) -> Result<Option<RedeemedCode>, ProviderError> {
+    pub(super) async fn find_redeemed_code(&self, code: &str) -> Result<Option<RedeemedCode>, ProviderError> {
         Ok(self.ephemeral.get_json(&redeemed_key(code)).await?)
     }
 }

@@ -8,22 +8,14 @@ use crate::paths;
 use serde_json::{Value, json};
 
 /// The assurance levels of the default ladder (domain: Assurance).
-pub const ACR_VALUES: &[&str] = &[
-    "urn:yimen:loa:1",
-    "urn:yimen:loa:2",
-    "urn:yimen:loa:3",
-    "urn:yimen:loa:4",
-];
+pub const ACR_VALUES: &[&str] = &["urn:yimen:loa:1", "urn:yimen:loa:2", "urn:yimen:loa:3", "urn:yimen:loa:4"];
 
 pub fn document(issuer: &str) -> Value {
     let url = |path: &str| format!("{issuer}{path}");
     let algs: Vec<&str> = SigningAlg::ALL.iter().map(|a| a.as_str()).collect();
     let auth_methods: Vec<&str> = AuthMethod::ALL.iter().map(|m| m.as_str()).collect();
-    let confidential_methods: Vec<&str> = AuthMethod::ALL
-        .iter()
-        .filter(|m| **m != AuthMethod::None)
-        .map(|m| m.as_str())
-        .collect();
+    let confidential_methods: Vec<&str> =
+        AuthMethod::ALL.iter().filter(|m| **m != AuthMethod::None).map(|m| m.as_str()).collect();
     let mut claims: Vec<&str> = PROTOCOL_CLAIMS.to_vec();
     claims.extend(CLAIM_SCOPES.iter().map(|(name, _)| *name));
     json!({

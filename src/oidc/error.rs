@@ -62,16 +62,13 @@ impl OAuthError {
     pub fn new(code: ErrorCode, description: impl Into<String>) -> Self {
         let description: String = description.into();
         // RFC 6749 §5.2 allows only %x20-21 / %x23-5B / %x5D-7E in error_description.
-        let description = description
-            .chars()
-            .map(|c| {
-                if c == ' ' || c == '!' || ('#'..='[').contains(&c) || (']'..='~').contains(&c) {
-                    c
-                } else {
-                    '\''
-                }
-            })
-            .collect();
+        let description =
+            description
+                .chars()
+                .map(|c| {
+                    if c == ' ' || c == '!' || ('#'..='[').contains(&c) || (']'..='~').contains(&c) { c } else { '\'' }
+                })
+                .collect();
         Self { code, description }
     }
 
@@ -88,10 +85,7 @@ impl OAuthError {
     }
 
     pub fn server_error() -> Self {
-        Self::new(
-            ErrorCode::ServerError,
-            "the server could not complete the request; try again later",
-        )
+        Self::new(ErrorCode::ServerError, "the server could not complete the request; try again later")
     }
 }
 

@@ -35,6 +35,8 @@ pub struct IdTokenClaims {
 pub struct IdTokenSubject<'a> {
     pub client: &'a Client,
     pub person: &'a Person,
+    /// The organisation claim, when the person acts for one this client may see.
+    pub org: Option<Value>,
     pub claims: Option<&'a ClaimsRequest>,
     pub nonce: Option<String>,
     pub auth_time: i64,
@@ -55,15 +57,12 @@ pub fn at_hash(access_token: &str, alg: SigningAlg) -> String {
 }
 
 impl Provider {
-    pub(super) fn sign_id_token(
-        &self,
-        subject: IdTokenSubject<'_>,
-    ) -> Result<String, ProviderError> {
+    pub(super) fn sign_id_token(&self, subject: IdTokenSubject<'_>) -> Result<String, ProviderError> {
         let now = self.now();
         let alg = subject.client.id_token_alg;
         // Scope claims go to UserInfo when an access token is issued (§5.4); the ID token carries only the
         // claims asked for in its own section of the claims request.
-        let extra = match subject.claims {
+        let mut extra = match subject.claims {
             Some(request) => claims::release(
                 subject.person,
                 request.id_token.keys().map(String::as_str),
@@ -71,6 +70,9 @@ impl Provider {
             ),
             None => Map::new(),
         };
+        if let Some(org) = subject.org {
+            extra.insert("org".to_owned(), org);
+        }
         let claims = IdTokenClaims {
             iss: self.issuer.clone(),
             sub: self.subject_for(subject.client, &subject.person.id),
@@ -85,9 +87,7 @@ impl Provider {
             at_hash: Some(at_hash(subject.access_token, alg)),
             extra,
         };
-        self.keys
-            .sign(alg, "JWT", &claims)
-            .map_err(|e| ProviderError::Internal(e.to_string()))
+        self.keys.sign(alg, "JWT", &claims).map_err(|e| ProviderError::Internal(e.to_string()))
     }
 }
 
@@ -98,12 +98,6 @@ mod tests {
     #[test]
     fn at_hash_matches_the_openid_example() {
         // OpenID Connect Core, Appendix A.3: access token and at_hash of an RS256 ID token.
-        assert_eq!(
-            at_hash(
-                "jHkWEdUXMU1BwAsC4vtUsZwnNvTIxEl0z9K3vx5KF0Y",
-                SigningAlg::Rs256
-            ),
-            "77QmUPtjPfzWtF2AnpK9RQ"
-        );
+        assert_eq!(at_hash("jHkWEdUXMU1BwAsC4vtUsZwnNvTIxEl0z9K3vx5KF0Y", SigningAlg::Rs256), "77QmUPtjPfzWtF2AnpK9RQ");
     }
 }

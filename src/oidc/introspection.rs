@@ -36,10 +36,7 @@ impl Provider {
         authorization_header: Option<String>,
     ) -> Result<Map<String, Value>, OAuthError> {
         let caller = self
-            .authenticate_client(
-                &params.credentials(authorization_header),
-                &self.endpoint(crate::paths::INTROSPECT),
-            )
+            .authenticate_client(&params.credentials(authorization_header), &self.endpoint(crate::paths::INTROSPECT))
             .await?;
         let token = params
             .token
@@ -71,20 +68,12 @@ impl Provider {
             return Ok(body);
         }
 
-        let Some(refresh) = self
-            .db
-            .find_refresh_token(&crate::crypto::token_digest(token))
-            .await
-            .map_err(ProviderError::from)?
+        let Some(refresh) =
+            self.db.find_refresh_token(&crate::crypto::token_digest(token)).await.map_err(ProviderError::from)?
         else {
             return Ok(inactive());
         };
-        let Some(grant) = self
-            .db
-            .find_grant(&refresh.grant_id)
-            .await
-            .map_err(ProviderError::from)?
-        else {
+        let Some(grant) = self.db.find_grant(&refresh.grant_id).await.map_err(ProviderError::from)? else {
             return Ok(inactive());
         };
         let live = grant.client_id == client.id
@@ -102,10 +91,7 @@ impl Provider {
         body.insert("iss".into(), json!(self.issuer));
         body.insert("iat".into(), json!(refresh.created_at));
         body.insert("exp".into(), json!(refresh.expires_at));
-        body.insert(
-            "sub".into(),
-            json!(self.subject_for(client, &grant.person_id)),
-        );
+        body.insert("sub".into(), json!(self.subject_for(client, &grant.person_id)));
         Ok(body)
     }
 }

@@ -20,15 +20,9 @@ pub struct EndSessionParams {
 pub enum EndSessionPlan {
     /// The request carried a valid ID token of ours: end the session it names and the browser's, then
     /// redirect if a registered URI was given.
-    LogoutNow {
-        session_id: Option<String>,
-        redirect: Option<String>,
-    },
+    LogoutNow { session_id: Option<String>, redirect: Option<String> },
     /// Without proof that a client sent it, ask the person before logging out.
-    Confirm {
-        redirect: Option<String>,
-        client_name: Option<String>,
-    },
+    Confirm { redirect: Option<String>, client_name: Option<String> },
     /// The request cannot be honoured; show why.
     Reject(String),
 }
@@ -40,30 +34,17 @@ struct HintClaims {
 }
 
 impl Provider {
-    pub async fn plan_end_session(
-        &self,
-        params: &EndSessionParams,
-    ) -> Result<EndSessionPlan, ProviderError> {
-        let hint = params
-            .id_token_hint
-            .as_deref()
-            .filter(|h| !h.is_empty())
-            .and_then(|hint| self.verify_logout_hint(hint));
+    pub async fn plan_end_session(&self, params: &EndSessionParams) -> Result<EndSessionPlan, ProviderError> {
+        let hint =
+            params.id_token_hint.as_deref().filter(|h| !h.is_empty()).and_then(|hint| self.verify_logout_hint(hint));
         let hinted_client = hint.as_ref().and_then(|claims| match &claims.aud {
             serde_json::Value::String(aud) => Some(aud.clone()),
-            serde_json::Value::Array(values) if values.len() == 1 => {
-                values[0].as_str().map(str::to_owned)
-            }
+            serde_json::Value::Array(values) if values.len() == 1 => values[0].as_str().map(str::to_owned),
             _ => None,
         });
-        let client_id = match (
-            hinted_client,
-            params.client_id.as_deref().filter(|c| !c.is_empty()),
-        ) {
+        let client_id = match (hinted_client, params.client_id.as_deref().filter(|c| !c.is_empty())) {
             (Some(hinted), Some(given)) if hinted != given => {
-                return Ok(EndSessionPlan::Reject(
-                    "client_id does not match the audience of id_token_hint".into(),
-                ));
+                return Ok(EndSessionPlan::Reject("client_id does not match the audience of id_token_hint".into()));
             }
             (Some(hinted), _) => Some(hinted),
             (None, given) => given.map(str::to_owned),
@@ -72,11 +53,7 @@ impl Provider {
             Some(id) => self.find_client(id).await?,
             None => None,
         };
-        let redirect = match params
-            .post_logout_redirect_uri
-            .as_deref()
-            .filter(|u| !u.is_empty())
-        {
+        let redirect = match params.post_logout_redirect_uri.as_deref().filter(|u| !u.is_empty()) {
             None => None,
             Some(uri) => {
                 let Some(client) = &client else {
@@ -97,29 +74,58 @@ impl Provider {
             }
         };
         Ok(match hint {
-            Some(claims) => EndSessionPlan::LogoutNow {
-                session_id: claims.sid,
-                redirect,
-            },
-            None => EndSessionPlan::Confirm {
-                redirect,
-                client_name: client.map(|c| c.name),
-            },
+            Some(claims) => EndSessionPlan::LogoutNow { session_id: claims.sid, redirect },
+            None => EndSessionPlan::Confirm { redirect, client_name: client.map(|c| c.name) },
         })
     }
 
     /// Ends a login session and everything that depends on it: its non-offline grants and their tokens.
-    pub async fn end_login_session(
+    pub async fn end_login_session(&self, session_id: &str, reason: &str) -> Result<(), ProviderError> {
+        self.sessions.end(session_id, reason).await?;
+        let revoked = self.db.revoke_session_grants(session_id, self.now(), reason).await?;
+        for grant_id in revoked {
+            self.mark_grant_revoked(&grant_id).await?;
+        }
+        Ok(())
+    }
+
+    /// Ends every active login session of a person (sign out everywhere, password reset).
+    pub async fn end_all_sessions(&self, person_id: &str, reason: &str) -> Result<usize, ProviderError> {
+        self.end_sessions_except(person_id, None, reason).await
+    }
+
+    /// Ends a person's active login sessions other than `keep`.
+    pub async fn end_sessions_except(
         &self,
-        session_id: &str,
+        person_id: &str,
+        keep: Option<&str>,
+        reason: &str,
+    ) -> Result<usize, ProviderError> {
+        let sessions = self.db.active_login_sessions_of(person_id, self.now()).await?;
+        let mut ended = 0;
+        for session in sessions.iter().filter(|s| Some(s.id.as_str()) != keep) {
+            self.end_login_session(&session.id, reason).await?;
+            ended += 1;
+        }
+        Ok(ended)
+    }
+
+    /// A person's active login sessions, newest first.
+    pub async fn active_sessions(
+        &self,
+        person_id: &str,
+    ) -> Result<Vec<crate::store::login_sessions::LoginSessionRow>, ProviderError> {
+        Ok(self.db.active_login_sessions_of(person_id, self.now()).await?)
+    }
+
+    /// Revokes a person's grants — for one client, or all — including offline ones, with their tokens.
+    pub async fn revoke_person_grants(
+        &self,
+        person_id: &str,
+        client_id: Option<&str>,
         reason: &str,
     ) -> Result<(), ProviderError> {
-        self.sessions.end(session_id, reason).await?;
-        let revoked = self
-            .db
-            .revoke_session_grants(session_id, self.now(), reason)
-            .await?;
-        for grant_id in revoked {
+        for grant_id in self.db.revoke_person_grants(person_id, client_id, self.now(), reason).await? {
             self.mark_grant_revoked(&grant_id).await?;
         }
         Ok(())

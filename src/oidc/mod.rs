@@ -14,6 +14,7 @@ pub mod grant;
 pub mod id_token;
 pub mod introspection;
 pub mod logout;
+pub mod org_claim;
 pub mod pkce;
 pub mod provider;
 pub mod redirect_uri;

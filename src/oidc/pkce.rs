@@ -5,18 +5,13 @@ use subtle::ConstantTimeEq;
 
 /// A S256 challenge is the unpadded base64url of a SHA-256 digest: exactly 43 characters.
 pub fn is_valid_challenge(challenge: &str) -> bool {
-    challenge.len() == 43
-        && challenge
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    challenge.len() == 43 && challenge.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
 /// RFC 7636 §4.1: 43–128 characters of [A-Z] / [a-z] / [0-9] / "-" / "." / "_" / "~".
 pub fn is_valid_verifier(verifier: &str) -> bool {
     (43..=128).contains(&verifier.len())
-        && verifier
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~'))
+        && verifier.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~'))
 }
 
 pub fn verifier_matches(verifier: &str, challenge: &str) -> bool {
@@ -35,10 +30,7 @@ mod tests {
         assert!(is_valid_verifier(verifier));
         assert!(is_valid_challenge(challenge));
         assert!(verifier_matches(verifier, challenge));
-        assert!(!verifier_matches(
-            "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXl",
-            challenge
-        ));
+        assert!(!verifier_matches("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXl", challenge));
         assert!(!is_valid_verifier("too-short"));
     }
 }

@@ -6,6 +6,7 @@ use super::error::OAuthError;
 use crate::clock::SharedClock;
 use crate::config::TokenConfig;
 use crate::crypto::Keyring;
+use crate::identity::organisation::Organisations;
 use crate::identity::{Accounts, LoginSessions};
 use crate::keys::KeyManager;
 use crate::store::{Database, SharedEphemeral, StoreError};
@@ -26,14 +27,13 @@ pub struct Provider {
     pub(super) tokens: TokenConfig,
     pub(super) accounts: Arc<Accounts>,
     pub(super) sessions: LoginSessions,
+    pub(super) orgs: Organisations,
     pub(super) metrics: Arc<dyn ProviderMetrics>,
 }
 
 impl std::fmt::Debug for Provider {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Provider")
-            .field("issuer", &self.issuer)
-            .finish_non_exhaustive()
+        f.debug_struct("Provider").field("issuer", &self.issuer).finish_non_exhaustive()
     }
 }
 
@@ -62,6 +62,7 @@ pub struct ProviderParts {
     pub tokens: TokenConfig,
     pub accounts: Arc<Accounts>,
     pub sessions: LoginSessions,
+    pub orgs: Organisations,
     pub metrics: Arc<dyn ProviderMetrics>,
 }
 
@@ -77,6 +78,7 @@ impl Provider {
             tokens: parts.tokens,
             accounts: parts.accounts,
             sessions: parts.sessions,
+            orgs: parts.orgs,
             metrics: parts.metrics,
         })
     }
@@ -110,36 +112,24 @@ impl Provider {
         if client_id.is_empty() || client_id.len() > 128 {
             return Ok(None);
         }
-        Ok(self
-            .db
-            .find_client(client_id)
-            .await?
-            .filter(|client| client.enabled))
+        Ok(self.db.find_client(client_id).await?.filter(|client| client.enabled))
     }
 
     /// The `sub` a client sees for a person: pairwise per sector unless the client is approved for public.
     pub fn subject_for(&self, client: &Client, person_id: &str) -> String {
         match client.subject_type {
             SubjectType::Public => person_id.to_owned(),
-            SubjectType::Pairwise => self
-                .keyring
-                .pairwise_subject(&client.sector_identifier, person_id),
+            SubjectType::Pairwise => self.keyring.pairwise_subject(&client.sector_identifier, person_id),
         }
     }
 
     /// Registers a client; the returned secret is shown once and never stored.
-    pub async fn register_client(
-        &self,
-        registration: ClientRegistration,
-    ) -> Result<Registered, RegisterClientError> {
+    pub async fn register_client(&self, registration: ClientRegistration) -> Result<Registered, RegisterClientError> {
         let id = format!("ym-{}", crate::crypto::random_token(12));
         let secret = crate::crypto::random_token(32);
         let hash = self.keyring.hash_client_secret(&secret);
         let registered = registration.into_client(id, Some(&secret), Some(hash), self.now())?;
-        self.db
-            .insert_client(&registered.client)
-            .await
-            .map_err(ProviderError::from)?;
+        self.db.insert_client(&registered.client).await.map_err(ProviderError::from)?;
         Ok(registered)
     }
 
@@ -151,15 +141,8 @@ impl Provider {
         Ok(self.db.find_client(client_id).await?)
     }
 
-    pub async fn set_client_enabled(
-        &self,
-        client_id: &str,
-        enabled: bool,
-    ) -> Result<bool, ProviderError> {
-        Ok(self
-            .db
-            .set_client_enabled(client_id, enabled, self.now())
-            .await?)
+    pub async fn set_client_enabled(&self, client_id: &str, enabled: bool) -> Result<bool, ProviderError> {
+        Ok(self.db.set_client_enabled(client_id, enabled, self.now()).await?)
     }
 }
 

@@ -12,9 +12,7 @@ pub enum RedirectUriError {
     NotAbsolute,
     #[error("a redirect URI must not contain a fragment")]
     Fragment,
-    #[error(
-        "plain http is allowed only for loopback hosts (127.0.0.1, [::1], localhost); use https"
-    )]
+    #[error("plain http is allowed only for loopback hosts (127.0.0.1, [::1], localhost); use https")]
     InsecureHttp,
     #[error("wildcards are not allowed; register each URI exactly")]
     Wildcard,
@@ -82,50 +80,26 @@ mod tests {
 
     #[test]
     fn accepts_https_loopback_and_app_schemes() {
-        for uri in [
-            "https://rp.example/cb",
-            "http://127.0.0.1:9000/cb",
-            "http://localhost/cb",
-            "cn.gov.city.app:/oauth",
-        ] {
+        for uri in
+            ["https://rp.example/cb", "http://127.0.0.1:9000/cb", "http://localhost/cb", "cn.gov.city.app:/oauth"]
+        {
             assert!(RedirectUri::parse(uri).is_ok(), "{uri}");
         }
     }
 
     #[test]
     fn refuses_what_attackers_like() {
-        assert_eq!(
-            RedirectUri::parse("https://rp.example/cb#f"),
-            Err(RedirectUriError::Fragment)
-        );
-        assert_eq!(
-            RedirectUri::parse("http://rp.example/cb"),
-            Err(RedirectUriError::InsecureHttp)
-        );
-        assert_eq!(
-            RedirectUri::parse("https://*.example/cb"),
-            Err(RedirectUriError::Wildcard)
-        );
-        assert_eq!(
-            RedirectUri::parse("/cb"),
-            Err(RedirectUriError::NotAbsolute)
-        );
-        assert_eq!(
-            RedirectUri::parse("https://u:p@rp.example/cb"),
-            Err(RedirectUriError::Credentials)
-        );
-        assert_eq!(
-            RedirectUri::parse("javascript:alert(1)"),
-            Err(RedirectUriError::NotAbsolute)
-        );
+        assert_eq!(RedirectUri::parse("https://rp.example/cb#f"), Err(RedirectUriError::Fragment));
+        assert_eq!(RedirectUri::parse("http://rp.example/cb"), Err(RedirectUriError::InsecureHttp));
+        assert_eq!(RedirectUri::parse("https://*.example/cb"), Err(RedirectUriError::Wildcard));
+        assert_eq!(RedirectUri::parse("/cb"), Err(RedirectUriError::NotAbsolute));
+        assert_eq!(RedirectUri::parse("https://u:p@rp.example/cb"), Err(RedirectUriError::Credentials));
+        assert_eq!(RedirectUri::parse("javascript:alert(1)"), Err(RedirectUriError::NotAbsolute));
     }
 
     #[test]
     fn keeps_existing_query_parameters() {
-        let uri = with_query(
-            "https://rp.example/cb?dummy1=lorem",
-            &[("code", "abc"), ("state", "x y")],
-        );
+        let uri = with_query("https://rp.example/cb?dummy1=lorem", &[("code", "abc"), ("state", "x y")]);
         assert_eq!(uri, "https://rp.example/cb?dummy1=lorem&code=abc&state=x+y");
     }
 }

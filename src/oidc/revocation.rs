@@ -12,10 +12,7 @@ impl Provider {
         authorization_header: Option<String>,
     ) -> Result<(), OAuthError> {
         let caller = self
-            .authenticate_client(
-                &params.credentials(authorization_header),
-                &self.endpoint(crate::paths::REVOKE),
-            )
+            .authenticate_client(&params.credentials(authorization_header), &self.endpoint(crate::paths::REVOKE))
             .await?;
         let token = params
             .token
@@ -30,20 +27,11 @@ impl Provider {
             }
             return Ok(());
         }
-        if let Some(refresh) = self
-            .db
-            .find_refresh_token(&digest)
-            .await
-            .map_err(ProviderError::from)?
-            && let Some(grant) = self
-                .db
-                .find_grant(&refresh.grant_id)
-                .await
-                .map_err(ProviderError::from)?
+        if let Some(refresh) = self.db.find_refresh_token(&digest).await.map_err(ProviderError::from)?
+            && let Some(grant) = self.db.find_grant(&refresh.grant_id).await.map_err(ProviderError::from)?
             && grant.client_id == caller.client.id
         {
-            self.revoke_grant(&grant.id, "revoked by the client")
-                .await?;
+            self.revoke_grant(&grant.id, "revoked by the client").await?;
         }
         Ok(())
     }

@@ -5,15 +5,7 @@ use std::fmt;
 
 /// Scopes yimen understands. `identity`, `assurance` and `org` are released only to clients approved for
 /// them (their `allowed_scopes` list them).
-pub const KNOWN_SCOPES: &[&str] = &[
-    "openid",
-    "profile",
-    "phone",
-    "offline_access",
-    "identity",
-    "assurance",
-    "org",
-];
+pub const KNOWN_SCOPES: &[&str] = &["openid", "profile", "phone", "offline_access", "identity", "assurance", "org"];
 
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct ScopeSet(BTreeSet<String>);
@@ -26,9 +18,7 @@ impl ScopeSet {
     pub fn parse(input: &str) -> Result<Self, ScopeError> {
         let mut set = BTreeSet::new();
         for token in input.split(' ').filter(|token| !token.is_empty()) {
-            let valid = token
-                .bytes()
-                .all(|b| b == 0x21 || (0x23..=0x5B).contains(&b) || (0x5D..=0x7E).contains(&b));
+            let valid = token.bytes().all(|b| b == 0x21 || (0x23..=0x5B).contains(&b) || (0x5D..=0x7E).contains(&b));
             if !valid {
                 return Err(ScopeError);
             }

@@ -10,7 +10,7 @@ use sqlx::any::AnyRow;
 
 const COLUMNS: &str = "id, name, secret_hash, redirect_uris, post_logout_redirect_uris, grant_types, \
                        token_endpoint_auth_method, id_token_signed_response_alg, subject_type, sector_identifier, \
-                       allowed_scopes, jwks, enabled, created_at, updated_at";
+                       allowed_scopes, jwks, require_mfa, enabled, created_at, updated_at";
 
 fn corrupt(what: &str, value: &str) -> StoreError {
     StoreError::Corrupt(format!("client {what} {value:?}"))
@@ -31,18 +31,15 @@ fn from_row(row: &AnyRow) -> StoreResult<Client> {
         name: row.try_get("name")?,
         secret_hash: row.try_get("secret_hash")?,
         redirect_uris: json_list(&row.try_get::<String, _>("redirect_uris")?)?,
-        post_logout_redirect_uris: json_list(
-            &row.try_get::<String, _>("post_logout_redirect_uris")?,
-        )?,
+        post_logout_redirect_uris: json_list(&row.try_get::<String, _>("post_logout_redirect_uris")?)?,
         grant_types,
-        auth_method: AuthMethod::parse(&auth_method)
-            .ok_or_else(|| corrupt("auth method", &auth_method))?,
+        auth_method: AuthMethod::parse(&auth_method).ok_or_else(|| corrupt("auth method", &auth_method))?,
         id_token_alg: SigningAlg::parse(&alg).ok_or_else(|| corrupt("signing alg", &alg))?,
-        subject_type: SubjectType::parse(&subject_type)
-            .ok_or_else(|| corrupt("subject type", &subject_type))?,
+        subject_type: SubjectType::parse(&subject_type).ok_or_else(|| corrupt("subject type", &subject_type))?,
         sector_identifier: row.try_get("sector_identifier")?,
         allowed_scopes: ScopeSet::parse(&scopes).map_err(|_| corrupt("scopes", &scopes))?,
         jwks: jwks.map(|text| serde_json::from_str(&text)).transpose()?,
+        require_mfa: flag(row.try_get("require_mfa")?),
         enabled: flag(row.try_get("enabled")?),
         created_at: row.try_get("created_at")?,
         updated_at: row.try_get("updated_at")?,
@@ -55,8 +52,8 @@ impl Database {
         sqlx::query(
             "INSERT INTO clients (id, name, secret_hash, redirect_uris, post_logout_redirect_uris, grant_types, \
              token_endpoint_auth_method, id_token_signed_response_alg, subject_type, sector_identifier, \
-             allowed_scopes, jwks, enabled, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
+             allowed_scopes, jwks, require_mfa, enabled, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
         )
         .bind(&client.id)
         .bind(&client.name)
@@ -70,6 +67,7 @@ impl Database {
         .bind(&client.sector_identifier)
         .bind(client.allowed_scopes.to_string())
         .bind(client.jwks.as_ref().map(|jwks| jwks.to_string()))
+        .bind(i64::from(client.require_mfa))
         .bind(i64::from(client.enabled))
         .bind(client.created_at)
         .bind(client.updated_at)
@@ -80,23 +78,12 @@ impl Database {
 
     pub async fn find_client(&self, id: &str) -> StoreResult<Option<Client>> {
         let sql = format!("SELECT {COLUMNS} FROM clients WHERE id = $1");
-        sqlx::query(&sql)
-            .bind(id)
-            .fetch_optional(self.pool())
-            .await?
-            .as_ref()
-            .map(from_row)
-            .transpose()
+        sqlx::query(&sql).bind(id).fetch_optional(self.pool()).await?.as_ref().map(from_row).transpose()
     }
 
     pub async fn list_clients(&self) -> StoreResult<Vec<Client>> {
         let sql = format!("SELECT {COLUMNS} FROM clients ORDER BY created_at, id");
-        sqlx::query(&sql)
-            .fetch_all(self.pool())
-            .await?
-            .iter()
-            .map(from_row)
-            .collect()
+        sqlx::query(&sql).fetch_all(self.pool()).await?.iter().map(from_row).collect()
     }
 
     /// Returns false when no such client exists.
@@ -108,5 +95,11 @@ impl Database {
             .execute(self.pool())
             .await?;
         Ok(result.rows_affected() == 1)
+    }
+
+    /// Codes of the service items handled by the business system this client belongs to. Empty until the
+    /// catalog links clients to systems.
+    pub async fn item_codes_of_client(&self, _client_id: &str) -> StoreResult<Vec<String>> {
+        Ok(Vec::new())
     }
 }

@@ -34,16 +34,11 @@ impl Database {
         let url = match url {
             Some(url) => url.to_owned(),
             None => {
-                std::fs::create_dir_all(data_dir)
-                    .map_err(|e| sqlx::Error::Configuration(Box::new(e)))?;
+                std::fs::create_dir_all(data_dir).map_err(|e| sqlx::Error::Configuration(Box::new(e)))?;
                 format!("sqlite://{}?mode=rwc", data_dir.join(SQLITE_FILE).display())
             }
         };
-        let backend = if url.starts_with("sqlite:") {
-            Backend::Sqlite
-        } else {
-            Backend::Postgres
-        };
+        let backend = if url.starts_with("sqlite:") { Backend::Sqlite } else { Backend::Postgres };
         let options = AnyConnectOptions::from_str(&url)?;
         let pool = match backend {
             Backend::Sqlite => {

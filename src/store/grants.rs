@@ -19,6 +19,7 @@ pub struct GrantRow {
     pub amr: String,
     pub nonce: Option<String>,
     pub offline: bool,
+    pub acting_org_id: Option<String>,
     pub created_at: i64,
     pub revoked_at: Option<i64>,
 }
@@ -39,7 +40,7 @@ pub enum Rotation {
     AlreadyUsed,
 }
 
-const GRANT_COLUMNS: &str = "id, client_id, person_id, session_id, scopes, claims, auth_time, acr, amr, nonce, offline, created_at, revoked_at";
+const GRANT_COLUMNS: &str = "id, client_id, person_id, session_id, scopes, claims, auth_time, acr, amr, nonce, offline, acting_org_id, created_at, revoked_at";
 
 fn grant_from_row(row: &AnyRow) -> StoreResult<GrantRow> {
     Ok(GrantRow {
@@ -54,6 +55,7 @@ fn grant_from_row(row: &AnyRow) -> StoreResult<GrantRow> {
         amr: row.try_get("amr")?,
         nonce: row.try_get("nonce")?,
         offline: flag(row.try_get("offline")?),
+        acting_org_id: row.try_get("acting_org_id")?,
         created_at: row.try_get("created_at")?,
         revoked_at: row.try_get("revoked_at")?,
     })
@@ -61,15 +63,11 @@ fn grant_from_row(row: &AnyRow) -> StoreResult<GrantRow> {
 
 impl Database {
     /// Stores a grant and its first refresh token together, or neither.
-    pub async fn insert_grant(
-        &self,
-        grant: &GrantRow,
-        refresh: Option<&RefreshRow>,
-    ) -> StoreResult<()> {
+    pub async fn insert_grant(&self, grant: &GrantRow, refresh: Option<&RefreshRow>) -> StoreResult<()> {
         let mut tx = self.pool().begin().await?;
         sqlx::query(
             "INSERT INTO grants (id, client_id, person_id, session_id, scopes, claims, auth_time, acr, amr, nonce, \
-             offline, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+             offline, acting_org_id, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
         )
         .bind(&grant.id)
         .bind(&grant.client_id)
@@ -82,6 +80,7 @@ impl Database {
         .bind(&grant.amr)
         .bind(&grant.nonce)
         .bind(i64::from(grant.offline))
+        .bind(&grant.acting_org_id)
         .bind(grant.created_at)
         .execute(&mut *tx)
         .await?;
@@ -94,33 +93,23 @@ impl Database {
 
     pub async fn find_grant(&self, id: &str) -> StoreResult<Option<GrantRow>> {
         let sql = format!("SELECT {GRANT_COLUMNS} FROM grants WHERE id = $1");
-        sqlx::query(&sql)
-            .bind(id)
-            .fetch_optional(self.pool())
-            .await?
-            .as_ref()
-            .map(grant_from_row)
-            .transpose()
+        sqlx::query(&sql).bind(id).fetch_optional(self.pool()).await?.as_ref().map(grant_from_row).transpose()
     }
 
     /// Revokes a grant and with it every refresh token of its family. Returns false if already revoked.
     pub async fn revoke_grant(&self, id: &str, now: i64, reason: &str) -> StoreResult<bool> {
-        let result = sqlx::query("UPDATE grants SET revoked_at = $1, revoke_reason = $2 WHERE id = $3 AND revoked_at IS NULL")
-            .bind(now)
-            .bind(reason)
-            .bind(id)
-            .execute(self.pool())
-            .await?;
+        let result =
+            sqlx::query("UPDATE grants SET revoked_at = $1, revoke_reason = $2 WHERE id = $3 AND revoked_at IS NULL")
+                .bind(now)
+                .bind(reason)
+                .bind(id)
+                .execute(self.pool())
+                .await?;
         Ok(result.rows_affected() == 1)
     }
 
     /// Revokes the grants that depend on a login session and are not offline; returns their ids.
-    pub async fn revoke_session_grants(
-        &self,
-        session_id: &str,
-        now: i64,
-        reason: &str,
-    ) -> StoreResult<Vec<String>> {
+    pub async fn revoke_session_grants(&self, session_id: &str, now: i64, reason: &str) -> StoreResult<Vec<String>> {
         let rows = sqlx::query(
             "UPDATE grants SET revoked_at = $1, revoke_reason = $2 \
              WHERE session_id = $3 AND revoked_at IS NULL AND offline = 0 RETURNING id",
@@ -128,6 +117,27 @@ impl Database {
         .bind(now)
         .bind(reason)
         .bind(session_id)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter().map(|row| Ok(row.try_get("id")?)).collect()
+    }
+
+    /// Revokes every live grant of a person (for one client, or all); returns their ids.
+    pub async fn revoke_person_grants(
+        &self,
+        person_id: &str,
+        client_id: Option<&str>,
+        now: i64,
+        reason: &str,
+    ) -> StoreResult<Vec<String>> {
+        let rows = sqlx::query(
+            "UPDATE grants SET revoked_at = $1, revoke_reason = $2 \
+             WHERE person_id = $3 AND ($4 IS NULL OR client_id = $4) AND revoked_at IS NULL RETURNING id",
+        )
+        .bind(now)
+        .bind(reason)
+        .bind(person_id)
+        .bind(client_id)
         .fetch_all(self.pool())
         .await?;
         rows.iter().map(|row| Ok(row.try_get("id")?)).collect()
@@ -154,20 +164,13 @@ impl Database {
 
     /// Marks `old_hash` used and stores its successor atomically. Of two concurrent rotations of the
     /// same token, exactly one succeeds.
-    pub async fn rotate_refresh_token(
-        &self,
-        old_hash: &str,
-        next: &RefreshRow,
-        now: i64,
-    ) -> StoreResult<Rotation> {
+    pub async fn rotate_refresh_token(&self, old_hash: &str, next: &RefreshRow, now: i64) -> StoreResult<Rotation> {
         let mut tx = self.pool().begin().await?;
-        let marked = sqlx::query(
-            "UPDATE refresh_tokens SET used_at = $1 WHERE token_hash = $2 AND used_at IS NULL",
-        )
-        .bind(now)
-        .bind(old_hash)
-        .execute(&mut *tx)
-        .await?;
+        let marked = sqlx::query("UPDATE refresh_tokens SET used_at = $1 WHERE token_hash = $2 AND used_at IS NULL")
+            .bind(now)
+            .bind(old_hash)
+            .execute(&mut *tx)
+            .await?;
         if marked.rows_affected() != 1 {
             tx.rollback().await?;
             return Ok(Rotation::AlreadyUsed);
@@ -178,10 +181,7 @@ impl Database {
     }
 }
 
-async fn insert_refresh(
-    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
-    refresh: &RefreshRow,
-) -> StoreResult<()> {
+async fn insert_refresh(tx: &mut sqlx::Transaction<'_, sqlx::Any>, refresh: &RefreshRow) -> StoreResult<()> {
     sqlx::query("INSERT INTO refresh_tokens (token_hash, grant_id, created_at, expires_at) VALUES ($1, $2, $3, $4)")
         .bind(&refresh.token_hash)
         .bind(&refresh.grant_id)

@@ -71,10 +71,8 @@ impl Database {
     }
 
     pub async fn delete_expired_keys(&self, now: i64) -> StoreResult<u64> {
-        let result = sqlx::query("DELETE FROM signing_keys WHERE expires_at <= $1")
-            .bind(now)
-            .execute(self.pool())
-            .await?;
+        let result =
+            sqlx::query("DELETE FROM signing_keys WHERE expires_at <= $1").bind(now).execute(self.pool()).await?;
         Ok(result.rows_affected())
     }
 }

@@ -18,8 +18,7 @@ pub struct LoginSessionRow {
     pub ip: Option<String>,
 }
 
-const COLUMNS: &str =
-    "id, person_id, auth_time, amr, acr, created_at, expires_at, ended_at, user_agent, ip";
+const COLUMNS: &str = "id, person_id, auth_time, amr, acr, created_at, expires_at, ended_at, user_agent, ip";
 
 fn from_row(row: &AnyRow) -> StoreResult<LoginSessionRow> {
     Ok(LoginSessionRow {
@@ -58,13 +57,7 @@ impl Database {
 
     pub async fn find_login_session(&self, id: &str) -> StoreResult<Option<LoginSessionRow>> {
         let sql = format!("SELECT {COLUMNS} FROM login_sessions WHERE id = $1");
-        sqlx::query(&sql)
-            .bind(id)
-            .fetch_optional(self.pool())
-            .await?
-            .as_ref()
-            .map(from_row)
-            .transpose()
+        sqlx::query(&sql).bind(id).fetch_optional(self.pool()).await?.as_ref().map(from_row).transpose()
     }
 
     /// Records a fresh authentication within an existing session (prompt=login, max_age).
@@ -75,24 +68,36 @@ impl Database {
         amr: &str,
         acr: &str,
     ) -> StoreResult<bool> {
-        let result = sqlx::query("UPDATE login_sessions SET auth_time = $1, amr = $2, acr = $3 WHERE id = $4 AND ended_at IS NULL")
-            .bind(auth_time)
-            .bind(amr)
-            .bind(acr)
-            .bind(id)
-            .execute(self.pool())
-            .await?;
+        let result = sqlx::query(
+            "UPDATE login_sessions SET auth_time = $1, amr = $2, acr = $3 WHERE id = $4 AND ended_at IS NULL",
+        )
+        .bind(auth_time)
+        .bind(amr)
+        .bind(acr)
+        .bind(id)
+        .execute(self.pool())
+        .await?;
         Ok(result.rows_affected() == 1)
     }
 
     /// Ends a session; returns false if it had already ended.
     pub async fn end_login_session(&self, id: &str, now: i64, reason: &str) -> StoreResult<bool> {
-        let result = sqlx::query("UPDATE login_sessions SET ended_at = $1, end_reason = $2 WHERE id = $3 AND ended_at IS NULL")
-            .bind(now)
-            .bind(reason)
-            .bind(id)
-            .execute(self.pool())
-            .await?;
+        let result =
+            sqlx::query("UPDATE login_sessions SET ended_at = $1, end_reason = $2 WHERE id = $3 AND ended_at IS NULL")
+                .bind(now)
+                .bind(reason)
+                .bind(id)
+                .execute(self.pool())
+                .await?;
         Ok(result.rows_affected() == 1)
+    }
+
+    /// A person's sessions that have neither ended nor expired, newest first.
+    pub async fn active_login_sessions_of(&self, person_id: &str, now: i64) -> StoreResult<Vec<LoginSessionRow>> {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM login_sessions WHERE person_id = $1 AND ended_at IS NULL AND expires_at > $2 \
+             ORDER BY auth_time DESC"
+        );
+        sqlx::query(&sql).bind(person_id).bind(now).fetch_all(self.pool()).await?.iter().map(from_row).collect()
     }
 }

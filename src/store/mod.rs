@@ -5,13 +5,18 @@
 //! replay caches) in process memory or in Redis. One file per aggregate; each returns plain rows or domain
 //! types and leaves rules to the domain modules.
 
+pub mod audit;
 pub mod clients;
 pub mod consents;
 pub mod db;
 pub mod ephemeral;
+pub mod evidence;
 pub mod grants;
 pub mod keys;
+pub mod login_events;
 pub mod login_sessions;
+pub mod organisations;
+pub mod passkeys;
 pub mod people;
 
 pub use db::{Backend, Database};
@@ -40,8 +45,7 @@ impl StoreError {
         if !error.is_unique_violation() {
             return false;
         }
-        error.constraint().is_some_and(|c| c.contains(name_part))
-            || error.message().contains(name_part)
+        error.constraint().is_some_and(|c| c.contains(name_part)) || error.message().contains(name_part)
     }
 
     pub fn is_unique_violation(&self) -> bool {

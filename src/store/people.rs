@@ -17,12 +17,13 @@ pub struct PersonRow {
     pub phone_verified: bool,
     pub password_hash: Option<String>,
     pub status: String,
+    pub close_after: Option<i64>,
     pub created_at: i64,
     pub updated_at: i64,
 }
 
 const COLUMNS: &str = "id, name, id_type, id_number_enc, id_number_index, phone_enc, phone_index, phone_verified, \
-                       password_hash, status, created_at, updated_at";
+                       password_hash, status, close_after, created_at, updated_at";
 
 fn from_row(row: &AnyRow) -> StoreResult<PersonRow> {
     Ok(PersonRow {
@@ -36,6 +37,7 @@ fn from_row(row: &AnyRow) -> StoreResult<PersonRow> {
         phone_verified: row.try_get::<i64, _>("phone_verified")? != 0,
         password_hash: row.try_get("password_hash")?,
         status: row.try_get("status")?,
+        close_after: row.try_get("close_after")?,
         created_at: row.try_get("created_at")?,
         updated_at: row.try_get("updated_at")?,
     })
@@ -67,22 +69,11 @@ impl Database {
 
     pub async fn find_person(&self, id: &str) -> StoreResult<Option<PersonRow>> {
         let sql = format!("SELECT {COLUMNS} FROM people WHERE id = $1");
-        sqlx::query(&sql)
-            .bind(id)
-            .fetch_optional(self.pool())
-            .await?
-            .as_ref()
-            .map(from_row)
-            .transpose()
+        sqlx::query(&sql).bind(id).fetch_optional(self.pool()).await?.as_ref().map(from_row).transpose()
     }
 
-    pub async fn find_person_by_id_number(
-        &self,
-        id_type: &str,
-        index: &str,
-    ) -> StoreResult<Option<PersonRow>> {
-        let sql =
-            format!("SELECT {COLUMNS} FROM people WHERE id_type = $1 AND id_number_index = $2");
+    pub async fn find_person_by_id_number(&self, id_type: &str, index: &str) -> StoreResult<Option<PersonRow>> {
+        let sql = format!("SELECT {COLUMNS} FROM people WHERE id_type = $1 AND id_number_index = $2");
         sqlx::query(&sql)
             .bind(id_type)
             .bind(index)
@@ -95,13 +86,7 @@ impl Database {
 
     pub async fn find_person_by_phone(&self, index: &str) -> StoreResult<Option<PersonRow>> {
         let sql = format!("SELECT {COLUMNS} FROM people WHERE phone_index = $1");
-        sqlx::query(&sql)
-            .bind(index)
-            .fetch_optional(self.pool())
-            .await?
-            .as_ref()
-            .map(from_row)
-            .transpose()
+        sqlx::query(&sql).bind(index).fetch_optional(self.pool()).await?.as_ref().map(from_row).transpose()
     }
 
     pub async fn update_password_hash(&self, id: &str, hash: &str, now: i64) -> StoreResult<()> {
@@ -111,6 +96,73 @@ impl Database {
             .bind(id)
             .execute(self.pool())
             .await?;
+        Ok(())
+    }
+
+    pub async fn update_phone(&self, id: &str, phone_enc: &[u8], phone_index: &str, now: i64) -> StoreResult<()> {
+        sqlx::query(
+            "UPDATE people SET phone_enc = $1, phone_index = $2, phone_verified = 1, updated_at = $3 WHERE id = $4",
+        )
+        .bind(phone_enc)
+        .bind(phone_index)
+        .bind(now)
+        .bind(id)
+        .execute(self.pool())
+        .await?;
+        Ok(())
+    }
+
+    pub async fn set_person_status(
+        &self,
+        id: &str,
+        status: &str,
+        close_after: Option<i64>,
+        now: i64,
+    ) -> StoreResult<()> {
+        sqlx::query("UPDATE people SET status = $1, close_after = $2, updated_at = $3 WHERE id = $4")
+            .bind(status)
+            .bind(close_after)
+            .bind(now)
+            .bind(id)
+            .execute(self.pool())
+            .await?;
+        Ok(())
+    }
+
+    /// Accounts whose closing grace period has passed.
+    pub async fn people_due_for_erasure(&self, now: i64) -> StoreResult<Vec<String>> {
+        let rows = sqlx::query("SELECT id FROM people WHERE status = 'closing' AND close_after <= $1")
+            .bind(now)
+            .fetch_all(self.pool())
+            .await?;
+        rows.iter().map(|row| Ok(row.try_get("id")?)).collect()
+    }
+
+    /// Erases a person's personal data in one transaction, keeping the row (and so the audit trail's
+    /// references) with nothing identifying left in it.
+    pub async fn erase_person(&self, id: &str, tombstone: &[u8], now: i64) -> StoreResult<()> {
+        let mut tx = self.pool().begin().await?;
+        sqlx::query(
+            "UPDATE people SET name = '', id_number_enc = $1, id_number_index = $2, phone_enc = NULL, phone_index = NULL,              phone_verified = 0, password_hash = NULL, status = 'closed', close_after = NULL, erased_at = $3, updated_at = $3              WHERE id = $4",
+        )
+        .bind(tombstone)
+        .bind(format!("erased:{id}"))
+        .bind(now)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+        for statement in [
+            "DELETE FROM passkeys WHERE person_id = $1",
+            "DELETE FROM consents WHERE person_id = $1",
+            "DELETE FROM login_events WHERE person_id = $1",
+        ] {
+            sqlx::query(statement).bind(id).execute(&mut *tx).await?;
+        }
+        sqlx::query("UPDATE login_sessions SET user_agent = NULL, ip = NULL WHERE person_id = $1")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
         Ok(())
     }
 }

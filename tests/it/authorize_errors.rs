@@ -24,48 +24,23 @@ async fn unregistered_redirect_uris_and_unknown_clients_get_an_error_page() {
     ] {
         let (status, html) = no_redirect(
             &app,
-            &[
-                ("client_id", id),
-                ("redirect_uri", &bad),
-                ("response_type", "code"),
-                ("scope", "openid"),
-            ],
+            &[("client_id", id), ("redirect_uri", &bad), ("response_type", "code"), ("scope", "openid")],
         )
         .await;
         assert_eq!(status, 400);
-        assert!(
-            html.contains("回跳地址未经登记"),
-            "explains the refusal for {bad}"
-        );
+        assert!(html.contains("回跳地址未经登记"), "explains the refusal for {bad}");
     }
-    let (status, html) = no_redirect(
-        &app,
-        &[
-            ("client_id", id),
-            ("response_type", "code"),
-            ("scope", "openid"),
-        ],
-    )
-    .await;
+    let (status, html) = no_redirect(&app, &[("client_id", id), ("response_type", "code"), ("scope", "openid")]).await;
     assert_eq!(status, 400);
     assert!(html.contains("no redirect_uri"));
     let (status, html) = no_redirect(
         &app,
-        &[
-            ("client_id", "ym-nobody"),
-            ("redirect_uri", RP),
-            ("response_type", "code"),
-            ("scope", "openid"),
-        ],
+        &[("client_id", "ym-nobody"), ("redirect_uri", RP), ("response_type", "code"), ("scope", "openid")],
     )
     .await;
     assert_eq!(status, 400);
     assert!(html.contains("未在平台登记"));
-    let (status, _) = no_redirect(
-        &app,
-        &[("client_id", id), ("client_id", id), ("redirect_uri", RP)],
-    )
-    .await;
+    let (status, _) = no_redirect(&app, &[("client_id", id), ("client_id", id), ("redirect_uri", RP)]).await;
     assert_eq!(status, 400, "a repeated parameter is malformed");
     app.stop().await;
 }
@@ -74,20 +49,10 @@ async fn unregistered_redirect_uris_and_unknown_clients_get_an_error_page() {
 async fn disabled_clients_cannot_start_a_login() {
     let app = TestApp::spawn().await;
     let registered = app.confidential_client().await;
-    assert!(
-        app.provider
-            .set_client_enabled(&registered.client.id, false)
-            .await
-            .unwrap()
-    );
+    assert!(app.provider.set_client_enabled(&registered.client.id, false).await.unwrap());
     let (status, html) = no_redirect(
         &app,
-        &[
-            ("client_id", &registered.client.id),
-            ("redirect_uri", RP),
-            ("response_type", "code"),
-            ("scope", "openid"),
-        ],
+        &[("client_id", &registered.client.id), ("redirect_uri", RP), ("response_type", "code"), ("scope", "openid")],
     )
     .await;
     assert_eq!(status, 400);
@@ -97,10 +62,7 @@ async fn disabled_clients_cannot_start_a_login() {
 
 async fn error_of(app: &TestApp, params: &[(&str, &str)]) -> (String, String, Option<String>) {
     let url = app.browser().open(&authorize_url(app, params)).await.left();
-    assert!(
-        url.as_str().starts_with(RP),
-        "redirected to the client: {url}"
-    );
+    assert!(url.as_str().starts_with(RP), "redirected to the client: {url}");
     assert_eq!(param(&url, "iss").as_deref(), Some(app.base.as_str()));
     (
         param(&url, "error").expect("an error code"),
@@ -114,86 +76,35 @@ async fn malformed_requests_redirect_with_the_rfc_error_and_state() {
     let app = TestApp::spawn().await;
     let registered = app.confidential_client().await;
     let id = registered.client.id.as_str();
-    let base = [
-        ("client_id", id),
-        ("redirect_uri", RP),
-        ("state", "keep-me"),
-    ];
+    let base = [("client_id", id), ("redirect_uri", RP), ("state", "keep-me")];
     let with = |extra: &[(&'static str, &'static str)]| -> Vec<(&str, &str)> {
         base.iter().copied().chain(extra.iter().copied()).collect()
     };
 
     let (error, description, state) = error_of(&app, &with(&[("scope", "openid")])).await;
-    assert_eq!(
-        (error.as_str(), state.as_deref()),
-        ("invalid_request", Some("keep-me"))
-    );
+    assert_eq!((error.as_str(), state.as_deref()), ("invalid_request", Some("keep-me")));
     assert!(description.contains("response_type"));
     assert_eq!(
-        error_of(
-            &app,
-            &with(&[("response_type", "token"), ("scope", "openid")])
-        )
-        .await
-        .0,
+        error_of(&app, &with(&[("response_type", "token"), ("scope", "openid")])).await.0,
         "unsupported_response_type"
     );
+    assert_eq!(error_of(&app, &with(&[("response_type", "code"), ("scope", "profile")])).await.0, "invalid_scope");
     assert_eq!(
-        error_of(
-            &app,
-            &with(&[("response_type", "code"), ("scope", "profile")])
-        )
-        .await
-        .0,
-        "invalid_scope"
+        error_of(&app, &with(&[("response_type", "code"), ("scope", "openid"), ("prompt", "none login")])).await.0,
+        "invalid_request"
     );
     assert_eq!(
-        error_of(
-            &app,
-            &with(&[
-                ("response_type", "code"),
-                ("scope", "openid"),
-                ("prompt", "none login")
-            ])
-        )
-        .await
-        .0,
+        error_of(&app, &with(&[("response_type", "code"), ("scope", "openid"), ("max_age", "soon")])).await.0,
+        "invalid_request"
+    );
+    assert_eq!(
+        error_of(&app, &with(&[("response_type", "code"), ("scope", "openid"), ("claims", "{not json")])).await.0,
         "invalid_request"
     );
     assert_eq!(
         error_of(
             &app,
-            &with(&[
-                ("response_type", "code"),
-                ("scope", "openid"),
-                ("max_age", "soon")
-            ])
-        )
-        .await
-        .0,
-        "invalid_request"
-    );
-    assert_eq!(
-        error_of(
-            &app,
-            &with(&[
-                ("response_type", "code"),
-                ("scope", "openid"),
-                ("claims", "{not json")
-            ])
-        )
-        .await
-        .0,
-        "invalid_request"
-    );
-    assert_eq!(
-        error_of(
-            &app,
-            &with(&[
-                ("response_type", "code"),
-                ("scope", "openid"),
-                ("request", "eyJhbGciOiJub25lIn0.e30.")
-            ])
+            &with(&[("response_type", "code"), ("scope", "openid"), ("request", "eyJhbGciOiJub25lIn0.e30.")])
         )
         .await
         .0,
@@ -213,15 +124,8 @@ async fn malformed_requests_redirect_with_the_rfc_error_and_state() {
         .0,
         "invalid_request"
     );
-    let (error, _, _) = error_of(
-        &app,
-        &with(&[
-            ("response_type", "code"),
-            ("scope", "openid"),
-            ("prompt", "none"),
-        ]),
-    )
-    .await;
+    let (error, _, _) =
+        error_of(&app, &with(&[("response_type", "code"), ("scope", "openid"), ("prompt", "none")])).await;
     assert_eq!(error, "login_required", "prompt=none without a session");
     app.stop().await;
 }
@@ -240,12 +144,7 @@ async fn public_clients_must_use_pkce() {
     assert!(public.secret.is_none());
     let (error, description, _) = error_of(
         &app,
-        &[
-            ("client_id", &public.client.id),
-            ("redirect_uri", RP),
-            ("response_type", "code"),
-            ("scope", "openid"),
-        ],
+        &[("client_id", &public.client.id), ("redirect_uri", RP), ("response_type", "code"), ("scope", "openid")],
     )
     .await;
     assert_eq!(error, "invalid_request");
@@ -265,10 +164,7 @@ async fn public_clients_must_use_pkce() {
             ],
         ))
         .await;
-    assert!(
-        matches!(ok, Step::Page { status: 200, .. }),
-        "with PKCE the login page is shown"
-    );
+    assert!(matches!(ok, Step::Page { status: 200, .. }), "with PKCE the login page is shown");
     app.stop().await;
 }
 
@@ -290,18 +186,12 @@ async fn the_person_can_cancel_or_deny() {
     );
     let (_, _, login) = browser.open(&url).await.page();
     let rid = crate::helpers::field(&login, "rid");
-    let cancelled = browser
-        .open(&app.url(&format!("/authorize/cancel?rid={rid}")))
-        .await
-        .left();
+    let cancelled = browser.open(&app.url(&format!("/authorize/cancel?rid={rid}"))).await.left();
     assert_eq!(param(&cancelled, "error").as_deref(), Some("access_denied"));
     assert_eq!(param(&cancelled, "state").as_deref(), Some("s"));
 
     let (_, _, login) = browser.open(&url).await.page();
-    let (_, _, consent) = browser
-        .login_only(&login, crate::helpers::PHONE, crate::helpers::PASSWORD)
-        .await
-        .page();
+    let (_, _, consent) = browser.login_only(&login, crate::helpers::PHONE, crate::helpers::PASSWORD).await.page();
     let denied = browser.consent(&consent, "deny").await.left();
     assert_eq!(param(&denied, "error").as_deref(), Some("access_denied"));
     let silent = authorize_url(

@@ -17,12 +17,7 @@ fn yimen(data_dir: &std::path::Path, args: &[&str], stdin: Option<&str>) -> std:
         .spawn()
         .expect("the yimen binary runs");
     if let Some(input) = stdin {
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(input.as_bytes())
-            .unwrap();
+        child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
     }
     child.wait_with_output().unwrap()
 }
@@ -47,10 +42,7 @@ fn user_add_checks_the_id_number_and_client_add_prints_the_secret_once() {
     );
     assert!(!bad.status.success());
     let stderr = String::from_utf8_lossy(&bad.stderr);
-    assert!(
-        stderr.contains("check character is wrong: expected X"),
-        "{stderr}"
-    );
+    assert!(stderr.contains("check character is wrong: expected X"), "{stderr}");
 
     let good = yimen(
         dir.path(),
@@ -68,29 +60,13 @@ fn user_add_checks_the_id_number_and_client_add_prints_the_secret_once() {
         ],
         Some("lantern-quilt-9\n"),
     );
-    assert!(
-        good.status.success(),
-        "{}",
-        String::from_utf8_lossy(&good.stderr)
-    );
+    assert!(good.status.success(), "{}", String::from_utf8_lossy(&good.stderr));
     let person: serde_json::Value = serde_json::from_slice(&good.stdout).unwrap();
-    assert_eq!(
-        person["id_number"], "110*************2X",
-        "personal numbers are masked in output"
-    );
+    assert_eq!(person["id_number"], "110*************2X", "personal numbers are masked in output");
 
     let duplicate = yimen(
         dir.path(),
-        &[
-            "user",
-            "add",
-            "--name",
-            "李四",
-            "--id-number",
-            "11010519491231002X",
-            "--phone",
-            "13900139000",
-        ],
+        &["user", "add", "--name", "李四", "--id-number", "11010519491231002X", "--phone", "13900139000"],
         None,
     );
     assert!(String::from_utf8_lossy(&duplicate.stderr).contains("already exists"));
@@ -114,57 +90,24 @@ fn user_add_checks_the_id_number_and_client_add_prints_the_secret_once() {
 
     let added = yimen(
         dir.path(),
-        &[
-            "client",
-            "add",
-            "--name",
-            "社保",
-            "--redirect-uri",
-            "https://rp.example/cb",
-            "--json",
-        ],
+        &["client", "add", "--name", "社保", "--redirect-uri", "https://rp.example/cb", "--json"],
         None,
     );
-    assert!(
-        added.status.success(),
-        "{}",
-        String::from_utf8_lossy(&added.stderr)
-    );
+    assert!(added.status.success(), "{}", String::from_utf8_lossy(&added.stderr));
     let client: serde_json::Value = serde_json::from_slice(&added.stdout).unwrap();
     let id = client["client_id"].as_str().unwrap();
     assert!(client["client_secret"].as_str().unwrap().len() >= 43);
     let shown = yimen(dir.path(), &["client", "show", id, "--json"], None);
     let shown: serde_json::Value = serde_json::from_slice(&shown.stdout).unwrap();
-    assert!(
-        shown.get("client_secret").is_none(),
-        "the secret is never shown again"
-    );
-    assert_eq!(
-        shown["redirect_uris"],
-        serde_json::json!(["https://rp.example/cb"])
-    );
+    assert!(shown.get("client_secret").is_none(), "the secret is never shown again");
+    assert_eq!(shown["redirect_uris"], serde_json::json!(["https://rp.example/cb"]));
     let disabled = yimen(dir.path(), &["client", "disable", id], None);
     assert!(disabled.status.success());
-    let listed =
-        String::from_utf8_lossy(&yimen(dir.path(), &["client", "list"], None).stdout).into_owned();
+    let listed = String::from_utf8_lossy(&yimen(dir.path(), &["client", "list"], None).stdout).into_owned();
     assert!(listed.contains(id) && listed.contains("false"));
 
-    let insecure = yimen(
-        dir.path(),
-        &[
-            "client",
-            "add",
-            "--name",
-            "x",
-            "--redirect-uri",
-            "http://rp.example/cb",
-        ],
-        None,
-    );
-    assert!(
-        String::from_utf8_lossy(&insecure.stderr)
-            .contains("plain http is allowed only for loopback")
-    );
+    let insecure = yimen(dir.path(), &["client", "add", "--name", "x", "--redirect-uri", "http://rp.example/cb"], None);
+    assert!(String::from_utf8_lossy(&insecure.stderr).contains("plain http is allowed only for loopback"));
 }
 
 #[test]
@@ -179,38 +122,16 @@ fn config_check_layers_settings_and_redacts_secrets() {
         .args(["config", "check", "--listen", "0.0.0.0:9000"])
         .current_dir(dir.path())
         .env("YIMEN_TOKENS__ACCESS_TOKEN_TTL_SECS", "120")
-        .env(
-            "YIMEN_SECRETS__DATA_KEY",
-            "c2VjcmV0LWtleS1tYXRlcmlhbC0zMi1ieXRlcy0hIQ==",
-        )
-        .env(
-            "YIMEN_DATABASE_URL",
-            "postgres://app:hunter2@db.internal/yimen",
-        )
+        .env("YIMEN_SECRETS__DATA_KEY", "c2VjcmV0LWtleS1tYXRlcmlhbC0zMi1ieXRlcy0hIQ==")
+        .env("YIMEN_DATABASE_URL", "postgres://app:hunter2@db.internal/yimen")
         .output()
         .unwrap();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
     let text = String::from_utf8_lossy(&output.stdout);
-    assert!(
-        text.contains("listen = \"0.0.0.0:9000\""),
-        "flags win: {text}"
-    );
-    assert!(
-        text.contains("access_token_ttl_secs = 120"),
-        "env beats the file"
-    );
-    assert!(
-        text.contains("issuer = \"https://id.city.gov.cn/\""),
-        "the file beats defaults"
-    );
-    assert!(
-        !text.contains("hunter2") && !text.contains("c2VjcmV0"),
-        "secrets are redacted"
-    );
+    assert!(text.contains("listen = \"0.0.0.0:9000\""), "flags win: {text}");
+    assert!(text.contains("access_token_ttl_secs = 120"), "env beats the file");
+    assert!(text.contains("issuer = \"https://id.city.gov.cn/\""), "the file beats defaults");
+    assert!(!text.contains("hunter2") && !text.contains("c2VjcmV0"), "secrets are redacted");
     assert!(text.contains("postgres://app:****@db.internal/yimen"));
 
     let bad = Command::new(env!("CARGO_BIN_EXE_yimen"))
@@ -220,24 +141,17 @@ fn config_check_layers_settings_and_redacts_secrets() {
         .output()
         .unwrap();
     assert!(!bad.status.success());
-    assert!(
-        String::from_utf8_lossy(&bad.stderr).contains("access_token_ttl_secs must be positive")
-    );
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("access_token_ttl_secs must be positive"));
 }
 
 #[test]
 fn the_example_configuration_is_valid() {
-    let example =
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("deploy/yimen.example.toml");
+    let example = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("deploy/yimen.example.toml");
     let output = Command::new(env!("CARGO_BIN_EXE_yimen"))
         .args(["--config"])
         .arg(&example)
         .args(["config", "check"])
         .output()
         .unwrap();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
 }

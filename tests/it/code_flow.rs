@@ -5,8 +5,7 @@ use crate::helpers::{PHONE, RP, TestApp, param};
 use crate::rp::{authorize_url, code_for, discover, http, jwt_claims, pkce, token_request};
 use openidconnect::core::{CoreAuthenticationFlow, CoreJwsSigningAlgorithm, CoreUserInfoClaims};
 use openidconnect::{
-    AccessTokenHash, AuthorizationCode, CsrfToken, Nonce, OAuth2TokenResponse, PkceCodeChallenge,
-    Scope, TokenResponse,
+    AccessTokenHash, AuthorizationCode, CsrfToken, Nonce, OAuth2TokenResponse, PkceCodeChallenge, Scope, TokenResponse,
 };
 use yimen::keys::SigningAlg;
 use yimen::oidc::client::{ClientRegistration, SubjectType};
@@ -21,11 +20,7 @@ async fn a_department_system_signs_a_citizen_in_and_out() {
 
     let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
     let (url, state, nonce) = client
-        .authorize_url(
-            CoreAuthenticationFlow::AuthorizationCode,
-            CsrfToken::new_random,
-            Nonce::new_random,
-        )
+        .authorize_url(CoreAuthenticationFlow::AuthorizationCode, CsrfToken::new_random, Nonce::new_random)
         .add_scope(Scope::new("profile".into()))
         .add_scope(Scope::new("phone".into()))
         .add_scope(Scope::new("offline_access".into()))
@@ -33,28 +28,14 @@ async fn a_department_system_signs_a_citizen_in_and_out() {
         .url();
     let browser = app.browser();
     let login_page = browser.open(url.as_str()).await.page().2;
-    assert!(
-        login_page.contains("社保查询"),
-        "the login page names the system"
-    );
-    let consent_page = browser
-        .login_only(&login_page, PHONE, crate::helpers::PASSWORD)
-        .await
-        .page()
-        .2;
-    for expected in ["姓名、性别、出生日期", "手机号码", "在您退出后继续保持访问"]
-    {
-        assert!(
-            consent_page.contains(expected),
-            "consent page lists {expected}"
-        );
+    assert!(login_page.contains("社保查询"), "the login page names the system");
+    let consent_page = browser.login_only(&login_page, PHONE, crate::helpers::PASSWORD).await.page().2;
+    for expected in ["姓名、性别、出生日期", "手机号码", "在您退出后继续保持访问"] {
+        assert!(consent_page.contains(expected), "consent page lists {expected}");
     }
     let callback = browser.consent(&consent_page, "allow").await.left();
     assert!(callback.as_str().starts_with(RP));
-    assert_eq!(
-        param(&callback, "state").as_deref(),
-        Some(state.secret().as_str())
-    );
+    assert_eq!(param(&callback, "state").as_deref(), Some(state.secret().as_str()));
     assert_eq!(param(&callback, "iss").as_deref(), Some(app.base.as_str()));
 
     let tokens = client
@@ -66,9 +47,7 @@ async fn a_department_system_signs_a_citizen_in_and_out() {
         .expect("code exchange");
     let id_token = tokens.id_token().expect("an ID token");
     let id_verifier = client.id_token_verifier();
-    let claims = id_token
-        .claims(&id_verifier, &nonce)
-        .expect("the ID token verifies");
+    let claims = id_token.claims(&id_verifier, &nonce).expect("the ID token verifies");
     let at_hash = AccessTokenHash::from_token(
         tokens.access_token(),
         id_token.signing_alg().unwrap(),
@@ -76,66 +55,27 @@ async fn a_department_system_signs_a_citizen_in_and_out() {
     )
     .unwrap();
     assert_eq!(claims.access_token_hash(), Some(&at_hash));
-    assert_eq!(
-        claims.auth_context_ref().map(|acr| acr.as_str()),
-        Some("urn:yimen:loa:1")
-    );
-    assert_eq!(
-        claims
-            .auth_method_refs()
-            .unwrap()
-            .iter()
-            .map(|m| m.as_str())
-            .collect::<Vec<_>>(),
-        vec!["pwd"]
-    );
+    assert_eq!(claims.auth_context_ref().map(|acr| acr.as_str()), Some("urn:yimen:loa:1"));
+    assert_eq!(claims.auth_method_refs().unwrap().iter().map(|m| m.as_str()).collect::<Vec<_>>(), vec!["pwd"]);
     assert!(claims.auth_time().is_some());
-    assert_ne!(
-        claims.subject().as_str(),
-        person.id,
-        "subjects are pairwise by default"
-    );
+    assert_ne!(claims.subject().as_str(), person.id, "subjects are pairwise by default");
     let raw = jwt_claims(&id_token.to_string());
     assert!(raw["sid"].is_string());
-    assert!(
-        raw.get("name").is_none(),
-        "scope claims go to userinfo, not the ID token"
-    );
+    assert!(raw.get("name").is_none(), "scope claims go to userinfo, not the ID token");
 
-    let info: CoreUserInfoClaims = client
-        .user_info(tokens.access_token().clone(), None)
-        .unwrap()
-        .request_async(&http)
-        .await
-        .expect("userinfo");
+    let info: CoreUserInfoClaims =
+        client.user_info(tokens.access_token().clone(), None).unwrap().request_async(&http).await.expect("userinfo");
     assert_eq!(info.subject(), claims.subject());
-    assert_eq!(
-        info.name().and_then(|n| n.get(None)).map(|n| n.as_str()),
-        Some("张三")
-    );
-    assert_eq!(
-        info.phone_number().map(|p| p.as_str()),
-        Some("+8613800138000")
-    );
+    assert_eq!(info.name().and_then(|n| n.get(None)).map(|n| n.as_str()), Some("张三"));
+    assert_eq!(info.phone_number().map(|p| p.as_str()), Some("+8613800138000"));
     assert_eq!(info.birthdate().map(|b| b.as_str()), Some("1949-12-31"));
 
     let first_refresh = tokens.refresh_token().expect("a refresh token").clone();
-    let refreshed = client
-        .exchange_refresh_token(&first_refresh)
-        .unwrap()
-        .request_async(&http)
-        .await
-        .expect("refresh");
-    let new_refresh = refreshed
-        .refresh_token()
-        .expect("a rotated refresh token")
-        .clone();
+    let refreshed = client.exchange_refresh_token(&first_refresh).unwrap().request_async(&http).await.expect("refresh");
+    let new_refresh = refreshed.refresh_token().expect("a rotated refresh token").clone();
     assert_ne!(new_refresh.secret(), first_refresh.secret());
-    let refreshed_claims = refreshed
-        .id_token()
-        .unwrap()
-        .claims(&id_verifier, &nonce)
-        .expect("refreshed ID token verifies");
+    let refreshed_claims =
+        refreshed.id_token().unwrap().claims(&id_verifier, &nonce).expect("refreshed ID token verifies");
     assert_eq!(refreshed_claims.subject(), claims.subject());
     assert_eq!(refreshed_claims.auth_time(), claims.auth_time());
 
@@ -144,35 +84,20 @@ async fn a_department_system_signs_a_citizen_in_and_out() {
         &app,
         "/revoke",
         Some((&registered.client.id, registered.secret.as_deref().unwrap())),
-        &[
-            ("token", new_refresh.secret()),
-            ("token_type_hint", "refresh_token"),
-        ],
+        &[("token", new_refresh.secret()), ("token_type_hint", "refresh_token")],
     )
     .await;
     assert_eq!(status, 200);
-    let after_revoke: Result<CoreUserInfoClaims, _> = client
-        .user_info(refreshed.access_token().clone(), None)
-        .unwrap()
-        .request_async(&http)
-        .await;
-    assert!(
-        after_revoke.is_err(),
-        "revoking the refresh token ends the grant's access tokens"
-    );
+    let after_revoke: Result<CoreUserInfoClaims, _> =
+        client.user_info(refreshed.access_token().clone(), None).unwrap().request_async(&http).await;
+    assert!(after_revoke.is_err(), "revoking the refresh token ends the grant's access tokens");
     let (status, body, _) = token_request(
         &app,
         Some((&registered.client.id, registered.secret.as_deref().unwrap())),
-        &[
-            ("grant_type", "refresh_token"),
-            ("refresh_token", new_refresh.secret()),
-        ],
+        &[("grant_type", "refresh_token"), ("refresh_token", new_refresh.secret())],
     )
     .await;
-    assert_eq!(
-        (status, body["error"].as_str()),
-        (400, Some("invalid_grant"))
-    );
+    assert_eq!((status, body["error"].as_str()), (400, Some("invalid_grant")));
 
     let logout = format!(
         "{}?id_token_hint={}&post_logout_redirect_uri={}&state=bye",
@@ -216,12 +141,7 @@ async fn a_second_system_signs_in_without_a_password_and_sees_another_subject() 
     let (_, first_tokens, _) = token_request(
         &app,
         Some(basic),
-        &[
-            ("grant_type", "authorization_code"),
-            ("code", &code),
-            ("redirect_uri", RP),
-            ("code_verifier", &verifier),
-        ],
+        &[("grant_type", "authorization_code"), ("code", &code), ("redirect_uri", RP), ("code_verifier", &verifier)],
     )
     .await;
 
@@ -239,10 +159,7 @@ async fn a_second_system_signs_in_without_a_password_and_sees_another_subject() 
     );
     // Already signed in: only the consent page for the new system, no password.
     let (_, _, page) = browser.open(&url).await.page();
-    assert!(
-        !page.contains("name=\"password\""),
-        "SSO must not ask for the password again"
-    );
+    assert!(!page.contains("name=\"password\""), "SSO must not ask for the password again");
     let callback = browser.consent(&page, "allow").await.left();
     let code = param(&callback, "code").unwrap();
     let basic = (second.client.id.as_str(), second.secret.as_deref().unwrap());
@@ -260,10 +177,7 @@ async fn a_second_system_signs_in_without_a_password_and_sees_another_subject() 
     assert_eq!(status, 200, "{second_tokens}");
     let first_claims = jwt_claims(first_tokens["id_token"].as_str().unwrap());
     let second_claims = jwt_claims(second_tokens["id_token"].as_str().unwrap());
-    assert_ne!(
-        first_claims["sub"], second_claims["sub"],
-        "pairwise subjects differ between sectors"
-    );
+    assert_ne!(first_claims["sub"], second_claims["sub"], "pairwise subjects differ between sectors");
     assert_eq!(first_claims["sid"], second_claims["sid"], "one SSO session");
     assert_eq!(first_claims["auth_time"], second_claims["auth_time"]);
 
@@ -299,11 +213,7 @@ async fn clients_may_choose_es256_or_eddsa_and_public_subjects() {
         let client = discover(&app, &registered.client.id, registered.secret.as_deref()).await;
         let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
         let (url, _, nonce) = client
-            .authorize_url(
-                CoreAuthenticationFlow::AuthorizationCode,
-                CsrfToken::new_random,
-                Nonce::new_random,
-            )
+            .authorize_url(CoreAuthenticationFlow::AuthorizationCode, CsrfToken::new_random, Nonce::new_random)
             .set_pkce_challenge(challenge)
             .url();
         let browser = app.browser();
@@ -320,18 +230,10 @@ async fn clients_may_choose_es256_or_eddsa_and_public_subjects() {
             SigningAlg::Es256 => CoreJwsSigningAlgorithm::EcdsaP256Sha256,
             _ => CoreJwsSigningAlgorithm::EdDsa,
         };
-        let verifier = client
-            .id_token_verifier()
-            .set_allowed_algs(vec![expected.clone()]);
-        let claims = id_token
-            .claims(&verifier, &nonce)
-            .expect("verifies with the chosen algorithm");
+        let verifier = client.id_token_verifier().set_allowed_algs(vec![expected.clone()]);
+        let claims = id_token.claims(&verifier, &nonce).expect("verifies with the chosen algorithm");
         assert_eq!(id_token.signing_alg().unwrap(), &expected);
-        assert_eq!(
-            claims.subject().as_str(),
-            person.id,
-            "public subject is the account id"
-        );
+        assert_eq!(claims.subject().as_str(), person.id, "public subject is the account id");
         let at_hash = AccessTokenHash::from_token(
             tokens.access_token(),
             id_token.signing_alg().unwrap(),
@@ -349,20 +251,12 @@ async fn prompt_login_and_max_age_force_a_fresh_login_in_the_same_session() {
     app.citizen().await;
     let registered = app.confidential_client().await;
     let browser = app.browser();
-    let basic = (
-        registered.client.id.as_str(),
-        registered.secret.as_deref().unwrap(),
-    );
+    let basic = (registered.client.id.as_str(), registered.secret.as_deref().unwrap());
     let (code, verifier) = code_for(&app, &browser, &registered.client.id, "openid").await;
     let (_, first, _) = token_request(
         &app,
         Some(basic),
-        &[
-            ("grant_type", "authorization_code"),
-            ("code", &code),
-            ("redirect_uri", RP),
-            ("code_verifier", &verifier),
-        ],
+        &[("grant_type", "authorization_code"), ("code", &code), ("redirect_uri", RP), ("code_verifier", &verifier)],
     )
     .await;
     let first = jwt_claims(first["id_token"].as_str().unwrap());
@@ -379,30 +273,17 @@ async fn prompt_login_and_max_age_force_a_fresh_login_in_the_same_session() {
         ],
     );
     let (_, _, page) = browser.open(&url).await.page();
-    assert!(
-        page.contains("name=\"password\""),
-        "max_age=1 after 5 s asks for the password again"
-    );
-    let callback = browser
-        .sign_in(&page, PHONE, crate::helpers::PASSWORD)
-        .await
-        .left();
+    assert!(page.contains("name=\"password\""), "max_age=1 after 5 s asks for the password again");
+    let callback = browser.sign_in(&page, PHONE, crate::helpers::PASSWORD).await.left();
     let (_, second, _) = token_request(
         &app,
         Some(basic),
-        &[
-            ("grant_type", "authorization_code"),
-            ("code", &param(&callback, "code").unwrap()),
-            ("redirect_uri", RP),
-        ],
+        &[("grant_type", "authorization_code"), ("code", &param(&callback, "code").unwrap()), ("redirect_uri", RP)],
     )
     .await;
     let second = jwt_claims(second["id_token"].as_str().unwrap());
     assert!(second["auth_time"].as_i64() > first["auth_time"].as_i64());
-    assert_eq!(
-        second["sid"], first["sid"],
-        "re-authentication keeps the session id relying parties know"
-    );
+    assert_eq!(second["sid"], first["sid"], "re-authentication keeps the session id relying parties know");
     assert_eq!(second["sub"], first["sub"]);
 
     let url = authorize_url(
@@ -416,10 +297,7 @@ async fn prompt_login_and_max_age_force_a_fresh_login_in_the_same_session() {
         ],
     );
     let (_, _, page) = browser.open(&url).await.page();
-    assert!(
-        page.contains("name=\"password\""),
-        "prompt=login asks for the password again"
-    );
+    assert!(page.contains("name=\"password\""), "prompt=login asks for the password again");
     app.stop().await;
 }
 
@@ -444,10 +322,7 @@ async fn the_claims_parameter_releases_only_what_the_client_may_have() {
         ],
     );
     let callback = browser.authorize(&url).await;
-    let basic = (
-        registered.client.id.as_str(),
-        registered.secret.as_deref().unwrap(),
-    );
+    let basic = (registered.client.id.as_str(), registered.secret.as_deref().unwrap());
     let (_, tokens, _) = token_request(
         &app,
         Some(basic),
@@ -459,10 +334,7 @@ async fn the_claims_parameter_releases_only_what_the_client_may_have() {
         ],
     )
     .await;
-    assert_eq!(
-        jwt_claims(tokens["id_token"].as_str().unwrap())["birthdate"],
-        "1949-12-31"
-    );
+    assert_eq!(jwt_claims(tokens["id_token"].as_str().unwrap())["birthdate"], "1949-12-31");
     let info: serde_json::Value = http()
         .get(app.url("/userinfo"))
         .bearer_auth(tokens["access_token"].as_str().unwrap())
@@ -473,14 +345,8 @@ async fn the_claims_parameter_releases_only_what_the_client_may_have() {
         .await
         .unwrap();
     assert_eq!(info["name"], "张三");
-    assert!(
-        info.get("id_number").is_none(),
-        "identity claims need the identity scope, which this client lacks"
-    );
-    assert!(
-        info.get("phone_number").is_none(),
-        "phone was not requested"
-    );
+    assert!(info.get("id_number").is_none(), "identity claims need the identity scope, which this client lacks");
+    assert!(info.get("phone_number").is_none(), "phone was not requested");
     app.stop().await;
 }
 
@@ -498,19 +364,11 @@ async fn the_identity_scope_releases_the_id_number_to_approved_clients_only() {
         .await;
     let browser = app.browser();
     let (code, verifier) = code_for(&app, &browser, &approved.client.id, "openid identity").await;
-    let basic = (
-        approved.client.id.as_str(),
-        approved.secret.as_deref().unwrap(),
-    );
+    let basic = (approved.client.id.as_str(), approved.secret.as_deref().unwrap());
     let (_, tokens, _) = token_request(
         &app,
         Some(basic),
-        &[
-            ("grant_type", "authorization_code"),
-            ("code", &code),
-            ("redirect_uri", RP),
-            ("code_verifier", &verifier),
-        ],
+        &[("grant_type", "authorization_code"), ("code", &code), ("redirect_uri", RP), ("code_verifier", &verifier)],
     )
     .await;
     assert_eq!(tokens["scope"], "identity openid");
@@ -528,24 +386,13 @@ async fn the_identity_scope_releases_the_id_number_to_approved_clients_only() {
 
     let ordinary = app.confidential_client().await;
     let (code, verifier) = code_for(&app, &browser, &ordinary.client.id, "openid identity").await;
-    let basic = (
-        ordinary.client.id.as_str(),
-        ordinary.secret.as_deref().unwrap(),
-    );
+    let basic = (ordinary.client.id.as_str(), ordinary.secret.as_deref().unwrap());
     let (_, tokens, _) = token_request(
         &app,
         Some(basic),
-        &[
-            ("grant_type", "authorization_code"),
-            ("code", &code),
-            ("redirect_uri", RP),
-            ("code_verifier", &verifier),
-        ],
+        &[("grant_type", "authorization_code"), ("code", &code), ("redirect_uri", RP), ("code_verifier", &verifier)],
     )
     .await;
-    assert_eq!(
-        tokens["scope"], "openid",
-        "an unapproved scope is dropped, not granted"
-    );
+    assert_eq!(tokens["scope"], "openid", "an unapproved scope is dropped, not granted");
     app.stop().await;
 }

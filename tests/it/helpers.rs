@@ -7,6 +7,7 @@ use std::sync::Arc;
 use yimen::app::App;
 use yimen::clock::OffsetClock;
 use yimen::config::Config;
+use yimen::identity::document::IdDocument;
 use yimen::identity::phone::PhoneNumber;
 use yimen::identity::resident_id::ResidentId;
 use yimen::identity::{Accounts, NewCitizen, Person};
@@ -37,11 +38,8 @@ impl TestApp {
 
     pub async fn spawn_with(adjust: impl FnOnce(&mut Config)) -> Self {
         let dir = tempfile::tempdir().expect("temporary directory");
-        let mut config = Config {
-            listen: "127.0.0.1:0".parse().unwrap(),
-            data_dir: dir.path().to_owned(),
-            ..Config::default()
-        };
+        let mut config =
+            Config { listen: "127.0.0.1:0".parse().unwrap(), data_dir: dir.path().to_owned(), ..Config::default() };
         // Real argon2id, cheaper parameters: the suite logs in hundreds of times.
         config.password.memory_kib = 4096;
         config.password.iterations = 1;
@@ -61,9 +59,7 @@ impl TestApp {
         }
         adjust(&mut config);
         let clock = Arc::new(OffsetClock::default());
-        let app = App::build_with_clock(config, clock.clone())
-            .await
-            .expect("the app builds");
+        let app = App::build_with_clock(config, clock.clone()).await.expect("the app builds");
         let base = app.issuer();
         let provider = app.services().provider.clone();
         let accounts = app.services().accounts.clone();
@@ -103,7 +99,9 @@ impl TestApp {
         self.accounts
             .register_citizen(NewCitizen {
                 name: "张三".into(),
-                id_number: ResidentId::parse(id_number, 20261125).expect("valid test ID number"),
+                document: IdDocument::from_resident_id(
+                    ResidentId::parse(id_number, 20261125).expect("valid test ID number"),
+                ),
                 phone: PhoneNumber::parse(phone).expect("valid test phone"),
                 phone_verified: true,
                 password: Some(SecretString::new(PASSWORD)),
@@ -113,10 +111,7 @@ impl TestApp {
     }
 
     pub async fn client(&self, registration: ClientRegistration) -> Registered {
-        self.provider
-            .register_client(registration)
-            .await
-            .expect("the client registers")
+        self.provider.register_client(registration).await.expect("the client registers")
     }
 
     /// A confidential client with the default settings and one redirect URI.
@@ -160,20 +155,11 @@ impl TestDatabase {
     async fn create(admin_url: &str) -> Self {
         use sqlx::Connection;
         let name = format!("yimen_test_{}", uuid::Uuid::new_v4().simple());
-        let mut admin = sqlx::PgConnection::connect(admin_url)
-            .await
-            .expect("YIMEN_TEST_POSTGRES_URL is reachable");
-        sqlx::query(&format!("CREATE DATABASE {name}"))
-            .execute(&mut admin)
-            .await
-            .expect("test database created");
+        let mut admin = sqlx::PgConnection::connect(admin_url).await.expect("YIMEN_TEST_POSTGRES_URL is reachable");
+        sqlx::query(&format!("CREATE DATABASE {name}")).execute(&mut admin).await.expect("test database created");
         let mut url = url::Url::parse(admin_url).expect("YIMEN_TEST_POSTGRES_URL is a URL");
         url.set_path(&format!("/{name}"));
-        Self {
-            admin_url: admin_url.to_owned(),
-            name,
-            url: url.to_string(),
-        }
+        Self { admin_url: admin_url.to_owned(), name, url: url.to_string() }
     }
 }
 
@@ -183,17 +169,11 @@ impl Drop for TestDatabase {
         let name = self.name.clone();
         // Drop runs outside any runtime guarantee; a short-lived runtime on its own thread does the I/O.
         let _ = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .ok()?;
+            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().ok()?;
             runtime.block_on(async {
                 use sqlx::Connection;
                 let mut admin = sqlx::PgConnection::connect(&admin_url).await.ok()?;
-                sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-                    .execute(&mut admin)
-                    .await
-                    .ok()
+                sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&mut admin).await.ok()
             })
         })
         .join();
@@ -204,11 +184,7 @@ impl Drop for TestDatabase {
 #[derive(Debug)]
 pub enum Step {
     /// A page of the provider.
-    Page {
-        status: u16,
-        url: String,
-        html: String,
-    },
+    Page { status: u16, url: String, html: String },
     /// A redirect that leaves the provider (to a relying party).
     Left(url::Url),
 }
@@ -224,10 +200,9 @@ impl Step {
     pub fn left(self) -> url::Url {
         match self {
             Step::Left(url) => url,
-            Step::Page { status, url, html } => panic!(
-                "expected a redirect to the client, got {status} at {url}: {}",
-                &html[..html.len().min(400)]
-            ),
+            Step::Page { status, url, html } => {
+                panic!("expected a redirect to the client, got {status} at {url}: {}", &html[..html.len().min(400)])
+            }
         }
     }
 }
@@ -247,11 +222,7 @@ impl Browser {
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .unwrap();
-        Self {
-            http,
-            jar,
-            base: base.to_owned(),
-        }
+        Self { http, jar, base: base.to_owned() }
     }
 
     pub async fn open(&self, url: &str) -> Step {
@@ -260,13 +231,7 @@ impl Browser {
     }
 
     pub async fn submit(&self, action: &str, fields: &[(&str, &str)]) -> Step {
-        let response = self
-            .http
-            .post(self.absolute(action))
-            .form(fields)
-            .send()
-            .await
-            .expect("form sent");
+        let response = self.http.post(self.absolute(action)).form(fields).send().await.expect("form sent");
         self.settle(response).await
     }
 
@@ -283,22 +248,13 @@ impl Browser {
             if !next.starts_with(&self.base) {
                 return Step::Left(url::Url::parse(&next).expect("redirect target is a URL"));
             }
-            response = self
-                .http
-                .get(&next)
-                .send()
-                .await
-                .expect("redirect followed");
+            response = self.http.get(&next).send().await.expect("redirect followed");
         }
         panic!("too many redirects");
     }
 
     fn absolute(&self, location: &str) -> String {
-        if location.starts_with('/') {
-            format!("{}{}", self.base, location)
-        } else {
-            location.to_owned()
-        }
+        if location.starts_with('/') { format!("{}{}", self.base, location) } else { location.to_owned() }
     }
 
     /// Submits the login form of a login page.
@@ -318,9 +274,7 @@ impl Browser {
     /// Signs in on a login page and, if asked, consents; returns where the provider sent the browser.
     pub async fn sign_in(&self, login_page: &str, account: &str, password: &str) -> Step {
         match self.login_only(login_page, account, password).await {
-            Step::Page { ref html, .. }
-                if html.contains("name=\"decision\"") && html.contains("/consent") =>
-            {
+            Step::Page { ref html, .. } if html.contains("name=\"decision\"") && html.contains("/consent") => {
                 self.consent(html, "allow").await
             }
             other => other,
@@ -330,11 +284,7 @@ impl Browser {
     pub async fn consent(&self, consent_page: &str, decision: &str) -> Step {
         self.submit(
             "/consent",
-            &[
-                ("csrf", &field(consent_page, "csrf")),
-                ("rid", &field(consent_page, "rid")),
-                ("decision", decision),
-            ],
+            &[("csrf", &field(consent_page, "csrf")), ("rid", &field(consent_page, "rid")), ("decision", decision)],
         )
         .await
     }
@@ -346,13 +296,10 @@ impl Browser {
             Step::Page { html, .. } if html.contains("name=\"password\"") => {
                 self.sign_in(&html, PHONE, PASSWORD).await.left()
             }
-            Step::Page { html, .. } if html.contains("/consent") => {
-                self.consent(&html, "allow").await.left()
+            Step::Page { html, .. } if html.contains("/consent") => self.consent(&html, "allow").await.left(),
+            Step::Page { status, url, html } => {
+                panic!("unexpected page {status} at {url}: {}", &html[..html.len().min(400)])
             }
-            Step::Page { status, url, html } => panic!(
-                "unexpected page {status} at {url}: {}",
-                &html[..html.len().min(400)]
-            ),
         }
     }
 
@@ -384,7 +331,5 @@ pub fn field(html: &str, name: &str) -> String {
 
 /// A query parameter of a URL.
 pub fn param(url: &url::Url, name: &str) -> Option<String> {
-    url.query_pairs()
-        .find(|(key, _)| key == name)
-        .map(|(_, value)| value.into_owned())
+    url.query_pairs().find(|(key, _)| key == name).map(|(_, value)| value.into_owned())
 }

@@ -17,18 +17,15 @@ fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
 
 /// Crate names that appear as a path root in `use` lines or qualified paths.
 fn mentions(source: &str, krate: &str) -> bool {
-    source
-        .lines()
-        .filter(|line| !line.trim_start().starts_with("//"))
-        .any(|line| {
-            line.contains(&format!("use {krate}::"))
-                || line.contains(&format!("use {krate};"))
-                || line.contains(&format!(" {krate}::"))
-                || line.contains(&format!("({krate}::"))
-                || line.contains(&format!("<{krate}::"))
-                || line.contains(&format!("&{krate}::"))
-                || line.trim_start().starts_with(&format!("{krate}::"))
-        })
+    source.lines().filter(|line| !line.trim_start().starts_with("//")).any(|line| {
+        line.contains(&format!("use {krate}::"))
+            || line.contains(&format!("use {krate};"))
+            || line.contains(&format!(" {krate}::"))
+            || line.contains(&format!("({krate}::"))
+            || line.contains(&format!("<{krate}::"))
+            || line.contains(&format!("&{krate}::"))
+            || line.trim_start().starts_with(&format!("{krate}::"))
+    })
 }
 
 fn violations(allowed: &[&str], crates: &[&str]) -> Vec<String> {
@@ -37,11 +34,7 @@ fn violations(allowed: &[&str], crates: &[&str]) -> Vec<String> {
     rust_files(&root, &mut files);
     let mut found = Vec::new();
     for file in files {
-        let relative = file
-            .strip_prefix(&root)
-            .unwrap()
-            .to_string_lossy()
-            .replace('\\', "/");
+        let relative = file.strip_prefix(&root).unwrap().to_string_lossy().replace('\\', "/");
         if allowed.iter().any(|prefix| relative.starts_with(prefix)) {
             continue;
         }
@@ -57,23 +50,14 @@ fn violations(allowed: &[&str], crates: &[&str]) -> Vec<String> {
 
 #[test]
 fn only_the_http_layer_knows_the_web_framework() {
-    let found = violations(
-        &["http/", "app.rs"],
-        &["axum", "askama", "tower_sessions", "tower_http"],
-    );
-    assert!(
-        found.is_empty(),
-        "web framework outside src/http: {found:#?}"
-    );
+    let found = violations(&["http/", "app.rs"], &["axum", "askama", "tower_sessions", "tower_http"]);
+    assert!(found.is_empty(), "web framework outside src/http: {found:#?}");
 }
 
 #[test]
 fn only_the_store_knows_sql_and_redis() {
     let found = violations(&["store/", "app.rs"], &["sqlx", "redis"]);
-    assert!(
-        found.is_empty(),
-        "SQL or Redis outside src/store: {found:#?}"
-    );
+    assert!(found.is_empty(), "SQL or Redis outside src/store: {found:#?}");
 }
 
 #[test]

@@ -6,9 +6,7 @@ use crate::rp::{authorize_url, code_for, http, token_request};
 const BYE: &str = "http://127.0.0.1:9/bye";
 
 fn logout_url(app: &TestApp, params: &[(&str, &str)]) -> String {
-    let query: String = url::form_urlencoded::Serializer::new(String::new())
-        .extend_pairs(params)
-        .finish();
+    let query: String = url::form_urlencoded::Serializer::new(String::new()).extend_pairs(params).finish();
     app.url(&format!("/logout?{query}"))
 }
 
@@ -18,61 +16,28 @@ async fn without_a_valid_hint_the_person_is_asked_and_nothing_redirects_to_unreg
     app.citizen().await;
     let registered = app.confidential_client().await;
     let browser = app.browser();
-    let basic = (
-        registered.client.id.as_str(),
-        registered.secret.as_deref().unwrap(),
-    );
+    let basic = (registered.client.id.as_str(), registered.secret.as_deref().unwrap());
     let (code, verifier) = code_for(&app, &browser, &registered.client.id, "openid").await;
     let (_, tokens, _) = token_request(
         &app,
         Some(basic),
-        &[
-            ("grant_type", "authorization_code"),
-            ("code", &code),
-            ("redirect_uri", RP),
-            ("code_verifier", &verifier),
-        ],
+        &[("grant_type", "authorization_code"), ("code", &code), ("redirect_uri", RP), ("code_verifier", &verifier)],
     )
     .await;
     let id_token = tokens["id_token"].as_str().unwrap();
 
     let unregistered = browser
-        .open(&logout_url(
-            &app,
-            &[
-                ("id_token_hint", id_token),
-                ("post_logout_redirect_uri", "https://evil.example/"),
-            ],
-        ))
+        .open(&logout_url(&app, &[("id_token_hint", id_token), ("post_logout_redirect_uri", "https://evil.example/")]))
         .await;
     assert!(matches!(unregistered, Step::Page { status: 400, .. }));
     let query_added = browser
-        .open(&logout_url(
-            &app,
-            &[
-                ("id_token_hint", id_token),
-                ("post_logout_redirect_uri", &format!("{BYE}?x=1")),
-            ],
-        ))
+        .open(&logout_url(&app, &[("id_token_hint", id_token), ("post_logout_redirect_uri", &format!("{BYE}?x=1"))]))
         .await;
     assert!(matches!(query_added, Step::Page { status: 400, .. }));
-    let unsigned = format!(
-        "eyJhbGciOiJub25lIn0.{}.",
-        id_token.split('.').nth(1).unwrap()
-    );
-    let forged = browser
-        .open(&logout_url(
-            &app,
-            &[
-                ("id_token_hint", &unsigned),
-                ("post_logout_redirect_uri", BYE),
-            ],
-        ))
-        .await;
-    assert!(
-        matches!(forged, Step::Page { status: 400, .. }),
-        "an alg=none hint proves nothing"
-    );
+    let unsigned = format!("eyJhbGciOiJub25lIn0.{}.", id_token.split('.').nth(1).unwrap());
+    let forged =
+        browser.open(&logout_url(&app, &[("id_token_hint", &unsigned), ("post_logout_redirect_uri", BYE)])).await;
+    assert!(matches!(forged, Step::Page { status: 400, .. }), "an alg=none hint proves nothing");
 
     let (status, _, confirm) = browser.open(&app.url("/logout")).await.page();
     assert_eq!(status, 200);
@@ -87,10 +52,7 @@ async fn without_a_valid_hint_the_person_is_asked_and_nothing_redirects_to_unreg
             ("prompt", "none"),
         ],
     );
-    assert!(
-        param(&browser.open(&silent).await.left(), "code").is_some(),
-        "still signed in before confirming"
-    );
+    assert!(param(&browser.open(&silent).await.left(), "code").is_some(), "still signed in before confirming");
     let fields = [
         ("csrf", crate::helpers::field(&confirm, "csrf")),
         ("ticket", crate::helpers::field(&confirm, "ticket")),
@@ -99,29 +61,18 @@ async fn without_a_valid_hint_the_person_is_asked_and_nothing_redirects_to_unreg
     let borrowed: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
     let (_, _, done) = browser.submit("/logout/confirm", &borrowed).await.page();
     assert!(done.contains("您已退出"));
-    assert_eq!(
-        param(&browser.open(&silent).await.left(), "error").as_deref(),
-        Some("login_required")
-    );
+    assert_eq!(param(&browser.open(&silent).await.left(), "error").as_deref(), Some("login_required"));
 
     let refresh = tokens["refresh_token"].as_str().unwrap();
-    let (status, body, _) = token_request(
-        &app,
-        Some(basic),
-        &[("grant_type", "refresh_token"), ("refresh_token", refresh)],
-    )
-    .await;
+    let (status, body, _) =
+        token_request(&app, Some(basic), &[("grant_type", "refresh_token"), ("refresh_token", refresh)]).await;
     assert_eq!(
         (status, body["error"].as_str()),
         (400, Some("invalid_grant")),
         "session-bound refresh tokens end with the session"
     );
-    let userinfo = http()
-        .get(app.url("/userinfo"))
-        .bearer_auth(tokens["access_token"].as_str().unwrap())
-        .send()
-        .await
-        .unwrap();
+    let userinfo =
+        http().get(app.url("/userinfo")).bearer_auth(tokens["access_token"].as_str().unwrap()).send().await.unwrap();
     assert_eq!(userinfo.status(), 401, "so do its access tokens");
     app.stop().await;
 }
@@ -132,26 +83,12 @@ async fn offline_access_survives_logout() {
     app.citizen().await;
     let registered = app.confidential_client().await;
     let browser = app.browser();
-    let basic = (
-        registered.client.id.as_str(),
-        registered.secret.as_deref().unwrap(),
-    );
-    let (code, verifier) = code_for(
-        &app,
-        &browser,
-        &registered.client.id,
-        "openid offline_access",
-    )
-    .await;
+    let basic = (registered.client.id.as_str(), registered.secret.as_deref().unwrap());
+    let (code, verifier) = code_for(&app, &browser, &registered.client.id, "openid offline_access").await;
     let (_, tokens, _) = token_request(
         &app,
         Some(basic),
-        &[
-            ("grant_type", "authorization_code"),
-            ("code", &code),
-            ("redirect_uri", RP),
-            ("code_verifier", &verifier),
-        ],
+        &[("grant_type", "authorization_code"), ("code", &code), ("redirect_uri", RP), ("code_verifier", &verifier)],
     )
     .await;
     let after = browser
@@ -169,10 +106,7 @@ async fn offline_access_survives_logout() {
     let (status, _, _) = token_request(
         &app,
         Some(basic),
-        &[
-            ("grant_type", "refresh_token"),
-            ("refresh_token", tokens["refresh_token"].as_str().unwrap()),
-        ],
+        &[("grant_type", "refresh_token"), ("refresh_token", tokens["refresh_token"].as_str().unwrap())],
     )
     .await;
     assert_eq!(status, 200, "offline_access was granted for exactly this");

@@ -6,13 +6,8 @@ use std::collections::BTreeSet;
 #[test]
 fn both_migration_folders_list_the_same_versions_and_names() {
     let names = |backend: &str| -> BTreeSet<String> {
-        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("migrations")
-            .join(backend);
-        std::fs::read_dir(dir)
-            .unwrap()
-            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-            .collect()
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations").join(backend);
+        std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect()
     };
     let sqlite = names("sqlite");
     assert!(!sqlite.is_empty());
@@ -28,24 +23,13 @@ async fn health_readiness_and_metrics_answer() {
     let ready = http.get(app.url("/readyz")).send().await.unwrap();
     assert_eq!(ready.status(), 200);
     let body: serde_json::Value = ready.json().await.unwrap();
-    assert_eq!(
-        body,
-        serde_json::json!({ "database": "ok", "ephemeral": "ok" })
-    );
-    http.get(app.url("/.well-known/openid-configuration"))
-        .send()
-        .await
-        .unwrap();
-    let metrics = http
-        .get(app.url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    assert_eq!(body, serde_json::json!({ "database": "ok", "ephemeral": "ok" }));
+    http.get(app.url("/.well-known/openid-configuration")).send().await.unwrap();
+    let metrics = http.get(app.url("/metrics")).send().await.unwrap().text().await.unwrap();
     assert!(
-        metrics.contains("yimen_http_requests_total{route=\"/.well-known/openid-configuration\",method=\"GET\",status=\"200\"} 1"),
+        metrics.contains(
+            "yimen_http_requests_total{route=\"/.well-known/openid-configuration\",method=\"GET\",status=\"200\"} 1"
+        ),
         "{metrics}"
     );
     assert!(metrics.contains("yimen_http_request_duration_seconds_bucket"));
@@ -59,25 +43,13 @@ async fn pages_carry_security_headers_and_speak_both_languages() {
     let zh = http.get(app.url("/")).send().await.unwrap();
     let headers = zh.headers().clone();
     assert_eq!(headers["x-frame-options"], "DENY");
-    assert!(
-        headers["content-security-policy"]
-            .to_str()
-            .unwrap()
-            .contains("frame-ancestors 'none'")
-    );
+    assert!(headers["content-security-policy"].to_str().unwrap().contains("frame-ancestors 'none'"));
     assert_eq!(headers["referrer-policy"], "no-referrer");
     assert_eq!(headers["cache-control"], "no-store");
     let html = zh.text().await.unwrap();
     assert!(html.contains("lang=\"zh-CN\"") && html.contains("统一身份认证平台"));
-    let en = http
-        .get(app.url("/"))
-        .header("accept-language", "en-GB,en;q=0.8")
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let en =
+        http.get(app.url("/")).header("accept-language", "en-GB,en;q=0.8").send().await.unwrap().text().await.unwrap();
     assert!(en.contains("lang=\"en\"") && en.contains("Unified Identity Platform"));
     let missing = http.get(app.url("/no-such-page")).send().await.unwrap();
     assert_eq!(missing.status(), 404);
@@ -88,27 +60,11 @@ async fn pages_carry_security_headers_and_speak_both_languages() {
 #[tokio::test]
 async fn the_language_switch_only_returns_to_local_paths() {
     let app = TestApp::spawn().await;
-    let http = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
-    let local = http
-        .get(app.url("/lang?to=en&back=%2Flogin"))
-        .send()
-        .await
-        .unwrap();
+    let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let local = http.get(app.url("/lang?to=en&back=%2Flogin")).send().await.unwrap();
     assert_eq!(local.headers()["location"], "/login");
-    assert!(
-        local.headers()["set-cookie"]
-            .to_str()
-            .unwrap()
-            .starts_with("yimen_lang=en")
-    );
-    let offsite = http
-        .get(app.url("/lang?to=en&back=%2F%2Fevil.example%2F"))
-        .send()
-        .await
-        .unwrap();
+    assert!(local.headers()["set-cookie"].to_str().unwrap().starts_with("yimen_lang=en"));
+    let offsite = http.get(app.url("/lang?to=en&back=%2F%2Fevil.example%2F")).send().await.unwrap();
     assert_eq!(offsite.headers()["location"], "/");
     app.stop().await;
 }
@@ -116,41 +72,21 @@ async fn the_language_switch_only_returns_to_local_paths() {
 #[tokio::test]
 async fn discovery_advertises_what_the_server_does() {
     let app = TestApp::spawn().await;
-    let doc: serde_json::Value = reqwest::get(app.url("/.well-known/openid-configuration"))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let doc: serde_json::Value =
+        reqwest::get(app.url("/.well-known/openid-configuration")).await.unwrap().json().await.unwrap();
     assert_eq!(doc["issuer"], app.base);
     assert_eq!(doc["authorization_endpoint"], app.url("/authorize"));
     assert_eq!(doc["response_types_supported"], serde_json::json!(["code"]));
-    assert_eq!(
-        doc["code_challenge_methods_supported"],
-        serde_json::json!(["S256"])
-    );
-    assert!(
-        doc["id_token_signing_alg_values_supported"]
-            .as_array()
-            .unwrap()
-            .contains(&"RS256".into())
-    );
+    assert_eq!(doc["code_challenge_methods_supported"], serde_json::json!(["S256"]));
+    assert!(doc["id_token_signing_alg_values_supported"].as_array().unwrap().contains(&"RS256".into()));
     assert_eq!(doc["authorization_response_iss_parameter_supported"], true);
-    let jwks: serde_json::Value = reqwest::get(doc["jwks_uri"].as_str().unwrap())
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let jwks: serde_json::Value = reqwest::get(doc["jwks_uri"].as_str().unwrap()).await.unwrap().json().await.unwrap();
     let keys = jwks["keys"].as_array().unwrap();
     let algs: BTreeSet<&str> = keys.iter().map(|k| k["alg"].as_str().unwrap()).collect();
     assert_eq!(algs, BTreeSet::from(["EdDSA", "ES256", "RS256"]));
     for key in keys {
         assert!(key["kid"].is_string());
-        assert!(
-            key.get("d").is_none() && key.get("p").is_none(),
-            "private material in JWKS: {key}"
-        );
+        assert!(key.get("d").is_none() && key.get("p").is_none(), "private material in JWKS: {key}");
     }
     app.stop().await;
 }

@@ -2,32 +2,20 @@
 
 use crate::helpers::{RP, TestApp};
 use openidconnect::core::{CoreClient, CoreProviderMetadata};
-use openidconnect::{
-    ClientId, ClientSecret, EndpointMaybeSet, EndpointNotSet, EndpointSet, IssuerUrl, RedirectUrl,
-};
+use openidconnect::{ClientId, ClientSecret, EndpointMaybeSet, EndpointNotSet, EndpointSet, IssuerUrl, RedirectUrl};
 
-pub type Rp = CoreClient<
-    EndpointSet,
-    EndpointNotSet,
-    EndpointNotSet,
-    EndpointNotSet,
-    EndpointMaybeSet,
-    EndpointMaybeSet,
->;
+pub type Rp =
+    CoreClient<EndpointSet, EndpointNotSet, EndpointNotSet, EndpointNotSet, EndpointMaybeSet, EndpointMaybeSet>;
 
 /// An HTTP client for back-channel calls; redirects off, as openidconnect recommends.
 pub fn http() -> reqwest::Client {
-    reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap()
+    reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap()
 }
 
 pub async fn discover(app: &TestApp, client_id: &str, secret: Option<&str>) -> Rp {
-    let metadata =
-        CoreProviderMetadata::discover_async(IssuerUrl::new(app.base.clone()).unwrap(), &http())
-            .await
-            .expect("discovery");
+    let metadata = CoreProviderMetadata::discover_async(IssuerUrl::new(app.base.clone()).unwrap(), &http())
+        .await
+        .expect("discovery");
     CoreClient::from_provider_metadata(
         metadata,
         ClientId::new(client_id.to_owned()),
@@ -40,19 +28,12 @@ pub async fn discover(app: &TestApp, client_id: &str, secret: Option<&str>) -> R
 pub fn jwt_claims(token: &str) -> serde_json::Value {
     use base64::Engine;
     let payload = token.split('.').nth(1).expect("a JWT");
-    serde_json::from_slice(
-        &base64::engine::general_purpose::URL_SAFE_NO_PAD
-            .decode(payload)
-            .unwrap(),
-    )
-    .unwrap()
+    serde_json::from_slice(&base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(payload).unwrap()).unwrap()
 }
 
 /// Builds an authorization URL by hand, for requests openidconnect would refuse to make.
 pub fn authorize_url(app: &TestApp, params: &[(&str, &str)]) -> String {
-    let query: String = url::form_urlencoded::Serializer::new(String::new())
-        .extend_pairs(params)
-        .finish();
+    let query: String = url::form_urlencoded::Serializer::new(String::new()).extend_pairs(params).finish();
     app.url(&format!("/authorize?{query}"))
 }
 
@@ -114,7 +95,6 @@ pub async fn code_for(
         ],
     );
     let callback = browser.authorize(&url).await;
-    let code =
-        crate::helpers::param(&callback, "code").unwrap_or_else(|| panic!("no code in {callback}"));
+    let code = crate::helpers::param(&callback, "code").unwrap_or_else(|| panic!("no code in {callback}"));
     (code, verifier)
 }

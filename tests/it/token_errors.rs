@@ -9,50 +9,27 @@ async fn a_wrong_or_missing_verifier_is_invalid_grant() {
     let app = TestApp::spawn().await;
     app.citizen().await;
     let registered = app.confidential_client().await;
-    let basic = (
-        registered.client.id.as_str(),
-        registered.secret.as_deref().unwrap(),
-    );
+    let basic = (registered.client.id.as_str(), registered.secret.as_deref().unwrap());
     let browser = app.browser();
     let (code, _) = code_for(&app, &browser, &registered.client.id, "openid").await;
     let wrong = "x".repeat(43);
     let (status, body, headers) = token_request(
         &app,
         Some(basic),
-        &[
-            ("grant_type", "authorization_code"),
-            ("code", &code),
-            ("redirect_uri", RP),
-            ("code_verifier", &wrong),
-        ],
+        &[("grant_type", "authorization_code"), ("code", &code), ("redirect_uri", RP), ("code_verifier", &wrong)],
     )
     .await;
-    assert_eq!(
-        (status, body["error"].as_str()),
-        (400, Some("invalid_grant"))
-    );
-    assert!(
-        body["error_description"]
-            .as_str()
-            .unwrap()
-            .contains("code_verifier")
-    );
+    assert_eq!((status, body["error"].as_str()), (400, Some("invalid_grant")));
+    assert!(body["error_description"].as_str().unwrap().contains("code_verifier"));
     assert_eq!(headers["cache-control"], "no-store");
     let (code, _) = code_for(&app, &browser, &registered.client.id, "openid").await;
     let (status, body, _) = token_request(
         &app,
         Some(basic),
-        &[
-            ("grant_type", "authorization_code"),
-            ("code", &code),
-            ("redirect_uri", RP),
-        ],
+        &[("grant_type", "authorization_code"), ("code", &code), ("redirect_uri", RP)],
     )
     .await;
-    assert_eq!(
-        (status, body["error"].as_str()),
-        (400, Some("invalid_grant"))
-    );
+    assert_eq!((status, body["error"].as_str()), (400, Some("invalid_grant")));
     app.stop().await;
 }
 
@@ -61,17 +38,8 @@ async fn a_reused_code_is_refused_and_revokes_what_it_issued() {
     let app = TestApp::spawn().await;
     app.citizen().await;
     let registered = app.confidential_client().await;
-    let basic = (
-        registered.client.id.as_str(),
-        registered.secret.as_deref().unwrap(),
-    );
-    let (code, verifier) = code_for(
-        &app,
-        &app.browser(),
-        &registered.client.id,
-        "openid offline_access",
-    )
-    .await;
+    let basic = (registered.client.id.as_str(), registered.secret.as_deref().unwrap());
+    let (code, verifier) = code_for(&app, &app.browser(), &registered.client.id, "openid offline_access").await;
     let form = [
         ("grant_type", "authorization_code"),
         ("code", code.as_str()),
@@ -84,47 +52,21 @@ async fn a_reused_code_is_refused_and_revokes_what_it_issued() {
     assert_eq!(userinfo_status(&app, access_token).await, 200);
 
     let (status, second, _) = token_request(&app, Some(basic), &form).await;
-    assert_eq!(
-        (status, second["error"].as_str()),
-        (400, Some("invalid_grant"))
-    );
-    assert!(
-        second["error_description"]
-            .as_str()
-            .unwrap()
-            .contains("already used")
-    );
-    assert_eq!(
-        userinfo_status(&app, access_token).await,
-        401,
-        "the access token from the first redemption is revoked"
-    );
+    assert_eq!((status, second["error"].as_str()), (400, Some("invalid_grant")));
+    assert!(second["error_description"].as_str().unwrap().contains("already used"));
+    assert_eq!(userinfo_status(&app, access_token).await, 401, "the access token from the first redemption is revoked");
     let (status, refreshed, _) = token_request(
         &app,
         Some(basic),
-        &[
-            ("grant_type", "refresh_token"),
-            ("refresh_token", first["refresh_token"].as_str().unwrap()),
-        ],
+        &[("grant_type", "refresh_token"), ("refresh_token", first["refresh_token"].as_str().unwrap())],
     )
     .await;
-    assert_eq!(
-        (status, refreshed["error"].as_str()),
-        (400, Some("invalid_grant")),
-        "and so is its refresh token"
-    );
+    assert_eq!((status, refreshed["error"].as_str()), (400, Some("invalid_grant")), "and so is its refresh token");
     app.stop().await;
 }
 
 async fn userinfo_status(app: &TestApp, token: &str) -> u16 {
-    http()
-        .get(app.url("/userinfo"))
-        .bearer_auth(token)
-        .send()
-        .await
-        .unwrap()
-        .status()
-        .as_u16()
+    http().get(app.url("/userinfo")).bearer_auth(token).send().await.unwrap().status().as_u16()
 }
 
 #[tokio::test]
@@ -132,70 +74,30 @@ async fn a_reused_refresh_token_revokes_the_whole_family() {
     let app = TestApp::spawn().await;
     app.citizen().await;
     let registered = app.confidential_client().await;
-    let basic = (
-        registered.client.id.as_str(),
-        registered.secret.as_deref().unwrap(),
-    );
+    let basic = (registered.client.id.as_str(), registered.secret.as_deref().unwrap());
     let (code, verifier) = code_for(&app, &app.browser(), &registered.client.id, "openid").await;
     let (_, tokens, _) = token_request(
         &app,
         Some(basic),
-        &[
-            ("grant_type", "authorization_code"),
-            ("code", &code),
-            ("redirect_uri", RP),
-            ("code_verifier", &verifier),
-        ],
+        &[("grant_type", "authorization_code"), ("code", &code), ("redirect_uri", RP), ("code_verifier", &verifier)],
     )
     .await;
     let original = tokens["refresh_token"].as_str().unwrap().to_owned();
-    let (status, rotated, headers) = token_request(
-        &app,
-        Some(basic),
-        &[
-            ("grant_type", "refresh_token"),
-            ("refresh_token", &original),
-        ],
-    )
-    .await;
+    let (status, rotated, headers) =
+        token_request(&app, Some(basic), &[("grant_type", "refresh_token"), ("refresh_token", &original)]).await;
     assert_eq!(status, 200, "{rotated}");
     assert_eq!(headers["cache-control"], "no-store");
     let successor = rotated["refresh_token"].as_str().unwrap().to_owned();
     assert_ne!(successor, original);
 
-    let (status, reuse, _) = token_request(
-        &app,
-        Some(basic),
-        &[
-            ("grant_type", "refresh_token"),
-            ("refresh_token", &original),
-        ],
-    )
-    .await;
-    assert_eq!(
-        (status, reuse["error"].as_str()),
-        (400, Some("invalid_grant"))
-    );
-    let (status, after, _) = token_request(
-        &app,
-        Some(basic),
-        &[
-            ("grant_type", "refresh_token"),
-            ("refresh_token", &successor),
-        ],
-    )
-    .await;
-    assert_eq!(
-        (status, after["error"].as_str()),
-        (400, Some("invalid_grant")),
-        "the successor dies with the family"
-    );
-    let userinfo = http()
-        .get(app.url("/userinfo"))
-        .bearer_auth(rotated["access_token"].as_str().unwrap())
-        .send()
-        .await
-        .unwrap();
+    let (status, reuse, _) =
+        token_request(&app, Some(basic), &[("grant_type", "refresh_token"), ("refresh_token", &original)]).await;
+    assert_eq!((status, reuse["error"].as_str()), (400, Some("invalid_grant")));
+    let (status, after, _) =
+        token_request(&app, Some(basic), &[("grant_type", "refresh_token"), ("refresh_token", &successor)]).await;
+    assert_eq!((status, after["error"].as_str()), (400, Some("invalid_grant")), "the successor dies with the family");
+    let userinfo =
+        http().get(app.url("/userinfo")).bearer_auth(rotated["access_token"].as_str().unwrap()).send().await.unwrap();
     assert_eq!(userinfo.status(), 401);
     app.stop().await;
 }
@@ -211,36 +113,17 @@ async fn refresh_tokens_are_bound_to_their_client() {
     let (_, tokens, _) = token_request(
         &app,
         Some(owner_basic),
-        &[
-            ("grant_type", "authorization_code"),
-            ("code", &code),
-            ("redirect_uri", RP),
-            ("code_verifier", &verifier),
-        ],
+        &[("grant_type", "authorization_code"), ("code", &code), ("redirect_uri", RP), ("code_verifier", &verifier)],
     )
     .await;
     let refresh = tokens["refresh_token"].as_str().unwrap();
     let other_basic = (other.client.id.as_str(), other.secret.as_deref().unwrap());
-    let (status, body, _) = token_request(
-        &app,
-        Some(other_basic),
-        &[("grant_type", "refresh_token"), ("refresh_token", refresh)],
-    )
-    .await;
-    assert_eq!(
-        (status, body["error"].as_str()),
-        (400, Some("invalid_grant"))
-    );
-    let (status, _, _) = token_request(
-        &app,
-        Some(owner_basic),
-        &[("grant_type", "refresh_token"), ("refresh_token", refresh)],
-    )
-    .await;
-    assert_eq!(
-        status, 200,
-        "the attempt by another client does not burn the owner's token"
-    );
+    let (status, body, _) =
+        token_request(&app, Some(other_basic), &[("grant_type", "refresh_token"), ("refresh_token", refresh)]).await;
+    assert_eq!((status, body["error"].as_str()), (400, Some("invalid_grant")));
+    let (status, _, _) =
+        token_request(&app, Some(owner_basic), &[("grant_type", "refresh_token"), ("refresh_token", refresh)]).await;
+    assert_eq!(status, 200, "the attempt by another client does not burn the owner's token");
     app.stop().await;
 }
 
@@ -251,42 +134,19 @@ async fn bad_client_credentials_are_invalid_client() {
     let id = registered.client.id.as_str();
     let form = [("grant_type", "client_credentials")];
     let (status, body, headers) = token_request(&app, Some((id, "not-the-secret")), &form).await;
-    assert_eq!(
-        (status, body["error"].as_str()),
-        (401, Some("invalid_client"))
-    );
-    assert!(
-        headers["www-authenticate"]
-            .to_str()
-            .unwrap()
-            .starts_with("Basic")
-    );
+    assert_eq!((status, body["error"].as_str()), (401, Some("invalid_client")));
+    assert!(headers["www-authenticate"].to_str().unwrap().starts_with("Basic"));
     assert_eq!(headers["cache-control"], "no-store");
     let (status, body, _) = token_request(
         &app,
         None,
-        &[
-            ("grant_type", "client_credentials"),
-            ("client_id", id),
-            ("client_secret", "nope"),
-        ],
+        &[("grant_type", "client_credentials"), ("client_id", id), ("client_secret", "nope")],
     )
     .await;
-    assert_eq!(
-        (status, body["error"].as_str()),
-        (401, Some("invalid_client"))
-    );
+    assert_eq!((status, body["error"].as_str()), (401, Some("invalid_client")));
     let (status, body, _) = token_request(&app, Some(("ym-unknown", "x")), &form).await;
-    assert_eq!(
-        (status, body["error"].as_str()),
-        (401, Some("invalid_client"))
-    );
-    let (status, body, _) = token_request(
-        &app,
-        None,
-        &[("grant_type", "client_credentials"), ("client_id", id)],
-    )
-    .await;
+    assert_eq!((status, body["error"].as_str()), (401, Some("invalid_client")));
+    let (status, body, _) = token_request(&app, None, &[("grant_type", "client_credentials"), ("client_id", id)]).await;
     assert_eq!(
         (status, body["error"].as_str()),
         (401, Some("invalid_client")),
@@ -296,18 +156,10 @@ async fn bad_client_credentials_are_invalid_client() {
     let (status, body, _) = token_request(
         &app,
         Some((id, secret)),
-        &[
-            ("grant_type", "client_credentials"),
-            ("client_id", id),
-            ("client_secret", secret),
-        ],
+        &[("grant_type", "client_credentials"), ("client_id", id), ("client_secret", secret)],
     )
     .await;
-    assert_eq!(
-        (status, body["error"].as_str()),
-        (400, Some("invalid_request")),
-        "two authentication methods at once"
-    );
+    assert_eq!((status, body["error"].as_str()), (400, Some("invalid_request")), "two authentication methods at once");
     app.stop().await;
 }
 
@@ -316,27 +168,16 @@ async fn an_expired_code_is_refused() {
     let app = TestApp::spawn().await;
     app.citizen().await;
     let registered = app.confidential_client().await;
-    let basic = (
-        registered.client.id.as_str(),
-        registered.secret.as_deref().unwrap(),
-    );
+    let basic = (registered.client.id.as_str(), registered.secret.as_deref().unwrap());
     let (code, verifier) = code_for(&app, &app.browser(), &registered.client.id, "openid").await;
     app.clock.advance_secs(61);
     let (status, body, _) = token_request(
         &app,
         Some(basic),
-        &[
-            ("grant_type", "authorization_code"),
-            ("code", &code),
-            ("redirect_uri", RP),
-            ("code_verifier", &verifier),
-        ],
+        &[("grant_type", "authorization_code"), ("code", &code), ("redirect_uri", RP), ("code_verifier", &verifier)],
     )
     .await;
-    assert_eq!(
-        (status, body["error"].as_str()),
-        (400, Some("invalid_grant"))
-    );
+    assert_eq!((status, body["error"].as_str()), (400, Some("invalid_grant")));
     app.stop().await;
 }
 
@@ -346,10 +187,7 @@ async fn a_code_is_bound_to_its_redirect_uri_and_client() {
     app.citizen().await;
     let registered = app.confidential_client().await;
     let other = app.confidential_client().await;
-    let basic = (
-        registered.client.id.as_str(),
-        registered.secret.as_deref().unwrap(),
-    );
+    let basic = (registered.client.id.as_str(), registered.secret.as_deref().unwrap());
     let browser = app.browser();
     let (code, verifier) = code_for(&app, &browser, &registered.client.id, "openid").await;
     let (status, body, _) = token_request(
@@ -363,27 +201,16 @@ async fn a_code_is_bound_to_its_redirect_uri_and_client() {
         ],
     )
     .await;
-    assert_eq!(
-        (status, body["error"].as_str()),
-        (400, Some("invalid_grant"))
-    );
+    assert_eq!((status, body["error"].as_str()), (400, Some("invalid_grant")));
     let (code, verifier) = code_for(&app, &browser, &registered.client.id, "openid").await;
     let other_basic = (other.client.id.as_str(), other.secret.as_deref().unwrap());
     let (status, body, _) = token_request(
         &app,
         Some(other_basic),
-        &[
-            ("grant_type", "authorization_code"),
-            ("code", &code),
-            ("redirect_uri", RP),
-            ("code_verifier", &verifier),
-        ],
+        &[("grant_type", "authorization_code"), ("code", &code), ("redirect_uri", RP), ("code_verifier", &verifier)],
     )
     .await;
-    assert_eq!(
-        (status, body["error"].as_str()),
-        (400, Some("invalid_grant"))
-    );
+    assert_eq!((status, body["error"].as_str()), (400, Some("invalid_grant")));
     app.stop().await;
 }
 
@@ -391,66 +218,22 @@ async fn a_code_is_bound_to_its_redirect_uri_and_client() {
 async fn malformed_token_requests_get_their_rfc_codes() {
     let app = TestApp::spawn().await;
     let registered = app.confidential_client().await;
-    let basic = Some((
-        registered.client.id.as_str(),
-        registered.secret.as_deref().unwrap(),
-    ));
+    let basic = Some((registered.client.id.as_str(), registered.secret.as_deref().unwrap()));
     let (status, body, _) = token_request(&app, basic, &[("code", "x")]).await;
-    assert_eq!(
-        (status, body["error"].as_str()),
-        (400, Some("invalid_request"))
-    );
-    let (status, body, _) = token_request(
-        &app,
-        basic,
-        &[("grant_type", "password"), ("username", "a")],
-    )
-    .await;
-    assert_eq!(
-        (status, body["error"].as_str()),
-        (400, Some("unsupported_grant_type"))
-    );
-    let (status, body, _) = token_request(
-        &app,
-        basic,
-        &[
-            ("grant_type", "authorization_code"),
-            ("grant_type", "refresh_token"),
-        ],
-    )
-    .await;
-    assert_eq!(
-        (status, body["error"].as_str()),
-        (400, Some("invalid_request")),
-        "repeated parameter"
-    );
-    let (status, body, _) = token_request(
-        &app,
-        basic,
-        &[("grant_type", "authorization_code"), ("redirect_uri", RP)],
-    )
-    .await;
-    assert_eq!(
-        (status, body["error"].as_str()),
-        (400, Some("invalid_request")),
-        "no code"
-    );
-    let (status, body, _) = token_request(
-        &app,
-        basic,
-        &[
-            ("grant_type", "authorization_code"),
-            ("code", "forged"),
-            ("redirect_uri", RP),
-        ],
-    )
-    .await;
-    assert_eq!(
-        (status, body["error"].as_str()),
-        (400, Some("invalid_grant"))
-    );
+    assert_eq!((status, body["error"].as_str()), (400, Some("invalid_request")));
+    let (status, body, _) = token_request(&app, basic, &[("grant_type", "password"), ("username", "a")]).await;
+    assert_eq!((status, body["error"].as_str()), (400, Some("unsupported_grant_type")));
     let (status, body, _) =
-        token_request(&app, basic, &[("grant_type", "client_credentials")]).await;
+        token_request(&app, basic, &[("grant_type", "authorization_code"), ("grant_type", "refresh_token")]).await;
+    assert_eq!((status, body["error"].as_str()), (400, Some("invalid_request")), "repeated parameter");
+    let (status, body, _) =
+        token_request(&app, basic, &[("grant_type", "authorization_code"), ("redirect_uri", RP)]).await;
+    assert_eq!((status, body["error"].as_str()), (400, Some("invalid_request")), "no code");
+    let (status, body, _) =
+        token_request(&app, basic, &[("grant_type", "authorization_code"), ("code", "forged"), ("redirect_uri", RP)])
+            .await;
+    assert_eq!((status, body["error"].as_str()), (400, Some("invalid_grant")));
+    let (status, body, _) = token_request(&app, basic, &[("grant_type", "client_credentials")]).await;
     assert_eq!(
         (status, body["error"].as_str()),
         (400, Some("unauthorized_client")),

@@ -21,63 +21,28 @@ async fn machine_client(app: &TestApp) -> (String, String) {
 async fn client_credentials_issue_a_token_for_the_client_itself() {
     let app = TestApp::spawn().await;
     let (id, secret) = machine_client(&app).await;
-    let (status, body, headers) = token_request(
-        &app,
-        Some((&id, &secret)),
-        &[("grant_type", "client_credentials")],
-    )
-    .await;
+    let (status, body, headers) =
+        token_request(&app, Some((&id, &secret)), &[("grant_type", "client_credentials")]).await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["token_type"], "Bearer");
     assert!(body.get("id_token").is_none() && body.get("refresh_token").is_none());
     assert_eq!(headers["cache-control"], "no-store");
     let token = body["access_token"].as_str().unwrap();
     assert!(token.len() >= 43, "256-bit tokens");
-    let (_, introspected, _) = post_form(
-        &app,
-        "/introspect",
-        Some((&id, &secret)),
-        &[("token", token)],
-    )
-    .await;
+    let (_, introspected, _) = post_form(&app, "/introspect", Some((&id, &secret)), &[("token", token)]).await;
     assert_eq!(introspected["active"], true);
     assert_eq!(introspected["sub"], id);
-    let userinfo = http()
-        .get(app.url("/userinfo"))
-        .bearer_auth(token)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(
-        userinfo.status(),
-        403,
-        "no person behind a client-credentials token"
-    );
-    assert!(
-        userinfo.headers()["www-authenticate"]
-            .to_str()
-            .unwrap()
-            .contains("insufficient_scope")
-    );
-    let (status, body, _) = token_request(
-        &app,
-        Some((&id, &secret)),
-        &[("grant_type", "client_credentials"), ("scope", "openid")],
-    )
-    .await;
-    assert_eq!(
-        (status, body["error"].as_str()),
-        (400, Some("invalid_scope"))
-    );
+    let userinfo = http().get(app.url("/userinfo")).bearer_auth(token).send().await.unwrap();
+    assert_eq!(userinfo.status(), 403, "no person behind a client-credentials token");
+    assert!(userinfo.headers()["www-authenticate"].to_str().unwrap().contains("insufficient_scope"));
+    let (status, body, _) =
+        token_request(&app, Some((&id, &secret)), &[("grant_type", "client_credentials"), ("scope", "openid")]).await;
+    assert_eq!((status, body["error"].as_str()), (400, Some("invalid_scope")));
     // client_secret_post works for the same client.
     let (status, _, _) = token_request(
         &app,
         None,
-        &[
-            ("grant_type", "client_credentials"),
-            ("client_id", &id),
-            ("client_secret", &secret),
-        ],
+        &[("grant_type", "client_credentials"), ("client_id", &id), ("client_secret", &secret)],
     )
     .await;
     assert_eq!(status, 200);
@@ -88,24 +53,13 @@ fn assertion(pem: &str, kid: &str, client_id: &str, audience: &str, jti: &str, e
     let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::RS256);
     header.kid = Some(kid.to_owned());
     let claims = serde_json::json!({ "iss": client_id, "sub": client_id, "aud": audience, "jti": jti, "exp": exp, "iat": exp - 60 });
-    jsonwebtoken::encode(
-        &header,
-        &claims,
-        &jsonwebtoken::EncodingKey::from_rsa_pem(pem.as_bytes()).unwrap(),
-    )
-    .unwrap()
+    jsonwebtoken::encode(&header, &claims, &jsonwebtoken::EncodingKey::from_rsa_pem(pem.as_bytes()).unwrap()).unwrap()
 }
 
-async fn send(
-    app: &TestApp,
-    assertion: &str,
-) -> (u16, serde_json::Value, reqwest::header::HeaderMap) {
+async fn send(app: &TestApp, assertion: &str) -> (u16, serde_json::Value, reqwest::header::HeaderMap) {
     let form = [
         ("grant_type", "client_credentials"),
-        (
-            "client_assertion_type",
-            "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
-        ),
+        ("client_assertion_type", "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"),
         ("client_assertion", assertion),
     ];
     token_request(app, None, &form).await
@@ -124,59 +78,23 @@ async fn private_key_jwt_authenticates_once_per_jti() {
             ..ClientRegistration::default()
         })
         .await;
-    assert!(
-        registered.secret.is_none(),
-        "no secret for a key-authenticated client"
-    );
+    assert!(registered.secret.is_none(), "no secret for a key-authenticated client");
     let id = registered.client.id.as_str();
     let exp = app.provider.now() + 120;
     let good = assertion(&pem, "client-key-1", id, &app.url("/token"), "jti-1", exp);
     let (status, body, _) = send(&app, &good).await;
     assert_eq!(status, 200, "{body}");
     let (status, body, _) = send(&app, &good).await;
-    assert_eq!(
-        (status, body["error"].as_str()),
-        (401, Some("invalid_client")),
-        "a replayed jti is refused"
-    );
+    assert_eq!((status, body["error"].as_str()), (401, Some("invalid_client")), "a replayed jti is refused");
     let issuer_audience = assertion(&pem, "client-key-1", id, &app.base, "jti-2", exp);
-    assert_eq!(
-        send(&app, &issuer_audience).await.0,
-        200,
-        "the issuer is an acceptable audience too"
-    );
-    let wrong_audience = assertion(
-        &pem,
-        "client-key-1",
-        id,
-        "https://elsewhere.example/token",
-        "jti-3",
-        exp,
-    );
+    assert_eq!(send(&app, &issuer_audience).await.0, 200, "the issuer is an acceptable audience too");
+    let wrong_audience = assertion(&pem, "client-key-1", id, "https://elsewhere.example/token", "jti-3", exp);
     assert_eq!(send(&app, &wrong_audience).await.0, 401);
-    let expired = assertion(
-        &pem,
-        "client-key-1",
-        id,
-        &app.url("/token"),
-        "jti-4",
-        app.provider.now() - 600,
-    );
+    let expired = assertion(&pem, "client-key-1", id, &app.url("/token"), "jti-4", app.provider.now() - 600);
     assert_eq!(send(&app, &expired).await.0, 401);
     let (other_pem, _) = generate_key(SigningAlg::Rs256, "client-key-1").unwrap();
-    let forged = assertion(
-        &other_pem,
-        "client-key-1",
-        id,
-        &app.url("/token"),
-        "jti-5",
-        exp,
-    );
-    assert_eq!(
-        send(&app, &forged).await.0,
-        401,
-        "signed by a key the client never registered"
-    );
+    let forged = assertion(&other_pem, "client-key-1", id, &app.url("/token"), "jti-5", exp);
+    assert_eq!(send(&app, &forged).await.0, 401, "signed by a key the client never registered");
     app.stop().await;
 }
 
@@ -191,55 +109,29 @@ async fn introspection_and_revocation_respect_token_ownership() {
     let (_, tokens, _) = token_request(
         &app,
         Some(basic),
-        &[
-            ("grant_type", "authorization_code"),
-            ("code", &code),
-            ("redirect_uri", RP),
-            ("code_verifier", &verifier),
-        ],
+        &[("grant_type", "authorization_code"), ("code", &code), ("redirect_uri", RP), ("code_verifier", &verifier)],
     )
     .await;
     let access = tokens["access_token"].as_str().unwrap();
     let refresh = tokens["refresh_token"].as_str().unwrap();
 
-    let (status, own, headers) =
-        post_form(&app, "/introspect", Some(basic), &[("token", access)]).await;
+    let (status, own, headers) = post_form(&app, "/introspect", Some(basic), &[("token", access)]).await;
     assert_eq!(status, 200);
     assert_eq!(headers["cache-control"], "no-store");
     assert_eq!(own["active"], true);
     assert_eq!(own["scope"], "openid profile");
     assert_eq!(own["client_id"], owner.client.id);
-    let (_, own_refresh, _) = post_form(
-        &app,
-        "/introspect",
-        Some(basic),
-        &[("token", refresh), ("token_type_hint", "refresh_token")],
-    )
-    .await;
+    let (_, own_refresh, _) =
+        post_form(&app, "/introspect", Some(basic), &[("token", refresh), ("token_type_hint", "refresh_token")]).await;
     assert_eq!(own_refresh["active"], true);
     assert_eq!(own_refresh["token_type"], "refresh_token");
-    let (_, foreign, _) = post_form(
-        &app,
-        "/introspect",
-        Some((&stranger_id, &stranger_secret)),
-        &[("token", access)],
-    )
-    .await;
-    assert_eq!(
-        foreign,
-        serde_json::json!({ "active": false }),
-        "another client learns nothing"
-    );
+    let (_, foreign, _) =
+        post_form(&app, "/introspect", Some((&stranger_id, &stranger_secret)), &[("token", access)]).await;
+    assert_eq!(foreign, serde_json::json!({ "active": false }), "another client learns nothing");
     let (status, _, _) = post_form(&app, "/introspect", None, &[("token", access)]).await;
     assert_eq!(status, 401);
 
-    let (status, _, _) = post_form(
-        &app,
-        "/revoke",
-        Some((&stranger_id, &stranger_secret)),
-        &[("token", access)],
-    )
-    .await;
+    let (status, _, _) = post_form(&app, "/revoke", Some((&stranger_id, &stranger_secret)), &[("token", access)]).await;
     assert_eq!(status, 200, "RFC 7009: answered as success");
     let (_, still, _) = post_form(&app, "/introspect", Some(basic), &[("token", access)]).await;
     assert_eq!(still["active"], true, "another client cannot revoke it");
@@ -247,14 +139,9 @@ async fn introspection_and_revocation_respect_token_ownership() {
     assert_eq!(status, 200);
     let (_, gone, _) = post_form(&app, "/introspect", Some(basic), &[("token", access)]).await;
     assert_eq!(gone["active"], false);
-    let (_, refresh_alive, _) =
-        post_form(&app, "/introspect", Some(basic), &[("token", refresh)]).await;
-    assert_eq!(
-        refresh_alive["active"], true,
-        "revoking an access token leaves the refresh token"
-    );
-    let (status, _, _) =
-        post_form(&app, "/revoke", Some(basic), &[("token", "never-issued")]).await;
+    let (_, refresh_alive, _) = post_form(&app, "/introspect", Some(basic), &[("token", refresh)]).await;
+    assert_eq!(refresh_alive["active"], true, "revoking an access token leaves the refresh token");
+    let (status, _, _) = post_form(&app, "/revoke", Some(basic), &[("token", "never-issued")]).await;
     assert_eq!(status, 200);
     app.stop().await;
 }
@@ -264,78 +151,33 @@ async fn userinfo_takes_the_token_from_the_header_or_the_body_but_not_both() {
     let app = TestApp::spawn().await;
     app.citizen().await;
     let registered = app.confidential_client().await;
-    let basic = (
-        registered.client.id.as_str(),
-        registered.secret.as_deref().unwrap(),
-    );
-    let (code, verifier) = code_for(
-        &app,
-        &app.browser(),
-        &registered.client.id,
-        "openid profile",
-    )
-    .await;
+    let basic = (registered.client.id.as_str(), registered.secret.as_deref().unwrap());
+    let (code, verifier) = code_for(&app, &app.browser(), &registered.client.id, "openid profile").await;
     let (_, tokens, _) = token_request(
         &app,
         Some(basic),
-        &[
-            ("grant_type", "authorization_code"),
-            ("code", &code),
-            ("redirect_uri", RP),
-            ("code_verifier", &verifier),
-        ],
+        &[("grant_type", "authorization_code"), ("code", &code), ("redirect_uri", RP), ("code_verifier", &verifier)],
     )
     .await;
     let access = tokens["access_token"].as_str().unwrap();
     let http = http();
-    let body: serde_json::Value = http
-        .post(app.url("/userinfo"))
-        .form(&[("access_token", access)])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let body: serde_json::Value =
+        http.post(app.url("/userinfo")).form(&[("access_token", access)]).send().await.unwrap().json().await.unwrap();
     assert_eq!(body["name"], "张三");
-    let lower = http
-        .get(app.url("/userinfo"))
-        .header("authorization", format!("bearer {access}"))
-        .send()
-        .await
-        .unwrap();
+    let lower =
+        http.get(app.url("/userinfo")).header("authorization", format!("bearer {access}")).send().await.unwrap();
     assert_eq!(lower.status(), 200, "the scheme is case-insensitive");
-    let both = http
-        .post(app.url("/userinfo"))
-        .bearer_auth(access)
-        .form(&[("access_token", access)])
-        .send()
-        .await
-        .unwrap();
+    let both =
+        http.post(app.url("/userinfo")).bearer_auth(access).form(&[("access_token", access)]).send().await.unwrap();
     assert_eq!(both.status(), 400);
     let none = http.get(app.url("/userinfo")).send().await.unwrap();
     assert_eq!(none.status(), 401);
     assert_eq!(none.headers()["www-authenticate"], "Bearer realm=\"yimen\"");
-    let bad = http
-        .get(app.url("/userinfo"))
-        .bearer_auth("forged")
-        .send()
-        .await
-        .unwrap();
+    let bad = http.get(app.url("/userinfo")).bearer_auth("forged").send().await.unwrap();
     assert_eq!(bad.status(), 401);
-    assert!(
-        bad.headers()["www-authenticate"]
-            .to_str()
-            .unwrap()
-            .contains("invalid_token")
-    );
+    assert!(bad.headers()["www-authenticate"].to_str().unwrap().contains("invalid_token"));
     app.clock.advance_secs(901);
-    let expired = http
-        .get(app.url("/userinfo"))
-        .bearer_auth(access)
-        .send()
-        .await
-        .unwrap();
+    let expired = http.get(app.url("/userinfo")).bearer_auth(access).send().await.unwrap();
     assert_eq!(expired.status(), 401, "access tokens expire");
     app.stop().await;
 }

@@ -34,33 +34,25 @@ impl Provider {
             .await
             .map_err(|e| crate::oidc::provider::ProviderError::Internal(e.to_string()))?
             .filter(|person| person.is_active())
-            .ok_or_else(|| {
-                OAuthError::invalid_grant(
-                    "the account this code was issued for is no longer active",
-                )
-            })?;
+            .ok_or_else(|| OAuthError::invalid_grant("the account this code was issued for is no longer active"))?;
 
         let now = self.now();
         let scopes = ScopeSet::parse(&record.scopes).unwrap_or_default();
         let grant_id = uuid::Uuid::now_v7().to_string();
-        let refresh_token = client
-            .allows_grant(GrantType::RefreshToken)
-            .then(|| crate::crypto::random_token(32));
+        let refresh_token = client.allows_grant(GrantType::RefreshToken).then(|| crate::crypto::random_token(32));
         let grant = GrantRow {
             id: grant_id.clone(),
             client_id: client.id.clone(),
             person_id: person.id.clone(),
             session_id: Some(record.session_id.clone()),
             scopes: record.scopes.clone(),
-            claims: record
-                .claims
-                .as_ref()
-                .map(|c| serde_json::to_string(c).unwrap_or_default()),
+            claims: record.claims.as_ref().map(|c| serde_json::to_string(c).unwrap_or_default()),
             auth_time: record.auth_time,
             acr: record.acr.clone(),
             amr: record.amr.join(" "),
             nonce: record.nonce.clone(),
             offline: scopes.contains("offline_access"),
+            acting_org_id: record.acting_org_id.clone(),
             created_at: now,
             revoked_at: None,
         };
@@ -71,16 +63,9 @@ impl Provider {
             expires_at: now + self.tokens.refresh_token_ttl_secs,
             used_at: None,
         });
-        self.db
-            .insert_grant(&grant, refresh_row.as_ref())
-            .await
-            .map_err(crate::oidc::provider::ProviderError::from)?;
+        self.db.insert_grant(&grant, refresh_row.as_ref()).await.map_err(crate::oidc::provider::ProviderError::from)?;
 
-        let userinfo_claims = record
-            .claims
-            .as_ref()
-            .map(|c| c.userinfo.keys().cloned().collect())
-            .unwrap_or_default();
+        let userinfo_claims = record.claims.as_ref().map(|c| c.userinfo.keys().cloned().collect()).unwrap_or_default();
         let access = self
             .issue_access_token(AccessTokenRecord {
                 client_id: client.id.clone(),
@@ -89,21 +74,17 @@ impl Provider {
                 session_id: Some(record.session_id.clone()),
                 scopes: record.scopes.clone(),
                 userinfo_claims,
+                acting_org_id: record.acting_org_id.clone(),
                 issued_at: 0,
                 expires_at: 0,
             })
             .await?;
-        self.mark_code_redeemed(
-            code,
-            &RedeemedCode {
-                grant_id,
-                access_token_digest: access.digest.clone(),
-            },
-        )
-        .await?;
+        self.mark_code_redeemed(code, &RedeemedCode { grant_id, access_token_digest: access.digest.clone() }).await?;
+        let org = self.org_claim(client, &person.id, record.acting_org_id.as_deref(), &scopes).await?;
         let id_token = self.sign_id_token(IdTokenSubject {
             client,
             person: &person,
+            org,
             claims: record.claims.as_ref(),
             nonce: record.nonce.clone(),
             auth_time: record.auth_time,
@@ -128,10 +109,8 @@ impl Provider {
         match self.find_redeemed_code(code).await {
             Ok(Some(redeemed)) => {
                 let revoked = async {
-                    self.revoke_grant(&redeemed.grant_id, "authorization code replayed")
-                        .await?;
-                    self.delete_access_token(&redeemed.access_token_digest)
-                        .await
+                    self.revoke_grant(&redeemed.grant_id, "authorization code replayed").await?;
+                    self.delete_access_token(&redeemed.access_token_digest).await
                 };
                 if let Err(error) = revoked.await {
                     tracing::error!(%error, "could not revoke the grant of a replayed code");
@@ -141,29 +120,18 @@ impl Provider {
                     "the authorization code was already used; the tokens issued with it have been revoked",
                 )
             }
-            Ok(None) => {
-                OAuthError::invalid_grant("the authorization code is unknown or has expired")
-            }
+            Ok(None) => OAuthError::invalid_grant("the authorization code is unknown or has expired"),
             Err(error) => error.into(),
         }
     }
 }
 
-fn check_code(
-    record: &CodeRecord,
-    client_id: &str,
-    params: &TokenParams,
-    now: i64,
-) -> Result<(), OAuthError> {
+fn check_code(record: &CodeRecord, client_id: &str, params: &TokenParams, now: i64) -> Result<(), OAuthError> {
     if record.client_id != client_id {
-        return Err(OAuthError::invalid_grant(
-            "the authorization code was issued to another client",
-        ));
+        return Err(OAuthError::invalid_grant("the authorization code was issued to another client"));
     }
     if record.expires_at <= now {
-        return Err(OAuthError::invalid_grant(
-            "the authorization code has expired",
-        ));
+        return Err(OAuthError::invalid_grant("the authorization code has expired"));
     }
     match params.redirect_uri.as_deref() {
         None => {
@@ -172,16 +140,14 @@ fn check_code(
             ));
         }
         Some(uri) if uri != record.redirect_uri => {
-            return Err(OAuthError::invalid_grant(
-                "redirect_uri differs from the one in the authorization request",
-            ));
+            return Err(OAuthError::invalid_grant("redirect_uri differs from the one in the authorization request"));
         }
         Some(_) => {}
     }
     match (&record.code_challenge, params.code_verifier.as_deref()) {
-        (Some(_), None) => Err(OAuthError::invalid_grant(
-            "code_verifier is required: the authorization request used PKCE",
-        )),
+        (Some(_), None) => {
+            Err(OAuthError::invalid_grant("code_verifier is required: the authorization request used PKCE"))
+        }
         (Some(challenge), Some(verifier)) => {
             if !pkce::is_valid_verifier(verifier) {
                 return Err(OAuthError::invalid_grant(
@@ -189,16 +155,14 @@ fn check_code(
                 ));
             }
             if !pkce::verifier_matches(verifier, challenge) {
-                return Err(OAuthError::invalid_grant(
-                    "code_verifier does not match the code_challenge",
-                ));
+                return Err(OAuthError::invalid_grant("code_verifier does not match the code_challenge"));
             }
             Ok(())
         }
         // A verifier without a challenge signals a downgrade attempt (RFC 9700 §2.1.1).
-        (None, Some(_)) => Err(OAuthError::invalid_grant(
-            "code_verifier was sent but the authorization request had no code_challenge",
-        )),
+        (None, Some(_)) => {
+            Err(OAuthError::invalid_grant("code_verifier was sent but the authorization request had no code_challenge"))
+        }
         (None, None) => Ok(()),
     }
 }

@@ -10,15 +10,7 @@ use crate::oidc::provider::Provider;
 use crate::oidc::scope::ScopeSet;
 
 /// Scopes that only make sense with a person behind the token.
-const PERSONAL_SCOPES: &[&str] = &[
-    "openid",
-    "offline_access",
-    "profile",
-    "phone",
-    "identity",
-    "assurance",
-    "org",
-];
+const PERSONAL_SCOPES: &[&str] = &["openid", "offline_access", "profile", "phone", "identity", "assurance", "org"];
 
 impl Provider {
     pub(super) async fn client_credentials(
@@ -28,10 +20,7 @@ impl Provider {
     ) -> Result<TokenResponse, OAuthError> {
         let client = &authenticated.client;
         if client.is_public() {
-            return Err(OAuthError::new(
-                ErrorCode::UnauthorizedClient,
-                "public clients cannot use client_credentials",
-            ));
+            return Err(OAuthError::new(ErrorCode::UnauthorizedClient, "public clients cannot use client_credentials"));
         }
         let asked = ScopeSet::parse(params.scope.as_deref().unwrap_or_default())
             .map_err(|e| OAuthError::new(ErrorCode::InvalidScope, e.to_string()))?;
@@ -55,6 +44,7 @@ impl Provider {
                 session_id: None,
                 scopes: asked.to_string(),
                 userinfo_claims: Vec::new(),
+                acting_org_id: None,
                 issued_at: 0,
                 expires_at: 0,
             })

@@ -68,9 +68,7 @@ impl Provider {
             ));
         };
         let credentials = params.credentials(authorization_header);
-        let client = self
-            .authenticate_client(&credentials, &self.endpoint(crate::paths::TOKEN))
-            .await?;
+        let client = self.authenticate_client(&credentials, &self.endpoint(crate::paths::TOKEN)).await?;
         if !client.client.allows_grant(grant) {
             return Err(OAuthError::new(
                 ErrorCode::UnauthorizedClient,

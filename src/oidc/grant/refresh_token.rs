@@ -25,25 +25,13 @@ impl Provider {
             .ok_or_else(|| OAuthError::invalid_request("refresh_token is required"))?;
         let presented_hash = crate::crypto::token_digest(presented);
         let now = self.now();
-        let unknown =
-            || OAuthError::invalid_grant("the refresh token is unknown, expired or revoked");
-        let stored = self
-            .db
-            .find_refresh_token(&presented_hash)
-            .await
-            .map_err(ProviderError::from)?
-            .ok_or_else(unknown)?;
-        let grant = self
-            .db
-            .find_grant(&stored.grant_id)
-            .await
-            .map_err(ProviderError::from)?
-            .ok_or_else(unknown)?;
+        let unknown = || OAuthError::invalid_grant("the refresh token is unknown, expired or revoked");
+        let stored =
+            self.db.find_refresh_token(&presented_hash).await.map_err(ProviderError::from)?.ok_or_else(unknown)?;
+        let grant = self.db.find_grant(&stored.grant_id).await.map_err(ProviderError::from)?.ok_or_else(unknown)?;
         // Another client's token is refused without touching it: the presenter may be the attacker.
         if grant.client_id != client.id {
-            return Err(OAuthError::invalid_grant(
-                "the refresh token was issued to another client",
-            ));
+            return Err(OAuthError::invalid_grant("the refresh token was issued to another client"));
         }
         if grant.revoked_at.is_some() || stored.expires_at <= now {
             return Err(unknown());
@@ -53,12 +41,7 @@ impl Provider {
         }
         if !grant.offline {
             let session_alive = match &grant.session_id {
-                Some(session_id) => self
-                    .sessions
-                    .find_active(session_id)
-                    .await
-                    .map_err(ProviderError::from)?
-                    .is_some(),
+                Some(session_id) => self.sessions.find_active(session_id).await.map_err(ProviderError::from)?.is_some(),
                 None => false,
             };
             if !session_alive {
@@ -71,8 +54,8 @@ impl Provider {
         let scopes = match params.scope.as_deref() {
             None | Some("") => granted.clone(),
             Some(text) => {
-                let asked = ScopeSet::parse(text)
-                    .map_err(|e| OAuthError::new(ErrorCode::InvalidScope, e.to_string()))?;
+                let asked =
+                    ScopeSet::parse(text).map_err(|e| OAuthError::new(ErrorCode::InvalidScope, e.to_string()))?;
                 if !asked.is_subset(&granted) {
                     return Err(OAuthError::new(
                         ErrorCode::InvalidScope,
@@ -88,9 +71,7 @@ impl Provider {
             .await
             .map_err(|e| ProviderError::Internal(e.to_string()))?
             .filter(|person| person.is_active())
-            .ok_or_else(|| {
-                OAuthError::invalid_grant("the account of this grant is no longer active")
-            })?;
+            .ok_or_else(|| OAuthError::invalid_grant("the account of this grant is no longer active"))?;
 
         let next_token = crate::crypto::random_token(32);
         let next = RefreshRow {
@@ -100,19 +81,12 @@ impl Provider {
             expires_at: now + self.tokens.refresh_token_ttl_secs,
             used_at: None,
         };
-        if self
-            .db
-            .rotate_refresh_token(&presented_hash, &next, now)
-            .await
-            .map_err(ProviderError::from)?
+        if self.db.rotate_refresh_token(&presented_hash, &next, now).await.map_err(ProviderError::from)?
             == Rotation::AlreadyUsed
         {
             return Err(self.refuse_reused_refresh(&grant.id).await);
         }
-        let claims: Option<ClaimsRequest> = grant
-            .claims
-            .as_deref()
-            .and_then(|c| serde_json::from_str(c).ok());
+        let claims: Option<ClaimsRequest> = grant.claims.as_deref().and_then(|c| serde_json::from_str(c).ok());
         let access = self
             .issue_access_token(AccessTokenRecord {
                 client_id: client.id.clone(),
@@ -120,30 +94,25 @@ impl Provider {
                 grant_id: Some(grant.id.clone()),
                 session_id: grant.session_id.clone(),
                 scopes: scopes.to_string(),
-                userinfo_claims: claims
-                    .as_ref()
-                    .map(|c| c.userinfo.keys().cloned().collect())
-                    .unwrap_or_default(),
+                userinfo_claims: claims.as_ref().map(|c| c.userinfo.keys().cloned().collect()).unwrap_or_default(),
+                acting_org_id: grant.acting_org_id.clone(),
                 issued_at: 0,
                 expires_at: 0,
             })
             .await?;
+        let org = self.org_claim(client, &person.id, grant.acting_org_id.as_deref(), &scopes).await?;
         let id_token = scopes
             .contains("openid")
             .then(|| {
                 self.sign_id_token(IdTokenSubject {
                     client,
                     person: &person,
+                    org: org.clone(),
                     claims: claims.as_ref(),
                     nonce: grant.nonce.clone(),
                     auth_time: grant.auth_time,
                     acr: grant.acr.clone(),
-                    amr: grant
-                        .amr
-                        .split(' ')
-                        .filter(|s| !s.is_empty())
-                        .map(str::to_owned)
-                        .collect(),
+                    amr: grant.amr.split(' ').filter(|s| !s.is_empty()).map(str::to_owned).collect(),
                     session_id: grant.session_id.clone(),
                     access_token: &access.token,
                 })
@@ -164,8 +133,6 @@ impl Provider {
         if let Err(error) = self.revoke_grant(grant_id, "refresh token reused").await {
             tracing::error!(%error, "could not revoke the grant of a reused refresh token");
         }
-        OAuthError::invalid_grant(
-            "the refresh token was already used; every token of this grant has been revoked",
-        )
+        OAuthError::invalid_grant("the refresh token was already used; every token of this grant has been revoked")
     }
 }

@@ -25,29 +25,18 @@ struct Entry {
 
 impl MemoryEphemeral {
     pub fn new(clock: SharedClock) -> Self {
-        Self {
-            entries: Mutex::new(HashMap::new()),
-            clock,
-            writes: AtomicU64::new(0),
-        }
+        Self { entries: Mutex::new(HashMap::new()), clock, writes: AtomicU64::new(0) }
     }
 
     fn with_entries<T>(&self, f: impl FnOnce(&mut HashMap<String, Entry>, i64) -> T) -> T {
         let now = self.clock.now_millis();
-        let mut entries = self
-            .entries
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut entries = self.entries.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         f(&mut entries, now)
     }
 
     /// Drops expired entries now and then, so memory tracks live state rather than history.
     fn note_write(&self) {
-        if self
-            .writes
-            .fetch_add(1, Ordering::Relaxed)
-            .is_multiple_of(SWEEP_EVERY)
-        {
+        if self.writes.fetch_add(1, Ordering::Relaxed).is_multiple_of(SWEEP_EVERY) {
             self.with_entries(|entries, now| entries.retain(|_, entry| entry.expires_at_ms > now));
         }
     }
@@ -61,13 +50,7 @@ fn live(entry: Option<&Entry>, now: i64) -> Option<&Entry> {
 impl Ephemeral for MemoryEphemeral {
     async fn put(&self, key: &str, value: &[u8], ttl_ms: i64) -> StoreResult<()> {
         self.with_entries(|entries, now| {
-            entries.insert(
-                key.to_owned(),
-                Entry {
-                    value: value.to_vec(),
-                    expires_at_ms: now + ttl_ms,
-                },
-            );
+            entries.insert(key.to_owned(), Entry { value: value.to_vec(), expires_at_ms: now + ttl_ms });
         });
         self.note_write();
         Ok(())
@@ -78,13 +61,7 @@ impl Ephemeral for MemoryEphemeral {
             if live(entries.get(key), now).is_some() {
                 return false;
             }
-            entries.insert(
-                key.to_owned(),
-                Entry {
-                    value: value.to_vec(),
-                    expires_at_ms: now + ttl_ms,
-                },
-            );
+            entries.insert(key.to_owned(), Entry { value: value.to_vec(), expires_at_ms: now + ttl_ms });
             true
         });
         self.note_write();
@@ -92,17 +69,12 @@ impl Ephemeral for MemoryEphemeral {
     }
 
     async fn get(&self, key: &str) -> StoreResult<Option<Vec<u8>>> {
-        Ok(self.with_entries(|entries, now| {
-            live(entries.get(key), now).map(|entry| entry.value.clone())
-        }))
+        Ok(self.with_entries(|entries, now| live(entries.get(key), now).map(|entry| entry.value.clone())))
     }
 
     async fn take(&self, key: &str) -> StoreResult<Option<Vec<u8>>> {
         Ok(self.with_entries(|entries, now| {
-            entries
-                .remove(key)
-                .filter(|entry| entry.expires_at_ms > now)
-                .map(|entry| entry.value)
+            entries.remove(key).filter(|entry| entry.expires_at_ms > now).map(|entry| entry.value)
         }))
     }
 
@@ -122,13 +94,7 @@ impl Ephemeral for MemoryEphemeral {
                     count + 1
                 }
                 None => {
-                    entries.insert(
-                        key.to_owned(),
-                        Entry {
-                            value: b"1".to_vec(),
-                            expires_at_ms: now + ttl_ms,
-                        },
-                    );
+                    entries.insert(key.to_owned(), Entry { value: b"1".to_vec(), expires_at_ms: now + ttl_ms });
                     1
                 }
             }

@@ -33,24 +33,14 @@ pub type SharedEphemeral = Arc<dyn Ephemeral>;
 /// JSON conveniences over the byte interface.
 #[async_trait::async_trait]
 pub trait EphemeralExt {
-    async fn put_json<T: Serialize + Sync>(
-        &self,
-        key: &str,
-        value: &T,
-        ttl_ms: i64,
-    ) -> StoreResult<()>;
+    async fn put_json<T: Serialize + Sync>(&self, key: &str, value: &T, ttl_ms: i64) -> StoreResult<()>;
     async fn get_json<T: DeserializeOwned>(&self, key: &str) -> StoreResult<Option<T>>;
     async fn take_json<T: DeserializeOwned>(&self, key: &str) -> StoreResult<Option<T>>;
 }
 
 #[async_trait::async_trait]
 impl<E: Ephemeral + ?Sized> EphemeralExt for E {
-    async fn put_json<T: Serialize + Sync>(
-        &self,
-        key: &str,
-        value: &T,
-        ttl_ms: i64,
-    ) -> StoreResult<()> {
+    async fn put_json<T: Serialize + Sync>(&self, key: &str, value: &T, ttl_ms: i64) -> StoreResult<()> {
         self.put(key, &serde_json::to_vec(value)?, ttl_ms).await
     }
 

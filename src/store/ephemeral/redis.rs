@@ -13,9 +13,7 @@ pub struct RedisEphemeral {
 
 impl std::fmt::Debug for RedisEphemeral {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("RedisEphemeral")
-            .field("prefix", &self.prefix)
-            .finish_non_exhaustive()
+        f.debug_struct("RedisEphemeral").field("prefix", &self.prefix).finish_non_exhaustive()
     }
 }
 
@@ -23,10 +21,7 @@ impl RedisEphemeral {
     pub async fn connect(url: &str, prefix: &str) -> StoreResult<Self> {
         let client = redis::Client::open(url)?;
         let connection = ConnectionManager::new(client).await?;
-        Ok(Self {
-            connection,
-            prefix: prefix.to_owned(),
-        })
+        Ok(Self { connection, prefix: prefix.to_owned() })
     }
 
     fn key(&self, key: &str) -> String {
@@ -42,9 +37,7 @@ fn ttl(ttl_ms: i64) -> u64 {
 impl Ephemeral for RedisEphemeral {
     async fn put(&self, key: &str, value: &[u8], ttl_ms: i64) -> StoreResult<()> {
         let mut connection = self.connection.clone();
-        let _: () = connection
-            .pset_ex(self.key(key), value, ttl(ttl_ms))
-            .await?;
+        let _: () = connection.pset_ex(self.key(key), value, ttl(ttl_ms)).await?;
         Ok(())
     }
 

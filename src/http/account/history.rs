@@ -1,0 +1,69 @@
+//! GET /account/history: recent logins with the system, the method and the network they came from.
+
+use super::sessions::describe_agent;
+use super::{AccountFrame, frame, signed_in, when};
+use crate::http::error::AppError;
+use crate::http::i18n::Tr;
+use crate::http::pages::{Chrome, render};
+use crate::http::session::Browser;
+use crate::http::state::AppState;
+use crate::paths;
+use askama::Template;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use tower_sessions::Session;
+
+struct Row {
+    time: String,
+    system: String,
+    method: String,
+    network: String,
+    device: String,
+}
+
+#[derive(Template)]
+#[template(path = "account/history.html")]
+struct HistoryPage {
+    chrome: Chrome,
+    frame: AccountFrame,
+    rows: Vec<Row>,
+}
+
+pub async fn get_history(
+    State(state): State<AppState>,
+    session: Session,
+    headers: HeaderMap,
+) -> Result<Response, AppError> {
+    let browser = Browser(&session);
+    let signed = match signed_in(&state, &browser, &headers, paths::ACCOUNT_HISTORY).await? {
+        Ok(signed) => signed,
+        Err(redirect) => return Ok(redirect),
+    };
+    let tr = signed.tr();
+    let (chrome, frame) = frame(&state, &browser, &signed, paths::ACCOUNT_HISTORY).await?;
+    let mut rows = Vec::new();
+    for event in state.history.recent(&signed.person.id, 100).await? {
+        let system = match &event.client_id {
+            Some(id) => state.provider.client_by_id(id).await?.map(|c| c.name).unwrap_or_else(|| id.clone()),
+            None => tr.t("history.platform"),
+        };
+        rows.push(Row {
+            time: when(event.created_at),
+            system,
+            method: methods(tr, &event.methods),
+            network: event.ip_prefix.unwrap_or_else(|| "—".to_owned()),
+            device: event.user_agent.as_deref().map(describe_agent).unwrap_or_else(|| "—".to_owned()),
+        });
+    }
+    Ok(render(StatusCode::OK, &HistoryPage { chrome, frame, rows }))
+}
+
+/// The sign-in methods in words, from an amr list such as "pwd sms mfa".
+pub fn methods(tr: Tr, amr: &str) -> String {
+    amr.split(' ')
+        .filter(|m| !m.is_empty() && *m != "mfa")
+        .map(|m| tr.t(&format!("amr.{m}")))
+        .collect::<Vec<_>>()
+        .join(" + ")
+}

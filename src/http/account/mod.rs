@@ -1,0 +1,123 @@
+//! The account centre: what a signed-in person sees and changes about their own account. Every page
+//! needs a login (else the login page, returning here), is never cached, and shows personal numbers
+//! masked.
+
+pub mod close;
+pub mod connections;
+pub mod data;
+pub mod history;
+pub mod organisations;
+pub mod overview;
+pub mod passkeys;
+pub mod password;
+pub mod phone;
+pub mod sessions;
+
+use super::authorize::current_login;
+use super::error::AppError;
+use super::i18n::{Locale, Tr};
+use super::pages::Chrome;
+use super::session::Browser;
+use super::state::AppState;
+use crate::identity::{LoginSession, Person};
+use crate::paths;
+use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Redirect, Response};
+
+pub struct NavItem {
+    pub href: &'static str,
+    pub label: String,
+    pub current: bool,
+}
+
+/// What every account page shares besides the chrome: navigation, the acting organisation, flash, error.
+pub struct AccountFrame {
+    pub nav: Vec<NavItem>,
+    pub acting: Option<String>,
+    pub flash: Option<String>,
+    pub error: Option<String>,
+    pub csrf: String,
+}
+
+/// The signed-in person behind an account page.
+pub struct Signed {
+    pub login: LoginSession,
+    pub person: Person,
+    pub locale: Locale,
+}
+
+impl Signed {
+    pub fn tr(&self) -> Tr {
+        Tr(self.locale)
+    }
+}
+
+const NAV: &[(&str, &str)] = &[
+    (paths::ACCOUNT, "account.nav.overview"),
+    (paths::ACCOUNT_PHONE, "account.nav.phone"),
+    (paths::ACCOUNT_PASSWORD, "account.nav.password"),
+    (paths::ACCOUNT_PASSKEYS, "account.nav.passkeys"),
+    (paths::ACCOUNT_SESSIONS, "account.nav.sessions"),
+    (paths::ACCOUNT_HISTORY, "account.nav.history"),
+    (paths::ACCOUNT_CONNECTIONS, "account.nav.connections"),
+    (paths::ACCOUNT_ORGANISATIONS, "account.nav.organisations"),
+    (paths::ACCOUNT_CLOSE, "account.nav.close"),
+];
+
+/// The signed-in person, or the login page (coming back to `here` afterwards).
+pub async fn signed_in(
+    state: &AppState,
+    browser: &Browser<'_>,
+    headers: &HeaderMap,
+    here: &str,
+) -> Result<Result<Signed, Response>, AppError> {
+    let to_login = || {
+        let next: String = url::form_urlencoded::byte_serialize(here.as_bytes()).collect();
+        Redirect::to(&format!("{}?next={next}", paths::LOGIN)).into_response()
+    };
+    let Some(login) = current_login(state, browser).await? else { return Ok(Err(to_login())) };
+    let Some(person) = state.accounts.find(&login.person_id).await?.filter(|p| p.can_sign_in()) else {
+        browser.end_login().await?;
+        return Ok(Err(to_login()));
+    };
+    Ok(Ok(Signed { login, person, locale: Locale::negotiate(None, headers) }))
+}
+
+pub async fn frame(
+    state: &AppState,
+    browser: &Browser<'_>,
+    signed: &Signed,
+    here: &'static str,
+) -> Result<(Chrome, AccountFrame), AppError> {
+    let tr = signed.tr();
+    let nav = NAV.iter().map(|(href, key)| NavItem { href, label: tr.t(key), current: *href == here }).collect();
+    let acting = match browser.acting().await? {
+        Some(org_id) => state.orgs.find(&org_id).await?.map(|org| org.name),
+        None => None,
+    };
+    let frame = AccountFrame { nav, acting, flash: None, error: None, csrf: browser.csrf_token().await? };
+    Ok((Chrome::new(signed.locale, here), frame))
+}
+
+/// Parses a form body and checks its CSRF token; None when either fails.
+pub async fn checked_form<T: serde::de::DeserializeOwned>(
+    browser: &Browser<'_>,
+    body: &[u8],
+    csrf: impl Fn(&T) -> &str,
+) -> Result<Option<T>, AppError> {
+    let Ok(form) = super::extract::parse_form::<T>(&String::from_utf8_lossy(body)) else { return Ok(None) };
+    Ok(if browser.csrf_matches(csrf(&form)).await? { Some(form) } else { None })
+}
+
+/// The page for a form that failed its CSRF check.
+pub fn expired_form(headers: &HeaderMap) -> Response {
+    super::pages::error_page(axum::http::StatusCode::FORBIDDEN, Locale::negotiate(None, headers), "error.csrf", None)
+}
+
+/// Formats unix seconds as a date and time in China Standard Time.
+pub fn when(unix: i64) -> String {
+    let format = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute]");
+    time::OffsetDateTime::from_unix_timestamp(unix)
+        .map(|t| t.to_offset(time::macros::offset!(+8)).format(&format).unwrap_or_default())
+        .unwrap_or_default()
+}

@@ -1,0 +1,280 @@
+//! GET /account/organisations (the organisations a person acts for) and GET/POST
+//! /account/organisations/{id} (for the representative and administrators: who may act for it, granting
+//! and revoking). Every change is audited by the organisation service.
+
+use super::{AccountFrame, Signed, checked_form, expired_form, frame, signed_in, when};
+use crate::http::error::AppError;
+use crate::http::i18n::Tr;
+use crate::http::pages::{Chrome, render};
+use crate::http::session::Browser;
+use crate::http::state::AppState;
+use crate::identity::organisation::{GrantScope, MemberRole, Membership, OrgError};
+use crate::paths;
+use askama::Template;
+use axum::body::Bytes;
+use axum::extract::{ConnectInfo, Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use serde::Deserialize;
+use std::net::SocketAddr;
+use tower_sessions::Session;
+
+struct MembershipView {
+    org_id: String,
+    org_name: String,
+    uscc: String,
+    role: String,
+    until: Option<String>,
+    manage: bool,
+}
+
+#[derive(Template)]
+#[template(path = "account/organisations.html")]
+struct OrganisationsPage {
+    chrome: Chrome,
+    frame: AccountFrame,
+    memberships: Vec<MembershipView>,
+}
+
+struct MemberView {
+    id: String,
+    name: String,
+    document: String,
+    role: String,
+    scope: String,
+    until: String,
+    revocable: bool,
+}
+
+#[derive(Template)]
+#[template(path = "account/organisation.html")]
+struct OrganisationPage {
+    chrome: Chrome,
+    frame: AccountFrame,
+    org_id: String,
+    org_name: String,
+    uscc: String,
+    members: Vec<MemberView>,
+    is_representative: bool,
+}
+
+#[derive(Deserialize)]
+struct MemberForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    action: String,
+    #[serde(default)]
+    membership_id: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    id_number: String,
+    #[serde(default)]
+    role: String,
+    #[serde(default)]
+    scope: String,
+    #[serde(default)]
+    systems: String,
+    #[serde(default)]
+    items: String,
+    #[serde(default)]
+    valid_until: String,
+}
+
+fn role_label(tr: Tr, role: MemberRole) -> String {
+    tr.t(&format!("role.{}", role.as_str()))
+}
+
+pub async fn get_organisations(
+    State(state): State<AppState>,
+    session: Session,
+    headers: HeaderMap,
+) -> Result<Response, AppError> {
+    let browser = Browser(&session);
+    let signed = match signed_in(&state, &browser, &headers, paths::ACCOUNT_ORGANISATIONS).await? {
+        Ok(signed) => signed,
+        Err(redirect) => return Ok(redirect),
+    };
+    let tr = signed.tr();
+    let (chrome, frame) = frame(&state, &browser, &signed, paths::ACCOUNT_ORGANISATIONS).await?;
+    let memberships = state
+        .orgs
+        .memberships_of(&signed.person.id)
+        .await
+        .map_err(|e| AppError(e.to_string()))?
+        .into_iter()
+        .map(|(m, o)| MembershipView {
+            org_id: o.id,
+            org_name: o.name,
+            uscc: o.uscc,
+            role: role_label(tr, m.role),
+            until: m.valid_until.map(when),
+            manage: m.role != MemberRole::Agent,
+        })
+        .collect();
+    Ok(render(StatusCode::OK, &OrganisationsPage { chrome, frame, memberships }))
+}
+
+pub async fn get_organisation(
+    State(state): State<AppState>,
+    session: Session,
+    headers: HeaderMap,
+    Path(org_id): Path<String>,
+) -> Result<Response, AppError> {
+    show(&state, &Browser(&session), &headers, &org_id, StatusCode::OK, None, None).await
+}
+
+pub async fn post_organisation(
+    State(state): State<AppState>,
+    session: Session,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Path(org_id): Path<String>,
+    body: Bytes,
+) -> Result<Response, AppError> {
+    let browser = Browser(&session);
+    let signed = match signed_in(&state, &browser, &headers, paths::ACCOUNT_ORGANISATIONS).await? {
+        Ok(signed) => signed,
+        Err(redirect) => return Ok(redirect),
+    };
+    let Some(form) = checked_form::<MemberForm>(&browser, &body, |f| &f.csrf).await? else {
+        return Ok(expired_form(&headers));
+    };
+    let tr = signed.tr();
+    let origin = Some(peer.ip().to_string());
+    let by = signed.person.id.as_str();
+    let outcome = match form.action.as_str() {
+        "revoke" => state.orgs.revoke(&form.membership_id, by, origin).await.map(|_| tr.t("orgs.revoked")),
+        _ => match grant(&state, &signed, &org_id, &form, origin).await? {
+            Ok(()) => Ok(tr.t("orgs.granted")),
+            Err(message) => {
+                return show(&state, &browser, &headers, &org_id, StatusCode::BAD_REQUEST, None, Some(message)).await;
+            }
+        },
+    };
+    match outcome {
+        Ok(flash) => show(&state, &browser, &headers, &org_id, StatusCode::OK, Some(flash), None).await,
+        Err(OrgError::Store(error)) => Err(AppError(error.to_string())),
+        Err(error) => {
+            show(&state, &browser, &headers, &org_id, StatusCode::FORBIDDEN, None, Some(error.to_string())).await
+        }
+    }
+}
+
+/// Appoints an administrator or authorises an agent; the outer error is the server's, the inner one a
+/// message for the person.
+async fn grant(
+    state: &AppState,
+    signed: &Signed,
+    org_id: &str,
+    form: &MemberForm,
+    origin: Option<String>,
+) -> Result<Result<(), String>, AppError> {
+    let tr = signed.tr();
+    let person = state
+        .accounts
+        .find_by_login_identifier(&form.id_number)
+        .await?
+        .filter(|p| p.name == form.name.trim() && p.is_active());
+    let Some(person) = person else { return Ok(Err(tr.t("orgs.no_person"))) };
+    let by = signed.person.id.as_str();
+    let result = if form.role == "administrator" {
+        state.orgs.appoint_administrator(org_id, &person.id, by, origin).await
+    } else {
+        let split =
+            |text: &str| text.split([' ', ',', '，']).filter(|s| !s.is_empty()).map(str::to_owned).collect::<Vec<_>>();
+        let scope = if form.scope == "only" {
+            let (clients, items) = (split(&form.systems), split(&form.items));
+            if clients.is_empty() && items.is_empty() {
+                return Ok(Err(tr.t("orgs.scope_needed")));
+            }
+            GrantScope::Only { clients, items }
+        } else {
+            GrantScope::All
+        };
+        let valid_until = match form.valid_until.trim() {
+            "" => None,
+            date => match end_of_day(date) {
+                Some(until) => Some(until),
+                None => return Ok(Err(tr.t("orgs.bad_date"))),
+            },
+        };
+        state.orgs.authorise_agent(org_id, &person.id, scope, valid_until, by, origin).await
+    };
+    match result {
+        Ok(_) => Ok(Ok(())),
+        Err(OrgError::Store(error)) => Err(AppError(error.to_string())),
+        Err(OrgError::BadValidity) => Ok(Err(tr.t("orgs.bad_date"))),
+        Err(error) => Ok(Err(error.to_string())),
+    }
+}
+
+/// The last second of a YYYY-MM-DD date in China Standard Time.
+fn end_of_day(date: &str) -> Option<i64> {
+    let format = time::macros::format_description!("[year]-[month]-[day]");
+    let day = time::Date::parse(date, &format).ok()?;
+    let end = day.with_hms(23, 59, 59).ok()?.assume_offset(time::macros::offset!(+8));
+    Some(end.unix_timestamp())
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn show(
+    state: &AppState,
+    browser: &Browser<'_>,
+    headers: &HeaderMap,
+    org_id: &str,
+    status: StatusCode,
+    flash: Option<String>,
+    error: Option<String>,
+) -> Result<Response, AppError> {
+    let signed = match signed_in(state, browser, headers, paths::ACCOUNT_ORGANISATIONS).await? {
+        Ok(signed) => signed,
+        Err(redirect) => return Ok(redirect),
+    };
+    let tr = signed.tr();
+    let membership = state.orgs.membership(&signed.person.id, org_id).await.map_err(|e| AppError(e.to_string()))?;
+    let Some((own, org)) = membership.filter(|(m, _)| m.role != MemberRole::Agent) else {
+        return Ok(crate::http::pages::error_page(StatusCode::FORBIDDEN, signed.locale, "orgs.forbidden", None));
+    };
+    let (chrome, mut frame) = frame(state, browser, &signed, paths::ACCOUNT_ORGANISATIONS).await?;
+    frame.flash = flash;
+    frame.error = error;
+    let mut members = Vec::new();
+    for member in state.orgs.members(org_id).await.map_err(|e| AppError(e.to_string()))? {
+        members.push(member_view(state, tr, &own, member).await?);
+    }
+    let page = OrganisationPage {
+        chrome,
+        frame,
+        org_id: org.id,
+        org_name: org.name,
+        uscc: org.uscc,
+        members,
+        is_representative: own.role == MemberRole::LegalRepresentative,
+    };
+    Ok(render(status, &page))
+}
+
+async fn member_view(state: &AppState, tr: Tr, own: &Membership, member: Membership) -> Result<MemberView, AppError> {
+    let person = state.accounts.find(&member.person_id).await?;
+    let revocable = !matches!(
+        (own.role, member.role),
+        (_, MemberRole::LegalRepresentative) | (MemberRole::Administrator, MemberRole::Administrator)
+    );
+    let scope = match member.effective_scope() {
+        GrantScope::All => tr.t("orgs.scope_all"),
+        GrantScope::Only { clients, items } => {
+            clients.iter().chain(items.iter()).cloned().collect::<Vec<_>>().join(", ")
+        }
+    };
+    Ok(MemberView {
+        id: member.id,
+        name: person.as_ref().map(|p| p.name.clone()).unwrap_or_default(),
+        document: person.as_ref().map(|p| p.document.masked()).unwrap_or_default(),
+        role: role_label(tr, member.role),
+        scope,
+        until: member.valid_until.map(when).unwrap_or_else(|| "—".to_owned()),
+        revocable,
+    })
+}

@@ -1,0 +1,56 @@
+//! GET /account: who the person is, as the platform holds it, with numbers masked.
+
+use super::{AccountFrame, frame, signed_in, when};
+use crate::http::error::AppError;
+use crate::http::pages::{Chrome, render};
+use crate::http::session::Browser;
+use crate::http::state::AppState;
+use crate::identity::person::PersonStatus;
+use crate::paths;
+use askama::Template;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use tower_sessions::Session;
+
+#[derive(Template)]
+#[template(path = "account/overview.html")]
+struct OverviewPage {
+    chrome: Chrome,
+    frame: AccountFrame,
+    name: String,
+    document: String,
+    phone: String,
+    level: String,
+    created: String,
+    closing: Option<String>,
+}
+
+pub async fn get_overview(
+    State(state): State<AppState>,
+    session: Session,
+    headers: HeaderMap,
+) -> Result<Response, AppError> {
+    let browser = Browser(&session);
+    let signed = match signed_in(&state, &browser, &headers, paths::ACCOUNT).await? {
+        Ok(signed) => signed,
+        Err(redirect) => return Ok(redirect),
+    };
+    let tr = signed.tr();
+    let (chrome, frame) = frame(&state, &browser, &signed, paths::ACCOUNT).await?;
+    let person = &signed.person;
+    let level = signed.login.acr.rsplit(':').next().unwrap_or("1").to_owned();
+    let closing = (person.status == PersonStatus::Closing)
+        .then(|| tr.t("account.closing").replace("%{date}", &when(person.close_after.unwrap_or_default())));
+    let page = OverviewPage {
+        chrome,
+        frame,
+        name: person.name.clone(),
+        document: format!("{} {}", tr.t(&format!("doc.{}", person.document.kind().as_str())), person.document.masked()),
+        phone: person.phone.as_ref().map(|p| p.masked()).unwrap_or_default(),
+        level: tr.t(&format!("level.{level}")),
+        created: when(person.created_at),
+        closing,
+    };
+    Ok(render(StatusCode::OK, &page))
+}

@@ -1,0 +1,121 @@
+//! GET/POST /account/password: changing the password, proving the current one first. Every other
+//! session of the person ends, since whoever knew the old password may be signed in.
+
+use super::{AccountFrame, checked_form, expired_form, frame, signed_in};
+use crate::audit::{Actor, ActorRole, Event};
+use crate::http::error::AppError;
+use crate::http::login::throttled_message;
+use crate::http::pages::{Chrome, render};
+use crate::http::password_reset::policy_message;
+use crate::http::session::Browser;
+use crate::http::state::AppState;
+use crate::identity::{AccountError, LoginError};
+use crate::paths;
+use crate::secret::SecretString;
+use askama::Template;
+use axum::body::Bytes;
+use axum::extract::{ConnectInfo, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use serde::Deserialize;
+use std::net::SocketAddr;
+use tower_sessions::Session;
+
+#[derive(Template)]
+#[template(path = "account/password.html")]
+struct PasswordPage {
+    chrome: Chrome,
+    frame: AccountFrame,
+    has_password: bool,
+}
+
+#[derive(Deserialize)]
+struct PasswordForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    current: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    password2: String,
+}
+
+pub async fn get_password(
+    State(state): State<AppState>,
+    session: Session,
+    headers: HeaderMap,
+) -> Result<Response, AppError> {
+    show(&state, &Browser(&session), &headers, StatusCode::OK, None, None).await
+}
+
+pub async fn post_password(
+    State(state): State<AppState>,
+    session: Session,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, AppError> {
+    let browser = Browser(&session);
+    let signed = match signed_in(&state, &browser, &headers, paths::ACCOUNT_PASSWORD).await? {
+        Ok(signed) => signed,
+        Err(redirect) => return Ok(redirect),
+    };
+    let Some(form) = checked_form::<PasswordForm>(&browser, &body, |f| &f.csrf).await? else {
+        return Ok(expired_form(&headers));
+    };
+    let tr = signed.tr();
+    let fail = |status, message: String| show(&state, &browser, &headers, status, None, Some(message));
+    if form.password != form.password2 {
+        return fail(StatusCode::BAD_REQUEST, tr.t("flow.passwords_differ")).await;
+    }
+    let ip = peer.ip().to_string();
+    if signed.person.password_hash.is_some() {
+        let keys = state.accounts.throttle_keys("pwd", &signed.person.id, Some(&ip));
+        match state.accounts.check_throttle(&keys).await {
+            Ok(()) => {}
+            Err(LoginError::Throttled { retry_after_secs, locked }) => {
+                return fail(StatusCode::TOO_MANY_REQUESTS, throttled_message(tr, retry_after_secs, locked)).await;
+            }
+            Err(error) => return Err(AppError(error.to_string())),
+        }
+        if !state.accounts.password_matches(&signed.person, &SecretString::new(form.current.clone())).await? {
+            state.accounts.count_failure(&keys).await.map_err(|e| AppError(e.to_string()))?;
+            return fail(StatusCode::UNAUTHORIZED, tr.t("password.current_wrong")).await;
+        }
+    }
+    match state.accounts.set_password(&signed.person, &SecretString::new(form.password)).await {
+        Ok(()) => {}
+        Err(AccountError::Policy(reason)) => return fail(StatusCode::BAD_REQUEST, policy_message(tr, &reason)).await,
+        Err(error) => return Err(AppError(error.to_string())),
+    }
+    state.provider.end_sessions_except(&signed.person.id, Some(&signed.login.id), "password changed").await?;
+    let actor = Actor::person(&signed.person.id, ActorRole::Citizen, Some(ip));
+    let event = Event {
+        action: "account.password.change",
+        subject_type: "person",
+        subject_id: Some(signed.person.id.clone()),
+        detail: serde_json::json!({}),
+    };
+    state.audit.record(&actor, event).await?;
+    show(&state, &browser, &headers, StatusCode::OK, Some(tr.t("password.changed")), None).await
+}
+
+async fn show(
+    state: &AppState,
+    browser: &Browser<'_>,
+    headers: &HeaderMap,
+    status: StatusCode,
+    flash: Option<String>,
+    error: Option<String>,
+) -> Result<Response, AppError> {
+    let signed = match signed_in(state, browser, headers, paths::ACCOUNT_PASSWORD).await? {
+        Ok(signed) => signed,
+        Err(redirect) => return Ok(redirect),
+    };
+    let (chrome, mut frame) = frame(state, browser, &signed, paths::ACCOUNT_PASSWORD).await?;
+    frame.flash = flash;
+    frame.error = error;
+    let page = PasswordPage { chrome, frame, has_password: signed.person.password_hash.is_some() };
+    Ok(render(status, &page))
+}

@@ -1,0 +1,170 @@
+//! GET/POST /account/phone and POST /account/phone/code: changing the phone number. The new number is
+//! proven with a code sent to it, and the person's current password (when they have one) is asked too.
+
+use super::{AccountFrame, checked_form, expired_form, frame, signed_in};
+use crate::audit::{Actor, ActorRole, Event};
+use crate::http::error::AppError;
+use crate::http::flow::{code_sent_notice, otp_message, recalled_phone, remember_phone};
+use crate::http::pages::{Chrome, render};
+use crate::http::session::Browser;
+use crate::http::state::AppState;
+use crate::identity::AccountError;
+use crate::identity::otp::{OtpError, OtpPurpose};
+use crate::identity::phone::PhoneNumber;
+use crate::paths;
+use crate::secret::SecretString;
+use askama::Template;
+use axum::body::Bytes;
+use axum::extract::{ConnectInfo, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use serde::Deserialize;
+use std::net::SocketAddr;
+use tower_sessions::Session;
+
+const FLOW: &str = "phone-change";
+
+#[derive(Template)]
+#[template(path = "account/phone.html")]
+struct PhonePage {
+    chrome: Chrome,
+    frame: AccountFrame,
+    current: String,
+    new_phone: String,
+    has_password: bool,
+}
+
+#[derive(Deserialize)]
+struct PhoneForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    phone: String,
+    #[serde(default)]
+    code: String,
+    #[serde(default)]
+    current: String,
+}
+
+pub async fn get_phone(
+    State(state): State<AppState>,
+    session: Session,
+    headers: HeaderMap,
+) -> Result<Response, AppError> {
+    show(&state, &Browser(&session), &headers, StatusCode::OK, None, None).await
+}
+
+pub async fn post_send(
+    State(state): State<AppState>,
+    session: Session,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, AppError> {
+    let browser = Browser(&session);
+    let signed = match signed_in(&state, &browser, &headers, paths::ACCOUNT_PHONE).await? {
+        Ok(signed) => signed,
+        Err(redirect) => return Ok(redirect),
+    };
+    let Some(form) = checked_form::<PhoneForm>(&browser, &body, |f| &f.csrf).await? else {
+        return Ok(expired_form(&headers));
+    };
+    let tr = signed.tr();
+    let Ok(phone) = PhoneNumber::parse(&form.phone) else {
+        return show(&state, &browser, &headers, StatusCode::BAD_REQUEST, None, Some(tr.t("flow.bad_phone"))).await;
+    };
+    remember_phone(&state, &browser, FLOW, &phone).await?;
+    match state.otp.send(OtpPurpose::ChangePhone, &phone, Some(&peer.ip().to_string()), true).await {
+        Ok(()) => {
+            let notice = code_sent_notice(tr, &phone, state.otp.code_minutes(), false);
+            show(&state, &browser, &headers, StatusCode::OK, Some(notice), None).await
+        }
+        Err(error) => match otp_message(tr, &error) {
+            Some(message) => show(&state, &browser, &headers, StatusCode::TOO_MANY_REQUESTS, None, Some(message)).await,
+            None => Err(AppError(error.to_string())),
+        },
+    }
+}
+
+pub async fn post_phone(
+    State(state): State<AppState>,
+    session: Session,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, AppError> {
+    let browser = Browser(&session);
+    let signed = match signed_in(&state, &browser, &headers, paths::ACCOUNT_PHONE).await? {
+        Ok(signed) => signed,
+        Err(redirect) => return Ok(redirect),
+    };
+    let Some(form) = checked_form::<PhoneForm>(&browser, &body, |f| &f.csrf).await? else {
+        return Ok(expired_form(&headers));
+    };
+    let tr = signed.tr();
+    let Some(phone) = recalled_phone(&state, &browser, FLOW).await? else {
+        return show(&state, &browser, &headers, StatusCode::BAD_REQUEST, None, Some(tr.t("flow.code_expired"))).await;
+    };
+    if signed.person.password_hash.is_some()
+        && !state.accounts.password_matches(&signed.person, &SecretString::new(form.current.clone())).await?
+    {
+        return show(&state, &browser, &headers, StatusCode::UNAUTHORIZED, None, Some(tr.t("password.current_wrong")))
+            .await;
+    }
+    match state.otp.verify(OtpPurpose::ChangePhone, &phone, &form.code).await {
+        Ok(()) => {}
+        Err(OtpError::Store(error)) => return Err(AppError(error.to_string())),
+        Err(error) => {
+            return show(&state, &browser, &headers, StatusCode::UNAUTHORIZED, None, otp_message(tr, &error)).await;
+        }
+    }
+    match state.accounts.change_phone(&signed.person, &phone).await {
+        Ok(()) => {}
+        Err(AccountError::DuplicatePhone) => {
+            return show(&state, &browser, &headers, StatusCode::CONFLICT, None, Some(tr.t("phone.taken"))).await;
+        }
+        Err(error) => return Err(AppError(error.to_string())),
+    }
+    browser.take_flow(FLOW).await?;
+    let actor = Actor::person(&signed.person.id, ActorRole::Citizen, Some(peer.ip().to_string()));
+    let detail = serde_json::json!({ "new_phone": phone.masked() });
+    state
+        .audit
+        .record(
+            &actor,
+            Event {
+                action: "account.phone.change",
+                subject_type: "person",
+                subject_id: Some(signed.person.id.clone()),
+                detail,
+            },
+        )
+        .await?;
+    show(&state, &browser, &headers, StatusCode::OK, Some(tr.t("phone.changed")), None).await
+}
+
+async fn show(
+    state: &AppState,
+    browser: &Browser<'_>,
+    headers: &HeaderMap,
+    status: StatusCode,
+    flash: Option<String>,
+    error: Option<String>,
+) -> Result<Response, AppError> {
+    let signed = match signed_in(state, browser, headers, paths::ACCOUNT_PHONE).await? {
+        Ok(signed) => signed,
+        Err(redirect) => return Ok(redirect),
+    };
+    let (chrome, mut frame) = frame(state, browser, &signed, paths::ACCOUNT_PHONE).await?;
+    frame.flash = flash;
+    frame.error = error;
+    let new_phone = recalled_phone(state, browser, FLOW).await?.map(|p| p.masked()).unwrap_or_default();
+    let page = PhonePage {
+        chrome,
+        frame,
+        current: signed.person.phone.as_ref().map(|p| p.masked()).unwrap_or_default(),
+        new_phone,
+        has_password: signed.person.password_hash.is_some(),
+    };
+    Ok(render(status, &page))
+}

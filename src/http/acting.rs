@@ -1,0 +1,107 @@
+//! GET/POST /account/acting: after login, a person with organisation grants chooses whether to act for
+//! themselves or for one organisation; the choice rides in the browser session and can be switched.
+
+use super::account::signed_in;
+use super::complete_login::{after_login, is_local_path};
+use super::error::AppError;
+use super::extract::parse_form;
+use super::pages::{Chrome, render};
+use super::session::Browser;
+use super::state::AppState;
+use crate::paths;
+use askama::Template;
+use axum::body::Bytes;
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use serde::Deserialize;
+use tower_sessions::Session;
+
+#[derive(Template)]
+#[template(path = "acting.html")]
+struct ActingPage {
+    chrome: Chrome,
+    csrf: String,
+    next: String,
+    person_name: String,
+    options: Vec<(String, String)>,
+    current: String,
+}
+
+#[derive(Deserialize)]
+pub struct ActingQuery {
+    next: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct ActingForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    next: String,
+    #[serde(default)]
+    choice: String,
+}
+
+pub async fn get_acting(
+    State(state): State<AppState>,
+    session: Session,
+    headers: HeaderMap,
+    Query(query): Query<ActingQuery>,
+) -> Result<Response, AppError> {
+    let browser = Browser(&session);
+    let signed = match signed_in(&state, &browser, &headers, paths::ACCOUNT_ACTING).await? {
+        Ok(signed) => signed,
+        Err(redirect) => return Ok(redirect),
+    };
+    let tr = signed.tr();
+    let options = state
+        .orgs
+        .memberships_of(&signed.person.id)
+        .await
+        .map_err(|e| AppError(e.to_string()))?
+        .into_iter()
+        .map(|(m, o)| (o.id, format!("{}（{}）", o.name, tr.t(&format!("role.{}", m.role.as_str())))))
+        .collect();
+    let next = query.next.filter(|n| is_local_path(n)).unwrap_or_else(|| paths::ACCOUNT.to_owned());
+    let page = ActingPage {
+        chrome: Chrome::new(signed.locale, paths::ACCOUNT_ACTING),
+        csrf: browser.csrf_token().await?,
+        next,
+        person_name: signed.person.name.clone(),
+        options,
+        current: browser.acting().await?.unwrap_or_default(),
+    };
+    Ok(render(StatusCode::OK, &page))
+}
+
+pub async fn post_acting(
+    State(state): State<AppState>,
+    session: Session,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, AppError> {
+    let browser = Browser(&session);
+    let signed = match signed_in(&state, &browser, &headers, paths::ACCOUNT_ACTING).await? {
+        Ok(signed) => signed,
+        Err(redirect) => return Ok(redirect),
+    };
+    let Ok(form) = parse_form::<ActingForm>(&String::from_utf8_lossy(&body)) else {
+        return Ok(super::account::expired_form(&headers));
+    };
+    if !browser.csrf_matches(&form.csrf).await? {
+        return Ok(super::account::expired_form(&headers));
+    }
+    let choice = match form.choice.as_str() {
+        "self" | "" => None,
+        org_id => {
+            // Only an organisation the person currently acts for may be chosen.
+            let membership =
+                state.orgs.membership(&signed.person.id, org_id).await.map_err(|e| AppError(e.to_string()))?;
+            membership.map(|(_, org)| org.id)
+        }
+    };
+    browser.set_acting(choice.as_deref()).await?;
+    let next = Some(form.next.as_str()).filter(|n| !n.is_empty());
+    Ok(Redirect::to(&after_login(next)).into_response())
+}

@@ -1,0 +1,52 @@
+//! Helpers shared by the SMS-code pages: the phone number kept (encrypted) between the two steps, and
+//! the message for each way sending or checking a code can fail.
+
+use super::error::AppError;
+use super::i18n::Tr;
+use super::session::Browser;
+use super::state::AppState;
+use crate::identity::otp::OtpError;
+use crate::identity::phone::PhoneNumber;
+
+const FIELD: &str = "flow.phone";
+
+/// Remembers the phone number of a flow step; the session store sees only ciphertext.
+pub async fn remember_phone(
+    state: &AppState,
+    browser: &Browser<'_>,
+    flow: &str,
+    phone: &PhoneNumber,
+) -> Result<(), AppError> {
+    let sealed = crate::crypto::b64url(&state.keyring.encrypt_pii(FIELD, phone.as_str()));
+    browser.put_flow(flow, &sealed).await
+}
+
+pub async fn recalled_phone(
+    state: &AppState,
+    browser: &Browser<'_>,
+    flow: &str,
+) -> Result<Option<PhoneNumber>, AppError> {
+    let Some(sealed) = browser.flow(flow).await? else { return Ok(None) };
+    let Some(bytes) = crate::crypto::b64url_decode(&sealed) else { return Ok(None) };
+    let Ok(plain) = state.keyring.decrypt_pii(FIELD, &bytes) else { return Ok(None) };
+    Ok(PhoneNumber::parse(&plain).ok())
+}
+
+/// A person-facing message for a failed send or check; None for failures that are the server's.
+pub fn otp_message(tr: Tr, error: &OtpError) -> Option<String> {
+    Some(match error {
+        OtpError::TooSoon { secs } => tr.t("flow.too_soon").replace("%{seconds}", &secs.to_string()),
+        OtpError::DailyLimit => tr.t("flow.daily_limit"),
+        OtpError::AddressLimit => tr.t("flow.address_limit"),
+        OtpError::Wrong { remaining } => tr.t("flow.code_wrong").replace("%{remaining}", &remaining.to_string()),
+        OtpError::Expired => tr.t("flow.code_expired"),
+        OtpError::Send(_) => tr.t("flow.send_failed"),
+        OtpError::Store(_) => return None,
+    })
+}
+
+/// The "code sent" notice: `conditional` when saying more would reveal whether the number is registered.
+pub fn code_sent_notice(tr: Tr, phone: &PhoneNumber, minutes: i64, conditional: bool) -> String {
+    let key = if conditional { "flow.code_sent" } else { "flow.code_sent_plain" };
+    tr.t(key).replace("%{phone}", &phone.masked()).replace("%{minutes}", &minutes.to_string())
+}

@@ -1,0 +1,252 @@
+//! GET /password/reset, POST /password/reset/code, POST /password/reset: a forgotten password, reset with
+//! a code sent to the account's verified phone. Other sessions end, since the old password may be known
+//! to someone else. Without the phone, the page says to visit a counter.
+
+use super::complete_login::{Proven, complete_login};
+use super::error::AppError;
+use super::extract::parse_form;
+use super::flow::{code_sent_notice, otp_message, recalled_phone, remember_phone};
+use super::i18n::{Locale, Tr};
+use super::login::LoginContext;
+use super::pages::{Chrome, CodeFlowPage, error_page, render};
+use super::session::Browser;
+use super::state::AppState;
+use crate::audit::{Actor, ActorRole, Event};
+use crate::identity::AccountError;
+use crate::identity::otp::{OtpError, OtpPurpose};
+use crate::identity::phone::PhoneNumber;
+use crate::paths;
+use crate::secret::SecretString;
+use axum::body::Bytes;
+use axum::extract::{ConnectInfo, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use serde::Deserialize;
+use std::net::SocketAddr;
+use tower_sessions::Session;
+
+const FLOW: &str = "password-reset";
+
+#[derive(Deserialize)]
+pub struct FlowQuery {
+    rid: Option<String>,
+    next: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct FlowForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    rid: String,
+    #[serde(default)]
+    next: String,
+    #[serde(default)]
+    phone: String,
+    #[serde(default)]
+    code: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    password2: String,
+    #[serde(default)]
+    resend: String,
+}
+
+pub async fn get_reset(
+    State(state): State<AppState>,
+    session: Session,
+    headers: HeaderMap,
+    Query(query): Query<FlowQuery>,
+) -> Result<Response, AppError> {
+    let browser = Browser(&session);
+    let context =
+        LoginContext::load(&state, &browser, &headers, query.rid.as_deref().unwrap_or_default(), query.next.as_deref())
+            .await?;
+    let phone = recalled_phone(&state, &browser, FLOW).await?;
+    page(&browser, &context, StatusCode::OK, phone.as_ref(), None, None).await
+}
+
+pub async fn post_send(
+    State(state): State<AppState>,
+    session: Session,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, AppError> {
+    let browser = Browser(&session);
+    let Some((form, context)) = checked_form(&state, &browser, &headers, &body).await? else {
+        return Ok(error_page(StatusCode::FORBIDDEN, Locale::negotiate(None, &headers), "error.csrf", None));
+    };
+    let tr = Tr(context.locale);
+    let phone = if form.resend == "1" {
+        recalled_phone(&state, &browser, FLOW).await?
+    } else {
+        PhoneNumber::parse(&form.phone).ok()
+    };
+    let Some(phone) = phone else {
+        return page(&browser, &context, StatusCode::BAD_REQUEST, None, Some(tr.t("flow.bad_phone")), None).await;
+    };
+    let deliver = state.accounts.find_by_phone(&phone).await?.is_some_and(|p| p.can_sign_in());
+    remember_phone(&state, &browser, FLOW, &phone).await?;
+    match state.otp.send(OtpPurpose::ResetPassword, &phone, Some(&peer.ip().to_string()), deliver).await {
+        Ok(()) => {
+            let notice = code_sent_notice(tr, &phone, state.otp.code_minutes(), true);
+            page(&browser, &context, StatusCode::OK, Some(&phone), None, Some(notice)).await
+        }
+        Err(error) => match otp_message(tr, &error) {
+            Some(message) => {
+                page(&browser, &context, StatusCode::TOO_MANY_REQUESTS, Some(&phone), Some(message), None).await
+            }
+            None => Err(AppError(error.to_string())),
+        },
+    }
+}
+
+pub async fn post_reset(
+    State(state): State<AppState>,
+    session: Session,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, AppError> {
+    let browser = Browser(&session);
+    let Some((form, context)) = checked_form(&state, &browser, &headers, &body).await? else {
+        return Ok(error_page(StatusCode::FORBIDDEN, Locale::negotiate(None, &headers), "error.csrf", None));
+    };
+    let tr = Tr(context.locale);
+    let Some(phone) = recalled_phone(&state, &browser, FLOW).await? else {
+        return page(&browser, &context, StatusCode::BAD_REQUEST, None, Some(tr.t("flow.code_expired")), None).await;
+    };
+    if form.password != form.password2 {
+        return page(
+            &browser,
+            &context,
+            StatusCode::BAD_REQUEST,
+            Some(&phone),
+            Some(tr.t("flow.passwords_differ")),
+            None,
+        )
+        .await;
+    }
+    if let Err(reason) = crate::identity::password::check_policy(&form.password) {
+        return page(
+            &browser,
+            &context,
+            StatusCode::BAD_REQUEST,
+            Some(&phone),
+            Some(policy_message(tr, &reason)),
+            None,
+        )
+        .await;
+    }
+    let ip = peer.ip().to_string();
+    let keys = state.accounts.throttle_keys("sms", phone.as_str(), Some(&ip));
+    if let Err(error) = state.accounts.check_throttle(&keys).await {
+        return match error {
+            crate::identity::LoginError::Throttled { retry_after_secs, locked } => {
+                let message = super::login::throttled_message(tr, retry_after_secs, locked);
+                page(&browser, &context, StatusCode::TOO_MANY_REQUESTS, Some(&phone), Some(message), None).await
+            }
+            other => Err(AppError(other.to_string())),
+        };
+    }
+    match state.otp.verify(OtpPurpose::ResetPassword, &phone, &form.code).await {
+        Ok(()) => {}
+        Err(OtpError::Store(error)) => return Err(AppError(error.to_string())),
+        Err(error) => {
+            state.accounts.count_failure(&keys).await.map_err(|e| AppError(e.to_string()))?;
+            return page(&browser, &context, StatusCode::UNAUTHORIZED, Some(&phone), otp_message(tr, &error), None)
+                .await;
+        }
+    }
+    let Some(person) = state.accounts.find_by_phone(&phone).await?.filter(|p| p.can_sign_in()) else {
+        return page(&browser, &context, StatusCode::UNAUTHORIZED, Some(&phone), Some(tr.t("flow.code_expired")), None)
+            .await;
+    };
+    match state.accounts.set_password(&person, &SecretString::new(form.password)).await {
+        Ok(()) => {}
+        Err(AccountError::Policy(reason)) => {
+            return page(
+                &browser,
+                &context,
+                StatusCode::BAD_REQUEST,
+                Some(&phone),
+                Some(policy_message(tr, &reason)),
+                None,
+            )
+            .await;
+        }
+        Err(error) => return Err(AppError(error.to_string())),
+    }
+    state.accounts.clear_failures(&keys).await.map_err(|e| AppError(e.to_string()))?;
+    state.provider.end_all_sessions(&person.id, "password reset").await?;
+    let actor = Actor::person(&person.id, ActorRole::Citizen, Some(ip.clone()));
+    let event = Event {
+        action: "account.password.reset",
+        subject_type: "person",
+        subject_id: Some(person.id.clone()),
+        detail: serde_json::json!({ "method": "sms" }),
+    };
+    state.audit.record(&actor, event).await?;
+    browser.take_flow(FLOW).await?;
+    let next = Some(context.next.as_str()).filter(|n| !n.is_empty());
+    let location =
+        complete_login(&state, &browser, &headers, Some(ip), Proven::new(&person.id, &["sms"]), &context.rid, next)
+            .await?;
+    Ok(Redirect::to(&location).into_response())
+}
+
+pub fn policy_message(tr: Tr, reason: &crate::identity::password::PasswordPolicyError) -> String {
+    use crate::identity::password::PasswordPolicyError as P;
+    tr.t(match reason {
+        P::TooShort => "password.too_short",
+        P::TooLong => "password.too_long",
+        P::TooCommon => "password.too_common",
+    })
+}
+
+async fn checked_form(
+    state: &AppState,
+    browser: &Browser<'_>,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<Option<(FlowForm, LoginContext)>, AppError> {
+    let Ok(form) = parse_form::<FlowForm>(&String::from_utf8_lossy(body)) else { return Ok(None) };
+    if !browser.csrf_matches(&form.csrf).await? {
+        return Ok(None);
+    }
+    let context = LoginContext::load(state, browser, headers, &form.rid, Some(&form.next)).await?;
+    Ok(Some((form, context)))
+}
+
+async fn page(
+    browser: &Browser<'_>,
+    context: &LoginContext,
+    status: StatusCode,
+    phone: Option<&PhoneNumber>,
+    error: Option<String>,
+    notice: Option<String>,
+) -> Result<Response, AppError> {
+    let tr = Tr(context.locale);
+    let query = context.query();
+    let page = CodeFlowPage {
+        chrome: Chrome::new(context.locale, &format!("{}{query}", paths::PASSWORD_RESET)),
+        title: tr.t("reset.title"),
+        intro: tr.t("reset.intro"),
+        error,
+        notice,
+        csrf: browser.csrf_token().await?,
+        hidden: vec![("rid".into(), context.rid.clone()), ("next".into(), context.next.clone())],
+        send_action: paths::PASSWORD_RESET_CODE.to_owned(),
+        verify_action: paths::PASSWORD_RESET.to_owned(),
+        phone_input: true,
+        phone: phone.map(|p| p.as_str().to_owned()).unwrap_or_default(),
+        code_stage: phone.is_some(),
+        new_password: true,
+        submit_label: tr.t("reset.submit"),
+        passkey: None,
+        back_href: format!("{}{query}", paths::LOGIN),
+    };
+    Ok(render(status, &page))
+}

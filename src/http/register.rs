@@ -1,0 +1,261 @@
+//! GET /register, POST /register/code, POST /register: self-registration. The phone is proven by an SMS
+//! code; the identity document is checked (resident ID numbers in full, others by format); the result is a
+//! level-1 account whose evidence (phone verified, identity self-asserted) is recorded.
+
+use super::complete_login::{Proven, complete_login};
+use super::error::AppError;
+use super::extract::parse_form;
+use super::flow::{code_sent_notice, otp_message, recalled_phone, remember_phone};
+use super::i18n::{Locale, Tr};
+use super::login::LoginContext;
+use super::pages::{Chrome, RegisterPage, error_page, render};
+use super::password_reset::policy_message;
+use super::session::Browser;
+use super::state::AppState;
+use crate::assurance::{Method, NewEvidence};
+use crate::audit::{Actor, ActorRole, Event};
+use crate::identity::document::{DocumentKind, IdDocument};
+use crate::identity::otp::{OtpError, OtpPurpose};
+use crate::identity::person::parse_name;
+use crate::identity::phone::PhoneNumber;
+use crate::identity::{AccountError, NewCitizen};
+use crate::paths;
+use crate::secret::SecretString;
+use axum::body::Bytes;
+use axum::extract::{ConnectInfo, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use serde::Deserialize;
+use std::net::SocketAddr;
+use tower_sessions::Session;
+
+const FLOW: &str = "register";
+
+#[derive(Deserialize)]
+pub struct FlowQuery {
+    rid: Option<String>,
+    next: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+struct RegisterForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    rid: String,
+    #[serde(default)]
+    next: String,
+    #[serde(default)]
+    phone: String,
+    #[serde(default)]
+    resend: String,
+    #[serde(default)]
+    code: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    document_type: String,
+    #[serde(default)]
+    document_number: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    password2: String,
+}
+
+pub async fn get_register(
+    State(state): State<AppState>,
+    session: Session,
+    headers: HeaderMap,
+    Query(query): Query<FlowQuery>,
+) -> Result<Response, AppError> {
+    let browser = Browser(&session);
+    let context =
+        LoginContext::load(&state, &browser, &headers, query.rid.as_deref().unwrap_or_default(), query.next.as_deref())
+            .await?;
+    let phone = recalled_phone(&state, &browser, FLOW).await?;
+    page(&browser, &context, StatusCode::OK, phone.as_ref(), None, None, &RegisterForm::default()).await
+}
+
+pub async fn post_send(
+    State(state): State<AppState>,
+    session: Session,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, AppError> {
+    let browser = Browser(&session);
+    let Some((form, context)) = checked_form(&state, &browser, &headers, &body).await? else {
+        return Ok(error_page(StatusCode::FORBIDDEN, Locale::negotiate(None, &headers), "error.csrf", None));
+    };
+    let tr = Tr(context.locale);
+    let phone = if form.resend == "1" {
+        recalled_phone(&state, &browser, FLOW).await?
+    } else {
+        PhoneNumber::parse(&form.phone).ok()
+    };
+    let Some(phone) = phone else {
+        return page(&browser, &context, StatusCode::BAD_REQUEST, None, Some(tr.t("flow.bad_phone")), None, &form)
+            .await;
+    };
+    remember_phone(&state, &browser, FLOW, &phone).await?;
+    // Whether the number is taken is said only after the code proves the number is the person's.
+    match state.otp.send(OtpPurpose::Register, &phone, Some(&peer.ip().to_string()), true).await {
+        Ok(()) => {
+            let notice = code_sent_notice(tr, &phone, state.otp.code_minutes(), false);
+            page(&browser, &context, StatusCode::OK, Some(&phone), None, Some(notice), &form).await
+        }
+        Err(error) => match otp_message(tr, &error) {
+            Some(message) => {
+                page(&browser, &context, StatusCode::TOO_MANY_REQUESTS, Some(&phone), Some(message), None, &form).await
+            }
+            None => Err(AppError(error.to_string())),
+        },
+    }
+}
+
+pub async fn post_register(
+    State(state): State<AppState>,
+    session: Session,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, AppError> {
+    let browser = Browser(&session);
+    let Some((form, context)) = checked_form(&state, &browser, &headers, &body).await? else {
+        return Ok(error_page(StatusCode::FORBIDDEN, Locale::negotiate(None, &headers), "error.csrf", None));
+    };
+    let tr = Tr(context.locale);
+    let Some(phone) = recalled_phone(&state, &browser, FLOW).await? else {
+        return page(&browser, &context, StatusCode::BAD_REQUEST, None, Some(tr.t("flow.code_expired")), None, &form)
+            .await;
+    };
+    let refuse =
+        |message: String| page(&browser, &context, StatusCode::BAD_REQUEST, Some(&phone), Some(message), None, &form);
+    let Ok(name) = parse_name(&form.name) else { return refuse(tr.t("register.bad_name")).await };
+    let kind = DocumentKind::parse(&form.document_type).unwrap_or(DocumentKind::ResidentId);
+    let document = match IdDocument::parse(kind, &form.document_number, state.accounts.today()) {
+        Ok(document) => document,
+        Err(reason) => return refuse(format!("{}{reason}", tr.t("register.bad_document"))).await,
+    };
+    if form.password != form.password2 {
+        return refuse(tr.t("flow.passwords_differ")).await;
+    }
+    if let Err(reason) = crate::identity::password::check_policy(&form.password) {
+        return refuse(policy_message(tr, &reason)).await;
+    }
+    let ip = peer.ip().to_string();
+    match state.otp.verify(OtpPurpose::Register, &phone, &form.code).await {
+        Ok(()) => {}
+        Err(OtpError::Store(error)) => return Err(AppError(error.to_string())),
+        Err(error) => {
+            let message = otp_message(tr, &error).unwrap_or_default();
+            return page(&browser, &context, StatusCode::UNAUTHORIZED, Some(&phone), Some(message), None, &form).await;
+        }
+    }
+    let citizen = NewCitizen {
+        name,
+        document,
+        phone: phone.clone(),
+        phone_verified: true,
+        password: Some(SecretString::new(form.password.clone())),
+    };
+    let person = match state.accounts.register_citizen(citizen).await {
+        Ok(person) => person,
+        Err(AccountError::DuplicatePhone) => return refuse(tr.t("register.phone_taken")).await,
+        Err(AccountError::DuplicateIdNumber) => return refuse(tr.t("register.document_taken")).await,
+        Err(AccountError::Policy(reason)) => return refuse(policy_message(tr, &reason)).await,
+        Err(error) => return Err(AppError(error.to_string())),
+    };
+    record_registration(&state, &person, &phone, &ip).await?;
+    browser.take_flow(FLOW).await?;
+    let next = Some(context.next.as_str()).filter(|n| !n.is_empty());
+    let location =
+        complete_login(&state, &browser, &headers, Some(ip), Proven::new(&person.id, &["sms"]), &context.rid, next)
+            .await?;
+    Ok(Redirect::to(&location).into_response())
+}
+
+/// The evidence a self-registration yields, and its audit entry.
+async fn record_registration(
+    state: &AppState,
+    person: &crate::identity::Person,
+    phone: &PhoneNumber,
+    ip: &str,
+) -> Result<(), AppError> {
+    let sms = NewEvidence {
+        person_id: &person.id,
+        method: Method::Sms,
+        verifier: "system",
+        hall_id: None,
+        passed: true,
+        reference: Some(phone.masked()),
+        adapter: Some(state.otp.sender_name()),
+    };
+    state.evidence.record(sms).await?;
+    let asserted = NewEvidence {
+        person_id: &person.id,
+        method: Method::SelfAsserted,
+        verifier: "system",
+        hall_id: None,
+        passed: true,
+        reference: Some(format!("{}:{}", person.document.kind().as_str(), person.document.masked())),
+        adapter: None,
+    };
+    state.evidence.record(asserted).await?;
+    let actor = Actor::person(&person.id, ActorRole::Citizen, Some(ip.to_owned()));
+    let detail = serde_json::json!({ "document": person.document.kind().as_str(), "phone": phone.masked() });
+    let event =
+        Event { action: "account.register", subject_type: "person", subject_id: Some(person.id.clone()), detail };
+    state.audit.record(&actor, event).await?;
+    Ok(())
+}
+
+async fn checked_form(
+    state: &AppState,
+    browser: &Browser<'_>,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<Option<(RegisterForm, LoginContext)>, AppError> {
+    let Ok(form) = parse_form::<RegisterForm>(&String::from_utf8_lossy(body)) else { return Ok(None) };
+    if !browser.csrf_matches(&form.csrf).await? {
+        return Ok(None);
+    }
+    let context = LoginContext::load(state, browser, headers, &form.rid, Some(&form.next)).await?;
+    Ok(Some((form, context)))
+}
+
+async fn page(
+    browser: &Browser<'_>,
+    context: &LoginContext,
+    status: StatusCode,
+    phone: Option<&PhoneNumber>,
+    error: Option<String>,
+    notice: Option<String>,
+    form: &RegisterForm,
+) -> Result<Response, AppError> {
+    let tr = Tr(context.locale);
+    let query = context.query();
+    let page = RegisterPage {
+        chrome: Chrome::new(context.locale, &format!("{}{query}", paths::REGISTER)),
+        error,
+        notice,
+        csrf: browser.csrf_token().await?,
+        rid: context.rid.clone(),
+        next: context.next.clone(),
+        query,
+        phone: phone.map(|p| p.masked()).unwrap_or_default(),
+        document_types: DocumentKind::ALL
+            .iter()
+            .map(|kind| (kind.as_str(), tr.t(&format!("doc.{}", kind.as_str()))))
+            .collect(),
+        form_name: form.name.clone(),
+        form_document_type: if form.document_type.is_empty() {
+            "resident_id".to_owned()
+        } else {
+            form.document_type.clone()
+        },
+        form_document_number: form.document_number.clone(),
+    };
+    Ok(render(status, &page))
+}

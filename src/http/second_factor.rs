@@ -1,0 +1,306 @@
+//! GET /login/second and its actions: the second factor a client may require, after a first login. The
+//! person confirms with a passkey, or with a code sent to the account's verified phone.
+
+use super::complete_login::{Proven, complete_login};
+use super::error::AppError;
+use super::extract::parse_form;
+use super::flow::{code_sent_notice, otp_message};
+use super::i18n::{Locale, Tr};
+use super::login::LoginContext;
+use super::pages::{Chrome, CodeFlowPage, PasskeyButton, error_page, render};
+use super::passkey_login::{PasskeyForm, json_error};
+use super::session::{Browser, PartialLogin};
+use super::state::AppState;
+use crate::identity::otp::{OtpError, OtpPurpose};
+use crate::paths;
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{ConnectInfo, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use serde::Deserialize;
+use std::net::SocketAddr;
+use tower_sessions::Session;
+
+const SENT_FLOW: &str = "second-factor-sent";
+const CEREMONY_FLOW: &str = "second-factor-passkey";
+
+#[derive(Deserialize)]
+pub struct FlowQuery {
+    rid: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct FlowForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    rid: String,
+    #[serde(default)]
+    code: String,
+}
+
+pub async fn get_second(
+    State(state): State<AppState>,
+    session: Session,
+    headers: HeaderMap,
+    Query(query): Query<FlowQuery>,
+) -> Result<Response, AppError> {
+    let browser = Browser(&session);
+    let context =
+        LoginContext::load(&state, &browser, &headers, query.rid.as_deref().unwrap_or_default(), None).await?;
+    let Some(partial) = browser.partial_login().await? else {
+        return Ok(Redirect::to(&format!("{}{}", paths::LOGIN, context.query())).into_response());
+    };
+    let sent = browser.flow(SENT_FLOW).await?.is_some();
+    page(&state, &browser, &context, &partial, StatusCode::OK, sent, None, None).await
+}
+
+pub async fn post_send(
+    State(state): State<AppState>,
+    session: Session,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, AppError> {
+    let browser = Browser(&session);
+    let Some((_, context, partial)) = checked(&state, &browser, &headers, &body).await? else {
+        return Ok(error_page(StatusCode::FORBIDDEN, Locale::negotiate(None, &headers), "error.csrf", None));
+    };
+    let tr = Tr(context.locale);
+    let person = state
+        .accounts
+        .find(&partial.person_id)
+        .await?
+        .ok_or_else(|| AppError("partial login without a person".into()))?;
+    let Some(phone) = person.phone.as_ref().filter(|_| person.phone_verified) else {
+        return page(
+            &state,
+            &browser,
+            &context,
+            &partial,
+            StatusCode::BAD_REQUEST,
+            false,
+            Some(tr.t("second.no_phone")),
+            None,
+        )
+        .await;
+    };
+    match state.otp.send(OtpPurpose::SecondFactor, phone, Some(&peer.ip().to_string()), true).await {
+        Ok(()) => {
+            browser.put_flow(SENT_FLOW, "1").await?;
+            let notice = code_sent_notice(tr, phone, state.otp.code_minutes(), false);
+            page(&state, &browser, &context, &partial, StatusCode::OK, true, None, Some(notice)).await
+        }
+        Err(error) => match otp_message(tr, &error) {
+            Some(message) => {
+                page(&state, &browser, &context, &partial, StatusCode::TOO_MANY_REQUESTS, true, Some(message), None)
+                    .await
+            }
+            None => Err(AppError(error.to_string())),
+        },
+    }
+}
+
+pub async fn post_verify(
+    State(state): State<AppState>,
+    session: Session,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, AppError> {
+    let browser = Browser(&session);
+    let Some((form, context, partial)) = checked(&state, &browser, &headers, &body).await? else {
+        return Ok(error_page(StatusCode::FORBIDDEN, Locale::negotiate(None, &headers), "error.csrf", None));
+    };
+    let tr = Tr(context.locale);
+    let person = state
+        .accounts
+        .find(&partial.person_id)
+        .await?
+        .ok_or_else(|| AppError("partial login without a person".into()))?;
+    let Some(phone) = person.phone.as_ref() else {
+        return page(
+            &state,
+            &browser,
+            &context,
+            &partial,
+            StatusCode::BAD_REQUEST,
+            false,
+            Some(tr.t("second.no_phone")),
+            None,
+        )
+        .await;
+    };
+    let ip = peer.ip().to_string();
+    let keys = state.accounts.throttle_keys("sms", phone.as_str(), Some(&ip));
+    if let Err(error) = state.accounts.check_throttle(&keys).await {
+        return match error {
+            crate::identity::LoginError::Throttled { retry_after_secs, locked } => {
+                let message = super::login::throttled_message(tr, retry_after_secs, locked);
+                page(&state, &browser, &context, &partial, StatusCode::TOO_MANY_REQUESTS, true, Some(message), None)
+                    .await
+            }
+            other => Err(AppError(other.to_string())),
+        };
+    }
+    match state.otp.verify(OtpPurpose::SecondFactor, phone, &form.code).await {
+        Ok(()) => {}
+        Err(OtpError::Store(error)) => return Err(AppError(error.to_string())),
+        Err(error) => {
+            state.accounts.count_failure(&keys).await.map_err(|e| AppError(e.to_string()))?;
+            return page(
+                &state,
+                &browser,
+                &context,
+                &partial,
+                StatusCode::UNAUTHORIZED,
+                true,
+                otp_message(tr, &error),
+                None,
+            )
+            .await;
+        }
+    }
+    state.accounts.clear_failures(&keys).await.map_err(|e| AppError(e.to_string()))?;
+    browser.take_flow(SENT_FLOW).await?;
+    let location = finish(&state, &browser, &headers, Some(ip), partial, "sms", &context.rid).await?;
+    Ok(Redirect::to(&location).into_response())
+}
+
+pub async fn post_passkey_options(
+    State(state): State<AppState>,
+    session: Session,
+    Json(form): Json<PasskeyForm>,
+) -> Response {
+    let browser = Browser(&session);
+    let result = async {
+        let Some(passkeys) = &state.passkeys else {
+            return Ok(json_error(StatusCode::NOT_FOUND, "passkeys are not available here"));
+        };
+        if !browser.csrf_matches(&form.csrf).await? {
+            return Ok(json_error(StatusCode::FORBIDDEN, "the page has expired; reload it"));
+        }
+        let Some(partial) = browser.partial_login().await? else {
+            return Ok(json_error(StatusCode::BAD_REQUEST, "there is no login waiting for a second factor"));
+        };
+        match passkeys.start_second_factor(&partial.person_id).await {
+            Ok((options, ceremony)) => {
+                browser.put_flow(CEREMONY_FLOW, &ceremony).await?;
+                Ok(Json(options).into_response())
+            }
+            Err(error) => Ok(json_error(StatusCode::BAD_REQUEST, &error.to_string())),
+        }
+    };
+    result.await.unwrap_or_else(|error: AppError| error.into_response())
+}
+
+pub async fn post_passkey(
+    State(state): State<AppState>,
+    session: Session,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Json(form): Json<PasskeyForm>,
+) -> Response {
+    let browser = Browser(&session);
+    let result = async {
+        let Some(passkeys) = &state.passkeys else {
+            return Ok(json_error(StatusCode::NOT_FOUND, "passkeys are not available here"));
+        };
+        if !browser.csrf_matches(&form.csrf).await? {
+            return Ok(json_error(StatusCode::FORBIDDEN, "the page has expired; reload it"));
+        }
+        let (Some(partial), Some(ceremony), Some(credential)) =
+            (browser.partial_login().await?, browser.take_flow(CEREMONY_FLOW).await?, form.credential)
+        else {
+            return Ok(json_error(StatusCode::BAD_REQUEST, "start the passkey check again"));
+        };
+        let proof = match passkeys.finish_authentication(&ceremony, &credential).await {
+            Ok(proof) if proof.person_id == partial.person_id => proof,
+            Ok(_) => return Ok(json_error(StatusCode::UNAUTHORIZED, "this passkey belongs to another account")),
+            Err(error) => return Ok(json_error(StatusCode::UNAUTHORIZED, &error.to_string())),
+        };
+        let location =
+            finish(&state, &browser, &headers, Some(peer.ip().to_string()), partial, proof.amr, &form.rid).await?;
+        Ok(Json(serde_json::json!({ "redirect": location })).into_response())
+    };
+    result.await.unwrap_or_else(|error: AppError| error.into_response())
+}
+
+/// Completes the login with both factors: the first's methods, the second's, and `mfa`.
+async fn finish(
+    state: &AppState,
+    browser: &Browser<'_>,
+    headers: &HeaderMap,
+    ip: Option<String>,
+    partial: PartialLogin,
+    second: &str,
+    rid: &str,
+) -> Result<String, AppError> {
+    let mut amr = partial.amr.clone();
+    for method in [second, "mfa"] {
+        if !amr.iter().any(|m| m == method) {
+            amr.push(method.to_owned());
+        }
+    }
+    complete_login(state, browser, headers, ip, Proven { person_id: &partial.person_id, amr }, rid, None).await
+}
+
+async fn checked(
+    state: &AppState,
+    browser: &Browser<'_>,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<Option<(FlowForm, LoginContext, PartialLogin)>, AppError> {
+    let Ok(form) = parse_form::<FlowForm>(&String::from_utf8_lossy(body)) else { return Ok(None) };
+    if !browser.csrf_matches(&form.csrf).await? {
+        return Ok(None);
+    }
+    let Some(partial) = browser.partial_login().await? else { return Ok(None) };
+    let context = LoginContext::load(state, browser, headers, &form.rid, None).await?;
+    Ok(Some((form, context, partial)))
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn page(
+    state: &AppState,
+    browser: &Browser<'_>,
+    context: &LoginContext,
+    partial: &PartialLogin,
+    status: StatusCode,
+    code_stage: bool,
+    error: Option<String>,
+    notice: Option<String>,
+) -> Result<Response, AppError> {
+    let tr = Tr(context.locale);
+    let person = state.accounts.find(&partial.person_id).await?;
+    let masked = person.as_ref().and_then(|p| p.phone.as_ref()).map(|p| p.masked()).unwrap_or_default();
+    let has_passkey = match &state.passkeys {
+        Some(passkeys) => passkeys.has_any(&partial.person_id).await.map_err(|e| AppError(e.to_string()))?,
+        None => false,
+    };
+    let query = context.query();
+    let page = CodeFlowPage {
+        chrome: Chrome::new(context.locale, &format!("{}{query}", paths::LOGIN_SECOND)),
+        title: tr.t("second.title"),
+        intro: tr.t("second.intro"),
+        error,
+        notice: notice.or_else(|| (!code_stage).then(|| tr.t("second.sms_to").replace("%{phone}", &masked))),
+        csrf: browser.csrf_token().await?,
+        hidden: vec![("rid".into(), context.rid.clone())],
+        send_action: paths::LOGIN_SECOND_CODE.to_owned(),
+        verify_action: paths::LOGIN_SECOND.to_owned(),
+        phone_input: false,
+        phone: String::new(),
+        code_stage,
+        new_password: false,
+        submit_label: tr.t("second.submit"),
+        passkey: has_passkey.then(|| PasskeyButton {
+            options: paths::LOGIN_SECOND_PASSKEY_OPTIONS.to_owned(),
+            finish: paths::LOGIN_SECOND_PASSKEY.to_owned(),
+            rid: context.rid.clone(),
+        }),
+        back_href: format!("{}{query}", paths::LOGIN),
+    };
+    Ok(render(status, &page))
+}

@@ -1,0 +1,103 @@
+// Checks run inside the page: layout and accessibility facts that a person (or a screen reader) meets.
+
+/** The document's scroll width and the elements that stick out to the right of the viewport. */
+export function horizontalOverflow(page) {
+  return page.evaluate(() => {
+    const width = document.documentElement.clientWidth;
+    const culprits = [];
+    for (const el of document.body.querySelectorAll('*')) {
+      const rect = el.getBoundingClientRect();
+      if (rect.width > 0 && rect.right > width + 0.5) {
+        const name = el.tagName.toLowerCase() + (el.id ? `#${el.id}` : '') + (el.className && typeof el.className === 'string' ? `.${el.className.trim().split(/\s+/).join('.')}` : '');
+        culprits.push({ element: name, right: Math.round(rect.right) });
+      }
+    }
+    return {
+      scrollWidth: document.documentElement.scrollWidth,
+      clientWidth: width,
+      culprits: culprits.slice(0, 5),
+    };
+  });
+}
+
+/**
+ * Form controls (input other than hidden, select, textarea) without an accessible label: a visible
+ * <label> tied to it (for= or wrapping), or aria-labelledby pointing at text, or aria-label. Returns a
+ * description of each offender (empty when all is well).
+ */
+export function unlabelledControls(page) {
+  return page.evaluate(() => {
+    const visible = (el) => {
+      const style = getComputedStyle(el);
+      const rect = el.getBoundingClientRect();
+      return style.display !== 'none' && style.visibility !== 'hidden' && rect.width > 0 && rect.height > 0;
+    };
+    const offenders = [];
+    for (const el of document.querySelectorAll('input:not([type=hidden]), select, textarea')) {
+      const labels = [...(el.labels || [])].filter((label) => label.textContent.trim() && visible(label));
+      const labelledBy = (el.getAttribute('aria-labelledby') || '').split(/\s+/).filter(Boolean)
+        .map((id) => document.getElementById(id)).filter((ref) => ref && ref.textContent.trim());
+      const ariaLabel = (el.getAttribute('aria-label') || '').trim();
+      if (labels.length === 0 && labelledBy.length === 0 && !ariaLabel) {
+        offenders.push(el.outerHTML.slice(0, 200));
+      }
+    }
+    return offenders;
+  });
+}
+
+/** The focused element: a short description and whether it shows a focus indicator (outline). */
+export function focused(page) {
+  return page.evaluate(() => {
+    const el = document.activeElement;
+    if (!el || el === document.body) return { element: 'body', id: '', outlineStyle: 'none', outlineWidth: '0px' };
+    const style = getComputedStyle(el);
+    return {
+      element: el.tagName.toLowerCase() + (el.id ? `#${el.id}` : '') + (el.getAttribute('type') ? `[type=${el.getAttribute('type')}]` : ''),
+      id: el.id,
+      tag: el.tagName.toLowerCase(),
+      type: el.getAttribute('type') || '',
+      text: (el.innerText || el.value || '').trim().slice(0, 40),
+      outlineStyle: style.outlineStyle,
+      outlineWidth: style.outlineWidth,
+      outlineColor: style.outlineColor,
+      focusVisible: el.matches(':focus-visible'),
+    };
+  });
+}
+
+/**
+ * WCAG contrast between the focused element's outline colour and the background it is drawn on (the
+ * nearest ancestor with an opaque background, since outlines are drawn outside the element), as in
+ * WCAG 2.2 SC 1.4.11 (non-text contrast, 3:1) and 2.4.13 (focus appearance).
+ */
+export function focusOutlineContrast(page) {
+  return page.evaluate(() => {
+    const parse = (css) => {
+      const m = css.match(/rgba?\(([^)]+)\)/);
+      if (!m) return null;
+      const [r, g, b, a = 1] = m[1].split(/[ ,/]+/).filter(Boolean).map(Number);
+      return { r, g, b, a };
+    };
+    const luminance = ({ r, g, b }) => {
+      const lin = (v) => { const c = v / 255; return c <= 0.04045 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4; };
+      return 0.2126 * lin(r) + 0.7152 * lin(g) + 0.0722 * lin(b);
+    };
+    const el = document.activeElement;
+    const outline = parse(getComputedStyle(el).outlineColor);
+    let background = { r: 255, g: 255, b: 255, a: 1 };
+    let behind = 'canvas';
+    for (let node = el.parentElement; node; node = node.parentElement) {
+      const bg = parse(getComputedStyle(node).backgroundColor);
+      if (bg && bg.a > 0) { background = bg; behind = node.tagName.toLowerCase() + (node.className ? `.${node.className}` : ''); break; }
+    }
+    const [hi, lo] = [luminance(outline), luminance(background)].sort((x, y) => y - x);
+    return {
+      element: el.tagName.toLowerCase() + (el.id ? `#${el.id}` : ''),
+      outline: getComputedStyle(el).outlineColor,
+      background: `rgb(${background.r}, ${background.g}, ${background.b})`,
+      behind,
+      ratio: Math.round(((hi + 0.05) / (lo + 0.05)) * 100) / 100,
+    };
+  });
+}

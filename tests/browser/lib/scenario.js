@@ -1,0 +1,72 @@
+// One browser scenario = a fresh yimen (own port, own database), the test RP registered as a client,
+// the test citizen, and a fresh Chromium profile. Everything is torn down when the test ends, pass or
+// fail; on failure a screenshot goes to tests/artefacts/failure-NAME.png and yimen's log is appended to
+// the error.
+
+import { test } from 'node:test';
+import { startYimenFor, CITIZEN } from './yimen.js';
+import { startRpFor } from './rp.js';
+import { launch, screenshot } from './browser.js';
+
+/**
+ * Declares a test that gets { yimen, rp, client, citizen, page, context, browser }.
+ *   options.browser  Playwright context options (viewport, locale, isMobile, …)
+ *   options.seed     false to skip the citizen (the RP client is always registered)
+ *   options.yimenEnv extra environment for yimen serve
+ *   options.todo / options.skip  as node:test
+ */
+export function scenario(name, options, fn) {
+  if (typeof options === 'function') {
+    fn = options;
+    options = {};
+  }
+  const { browser: browserOptions = {}, seed = true, yimenEnv, todo, skip, timeout = 120_000 } = options;
+  return test(name, { todo, skip, timeout }, async (t) => {
+    const yimen = await startYimenFor(t, { env: yimenEnv });
+    const rp = await startRpFor(t);
+    const client = await yimen.addClient({
+      name: '社保查询系统',
+      redirectUri: rp.redirectUri,
+      postLogoutRedirectUri: rp.postLogoutRedirectUri,
+    });
+    if (seed) await yimen.addCitizen(CITIZEN);
+    await rp.configure({ issuer: yimen.issuer, clientId: client.client_id, clientSecret: client.client_secret });
+    const browser = await launch(browserOptions);
+    t.after(() => browser.close());
+    const { page, context } = browser;
+    try {
+      await fn({ yimen, rp, client, citizen: CITIZEN, page, context, browser, t });
+    } catch (error) {
+      const slug = name.replace(/[^a-z0-9]+/gi, '-').replace(/^-|-$/g, '').toLowerCase().slice(0, 60);
+      let shot = '';
+      try { shot = await screenshot(page, `failure-${slug}`); } catch { /* the page may be gone */ }
+      const rpErrors = rp.errors.map((e) => `${e.url}: ${e.error?.stack || e.error}`).join('\n');
+      error.message += `\n  at page: ${safeUrl(page)}`
+        + (shot ? `\n  screenshot: ${shot}` : '')
+        + (rpErrors ? `\n  RP errors:\n${rpErrors}` : '')
+        + `\n  yimen (${yimen.backend}) log tail:\n${yimen.output().slice(-3000)}`;
+      throw error;
+    }
+  });
+}
+
+function safeUrl(page) {
+  try { return page.url(); } catch { return '(closed)'; }
+}
+
+/** From the RP's login link to yimen's login page; returns the page's URL. */
+export async function openLoginFromRp(page, rp, yimen, query = '') {
+  await page.goto(rp.loginUrl + query);
+  await page.waitForURL((url) => url.origin === new URL(yimen.issuer).origin && url.pathname === '/login');
+  return new URL(page.url());
+}
+
+/** Fills and submits yimen's login form. */
+export async function signIn(page, account, password) {
+  await page.locator('#account').fill(account);
+  await page.locator('#password').fill(password);
+  await Promise.all([
+    page.waitForLoadState('load'),
+    page.locator('form[action="/login"] button[type="submit"]').click(),
+  ]);
+}

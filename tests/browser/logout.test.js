@@ -1,0 +1,103 @@
+// RP-initiated logout: with id_token_hint the person is signed out at once and sent back to the RP with
+// its state; without a hint yimen asks first. Either way the next sign-in asks for the password again.
+
+import assert from 'node:assert/strict';
+import { scenario, openLoginFromRp, signIn } from './lib/scenario.js';
+
+async function signInThroughRp(page, rp, yimen, citizen) {
+  await openLoginFromRp(page, rp, yimen);
+  await signIn(page, citizen.phone, citizen.password);
+  await page.waitForURL((url) => url.pathname === '/consent');
+  await Promise.all([
+    page.waitForURL((url) => url.href.startsWith(rp.redirectUri)),
+    page.locator('button[name="decision"][value="allow"]').click(),
+  ]);
+  await page.locator('#rp-signed-in').waitFor();
+}
+
+async function homeSaysSignedIn(page, yimen) {
+  await page.goto(yimen.url('/'));
+  return page.locator('main').innerText();
+}
+
+scenario('logout from the RP with id_token_hint returns to the RP with its state; the next login asks for the password', async ({ yimen, rp, citizen, page }) => {
+  await signInThroughRp(page, rp, yimen, citizen);
+  assert.equal(rp.logins.length, 1);
+  assert.match(await homeSaysSignedIn(page, yimen), /当前登录：\s*张三/, 'yimen\'s home page shows who is signed in');
+
+  // SSO works before logout: a second sign-in from the RP goes straight back (consent is remembered).
+  await page.goto(rp.loginUrl);
+  await page.waitForURL((url) => url.href.startsWith(rp.redirectUri));
+  await page.locator('#rp-signed-in').waitFor();
+  assert.equal(rp.logins.length, 2, 'single sign-on: no login page while signed in');
+
+  const visited = [];
+  page.on('framenavigated', (frame) => { if (frame === page.mainFrame()) visited.push(frame.url()); });
+  await page.goto(rp.logoutUrl);
+  await page.waitForURL((url) => url.href.startsWith(rp.postLogoutRedirectUri));
+  await page.locator('#rp-signed-out').waitFor();
+  assert.equal(rp.logouts.length, 1, 'the browser came back to the RP\'s post_logout_redirect_uri');
+  const back = rp.logouts[0];
+  assert.ok(back.state, `the return carries a state: ${back.url}`);
+  assert.ok(back.expected, `the state is the one the RP sent: ${back.url}`);
+  assert.ok(!visited.some((url) => new URL(url).pathname === '/logout' && url.startsWith(yimen.issuer)),
+    `with a valid id_token_hint no confirmation page is shown; visited ${visited.join(' → ')}`);
+
+  assert.match(await homeSaysSignedIn(page, yimen), /您尚未登录/, 'yimen\'s home page shows nobody signed in');
+
+  await openLoginFromRp(page, rp, yimen);
+  await page.locator('#password').waitFor({ state: 'visible' });
+  assert.equal(await page.locator('#account').inputValue(), '', 'the login form starts empty');
+  assert.equal(rp.logins.length, 2, 'no sign-in completed without the password');
+
+  // And the password works again, with consent still remembered.
+  await signIn(page, citizen.phone, citizen.password);
+  await page.waitForURL((url) => url.href.startsWith(rp.redirectUri));
+  await page.locator('#rp-signed-in').waitFor();
+  assert.equal(rp.logins.length, 3);
+  assert.equal(rp.logins[2].claims.sub, rp.logins[0].claims.sub, 'same person, same subject');
+  assert.notEqual(rp.logins[2].claims.sid, rp.logins[0].claims.sid, 'a new login session after logout');
+});
+
+scenario('logout without id_token_hint asks for confirmation first, then signs out', async ({ yimen, rp, citizen, page }) => {
+  await signInThroughRp(page, rp, yimen, citizen);
+  await page.goto(yimen.url('/logout'));
+  assert.equal(await page.locator('h1').innerText(), '退出登录', 'a confirmation page, not an immediate logout');
+  assert.match(await homeSaysSignedIn(page, yimen), /当前登录：\s*张三/, 'still signed in while the question is open');
+
+  await page.goto(yimen.url('/logout'));
+  await Promise.all([
+    page.waitForLoadState('load'),
+    page.locator('button[name="decision"][value="logout"]').click(),
+  ]);
+  await page.waitForURL((url) => url.pathname === '/logout/confirm');
+  assert.equal(await page.locator('h1').innerText(), '您已退出');
+  assert.match(await homeSaysSignedIn(page, yimen), /您尚未登录/);
+
+  await openLoginFromRp(page, rp, yimen);
+  await page.locator('#password').waitFor({ state: 'visible' });
+});
+
+// KNOWN YIMEN BUG (marked todo so the suite stays green; remove `todo` once fixed): the logout
+// confirmation page's language switch returns to a bare /logout (src/http/logout.rs builds its Chrome
+// with paths::END_SESSION), so the RP's post_logout_redirect_uri, state and client are lost: the page no
+// longer names the system, and after "Sign out" the person stays on yimen instead of going back to the RP.
+scenario('logout confirmation: switching language keeps the RP\'s sign-out request', {
+  todo: 'yimen bug: the language switch on /logout drops post_logout_redirect_uri, state and client_id',
+}, async ({ yimen, rp, client, citizen, page }) => {
+  await signInThroughRp(page, rp, yimen, citizen);
+  const logout = new URL(yimen.url('/logout'));
+  logout.searchParams.set('client_id', client.client_id);
+  logout.searchParams.set('post_logout_redirect_uri', rp.postLogoutRedirectUri);
+  logout.searchParams.set('state', 'state-kept-across-switch');
+  await page.goto(logout.href);
+  assert.match(await page.locator('main').innerText(), /社保查询系统/, 'the confirmation names the system');
+
+  await Promise.all([page.waitForLoadState('load'), page.locator('header a[href^="/lang?"]').click()]);
+  assert.equal(await page.locator('html').getAttribute('lang'), 'en');
+  assert.match(await page.locator('main').innerText(), /社保查询系统/, 'after switching, the confirmation still names the system');
+  await Promise.all([page.waitForLoadState('load'), page.locator('button[name="decision"][value="logout"]').click()]);
+  assert.ok(page.url().startsWith(rp.postLogoutRedirectUri),
+    `after confirming, the browser goes back to the RP; it is at ${page.url()}`);
+  assert.equal(rp.logouts.at(-1)?.state, 'state-kept-across-switch');
+});
