@@ -3,6 +3,7 @@
 
 mod client;
 mod keys;
+mod org;
 mod user;
 
 use crate::app::{App, Services};
@@ -56,6 +57,9 @@ pub enum Command {
     /// Inspect and rotate signing keys.
     #[command(subcommand)]
     Keys(keys::KeysCommand),
+    /// Manage organisations (legal persons).
+    #[command(subcommand)]
+    Org(org::OrgCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -95,6 +99,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Client(command) => client::run(command, &services(config).await?).await,
         Command::User(command) => user::run(command, &services(config).await?).await,
         Command::Keys(command) => keys::run(command, &services(config).await?).await,
+        Command::Org(command) => org::run(command, &services(config).await?).await,
     }
 }
 

@@ -23,7 +23,12 @@ pub async fn get_end_session(
     headers: HeaderMap,
     RawQuery(query): RawQuery,
 ) -> Result<Response, AppError> {
-    end_session(&state, &session, &headers, parse_form(query.as_deref().unwrap_or_default())).await
+    // The page's language switch returns here, with the relying party's request intact.
+    let here = match query.as_deref() {
+        Some(query) if !query.is_empty() => format!("{}?{query}", paths::END_SESSION),
+        _ => paths::END_SESSION.to_owned(),
+    };
+    end_session(&state, &session, &headers, parse_form(query.as_deref().unwrap_or_default()), &here).await
 }
 
 pub async fn post_end_session(
@@ -34,7 +39,7 @@ pub async fn post_end_session(
 ) -> Result<Response, AppError> {
     let params =
         if is_form(&headers) { parse_form(&String::from_utf8_lossy(&body)) } else { Ok(EndSessionParams::default()) };
-    end_session(&state, &session, &headers, params).await
+    end_session(&state, &session, &headers, params, paths::END_SESSION).await
 }
 
 async fn end_session(
@@ -42,6 +47,7 @@ async fn end_session(
     session: &Session,
     headers: &HeaderMap,
     params: Result<EndSessionParams, String>,
+    here: &str,
 ) -> Result<Response, AppError> {
     let params = match params {
         Ok(params) => params,
@@ -74,7 +80,7 @@ async fn end_session(
             let ticket = LogoutTicket { ticket: crate::crypto::random_token(16), redirect };
             browser.put_logout_ticket(&ticket).await?;
             let page = LogoutConfirmPage {
-                chrome: Chrome::new(locale, paths::END_SESSION),
+                chrome: Chrome::new(locale, here),
                 client_name,
                 csrf: browser.csrf_token().await?,
                 ticket: ticket.ticket,

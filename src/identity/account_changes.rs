@@ -14,6 +14,7 @@ impl Accounts {
         check_policy(new_password.expose())?;
         let hash = self.hasher().hash(new_password).await.map_err(|e| AccountError::Internal(e.to_string()))?;
         self.db().update_password_hash(&person.id, &hash, self.clock().now()).await?;
+        self.forget(&person.id).await;
         Ok(())
     }
 
@@ -33,6 +34,7 @@ impl Accounts {
         let encrypted = keyring.encrypt_pii(FIELD_PHONE, phone.as_str());
         let index = keyring.blind_index(FIELD_PHONE, phone.as_str());
         self.db().update_phone(&person.id, &encrypted, &index, self.clock().now()).await?;
+        self.forget(&person.id).await;
         Ok(())
     }
 
@@ -42,11 +44,13 @@ impl Accounts {
         let now = self.clock().now();
         let close_after = now + grace_days * 86_400;
         self.db().set_person_status(&person.id, PersonStatus::Closing.as_str(), Some(close_after), now).await?;
+        self.forget(&person.id).await;
         Ok(close_after)
     }
 
     pub async fn cancel_closure(&self, person: &Person) -> Result<(), AccountError> {
         self.db().set_person_status(&person.id, PersonStatus::Active.as_str(), None, self.clock().now()).await?;
+        self.forget(&person.id).await;
         Ok(())
     }
 
@@ -58,6 +62,7 @@ impl Accounts {
             // The identity number column may not be empty; it gets a ciphertext of nothing.
             let tombstone = self.keyring().encrypt_pii(super::person::FIELD_ID_NUMBER, "");
             self.db().erase_person(id, &tombstone, now).await?;
+            self.forget(id).await;
         }
         Ok(due)
     }

@@ -67,6 +67,9 @@ pub struct Accounts {
     clock: SharedClock,
     login: LoginConfig,
     throttle: Throttle,
+    /// Accounts by id for a few seconds: UserInfo and the token endpoint read one per request. Changes
+    /// made here forget the entry at once; changes by another process show within the lifetime.
+    people: moka::future::Cache<String, Person>,
 }
 
 impl std::fmt::Debug for Accounts {
@@ -85,7 +88,8 @@ impl Accounts {
         login: LoginConfig,
     ) -> Arc<Self> {
         let throttle = Throttle::new(ephemeral.clone(), clock.clone());
-        Arc::new(Self { db, keyring, hasher, clock, login, throttle })
+        let people = moka::future::Cache::builder().max_capacity(100_000).time_to_live(std::time::Duration::from_secs(10)).build();
+        Arc::new(Self { db, keyring, hasher, clock, login, throttle, people })
     }
 
     pub fn clock(&self) -> &SharedClock {
@@ -142,12 +146,18 @@ impl Accounts {
     }
 
     pub async fn find(&self, id: &str) -> Result<Option<Person>, AccountError> {
-        match self.db.find_person(id).await? {
-            Some(row) => {
-                Ok(Some(Person::from_row(row, &self.keyring).map_err(|e| AccountError::Internal(e.to_string()))?))
-            }
-            None => Ok(None),
+        if let Some(person) = self.people.get(id).await {
+            return Ok(Some(person));
         }
+        let Some(row) = self.db.find_person(id).await? else { return Ok(None) };
+        let person = Person::from_row(row, &self.keyring).map_err(|e| AccountError::Internal(e.to_string()))?;
+        self.people.insert(id.to_owned(), person.clone()).await;
+        Ok(Some(person))
+    }
+
+    /// Drops a cached account after it changed.
+    pub(super) async fn forget(&self, id: &str) {
+        self.people.invalidate(id).await;
     }
 
     /// Finds an account by what a person types to log in: a resident ID number or a mobile number.
@@ -240,6 +250,7 @@ impl Accounts {
     async fn rehash(&self, person: &Person, password: &SecretString) {
         match self.hasher.hash(password).await {
             Ok(hash) => {
+                self.forget(&person.id).await;
                 if let Err(error) = self.db.update_password_hash(&person.id, &hash, self.clock.now()).await {
                     tracing::warn!(%error, "could not store the upgraded password hash");
                 }

@@ -29,7 +29,13 @@ pub struct Provider {
     pub(super) sessions: LoginSessions,
     pub(super) orgs: Organisations,
     pub(super) metrics: Arc<dyn ProviderMetrics>,
+    /// Clients by id, absent ones included, for a short while: the token endpoint and UserInfo look a
+    /// client up on every request. A change made by another process shows within the lifetime.
+    clients: moka::future::Cache<String, Option<Client>>,
 }
+
+/// How long a client lookup is reused.
+pub const CLIENT_CACHE_SECS: u64 = 30;
 
 impl std::fmt::Debug for Provider {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -80,6 +86,10 @@ impl Provider {
             sessions: parts.sessions,
             orgs: parts.orgs,
             metrics: parts.metrics,
+            clients: moka::future::Cache::builder()
+                .max_capacity(10_000)
+                .time_to_live(std::time::Duration::from_secs(CLIENT_CACHE_SECS))
+                .build(),
         })
     }
 
@@ -112,7 +122,12 @@ impl Provider {
         if client_id.is_empty() || client_id.len() > 128 {
             return Ok(None);
         }
-        Ok(self.db.find_client(client_id).await?.filter(|client| client.enabled))
+        if let Some(cached) = self.clients.get(client_id).await {
+            return Ok(cached.filter(|client| client.enabled));
+        }
+        let client = self.db.find_client(client_id).await?;
+        self.clients.insert(client_id.to_owned(), client.clone()).await;
+        Ok(client.filter(|client| client.enabled))
     }
 
     /// The `sub` a client sees for a person: pairwise per sector unless the client is approved for public.
@@ -142,7 +157,9 @@ impl Provider {
     }
 
     pub async fn set_client_enabled(&self, client_id: &str, enabled: bool) -> Result<bool, ProviderError> {
-        Ok(self.db.set_client_enabled(client_id, enabled, self.now()).await?)
+        let changed = self.db.set_client_enabled(client_id, enabled, self.now()).await?;
+        self.clients.invalidate(client_id).await;
+        Ok(changed)
     }
 }
 

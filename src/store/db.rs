@@ -44,6 +44,9 @@ impl Database {
             Backend::Sqlite => {
                 AnyPoolOptions::new()
                     .max_connections(8)
+                    // A ping before every query costs a round trip to sqlx's SQLite thread; a broken
+                    // local file connection is not something a ping would repair.
+                    .test_before_acquire(false)
                     .after_connect(|conn, _| {
                         Box::pin(async move {
                             // WAL lets readers run beside the writer; busy_timeout queues writers instead
@@ -62,6 +65,9 @@ impl Database {
             Backend::Postgres => {
                 AnyPoolOptions::new()
                     .max_connections(16)
+                    // Failed connections surface as query errors and are dropped from the pool; a ping
+                    // per checkout would double the round trips of every query.
+                    .test_before_acquire(false)
                     .acquire_timeout(Duration::from_secs(5))
                     .connect_with(options)
                     .await?

@@ -78,13 +78,10 @@ scenario('logout without id_token_hint asks for confirmation first, then signs o
   await page.locator('#password').waitFor({ state: 'visible' });
 });
 
-// KNOWN YIMEN BUG (marked todo so the suite stays green; remove `todo` once fixed): the logout
-// confirmation page's language switch returns to a bare /logout (src/http/logout.rs builds its Chrome
-// with paths::END_SESSION), so the RP's post_logout_redirect_uri, state and client are lost: the page no
-// longer names the system, and after "Sign out" the person stays on yimen instead of going back to the RP.
-scenario('logout confirmation: switching language keeps the RP\'s sign-out request', {
-  todo: 'yimen bug: the language switch on /logout drops post_logout_redirect_uri, state and client_id',
-}, async ({ yimen, rp, client, citizen, page }) => {
+// Guards a fixed yimen bug: the logout confirmation page's language switch returned to a bare /logout,
+// losing the RP's post_logout_redirect_uri, state and client: the page no longer named the system, and
+// after "Sign out" the person stayed on yimen instead of going back to the RP.
+scenario('logout confirmation: switching language keeps the RP\'s sign-out request', async ({ yimen, rp, client, citizen, page }) => {
   await signInThroughRp(page, rp, yimen, citizen);
   const logout = new URL(yimen.url('/logout'));
   logout.searchParams.set('client_id', client.client_id);
@@ -93,11 +90,15 @@ scenario('logout confirmation: switching language keeps the RP\'s sign-out reque
   await page.goto(logout.href);
   assert.match(await page.locator('main').innerText(), /社保查询系统/, 'the confirmation names the system');
 
-  await Promise.all([page.waitForLoadState('load'), page.locator('header a[href^="/lang?"]').click()]);
-  assert.equal(await page.locator('html').getAttribute('lang'), 'en');
+  await page.locator('header a[href^="/lang?"]').click();
+  await page.locator('html[lang="en"]').waitFor({ state: 'attached' });
+  assert.equal(new URL(page.url()).pathname, '/logout', 'the switch returns to the confirmation page');
+  assert.equal(await page.locator('h1').innerText(), 'Sign out');
   assert.match(await page.locator('main').innerText(), /社保查询系统/, 'after switching, the confirmation still names the system');
-  await Promise.all([page.waitForLoadState('load'), page.locator('button[name="decision"][value="logout"]').click()]);
+  await page.locator('button[name="decision"][value="logout"]').click();
+  await page.waitForURL((url) => url.href.startsWith(rp.postLogoutRedirectUri) || url.pathname === '/logout/confirm');
   assert.ok(page.url().startsWith(rp.postLogoutRedirectUri),
     `after confirming, the browser goes back to the RP; it is at ${page.url()}`);
-  assert.equal(rp.logouts.at(-1)?.state, 'state-kept-across-switch');
+  await page.locator('#rp-signed-out').waitFor();
+  assert.equal(rp.logouts.at(-1)?.state, 'state-kept-across-switch', 'the RP gets back its own state');
 });

@@ -1,109 +1,134 @@
-//! Ephemeral state in process memory, for the embedded mode. Entries expire by the injected clock, so
-//! tests can move time forward. A restart forgets everything here (sessions, codes, access tokens).
+//! Ephemeral state in process memory, for the embedded mode: a concurrent cache (moka) whose entries are
+//! evicted when their time is up. Reads also check expiry against the injected clock, so tests that move
+//! time forward see entries expire at once. A restart forgets everything here.
 
 use super::Ephemeral;
 use crate::clock::SharedClock;
 use crate::store::StoreResult;
-use std::collections::HashMap;
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicU64, Ordering};
+use moka::ops::compute::Op;
+use moka::sync::Cache;
+use std::time::{Duration, Instant};
 
-const SWEEP_EVERY: u64 = 1024;
-
-#[derive(Debug)]
-pub struct MemoryEphemeral {
-    entries: Mutex<HashMap<String, Entry>>,
-    clock: SharedClock,
-    writes: AtomicU64,
-}
-
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 struct Entry {
     value: Vec<u8>,
     expires_at_ms: i64,
+    ttl: Duration,
+}
+
+/// Evicts each entry after its own lifetime.
+struct PerEntry;
+
+impl moka::Expiry<String, Entry> for PerEntry {
+    fn expire_after_create(&self, _key: &String, entry: &Entry, _created: Instant) -> Option<Duration> {
+        Some(entry.ttl)
+    }
+
+    fn expire_after_update(&self, _key: &String, entry: &Entry, _updated: Instant, _left: Option<Duration>) -> Option<Duration> {
+        Some(entry.ttl)
+    }
+}
+
+pub struct MemoryEphemeral {
+    entries: Cache<String, Entry>,
+    clock: SharedClock,
+}
+
+impl std::fmt::Debug for MemoryEphemeral {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MemoryEphemeral").field("entries", &self.entries.entry_count()).finish()
+    }
 }
 
 impl MemoryEphemeral {
     pub fn new(clock: SharedClock) -> Self {
-        Self { entries: Mutex::new(HashMap::new()), clock, writes: AtomicU64::new(0) }
+        Self { entries: Cache::builder().expire_after(PerEntry).build(), clock }
     }
 
-    fn with_entries<T>(&self, f: impl FnOnce(&mut HashMap<String, Entry>, i64) -> T) -> T {
-        let now = self.clock.now_millis();
-        let mut entries = self.entries.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        f(&mut entries, now)
+    fn entry(&self, value: &[u8], ttl_ms: i64) -> Entry {
+        let ttl_ms = ttl_ms.max(1);
+        Entry { value: value.to_vec(), expires_at_ms: self.clock.now_millis() + ttl_ms, ttl: Duration::from_millis(ttl_ms as u64) }
     }
 
-    /// Drops expired entries now and then, so memory tracks live state rather than history.
-    fn note_write(&self) {
-        if self.writes.fetch_add(1, Ordering::Relaxed).is_multiple_of(SWEEP_EVERY) {
-            self.with_entries(|entries, now| entries.retain(|_, entry| entry.expires_at_ms > now));
-        }
+    fn live(&self, entry: &Entry) -> bool {
+        entry.expires_at_ms > self.clock.now_millis()
     }
-}
-
-fn live(entry: Option<&Entry>, now: i64) -> Option<&Entry> {
-    entry.filter(|entry| entry.expires_at_ms > now)
 }
 
 #[async_trait::async_trait]
 impl Ephemeral for MemoryEphemeral {
     async fn put(&self, key: &str, value: &[u8], ttl_ms: i64) -> StoreResult<()> {
-        self.with_entries(|entries, now| {
-            entries.insert(key.to_owned(), Entry { value: value.to_vec(), expires_at_ms: now + ttl_ms });
-        });
-        self.note_write();
+        self.entries.insert(key.to_owned(), self.entry(value, ttl_ms));
         Ok(())
     }
 
     async fn put_new(&self, key: &str, value: &[u8], ttl_ms: i64) -> StoreResult<bool> {
-        let stored = self.with_entries(|entries, now| {
-            if live(entries.get(key), now).is_some() {
-                return false;
-            }
-            entries.insert(key.to_owned(), Entry { value: value.to_vec(), expires_at_ms: now + ttl_ms });
-            true
+        let fresh = self.entry(value, ttl_ms);
+        let result = self.entries.entry(key.to_owned()).and_compute_with(|existing| match existing {
+            Some(existing) if self.live(existing.value()) => Op::Nop,
+            _ => Op::Put(fresh),
         });
-        self.note_write();
-        Ok(stored)
+        Ok(matches!(result, moka::ops::compute::CompResult::Inserted(_) | moka::ops::compute::CompResult::ReplacedWith(_)))
     }
 
     async fn get(&self, key: &str) -> StoreResult<Option<Vec<u8>>> {
-        Ok(self.with_entries(|entries, now| live(entries.get(key), now).map(|entry| entry.value.clone())))
+        Ok(self.entries.get(key).filter(|entry| self.live(entry)).map(|entry| entry.value))
     }
 
     async fn take(&self, key: &str) -> StoreResult<Option<Vec<u8>>> {
-        Ok(self.with_entries(|entries, now| {
-            entries.remove(key).filter(|entry| entry.expires_at_ms > now).map(|entry| entry.value)
-        }))
+        Ok(self.entries.remove(key).filter(|entry| self.live(entry)).map(|entry| entry.value))
     }
 
     async fn delete(&self, key: &str) -> StoreResult<()> {
-        self.with_entries(|entries, _| entries.remove(key));
+        self.entries.invalidate(key);
         Ok(())
     }
 
     async fn incr(&self, key: &str, ttl_ms: i64) -> StoreResult<i64> {
-        let count = self.with_entries(|entries, now| {
-            let current = live(entries.get(key), now)
-                .and_then(|entry| std::str::from_utf8(&entry.value).ok()?.parse::<i64>().ok());
+        let first = self.entry(b"1", ttl_ms);
+        let result = self.entries.entry(key.to_owned()).and_compute_with(|existing| {
+            let current = existing
+                .filter(|e| self.live(e.value()))
+                .and_then(|e| std::str::from_utf8(&e.value().value).ok()?.parse::<i64>().ok().map(|n| (n, e.into_value())));
             match current {
-                Some(count) => {
-                    let entry = entries.get_mut(key).expect("a live entry was just read");
-                    entry.value = (count + 1).to_string().into_bytes();
-                    count + 1
-                }
-                None => {
-                    entries.insert(key.to_owned(), Entry { value: b"1".to_vec(), expires_at_ms: now + ttl_ms });
-                    1
-                }
+                Some((count, entry)) => Op::Put(Entry { value: (count + 1).to_string().into_bytes(), ..entry }),
+                None => Op::Put(first),
             }
         });
-        self.note_write();
+        let count = result
+            .into_entry()
+            .and_then(|entry| std::str::from_utf8(&entry.value().value).ok()?.parse().ok())
+            .unwrap_or(1);
         Ok(count)
     }
 
     async fn ping(&self) -> StoreResult<()> {
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clock::OffsetClock;
+    use std::sync::Arc;
+
+    #[tokio::test]
+    async fn entries_expire_by_the_clock_and_take_is_single_use() {
+        let clock = Arc::new(OffsetClock::default());
+        let store = MemoryEphemeral::new(clock.clone());
+        store.put("a", b"1", 10_000).await.unwrap();
+        assert!(!store.put_new("a", b"2", 10_000).await.unwrap());
+        assert_eq!(store.take("a").await.unwrap().as_deref(), Some(&b"1"[..]));
+        assert_eq!(store.take("a").await.unwrap(), None);
+        assert_eq!(store.incr("n", 10_000).await.unwrap(), 1);
+        assert_eq!(store.incr("n", 10_000).await.unwrap(), 2);
+        store.put("b", b"x", 5_000).await.unwrap();
+        clock.advance_secs(6);
+        assert_eq!(store.get("b").await.unwrap(), None);
+        assert!(store.put_new("b", b"y", 5_000).await.unwrap(), "an expired entry does not block a new one");
+        assert_eq!(store.incr("n", 10_000).await.unwrap(), 3, "the counter window started 6 s ago and lasts 10 s");
+        clock.advance_secs(5);
+        assert_eq!(store.incr("n", 10_000).await.unwrap(), 1, "a new window");
     }
 }

@@ -13,6 +13,7 @@ import { launch, screenshot } from './browser.js';
  *   options.browser  Playwright context options (viewport, locale, isMobile, …)
  *   options.seed     false to skip the citizen (the RP client is always registered)
  *   options.yimenEnv extra environment for yimen serve
+ *   options.scope    the scopes the RP client is registered with (`yimen client add --scope`) and asks for
  *   options.todo / options.skip  as node:test
  */
 export function scenario(name, options, fn) {
@@ -20,7 +21,7 @@ export function scenario(name, options, fn) {
     fn = options;
     options = {};
   }
-  const { browser: browserOptions = {}, seed = true, yimenEnv, todo, skip, timeout = 120_000 } = options;
+  const { browser: browserOptions = {}, seed = true, yimenEnv, scope, todo, skip, timeout = 120_000 } = options;
   return test(name, { todo, skip, timeout }, async (t) => {
     const yimen = await startYimenFor(t, { env: yimenEnv });
     const rp = await startRpFor(t);
@@ -28,9 +29,10 @@ export function scenario(name, options, fn) {
       name: '社保查询系统',
       redirectUri: rp.redirectUri,
       postLogoutRedirectUri: rp.postLogoutRedirectUri,
+      scope,
     });
     if (seed) await yimen.addCitizen(CITIZEN);
-    await rp.configure({ issuer: yimen.issuer, clientId: client.client_id, clientSecret: client.client_secret });
+    await rp.configure({ issuer: yimen.issuer, clientId: client.client_id, clientSecret: client.client_secret, scope });
     const browser = await launch(browserOptions);
     t.after(() => browser.close());
     const { page, context } = browser;
@@ -68,5 +70,30 @@ export async function signIn(page, account, password) {
   await Promise.all([
     page.waitForLoadState('load'),
     page.locator('form[action="/login"] button[type="submit"]').click(),
+  ]);
+}
+
+/** On yimen's consent page: "allow", then wait until the RP has finished the sign-in. */
+export async function allowConsent(page, rp) {
+  await page.waitForURL((url) => url.pathname === '/consent');
+  await Promise.all([
+    page.waitForURL((url) => url.href.startsWith(rp.redirectUri)),
+    page.locator('button[name="decision"][value="allow"]').click(),
+  ]);
+  await page.locator('#rp-signed-in').waitFor();
+}
+
+/** Waits until the browser is back at the RP's callback and the RP has finished the sign-in. */
+export async function backAtRp(page, rp) {
+  await page.waitForURL((url) => url.href.startsWith(rp.redirectUri));
+  await page.locator('#rp-signed-in').waitFor();
+}
+
+/** Signs out at yimen without a hint: /logout, then "退出登录" on the confirmation page. */
+export async function signOut(page, yimen) {
+  await page.goto(yimen.url('/logout'));
+  await Promise.all([
+    page.waitForURL((url) => url.pathname === '/logout/confirm'),
+    page.locator('button[name="decision"][value="logout"]').click(),
   ]);
 }

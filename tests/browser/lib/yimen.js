@@ -6,7 +6,7 @@
 // names it, defaulting to target/debug/yimen in the repository.
 
 import { spawn, execFile } from 'node:child_process';
-import { mkdtemp, rm, access, constants } from 'node:fs/promises';
+import { mkdtemp, rm, access, constants, readFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve, dirname } from 'node:path';
@@ -16,6 +16,9 @@ import { randomBytes } from 'node:crypto';
 const HERE = dirname(fileURLToPath(import.meta.url));
 export const REPO_ROOT = resolve(HERE, '..', '..', '..');
 export const YIMEN_BIN = resolve(process.env.YIMEN_BIN || join(REPO_ROOT, 'target', 'debug', 'yimen'));
+
+// yimen's development SMS sender appends one JSON line per message to this file in its data dir.
+export const SMS_OUTBOX = 'sms-outbox.jsonl';
 
 // The test citizen. The ID number passes the GB 11643 check character.
 export const CITIZEN = Object.freeze({
@@ -131,9 +134,10 @@ export async function startYimen({ env: extraEnv = {} } = {}) {
     /** Runs `yimen ARGS…` against the same data dir and database. */
     cli: (args, options = {}) => run(YIMEN_BIN, args, { env, ...options }),
     /** `yimen client add … --json` → {client_id, client_secret, …}. */
-    async addClient({ name = '社保查询系统', redirectUri, postLogoutRedirectUri } = {}) {
+    async addClient({ name = '社保查询系统', redirectUri, postLogoutRedirectUri, scope } = {}) {
       const args = ['client', 'add', '--name', name, '--redirect-uri', redirectUri];
       if (postLogoutRedirectUri) args.push('--post-logout-redirect-uri', postLogoutRedirectUri);
+      if (scope) args.push('--scope', scope);
       args.push('--json');
       const { stdout } = await yimen.cli(args);
       return parseJson(stdout, 'yimen client add --json');
@@ -144,6 +148,41 @@ export async function startYimen({ env: extraEnv = {} } = {}) {
         '--phone', citizen.phone, '--password-stdin', '--json'];
       const { stdout } = await yimen.cli(args, { input: `${citizen.password}\n` });
       return parseJson(stdout, 'yimen user add --json');
+    },
+    /** `yimen org add … --json` → the organisation; the representative's account must exist. */
+    async addOrganisation({ uscc, name, representativeIdNumber, kind }) {
+      const args = ['org', 'add', '--uscc', uscc, '--name', name, '--representative-id-number', representativeIdNumber];
+      if (kind) args.push('--kind', kind);
+      args.push('--json');
+      const { stdout } = await yimen.cli(args);
+      return parseJson(stdout, 'yimen org add --json');
+    },
+    /** The development SMS outbox (<data dir>/sms-outbox.jsonl), optionally only the messages to `to`. */
+    async smsOutbox(to) {
+      let text = '';
+      try {
+        text = await readFile(join(dataDir, SMS_OUTBOX), 'utf8');
+      } catch (error) {
+        if (error.code !== 'ENOENT') throw error;
+      }
+      // Only complete lines: the last piece is empty, or a line still being written.
+      const messages = text.split('\n').slice(0, -1).filter(Boolean).map((line) => parseJson(line, SMS_OUTBOX));
+      return to ? messages.filter((message) => message.to === to || message.to === `+86${to}`) : messages;
+    },
+    /**
+     * Waits for a message to `to` beyond the first `seen` ones (count them before asking for a code) and
+     * returns it: { at, to, template, params: { code, action, minutes }, text }.
+     */
+    async nextSms(to, seen, timeoutMs = 10_000) {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const messages = await yimen.smsOutbox(to);
+        if (messages.length > seen) return messages[seen];
+        if (Date.now() > deadline) {
+          throw new Error(`no new SMS to ${to} in ${SMS_OUTBOX} within ${timeoutMs} ms (${messages.length} to it, ${seen} seen before)`);
+        }
+        await new Promise((done) => setTimeout(done, 100));
+      }
     },
     /** What the server printed so far (stderr and stdout), for failure messages. */
     // eslint-disable-next-line no-control-regex
