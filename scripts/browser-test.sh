@@ -12,7 +12,8 @@
 #
 # Chromium is required: if it is missing and cannot be installed the script fails, unless
 # YIMEN_BROWSER_TESTS=skip is set, in which case it says so and exits 0.
-# CHROMIUM_PATH overrides /usr/bin/chromium. Screenshots go to tests/artefacts/ (git-ignored).
+# CHROMIUM_PATH overrides /usr/bin/chromium. Screenshots go to tests/artefacts/ (git-ignored); failure-*.png
+# from an earlier run are removed first.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
@@ -89,6 +90,7 @@ if [ ! -d "$BROWSER_DIR/node_modules" ] || [ "$(cat "$STAMP" 2>/dev/null)" != "$
 fi
 
 mkdir -p tests/artefacts
+rm -f tests/artefacts/failure-*.png   # failure screenshots are this run's only
 backend="SQLite + in-process state"
 if [ -n "${YIMEN_TEST_POSTGRES_URL:-}" ] || [ -n "${YIMEN_TEST_REDIS_URL:-}" ]; then
     backend="PostgreSQL (${YIMEN_TEST_POSTGRES_URL:-unset}) + Redis (${YIMEN_TEST_REDIS_URL:-unset})"

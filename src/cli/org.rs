@@ -44,7 +44,12 @@ pub async fn run(command: OrgCommand, services: &Services) -> anyhow::Result<()>
         OrgCommand::List { json } => {
             let mut rows = Vec::new();
             for org in services.orgs.list().await? {
-                let representative = services.orgs.members(&org.id).await?.into_iter().find(|m| m.role == MemberRole::LegalRepresentative);
+                let representative = services
+                    .orgs
+                    .members(&org.id)
+                    .await?
+                    .into_iter()
+                    .find(|m| m.role == MemberRole::LegalRepresentative);
                 let name = match &representative {
                     Some(member) => services.accounts.find(&member.person_id).await?.map(|p| p.name),
                     None => None,
@@ -55,7 +60,13 @@ pub async fn run(command: OrgCommand, services: &Services) -> anyhow::Result<()>
                 print_json(&json!(rows));
             } else {
                 for row in rows {
-                    println!("{}  {}  {}  {}", row["id"].as_str().unwrap_or(""), row["uscc"].as_str().unwrap_or(""), row["name"].as_str().unwrap_or(""), row["representative"].as_str().unwrap_or("-"));
+                    println!(
+                        "{}  {}  {}  {}",
+                        row["id"].as_str().unwrap_or(""),
+                        row["uscc"].as_str().unwrap_or(""),
+                        row["name"].as_str().unwrap_or(""),
+                        row["representative"].as_str().unwrap_or("-")
+                    );
                 }
             }
             Ok(())
@@ -78,7 +89,9 @@ async fn add(args: AddArgs, services: &Services) -> anyhow::Result<()> {
     let org = services.orgs.create(&uscc, &args.name, kind, &actor).await?;
     services.orgs.bind_representative(&org.id, &representative.id, &actor).await?;
     if args.json {
-        print_json(&json!({ "id": org.id, "uscc": org.uscc, "name": org.name, "kind": org.kind.as_str(), "representative": representative.id }));
+        print_json(
+            &json!({ "id": org.id, "uscc": org.uscc, "name": org.name, "kind": org.kind.as_str(), "representative": representative.id }),
+        );
     } else {
         println!("created organisation {} ({}) with representative {}", org.name, org.uscc, representative.name);
     }

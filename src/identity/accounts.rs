@@ -88,7 +88,10 @@ impl Accounts {
         login: LoginConfig,
     ) -> Arc<Self> {
         let throttle = Throttle::new(ephemeral.clone(), clock.clone());
-        let people = moka::future::Cache::builder().max_capacity(100_000).time_to_live(std::time::Duration::from_secs(10)).build();
+        let people = moka::future::Cache::builder()
+            .max_capacity(100_000)
+            .time_to_live(std::time::Duration::from_secs(10))
+            .build();
         Arc::new(Self { db, keyring, hasher, clock, login, throttle, people })
     }
 

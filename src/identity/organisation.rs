@@ -215,6 +215,10 @@ impl Organisations {
         Self { db, audit, clock }
     }
 
+    pub fn audit(&self) -> &Audit {
+        &self.audit
+    }
+
     pub async fn create(
         &self,
         uscc: &Uscc,

@@ -130,10 +130,11 @@ impl Passkeys {
             .webauthn
             .start_passkey_registration(user_id, user_name, display_name, Some(exclude))
             .map_err(|e| PasskeyError::Rejected(e.to_string()))?;
-        // Ask for a discoverable credential, so the passkey can later sign in without a user name.
+        // Prefer a discoverable credential, so the passkey can sign in without a user name. Phones and
+        // platform authenticators make one; a security key that cannot still works as a second factor.
         if let Some(selection) = options.public_key.authenticator_selection.as_mut() {
-            selection.resident_key = Some(ResidentKeyRequirement::Required);
-            selection.require_resident_key = true;
+            selection.resident_key = Some(ResidentKeyRequirement::Preferred);
+            selection.require_resident_key = false;
         }
         let ceremony = crate::crypto::random_token(16);
         let record = RegistrationCeremony { person_id: person_id.to_owned(), state };

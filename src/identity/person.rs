@@ -89,7 +89,7 @@ impl Person {
             document: IdDocument::from_stored(kind, number),
             phone: phone.and_then(|p| PhoneNumber::parse(&p).ok()),
             phone_verified: row.phone_verified,
-            status: if row.status == "active" { PersonStatus::Active } else { PersonStatus::Disabled },
+            status: PersonStatus::parse(&row.status),
             password_hash: row.password_hash,
             close_after: row.close_after,
             created_at: row.created_at,

@@ -113,6 +113,14 @@ impl Provider {
         &self.accounts
     }
 
+    pub fn organisations(&self) -> &Organisations {
+        &self.orgs
+    }
+
+    pub fn audit(&self) -> &crate::audit::Audit {
+        self.orgs.audit()
+    }
+
     pub fn now(&self) -> i64 {
         self.clock.now()
     }

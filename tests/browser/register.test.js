@@ -4,7 +4,7 @@
 // and the typed name is kept.
 
 import assert from 'node:assert/strict';
-import { scenario, openLoginFromRp, allowConsent, backAtRp, signIn } from './lib/scenario.js';
+import { scenario, openLoginFromRp, allowConsent, backAtRp, signIn, clickToNewPage } from './lib/scenario.js';
 import { PHONE, screenshot } from './lib/browser.js';
 import { horizontalOverflow, unlabelledControls } from './lib/checks.js';
 
@@ -33,10 +33,7 @@ async function startRegistration(page, rp, yimen) {
 
   const seen = (await yimen.smsOutbox(NEWCOMER.phone)).length;
   await page.locator('#phone').fill(NEWCOMER.phone);
-  await Promise.all([
-    page.waitForURL((url) => url.pathname === '/register/code'),
-    page.getByRole('button', { name: '发送验证码', exact: true }).click(),
-  ]);
+  await clickToNewPage(page, page.getByRole('button', { name: '发送验证码', exact: true }));
   const sms = await yimen.nextSms(NEWCOMER.phone, seen);
   assert.equal(sms.template, 'one_time_code');
   assert.match(sms.params.code, /^[0-9]{6}$/, `a six-digit code: ${JSON.stringify(sms)}`);
@@ -57,14 +54,9 @@ async function fillDetails(page, { code, name, documentNumber, password }) {
   await page.locator('#password2').fill(password);
 }
 
-async function submitRegistration(page) {
-  await Promise.all([
-    page.waitForURL((url) => url.pathname !== '/register/code'),
-    page.locator('form[action="/register"] button[type="submit"]').click(),
-  ]);
-}
+const submitRegistration = (page) => clickToNewPage(page, page.locator('form[action="/register"] button[type="submit"]'));
 
-scenario('phone (360 px): registration through the RP with an SMS code; a wrong ID check digit is refused', { browser: PHONE, seed: true }, async ({ yimen, rp, client, page, t }) => {
+scenario('phone (360 px): registration through the RP with an SMS code; a wrong ID check digit is refused', { browser: PHONE }, async ({ yimen, rp, client, page, t }) => {
   const { code } = await startRegistration(page, rp, yimen);
 
   // The full form at 360 px: no sideways scrolling, every control labelled.
@@ -114,4 +106,32 @@ scenario('phone (360 px): registration through the RP with an SMS code; a wrong 
   assert.equal(rp.logins.length, 2);
   assert.equal(rp.lastLogin.claims.sub, claims.sub, 'the same account signs in with its password');
   assert.deepEqual(rp.lastLogin.claims.amr, ['pwd']);
+});
+
+// KNOWN YIMEN BUGS (marked todo so the suite stays green; remove `todo` once fixed). On the Chinese
+// registration page a refused ID number reads "证件号码不正确：the check character is wrong: expected 0,
+// found 1 (is a digit mistyped?)": src/http/register.rs appends the English Display text of the
+// identity::resident_id error to the translated prefix (and nothing marks it lang="en", WCAG 2.2 SC
+// 3.1.2). And templates/register.html, unlike the login form, neither marks #document_number
+// aria-invalid nor ties it to the alert with aria-describedby (WCAG 2.2 SC 3.3.1), so a screen-reader
+// user moving back to the field does not hear what is wrong with it.
+scenario('registration refusal: the reason is in Chinese and the document-number field points at it', {
+  browser: PHONE,
+  todo: 'yimen bug: the ID number refusal ends in English, and #document_number is not aria-invalid / described by the alert',
+}, async ({ yimen, rp, page }) => {
+  const { code } = await startRegistration(page, rp, yimen);
+  await fillDetails(page, { code, name: NEWCOMER.name, documentNumber: NEWCOMER.wrongCheckDigit, password: NEWCOMER.password });
+  await submitRegistration(page);
+  const alert = page.getByRole('alert');
+  const text = (await alert.innerText()).trim();
+  const field = page.locator('#document_number');
+  const alertId = await alert.getAttribute('id');
+  const describedBy = await field.getAttribute('aria-describedby') || '';
+  const problems = [];
+  if (/[A-Za-z]{3,}/.test(text)) problems.push(`the refusal on a Chinese page is partly English: "${text}"`);
+  if (await field.getAttribute('aria-invalid') !== 'true') problems.push('#document_number is not aria-invalid="true"');
+  if (!alertId || !describedBy.split(/\s+/).includes(alertId)) {
+    problems.push(`#document_number is not described by the alert (alert id "${alertId}", aria-describedby "${describedBy}")`);
+  }
+  assert.deepEqual(problems, []);
 });

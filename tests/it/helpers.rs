@@ -36,6 +36,16 @@ impl TestApp {
         Self::spawn_with(|_| {}).await
     }
 
+    /// A server whose issuer is http://localhost:PORT: WebAuthn needs a domain name as the RP ID.
+    pub async fn spawn_on_localhost() -> Self {
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        Self::spawn_with(|config| {
+            config.listen = format!("127.0.0.1:{port}").parse().unwrap();
+            config.issuer = Some(url::Url::parse(&format!("http://localhost:{port}")).unwrap());
+        })
+        .await
+    }
+
     pub async fn spawn_with(adjust: impl FnOnce(&mut Config)) -> Self {
         let dir = tempfile::tempdir().expect("temporary directory");
         let mut config =
@@ -81,6 +91,40 @@ impl TestApp {
             _postgres: postgres,
             _dir: dir,
         }
+    }
+
+    /// The codes the development SMS sender wrote, oldest first: (phone, code).
+    pub fn sent_codes(&self) -> Vec<(String, String)> {
+        let path = self._dir.path().join("sms-outbox.jsonl");
+        let text = std::fs::read_to_string(path).unwrap_or_default();
+        text.lines()
+            .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+            .map(|m| {
+                (
+                    m["to"].as_str().unwrap_or_default().to_owned(),
+                    m["params"]["code"].as_str().unwrap_or_default().to_owned(),
+                )
+            })
+            .collect()
+    }
+
+    /// The latest code sent to a phone number.
+    pub fn code_for(&self, phone: &str) -> String {
+        self.sent_codes()
+            .into_iter()
+            .rev()
+            .find(|(to, _)| to == phone)
+            .map(|(_, code)| code)
+            .unwrap_or_else(|| panic!("no code was sent to {phone}"))
+    }
+
+    /// The PostgreSQL database of this test, when it runs on PostgreSQL.
+    pub fn database_url(&self) -> Option<&str> {
+        self._postgres.as_ref().map(|db| db.url.as_str())
+    }
+
+    pub fn data_dir(&self) -> &std::path::Path {
+        self._dir.path()
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -259,16 +303,16 @@ impl Browser {
 
     /// Submits the login form of a login page.
     pub async fn login_only(&self, login_page: &str, account: &str, password: &str) -> Step {
-        self.submit(
-            "/login",
-            &[
-                ("csrf", &field(login_page, "csrf")),
-                ("rid", &field(login_page, "rid")),
-                ("account", account),
-                ("password", password),
-            ],
-        )
-        .await
+        let next = optional_field(login_page, "next").unwrap_or_default();
+        let fields = [
+            ("csrf", field(login_page, "csrf")),
+            ("rid", field(login_page, "rid")),
+            ("next", next),
+            ("account", account.to_owned()),
+            ("password", password.to_owned()),
+        ];
+        let borrowed: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        self.submit("/login", &borrowed).await
     }
 
     /// Signs in on a login page and, if asked, consents; returns where the provider sent the browser.
@@ -315,6 +359,13 @@ impl Browser {
             .find(|(key, _)| *key == name)
             .map(|(_, value)| value.to_owned())
     }
+}
+
+/// The value of a named input in a page, if the page has one.
+pub fn optional_field(html: &str, name: &str) -> Option<String> {
+    let document = scraper::Html::parse_document(html);
+    let selector = scraper::Selector::parse(&format!("input[name=\"{name}\"]")).unwrap();
+    document.select(&selector).next().and_then(|input| input.value().attr("value")).map(str::to_owned)
 }
 
 /// The value of a named input in a page.

@@ -1,6 +1,7 @@
 //! One integration-test binary: every test spawns the real server on port 0 with its own database and
 //! talks to it over HTTP, as a relying party or a browser would.
 
+mod account_centre;
 mod authorize_errors;
 mod cli;
 mod code_flow;
@@ -9,6 +10,12 @@ mod layering;
 mod login_security;
 mod logout;
 mod ops;
+mod organisations;
+mod passkeys;
+mod pii;
+mod registration;
 mod rp;
+mod sms_flows;
+mod sms_gateway;
 mod token_errors;
 mod tokens;

@@ -24,7 +24,13 @@ impl moka::Expiry<String, Entry> for PerEntry {
         Some(entry.ttl)
     }
 
-    fn expire_after_update(&self, _key: &String, entry: &Entry, _updated: Instant, _left: Option<Duration>) -> Option<Duration> {
+    fn expire_after_update(
+        &self,
+        _key: &String,
+        entry: &Entry,
+        _updated: Instant,
+        _left: Option<Duration>,
+    ) -> Option<Duration> {
         Some(entry.ttl)
     }
 }
@@ -47,7 +53,11 @@ impl MemoryEphemeral {
 
     fn entry(&self, value: &[u8], ttl_ms: i64) -> Entry {
         let ttl_ms = ttl_ms.max(1);
-        Entry { value: value.to_vec(), expires_at_ms: self.clock.now_millis() + ttl_ms, ttl: Duration::from_millis(ttl_ms as u64) }
+        Entry {
+            value: value.to_vec(),
+            expires_at_ms: self.clock.now_millis() + ttl_ms,
+            ttl: Duration::from_millis(ttl_ms as u64),
+        }
     }
 
     fn live(&self, entry: &Entry) -> bool {
@@ -68,7 +78,10 @@ impl Ephemeral for MemoryEphemeral {
             Some(existing) if self.live(existing.value()) => Op::Nop,
             _ => Op::Put(fresh),
         });
-        Ok(matches!(result, moka::ops::compute::CompResult::Inserted(_) | moka::ops::compute::CompResult::ReplacedWith(_)))
+        Ok(matches!(
+            result,
+            moka::ops::compute::CompResult::Inserted(_) | moka::ops::compute::CompResult::ReplacedWith(_)
+        ))
     }
 
     async fn get(&self, key: &str) -> StoreResult<Option<Vec<u8>>> {
@@ -87,9 +100,9 @@ impl Ephemeral for MemoryEphemeral {
     async fn incr(&self, key: &str, ttl_ms: i64) -> StoreResult<i64> {
         let first = self.entry(b"1", ttl_ms);
         let result = self.entries.entry(key.to_owned()).and_compute_with(|existing| {
-            let current = existing
-                .filter(|e| self.live(e.value()))
-                .and_then(|e| std::str::from_utf8(&e.value().value).ok()?.parse::<i64>().ok().map(|n| (n, e.into_value())));
+            let current = existing.filter(|e| self.live(e.value())).and_then(|e| {
+                std::str::from_utf8(&e.value().value).ok()?.parse::<i64>().ok().map(|n| (n, e.into_value()))
+            });
             match current {
                 Some((count, entry)) => Op::Put(Entry { value: (count + 1).to_string().into_bytes(), ..entry }),
                 None => Op::Put(first),

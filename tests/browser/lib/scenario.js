@@ -63,14 +63,26 @@ export async function openLoginFromRp(page, rp, yimen, query = '') {
   return new URL(page.url());
 }
 
+/**
+ * Clicks something that loads a new document (a form's submit button, a link) and waits until the new
+ * document has loaded, also when it has the same URL as the old one (a form shown again with an error).
+ */
+export function clickToNewPage(page, locator) {
+  return toNewPage(page, () => locator.click());
+}
+
+/** Runs `action` (which makes the page load a new document) and waits until the new document has loaded. */
+export async function toNewPage(page, action) {
+  await page.evaluate(() => { window.__yimenOldPage = true; });
+  await action();
+  await page.waitForFunction(() => !window.__yimenOldPage && document.readyState === 'complete');
+}
+
 /** Fills and submits yimen's login form. */
 export async function signIn(page, account, password) {
   await page.locator('#account').fill(account);
   await page.locator('#password').fill(password);
-  await Promise.all([
-    page.waitForLoadState('load'),
-    page.locator('form[action="/login"] button[type="submit"]').click(),
-  ]);
+  await clickToNewPage(page, page.locator('form[action="/login"] button[type="submit"]'));
 }
 
 /** On yimen's consent page: "allow", then wait until the RP has finished the sign-in. */

@@ -1,0 +1,198 @@
+//! Signing in with an SMS code, resetting a forgotten password, and the second factor a client can
+//! require.
+
+use crate::helpers::{PASSWORD, PHONE, RP, Step, TestApp, field, param};
+use crate::rp::{authorize_url, jwt_claims, pkce, token_request};
+use yimen::oidc::client::ClientRegistration;
+
+#[tokio::test]
+async fn sms_login_works_and_says_the_same_for_unknown_numbers() {
+    let app = TestApp::spawn().await;
+    app.citizen().await;
+    let registered = app.confidential_client().await;
+    let browser = app.browser();
+    let (verifier, challenge) = pkce();
+    let url = authorize_url(
+        &app,
+        &[
+            ("client_id", &registered.client.id),
+            ("redirect_uri", RP),
+            ("response_type", "code"),
+            ("scope", "openid"),
+            ("code_challenge", &challenge),
+            ("code_challenge_method", "S256"),
+        ],
+    );
+    let (_, login_url, _) = browser.open(&url).await.page();
+    let rid = url::Url::parse(&login_url).unwrap().query_pairs().find(|(k, _)| k == "rid").unwrap().1.into_owned();
+    let (_, _, page) = browser.open(&app.url(&format!("/login/sms?rid={rid}"))).await.page();
+
+    let (_, _, unknown) = browser
+        .submit("/login/sms/code", &[("csrf", &field(&page, "csrf")), ("rid", &rid), ("phone", "13700137000")])
+        .await
+        .page();
+    let (_, _, known) = browser
+        .submit("/login/sms/code", &[("csrf", &field(&page, "csrf")), ("rid", &rid), ("phone", PHONE)])
+        .await
+        .page();
+    let notice = |html: &str| {
+        html.split("role=\"status\">")
+            .nth(1)
+            .and_then(|rest| rest.split('<').next())
+            .map(|t| t.replace("137****7000", "X").replace("138****8000", "X"))
+    };
+    assert_eq!(notice(&unknown), notice(&known), "the same answer for registered and unknown numbers");
+    let codes = app.sent_codes();
+    assert!(codes.iter().all(|(to, _)| to != "13700137000"), "nothing is sent to an unknown number");
+
+    let code = app.code_for(PHONE);
+    let callback =
+        browser.submit("/login/sms", &[("csrf", &field(&known, "csrf")), ("rid", &rid), ("code", &code)]).await;
+    let callback = match callback {
+        Step::Page { html, .. } => browser.consent(&html, "allow").await.left(),
+        Step::Left(url) => url,
+    };
+    let basic = (registered.client.id.as_str(), registered.secret.as_deref().unwrap());
+    let (_, tokens, _) = token_request(
+        &app,
+        Some(basic),
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &param(&callback, "code").unwrap()),
+            ("redirect_uri", RP),
+            ("code_verifier", &verifier),
+        ],
+    )
+    .await;
+    assert_eq!(jwt_claims(tokens["id_token"].as_str().unwrap())["amr"], serde_json::json!(["sms"]));
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_forgotten_password_is_reset_by_sms_and_other_sessions_end() {
+    let app = TestApp::spawn().await;
+    app.citizen().await;
+    let registered = app.confidential_client().await;
+    let elsewhere = app.browser();
+    let (code, verifier) = crate::rp::code_for(&app, &elsewhere, &registered.client.id, "openid").await;
+    let basic = (registered.client.id.as_str(), registered.secret.as_deref().unwrap());
+    let (_, tokens, _) = token_request(
+        &app,
+        Some(basic),
+        &[("grant_type", "authorization_code"), ("code", &code), ("redirect_uri", RP), ("code_verifier", &verifier)],
+    )
+    .await;
+
+    let browser = app.browser();
+    let (_, _, page) = browser.open(&app.url("/password/reset")).await.page();
+    let (_, _, page) =
+        browser.submit("/password/reset/code", &[("csrf", &field(&page, "csrf")), ("phone", PHONE)]).await.page();
+    let sms = app.code_for(PHONE);
+    let new_password = "quiet-river-stone-88";
+    let (status, _, refused) = browser
+        .submit(
+            "/password/reset",
+            &[
+                ("csrf", &field(&page, "csrf")),
+                ("code", &sms),
+                ("password", "password123"),
+                ("password2", "password123"),
+            ],
+        )
+        .await
+        .page();
+    assert_eq!(status, 400);
+    assert!(refused.contains("最常用的密码"), "common passwords are refused");
+    let step = browser
+        .submit(
+            "/password/reset",
+            &[("csrf", &field(&page, "csrf")), ("code", &sms), ("password", new_password), ("password2", new_password)],
+        )
+        .await;
+    assert!(
+        matches!(step, Step::Page { ref url, .. } if url.ends_with("/account")),
+        "signed in after the reset: {step:?}"
+    );
+    assert!(
+        app.accounts.password_login(PHONE, &yimen::secret::SecretString::new(PASSWORD), None).await.is_err(),
+        "the old password is gone"
+    );
+    assert!(app.accounts.password_login(PHONE, &yimen::secret::SecretString::new(new_password), None).await.is_ok());
+    let (status, _, _) = token_request(
+        &app,
+        Some(basic),
+        &[("grant_type", "refresh_token"), ("refresh_token", tokens["refresh_token"].as_str().unwrap())],
+    )
+    .await;
+    assert_eq!(status, 400, "the other browser's session, and its refresh token, ended");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_client_that_requires_two_factors_gets_them() {
+    let app = TestApp::spawn().await;
+    app.citizen().await;
+    let strict = app
+        .client(ClientRegistration {
+            name: "不动产登记".into(),
+            redirect_uris: vec![RP.into()],
+            require_mfa: true,
+            ..ClientRegistration::default()
+        })
+        .await;
+    let relaxed = app.confidential_client().await;
+    let browser = app.browser();
+    // Signed in with a password at a relaxed system first.
+    crate::rp::code_for(&app, &browser, &relaxed.client.id, "openid").await;
+
+    let (verifier, challenge) = pkce();
+    let url = authorize_url(
+        &app,
+        &[
+            ("client_id", &strict.client.id),
+            ("redirect_uri", RP),
+            ("response_type", "code"),
+            ("scope", "openid"),
+            ("code_challenge", &challenge),
+            ("code_challenge_method", "S256"),
+        ],
+    );
+    let (_, second_url, second) = browser.open(&url).await.page();
+    assert!(second_url.contains("/login/second"), "step-up to a second factor: {second_url}");
+    assert!(second.contains("138****8000"), "the code goes to the verified phone");
+    let silent = authorize_url(
+        &app,
+        &[
+            ("client_id", &strict.client.id),
+            ("redirect_uri", RP),
+            ("response_type", "code"),
+            ("scope", "openid"),
+            ("prompt", "none"),
+        ],
+    );
+    assert_eq!(param(&browser.open(&silent).await.left(), "error").as_deref(), Some("interaction_required"));
+    let (_, _, second) = browser.open(&second_url).await.page();
+    let rid = field(&second, "rid");
+    let (_, _, sent) =
+        browser.submit("/login/second/code", &[("csrf", &field(&second, "csrf")), ("rid", &rid)]).await.page();
+    let sms = app.code_for(PHONE);
+    let step = browser.submit("/login/second", &[("csrf", &field(&sent, "csrf")), ("rid", &rid), ("code", &sms)]).await;
+    let callback = match step {
+        Step::Page { html, .. } => browser.consent(&html, "allow").await.left(),
+        Step::Left(url) => url,
+    };
+    let basic = (strict.client.id.as_str(), strict.secret.as_deref().unwrap());
+    let (_, tokens, _) = token_request(
+        &app,
+        Some(basic),
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &param(&callback, "code").unwrap()),
+            ("redirect_uri", RP),
+            ("code_verifier", &verifier),
+        ],
+    )
+    .await;
+    assert_eq!(jwt_claims(tokens["id_token"].as_str().unwrap())["amr"], serde_json::json!(["pwd", "sms", "mfa"]));
+    app.stop().await;
+}
