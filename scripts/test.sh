@@ -5,7 +5,9 @@
 #   YIMEN_TEST_POSTGRES_URL=postgres://postgres@127.0.0.1:5432/postgres \
 #   YIMEN_TEST_REDIS_URL=redis://127.0.0.1:6379 scripts/test.sh     # PostgreSQL and Redis
 #
-# Extra arguments go to `cargo test` (e.g. a test name filter).
+# Extra arguments go to `cargo test` (e.g. a test name filter) and skip the browser tests. The browser
+# tests install Chromium (Debian's package) when it is missing; YIMEN_BROWSER_TESTS=skip skips them,
+# saying so.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -20,3 +22,9 @@ if [ -n "${YIMEN_TEST_POSTGRES_URL:-}" ] || [ -n "${YIMEN_TEST_REDIS_URL:-}" ]; 
 fi
 echo "== yimen tests on $backend"
 cargo test --locked "$@"
+
+# The pages in headless Chromium, against the binary the tests just built (same backend settings).
+if [ $# -eq 0 ]; then
+    echo "== browser tests on $backend"
+    scripts/browser-test.sh target/debug/yimen
+fi

@@ -14,6 +14,7 @@ use crate::identity::organisation::Organisations;
 use crate::identity::otp::OtpService;
 use crate::identity::passkeys::Passkeys;
 use crate::identity::password::PasswordHasher;
+use crate::identity::roles::Roles;
 use crate::identity::{Accounts, LoginSessions};
 use crate::keys::KeyManager;
 use crate::oidc::provider::{Provider, ProviderParts};
@@ -44,6 +45,7 @@ pub struct Services {
     pub history: LoginHistory,
     pub audit: Audit,
     pub evidence: Evidence,
+    pub roles: Roles,
 }
 
 impl Services {
@@ -95,6 +97,7 @@ impl Services {
             };
         let history = LoginHistory::new(db.clone(), clock.clone());
         let evidence = Evidence::new(db.clone(), clock.clone());
+        let roles = Roles::new(db.clone(), audit.clone(), clock.clone());
         let provider = Provider::new(ProviderParts {
             issuer: config.issuer_string(),
             db: db.clone(),
@@ -106,6 +109,7 @@ impl Services {
             accounts: accounts.clone(),
             sessions: sessions.clone(),
             orgs: orgs.clone(),
+            roles: roles.clone(),
             metrics: metrics.clone(),
         });
         Ok(Self {
@@ -125,6 +129,7 @@ impl Services {
             history,
             audit,
             evidence,
+            roles,
         })
     }
 }
@@ -204,7 +209,7 @@ impl App {
     }
 
     pub fn router(services: &Services) -> axum::Router {
-        let state = AppState {
+        let state = AppState::new(crate::http::Shared {
             provider: services.provider.clone(),
             accounts: services.accounts.clone(),
             sessions: services.sessions.clone(),
@@ -214,13 +219,16 @@ impl App {
             history: services.history.clone(),
             audit: services.audit.clone(),
             evidence: services.evidence.clone(),
+            roles: services.roles.clone(),
             keyring: services.keyring.clone(),
             close_grace_days: services.config.account.close_grace_days,
             db: services.db.clone(),
             ephemeral: services.ephemeral.clone(),
             metrics: services.metrics.clone(),
-            discovery: Arc::new(crate::oidc::discovery::document(&services.config.issuer_string()).to_string()),
-        };
+            discovery: bytes::Bytes::from(
+                crate::oidc::discovery::document(&services.config.issuer_string()).to_string(),
+            ),
+        });
         let settings = HttpSettings {
             secure_cookies: services.config.secure_cookies(),
             session_idle_secs: services.config.tokens.session_idle_secs,

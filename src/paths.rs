@@ -48,3 +48,4 @@ pub const ACCOUNT_CLOSE: &str = "/account/close";
 pub const ACCOUNT_ORGANISATIONS: &str = "/account/organisations";
 pub const ACCOUNT_ORGANISATION: &str = "/account/organisations/{id}";
 pub const STATIC_JS: &str = "/static/yimen.js";
+pub const ADMIN_API_ORGANISATIONS: &str = "/admin/api/organisations";

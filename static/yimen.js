@@ -109,8 +109,9 @@
       .then(function (result) { window.location.assign(result.redirect); })
       .catch(function (error) {
         button.disabled = false;
+        if (window.console && error) console.warn("passkey ceremony failed:", error.message || error);
         if (errorBox) {
-          errorBox.textContent = button.getAttribute("data-failed") + (error && error.message ? " (" + error.message + ")" : "");
+          errorBox.textContent = button.getAttribute("data-failed");
           errorBox.hidden = false;
         }
       });

@@ -4,6 +4,7 @@
 mod client;
 mod keys;
 mod org;
+mod role;
 mod user;
 
 use crate::app::{App, Services};
@@ -60,6 +61,9 @@ pub enum Command {
     /// Manage organisations (legal persons).
     #[command(subcommand)]
     Org(org::OrgCommand),
+    /// Grant and revoke administrative roles; issue administrators' API tokens.
+    #[command(subcommand)]
+    Role(role::RoleCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -100,6 +104,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::User(command) => user::run(command, &services(config).await?).await,
         Command::Keys(command) => keys::run(command, &services(config).await?).await,
         Command::Org(command) => org::run(command, &services(config).await?).await,
+        Command::Role(command) => role::run(command, &services(config).await?).await,
     }
 }
 

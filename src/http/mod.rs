@@ -3,6 +3,7 @@
 
 mod account;
 mod acting;
+mod admin;
 mod authorize;
 mod complete_login;
 mod consent;
@@ -29,7 +30,7 @@ mod state;
 mod token;
 mod userinfo;
 
-pub use state::AppState;
+pub use state::{AppState, Shared};
 
 use crate::paths;
 use axum::Router;
@@ -126,7 +127,11 @@ pub fn router(state: AppState, settings: &HttpSettings) -> Router {
         .route(paths::METRICS, get(health::get_metrics))
         .route(paths::LANG, get(home::get_lang))
         .route(paths::STATIC_CSS, get(home::get_stylesheet))
-        .route(paths::STATIC_JS, get(home::get_script));
+        .route(paths::STATIC_JS, get(home::get_script))
+        .route(
+            paths::ADMIN_API_ORGANISATIONS,
+            get(admin::organisations::get_organisations).post(admin::organisations::post_organisation),
+        );
 
     let metrics = state.metrics.clone();
     pages

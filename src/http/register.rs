@@ -136,7 +136,7 @@ pub async fn post_register(
     let kind = DocumentKind::parse(&form.document_type).unwrap_or(DocumentKind::ResidentId);
     let document = match IdDocument::parse(kind, &form.document_number, state.accounts.today()) {
         Ok(document) => document,
-        Err(reason) => return refuse(format!("{}{reason}", tr.t("register.bad_document"))).await,
+        Err(reason) => return refuse(document_message(tr, &reason)).await,
     };
     if form.password != form.password2 {
         return refuse(tr.t("flow.passwords_differ")).await;
@@ -174,6 +174,22 @@ pub async fn post_register(
         complete_login(&state, &browser, &headers, Some(ip), Proven::new(&person.id, &["sms"]), &context.rid, next)
             .await?;
     Ok(Redirect::to(&location).into_response())
+}
+
+/// Why a document number was refused, in the page's language.
+fn document_message(tr: Tr, reason: &crate::identity::document::DocumentError) -> String {
+    use crate::identity::document::DocumentError;
+    use crate::identity::resident_id::ResidentIdError as R;
+    let detail = match reason {
+        DocumentError::ResidentId(R::Length(n)) => tr.t("doc_error.length").replace("%{count}", &n.to_string()),
+        DocumentError::ResidentId(R::NotDigits) => tr.t("doc_error.digits"),
+        DocumentError::ResidentId(R::BadCheckCharacter) => tr.t("doc_error.last_character"),
+        DocumentError::ResidentId(R::Area(_)) => tr.t("doc_error.area"),
+        DocumentError::ResidentId(R::BirthDate(_)) => tr.t("doc_error.birth_date"),
+        DocumentError::ResidentId(R::Checksum { .. }) => tr.t("doc_error.checksum"),
+        DocumentError::Format(_) => tr.t("doc_error.format"),
+    };
+    format!("{}{detail}", tr.t("register.bad_document"))
 }
 
 /// The evidence a self-registration yields, and its audit entry.

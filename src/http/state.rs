@@ -8,13 +8,32 @@ use crate::identity::login_history::LoginHistory;
 use crate::identity::organisation::Organisations;
 use crate::identity::otp::OtpService;
 use crate::identity::passkeys::Passkeys;
+use crate::identity::roles::Roles;
 use crate::identity::{Accounts, LoginSessions};
 use crate::oidc::Provider;
 use crate::store::{Database, SharedEphemeral};
 use std::sync::Arc;
 
+/// The handlers' state, behind one `Arc`: axum clones the state for every request, and the services
+/// (keyrings with expanded AES keys among them) are kilobytes.
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Shared>);
+
+impl AppState {
+    pub fn new(shared: Shared) -> Self {
+        Self(Arc::new(shared))
+    }
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+pub struct Shared {
     pub provider: Arc<Provider>,
     pub accounts: Arc<Accounts>,
     pub sessions: LoginSessions,
@@ -25,11 +44,12 @@ pub struct AppState {
     pub history: LoginHistory,
     pub audit: Audit,
     pub evidence: Evidence,
+    pub roles: Roles,
     pub keyring: Keyring,
     pub db: Database,
     pub ephemeral: SharedEphemeral,
     pub metrics: Arc<Metrics>,
     /// The discovery document, serialised once.
-    pub discovery: Arc<String>,
+    pub discovery: bytes::Bytes,
     pub close_grace_days: i64,
 }

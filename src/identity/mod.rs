@@ -14,6 +14,7 @@ pub mod password;
 pub mod person;
 pub mod phone;
 pub mod resident_id;
+pub mod roles;
 pub mod throttle;
 pub mod uscc;
 

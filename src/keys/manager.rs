@@ -39,7 +39,7 @@ pub enum VerifyError {
 
 struct KeyState {
     keys: Vec<Arc<SigningKey>>,
-    jwks: Arc<String>,
+    jwks: bytes::Bytes,
 }
 
 pub struct KeyManager {
@@ -72,7 +72,7 @@ impl KeyManager {
             clock,
             config,
             longest_token_lifetime,
-            state: RwLock::new(Arc::new(KeyState { keys: Vec::new(), jwks: Arc::new(String::new()) })),
+            state: RwLock::new(Arc::new(KeyState { keys: Vec::new(), jwks: bytes::Bytes::new() })),
         };
         manager.refresh().await?;
         Ok(manager)
@@ -161,7 +161,7 @@ impl KeyManager {
             keys.push(Arc::new(signing_key(alg, row.kid, &pem, jwk, schedule)?));
         }
         let jwks = serde_json::json!({ "keys": keys.iter().map(|k| k.public_jwk.clone()).collect::<Vec<_>>() });
-        let state = KeyState { keys, jwks: Arc::new(jwks.to_string()) };
+        let state = KeyState { keys, jwks: bytes::Bytes::from(jwks.to_string()) };
         *self.state.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(state);
         Ok(())
     }
@@ -171,7 +171,7 @@ impl KeyManager {
     }
 
     /// The JWK Set document, serialised once per key change.
-    pub fn jwks(&self) -> Arc<String> {
+    pub fn jwks(&self) -> bytes::Bytes {
         self.current().jwks.clone()
     }
 

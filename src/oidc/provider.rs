@@ -28,6 +28,7 @@ pub struct Provider {
     pub(super) accounts: Arc<Accounts>,
     pub(super) sessions: LoginSessions,
     pub(super) orgs: Organisations,
+    pub(super) roles: crate::identity::roles::Roles,
     pub(super) metrics: Arc<dyn ProviderMetrics>,
     /// Clients by id, absent ones included, for a short while: the token endpoint and UserInfo look a
     /// client up on every request. A change made by another process shows within the lifetime.
@@ -69,6 +70,7 @@ pub struct ProviderParts {
     pub accounts: Arc<Accounts>,
     pub sessions: LoginSessions,
     pub orgs: Organisations,
+    pub roles: crate::identity::roles::Roles,
     pub metrics: Arc<dyn ProviderMetrics>,
 }
 
@@ -85,6 +87,7 @@ impl Provider {
             accounts: parts.accounts,
             sessions: parts.sessions,
             orgs: parts.orgs,
+            roles: parts.roles,
             metrics: parts.metrics,
             clients: moka::future::Cache::builder()
                 .max_capacity(10_000)
@@ -115,6 +118,10 @@ impl Provider {
 
     pub fn organisations(&self) -> &Organisations {
         &self.orgs
+    }
+
+    pub fn roles(&self) -> &crate::identity::roles::Roles {
+        &self.roles
     }
 
     pub fn audit(&self) -> &crate::audit::Audit {

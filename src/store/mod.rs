@@ -18,6 +18,7 @@ pub mod login_sessions;
 pub mod organisations;
 pub mod passkeys;
 pub mod people;
+pub mod roles;
 
 pub use db::{Backend, Database};
 pub use ephemeral::{Ephemeral, EphemeralExt, SharedEphemeral};

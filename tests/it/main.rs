@@ -2,6 +2,7 @@
 //! talks to it over HTTP, as a relying party or a browser would.
 
 mod account_centre;
+mod admin_api;
 mod authorize_errors;
 mod cli;
 mod code_flow;

@@ -64,7 +64,7 @@ async fn registration_refuses_bad_numbers_wrong_codes_and_taken_phones() {
     let code = app.code_for(NEW_PHONE);
     let (status, _, refused) = submit(&browser, &details(&page, &code, "440301199003071231")).await.page();
     assert_eq!(status, 400);
-    assert!(refused.contains("check character is wrong"), "the reason is given");
+    assert!(refused.contains("校验位不符"), "the reason is given, in the page's language");
     assert!(refused.contains("value=\"李四\""), "what was typed is kept");
 
     let wrong = if code == "000000" { "111111" } else { "000000" };

@@ -83,14 +83,17 @@ pub async fn signed_in(
     Ok(Ok(Signed { login, person, locale: Locale::negotiate(None, headers) }))
 }
 
+/// The frame of an account page at `here` (its path, which the language switch returns to).
 pub async fn frame(
     state: &AppState,
     browser: &Browser<'_>,
     signed: &Signed,
-    here: &'static str,
+    here: &str,
 ) -> Result<(Chrome, AccountFrame), AppError> {
     let tr = signed.tr();
-    let nav = NAV.iter().map(|(href, key)| NavItem { href, label: tr.t(key), current: *href == here }).collect();
+    let path = here.split('?').next().unwrap_or(here);
+    let current = |href: &str| path == href || (href != paths::ACCOUNT && path.starts_with(&format!("{href}/")));
+    let nav = NAV.iter().map(|(href, key)| NavItem { href, label: tr.t(key), current: current(href) }).collect();
     let acting = match browser.acting().await? {
         Some(org_id) => state.orgs.find(&org_id).await?.map(|org| org.name),
         None => None,

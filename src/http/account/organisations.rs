@@ -134,7 +134,8 @@ pub async fn post_organisation(
     body: Bytes,
 ) -> Result<Response, AppError> {
     let browser = Browser(&session);
-    let signed = match signed_in(&state, &browser, &headers, paths::ACCOUNT_ORGANISATIONS).await? {
+    let here = format!("{}/{org_id}", paths::ACCOUNT_ORGANISATIONS);
+    let signed = match signed_in(&state, &browser, &headers, &here).await? {
         Ok(signed) => signed,
         Err(redirect) => return Ok(redirect),
     };
@@ -228,7 +229,8 @@ async fn show(
     flash: Option<String>,
     error: Option<String>,
 ) -> Result<Response, AppError> {
-    let signed = match signed_in(state, browser, headers, paths::ACCOUNT_ORGANISATIONS).await? {
+    let here = format!("{}/{org_id}", paths::ACCOUNT_ORGANISATIONS);
+    let signed = match signed_in(state, browser, headers, &here).await? {
         Ok(signed) => signed,
         Err(redirect) => return Ok(redirect),
     };
@@ -237,7 +239,7 @@ async fn show(
     let Some((own, org)) = membership.filter(|(m, _)| m.role != MemberRole::Agent) else {
         return Ok(crate::http::pages::error_page(StatusCode::FORBIDDEN, signed.locale, "orgs.forbidden", None));
     };
-    let (chrome, mut frame) = frame(state, browser, &signed, paths::ACCOUNT_ORGANISATIONS).await?;
+    let (chrome, mut frame) = frame(state, browser, &signed, &here).await?;
     frame.flash = flash;
     frame.error = error;
     let mut members = Vec::new();
