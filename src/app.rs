@@ -1,11 +1,14 @@
 //! The composition root: the only place that builds stores and services and wires them into the router.
 //! `App::build` binds the listener first, so a server on port 0 (tests) knows its address and issuer.
 
-use crate::assurance::Evidence;
+use crate::assurance::register::{FileRegister, HttpRegister, SharedRegister};
+use crate::assurance::{Assurance, Evidence, Ladder};
 use crate::audit::Audit;
 use crate::clock::{SharedClock, SystemClock};
 use crate::config::Config;
+use crate::config::RegisterAdapterKind;
 use crate::config::SmsSenderKind;
+use crate::counter::{CounterCodes, Desk, Halls};
 use crate::crypto::{DataKeySource, Keyring, load_or_create_key_file, parse_data_key};
 use crate::http::metrics::Metrics;
 use crate::http::{AppState, HttpSettings};
@@ -46,6 +49,11 @@ pub struct Services {
     pub audit: Audit,
     pub evidence: Evidence,
     pub roles: Roles,
+    pub assurance: Assurance,
+    pub sms: SharedSms,
+    pub halls: Halls,
+    pub codes: CounterCodes,
+    pub desk: Desk,
 }
 
 impl Services {
@@ -85,7 +93,7 @@ impl Services {
             SmsSenderKind::File => Arc::new(FileSender::new(&config.data_dir, clock.clone())),
             SmsSenderKind::Http => Arc::new(HttpGateway::new(config.sms.http.clone())?),
         };
-        let otp = OtpService::new(ephemeral.clone(), sms, keyring.clone(), clock.clone(), config.otp.clone());
+        let otp = OtpService::new(ephemeral.clone(), sms.clone(), keyring.clone(), clock.clone(), config.otp.clone());
         let passkeys =
             match Passkeys::new(&config.issuer(), "统一身份认证平台", db.clone(), ephemeral.clone(), clock.clone())
             {
@@ -98,6 +106,11 @@ impl Services {
         let history = LoginHistory::new(db.clone(), clock.clone());
         let evidence = Evidence::new(db.clone(), clock.clone());
         let roles = Roles::new(db.clone(), audit.clone(), clock.clone());
+        let register: SharedRegister = match config.register.adapter {
+            RegisterAdapterKind::File => Arc::new(FileRegister::new(&config.data_dir)),
+            RegisterAdapterKind::Http => Arc::new(HttpRegister::new(config.register.http.clone())?),
+        };
+        let assurance = Assurance::new(evidence.clone(), Ladder::new(&config.assurance), register, ephemeral.clone());
         let provider = Provider::new(ProviderParts {
             issuer: config.issuer_string(),
             db: db.clone(),
@@ -109,9 +122,25 @@ impl Services {
             accounts: accounts.clone(),
             sessions: sessions.clone(),
             orgs: orgs.clone(),
+            assurance: assurance.clone(),
             roles: roles.clone(),
             metrics: metrics.clone(),
         });
+        let halls = Halls::new(db.clone(), audit.clone(), clock.clone());
+        let codes = CounterCodes::new(db.clone(), clock.clone());
+        let desk = Desk {
+            db: db.clone(),
+            accounts: accounts.clone(),
+            assurance: assurance.clone(),
+            orgs: orgs.clone(),
+            roles: roles.clone(),
+            halls: halls.clone(),
+            codes: codes.clone(),
+            audit: audit.clone(),
+            provider: provider.clone(),
+            sms: sms.clone(),
+            clock: clock.clone(),
+        };
         Ok(Self {
             config,
             clock,
@@ -130,6 +159,11 @@ impl Services {
             audit,
             evidence,
             roles,
+            assurance,
+            sms,
+            halls,
+            codes,
+            desk,
         })
     }
 }
@@ -220,13 +254,22 @@ impl App {
             audit: services.audit.clone(),
             evidence: services.evidence.clone(),
             roles: services.roles.clone(),
+            assurance: services.assurance.clone(),
+            halls: services.halls.clone(),
+            codes: services.codes.clone(),
+            desk: services.desk.clone(),
+            counter_code_days: services.config.assurance.counter_code_days,
             keyring: services.keyring.clone(),
             close_grace_days: services.config.account.close_grace_days,
             db: services.db.clone(),
             ephemeral: services.ephemeral.clone(),
             metrics: services.metrics.clone(),
             discovery: bytes::Bytes::from(
-                crate::oidc::discovery::document(&services.config.issuer_string()).to_string(),
+                crate::oidc::discovery::document(
+                    &services.config.issuer_string(),
+                    &services.assurance.ladder().acr_values(),
+                )
+                .to_string(),
             ),
         });
         let settings = HttpSettings {

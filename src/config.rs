@@ -37,6 +37,8 @@ pub struct Config {
     pub sms: SmsConfig,
     pub otp: OtpConfig,
     pub account: AccountConfig,
+    pub assurance: AssuranceConfig,
+    pub register: RegisterConfig,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -166,6 +168,90 @@ pub struct AccountConfig {
     pub close_grace_days: i64,
 }
 
+/// The assurance ladder: each level names the evidence that reaches it. A level is reached when every
+/// method of at least one of its `requires` sets has passed, unrevoked evidence.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AssuranceConfig {
+    pub levels: Vec<LevelRule>,
+    /// How long a one-time code for a counter visit stays valid.
+    pub counter_code_days: i64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LevelRule {
+    pub acr: String,
+    pub requires: Vec<Vec<String>>,
+}
+
+/// The authoritative register (population register, face photos) that online verification asks.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RegisterConfig {
+    /// "file" (a JSON file in the data directory, for development and tests) or "http".
+    pub adapter: RegisterAdapterKind,
+    pub http: RegisterHttpConfig,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RegisterAdapterKind {
+    File,
+    Http,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RegisterHttpConfig {
+    /// Base URL; the adapter POSTs to {url}/identity and {url}/face.
+    pub url: String,
+    pub username: Option<String>,
+    pub password: Option<SecretString>,
+    pub bearer_token: Option<SecretString>,
+    pub timeout_ms: u64,
+    pub retries: u32,
+    pub retry_backoff_ms: u64,
+}
+
+impl Default for AssuranceConfig {
+    fn default() -> Self {
+        let rule = |acr: &str, requires: &[&[&str]]| LevelRule {
+            acr: acr.to_owned(),
+            requires: requires.iter().map(|set| set.iter().map(|m| (*m).to_owned()).collect()).collect(),
+        };
+        Self {
+            levels: vec![
+                rule("urn:yimen:loa:1", &[&["sms"], &["self_asserted"]]),
+                rule("urn:yimen:loa:2", &[&["register_match"]]),
+                rule("urn:yimen:loa:3", &[&["register_match", "face_match"]]),
+                rule("urn:yimen:loa:4", &[&["counter"], &["certificate"]]),
+            ],
+            counter_code_days: 7,
+        }
+    }
+}
+
+impl Default for RegisterConfig {
+    fn default() -> Self {
+        Self { adapter: RegisterAdapterKind::File, http: RegisterHttpConfig::default() }
+    }
+}
+
+impl Default for RegisterHttpConfig {
+    fn default() -> Self {
+        Self {
+            url: String::new(),
+            username: None,
+            password: None,
+            bearer_token: None,
+            timeout_ms: 5000,
+            retries: 2,
+            retry_backoff_ms: 500,
+        }
+    }
+}
+
 impl Default for SmsConfig {
     fn default() -> Self {
         Self { sender: SmsSenderKind::File, http: SmsHttpConfig::default() }
@@ -223,6 +309,8 @@ impl Default for Config {
             sms: SmsConfig::default(),
             otp: OtpConfig::default(),
             account: AccountConfig::default(),
+            assurance: AssuranceConfig::default(),
+            register: RegisterConfig::default(),
         }
     }
 }
@@ -365,6 +453,16 @@ impl Config {
         let o = &self.otp;
         if o.code_ttl_secs <= 0 || o.max_attempts <= 0 || o.max_per_phone_per_day <= 0 || o.max_per_ip_per_hour <= 0 {
             return invalid("otp settings must be positive");
+        }
+        if self.assurance.levels.is_empty()
+            || self.assurance.levels.iter().any(|l| l.acr.is_empty() || l.requires.iter().any(Vec::is_empty))
+        {
+            return invalid(
+                "assurance.levels needs at least one level, each with an acr and non-empty requirement sets",
+            );
+        }
+        if self.register.adapter == RegisterAdapterKind::Http && url::Url::parse(&self.register.http.url).is_err() {
+            return invalid("register.http.url must be the register service's URL when register.adapter = \"http\"");
         }
         if self.account.close_grace_days < 0 {
             return invalid("account.close_grace_days cannot be negative");

@@ -2,6 +2,13 @@
 //! identity (SMS, register match, face match, counter, certificate) becomes an evidence record naming the
 //! method, the verifier and its outcome.
 
+pub mod levels;
+pub mod register;
+mod service;
+
+pub use levels::Ladder;
+pub use service::{Assurance, AssuranceError};
+
 use crate::clock::SharedClock;
 use crate::store::evidence::EvidenceRow;
 use crate::store::{Database, StoreError};
@@ -75,5 +82,10 @@ impl Evidence {
 
     pub async fn of(&self, person_id: &str) -> Result<Vec<EvidenceRow>, StoreError> {
         self.db.evidence_of(person_id).await
+    }
+
+    /// Revokes a verification; returns the person it concerned.
+    pub async fn revoke(&self, evidence_id: &str, by: &str, reason: &str) -> Result<Option<String>, StoreError> {
+        self.db.revoke_evidence(evidence_id, self.clock.now(), by, reason).await
     }
 }

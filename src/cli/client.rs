@@ -69,6 +69,9 @@ pub struct AddArgs {
     /// Logins for this system need two factors (password or SMS plus a passkey or SMS code).
     #[arg(long)]
     require_mfa: bool,
+    /// The lowest assurance level the system accepts, e.g. urn:yimen:loa:2.
+    #[arg(long)]
+    min_acr: Option<String>,
     /// Print JSON instead of text.
     #[arg(long)]
     json: bool,
@@ -160,6 +163,7 @@ async fn add(args: AddArgs, services: &Services) -> anyhow::Result<()> {
         scopes: args.scope.map(|s| ScopeSet::parse(&s).map_err(|e| anyhow!("{e}"))).transpose()?,
         jwks,
         require_mfa: args.require_mfa,
+        min_acr: args.min_acr,
     };
     let registered = services.provider.register_client(registration).await?;
     let mut description = describe(&registered.client);

@@ -1,7 +1,9 @@
 //! The command line: `yimen serve` (the default), `migrate`, `config check`, and administration for what
 //! has no page yet (`client`, `user`, `keys`). One file per command group.
 
+mod audit;
 mod client;
+mod hall;
 mod keys;
 mod org;
 mod role;
@@ -64,6 +66,12 @@ pub enum Command {
     /// Grant and revoke administrative roles; issue administrators' API tokens.
     #[command(subcommand)]
     Role(role::RoleCommand),
+    /// Manage service halls.
+    #[command(subcommand)]
+    Hall(hall::HallCommand),
+    /// Check the audit log.
+    #[command(subcommand)]
+    Audit(audit::AuditCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -105,6 +113,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Keys(command) => keys::run(command, &services(config).await?).await,
         Command::Org(command) => org::run(command, &services(config).await?).await,
         Command::Role(command) => role::run(command, &services(config).await?).await,
+        Command::Hall(command) => hall::run(command, &services(config).await?).await,
+        Command::Audit(command) => audit::run(command, &services(config).await?).await,
     }
 }
 

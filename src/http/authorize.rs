@@ -127,11 +127,14 @@ pub async fn advance(
     client: &Client,
 ) -> Result<Response, AppError> {
     let login = current_login(state, browser).await?;
-    let consented = match &login {
-        Some(login) => state.provider.consented_scopes(&login.person_id, &client.id).await?,
-        None => Default::default(),
+    let (consented, rank) = match &login {
+        Some(login) => (
+            state.provider.consented_scopes(&login.person_id, &client.id).await?,
+            state.assurance.rank_of(&login.person_id).await?,
+        ),
+        None => (Default::default(), 0),
     };
-    match state.provider.next_step(&request, client, login.as_ref(), &consented) {
+    match state.provider.next_step(&request, client, login.as_ref(), rank, &consented) {
         NextStep::Login => Ok(Redirect::to(&format!("{}?rid={}", paths::LOGIN, request.id)).into_response()),
         NextStep::SecondFactor => {
             let login = login.expect("a second factor is asked only with a login");
@@ -140,6 +143,7 @@ pub async fn advance(
                 .await?;
             Ok(Redirect::to(&format!("{}?rid={}", paths::LOGIN_SECOND, request.id)).into_response())
         }
+        NextStep::StepUp => Ok(Redirect::to(&format!("{}?rid={}", paths::STEP_UP, request.id)).into_response()),
         NextStep::Consent => Ok(Redirect::to(&format!("{}?rid={}", paths::CONSENT, request.id)).into_response()),
         NextStep::Issue => {
             let login = login.expect("next_step issues only with a login");
@@ -149,7 +153,8 @@ pub async fn advance(
                 return Ok(Redirect::to(paths::ACCOUNT_CLOSE).into_response());
             }
             let acting = browser.acting().await?;
-            let location = state.provider.issue_code(&request, &login, acting).await?;
+            let acr = state.assurance.ladder().acr_at(rank).to_owned();
+            let location = state.provider.issue_code(&request, &login, acr, acting).await?;
             browser.remove_pending(&request.id).await?;
             Ok(Redirect::to(&location).into_response())
         }

@@ -1,12 +1,16 @@
 //! The HTTP adapter: routes, extractors, sessions, CSRF, pages, and the one place where protocol and
 //! domain errors become responses. No SQL here; handlers call the services in `oidc` and `identity`.
 
-mod account;
+pub mod account;
 mod acting;
+mod activate;
 mod admin;
+mod audit_log;
 mod authorize;
 mod complete_login;
 mod consent;
+mod console;
+mod desk;
 mod discovery;
 pub mod error;
 mod extract;
@@ -27,6 +31,7 @@ mod second_factor;
 pub mod session;
 mod sms_login;
 mod state;
+mod stepup;
 mod token;
 mod userinfo;
 
@@ -105,7 +110,32 @@ pub fn router(state: AppState, settings: &HttpSettings) -> Router {
             paths::ACCOUNT_ORGANISATION,
             get(account::organisations::get_organisation).post(account::organisations::post_organisation),
         )
-        .layer(sessions);
+        .route(paths::STEP_UP, get(stepup::get_stepup))
+        .route(paths::STEP_UP_REGISTER, post(stepup::post_register))
+        .route(paths::STEP_UP_COUNTER, post(stepup::post_counter))
+        .route(paths::STEP_UP_CANCEL, get(stepup::get_cancel))
+        .route(paths::ACTIVATE, get(activate::get_activate).post(activate::post_activate))
+        .route(paths::DESK, get(desk::find::get_desk))
+        .route(paths::DESK_FIND, post(desk::find::post_find))
+        .route(paths::DESK_PERSON, get(desk::person::get_person))
+        .route(paths::DESK_PERSON_VERIFY, post(desk::person::post_verify))
+        .route(paths::DESK_PERSON_RESET, post(desk::person::post_reset))
+        .route(paths::DESK_PERSON_REVOKE, post(desk::person::post_revoke))
+        .route(paths::DESK_REGISTER, get(desk::register::get_register).post(desk::register::post_register))
+        .route(paths::DESK_ORGS, get(desk::orgs::get_orgs).post(desk::orgs::post_record))
+        .route(paths::DESK_ORG_SETTLE, post(desk::orgs::post_settle))
+        .route(paths::DESK_STATS, get(desk::stats::get_stats))
+        .route(paths::AUDIT, get(audit_log::get_audit))
+        .route(paths::AUDIT_CSV, get(audit_log::get_export))
+        .route(paths::ADMIN_HALLS, get(console::halls::get_halls).post(console::halls::post_halls))
+        .layer(RequestBodyLimitLayer::new(settings.body_limit_bytes));
+
+    // Photos for the face check are larger than any form; only this route takes them.
+    let uploads = Router::new()
+        .route(paths::STEP_UP_FACE, post(stepup::post_face))
+        .layer(axum::extract::DefaultBodyLimit::max(UPLOAD_LIMIT_BYTES))
+        .layer(RequestBodyLimitLayer::new(UPLOAD_LIMIT_BYTES));
+    let pages = pages.merge(uploads).layer(sessions);
 
     let cors = CorsLayer::new()
         .allow_origin(Any)
@@ -119,7 +149,8 @@ pub fn router(state: AppState, settings: &HttpSettings) -> Router {
         .route(paths::USERINFO, get(userinfo::get_userinfo).post(userinfo::post_userinfo))
         .route(paths::INTROSPECT, post(introspect::post_introspect))
         .route(paths::REVOKE, post(revoke::post_revoke))
-        .layer(cors);
+        .layer(cors)
+        .layer(RequestBodyLimitLayer::new(settings.body_limit_bytes));
 
     let operations = Router::new()
         .route(paths::HEALTH, get(health::get_health))
@@ -131,7 +162,10 @@ pub fn router(state: AppState, settings: &HttpSettings) -> Router {
         .route(
             paths::ADMIN_API_ORGANISATIONS,
             get(admin::organisations::get_organisations).post(admin::organisations::post_organisation),
-        );
+        )
+        .route(paths::ADMIN_API_HALLS, get(admin::halls::get_halls).post(admin::halls::post_hall))
+        .route(paths::ADMIN_API_ROLES, post(admin::halls::post_role))
+        .layer(RequestBodyLimitLayer::new(settings.body_limit_bytes));
 
     let metrics = state.metrics.clone();
     pages
@@ -148,9 +182,11 @@ pub fn router(state: AppState, settings: &HttpSettings) -> Router {
             axum::http::StatusCode::REQUEST_TIMEOUT,
             Duration::from_secs(settings.request_timeout_secs),
         ))
-        .layer(RequestBodyLimitLayer::new(settings.body_limit_bytes))
         .with_state(state)
 }
+
+/// Face photos for online verification: the one kind of upload.
+const UPLOAD_LIMIT_BYTES: usize = 6 * 1024 * 1024;
 
 const CSP: &str = "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'self'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'";
 

@@ -1,8 +1,9 @@
 //! What every handler can reach: the services, the metrics, and values computed once at start-up.
 
 use super::metrics::Metrics;
-use crate::assurance::Evidence;
+use crate::assurance::{Assurance, Evidence};
 use crate::audit::Audit;
+use crate::counter::{CounterCodes, Desk, Halls};
 use crate::crypto::Keyring;
 use crate::identity::login_history::LoginHistory;
 use crate::identity::organisation::Organisations;
@@ -45,6 +46,11 @@ pub struct Shared {
     pub audit: Audit,
     pub evidence: Evidence,
     pub roles: Roles,
+    pub assurance: Assurance,
+    pub halls: Halls,
+    pub codes: CounterCodes,
+    pub desk: Desk,
+    pub counter_code_days: i64,
     pub keyring: Keyring,
     pub db: Database,
     pub ephemeral: SharedEphemeral,

@@ -18,6 +18,14 @@ impl Accounts {
         Ok(())
     }
 
+    /// Removes the password (a counter reset): until the person activates new credentials, no password
+    /// works.
+    pub async fn clear_password(&self, person: &Person) -> Result<(), AccountError> {
+        self.db().clear_password_hash(&person.id, self.clock().now()).await?;
+        self.forget(&person.id).await;
+        Ok(())
+    }
+
     /// Whether `password` is the person's current password (one full argon2 verification either way).
     pub async fn password_matches(&self, person: &Person, password: &SecretString) -> Result<bool, AccountError> {
         let verdict = self

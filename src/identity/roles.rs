@@ -125,6 +125,20 @@ impl Roles {
             .collect())
     }
 
+    /// Everyone holding one of `kinds`: (person id, role).
+    pub async fn holders(&self, kinds: &[RoleKind]) -> Result<Vec<(String, Role)>, RoleError> {
+        let names: Vec<&str> = kinds.iter().map(|kind| kind.as_str()).collect();
+        Ok(self
+            .db
+            .roles_of_kinds(&names)
+            .await?
+            .into_iter()
+            .filter_map(|row| {
+                Some((row.person_id, Role { id: row.id, kind: RoleKind::parse(&row.role)?, scope_id: row.scope_id }))
+            })
+            .collect())
+    }
+
     pub async fn has(&self, person_id: &str, kind: RoleKind) -> Result<bool, RoleError> {
         Ok(self.of(person_id).await?.iter().any(|role| role.kind == kind))
     }

@@ -67,6 +67,9 @@ pub struct AuthorizationRequest {
     pub ui_locales: Option<String>,
     pub claims: Option<ClaimsRequest>,
     pub acr_values: Vec<String>,
+    /// The assurance level the request needs (a rank on the ladder): the client's minimum, the lowest
+    /// of `acr_values`, or the essential `acr` claim, whichever is highest.
+    pub required_rank: Option<usize>,
     pub created_at: i64,
     /// Set when the person logged in while handling this request; satisfies prompt=login and max_age.
     pub authenticated_at: Option<i64>,
@@ -101,6 +104,8 @@ pub enum NextStep {
     Login,
     /// Logged in with one factor; the client requires two.
     SecondFactor,
+    /// The person's assurance level is below what the request needs.
+    StepUp,
     Consent,
     Issue,
     Fail(OAuthError),
@@ -246,7 +251,7 @@ impl Provider {
                     .ok_or_else(|| invalid("id_token_hint is not an ID token this provider issued to this client"))?,
             ),
         };
-        let acr_values = params
+        let acr_values: Vec<String> = params
             .acr_values
             .as_deref()
             .unwrap_or_default()
@@ -254,6 +259,11 @@ impl Provider {
             .filter(|v| !v.is_empty())
             .map(str::to_owned)
             .collect();
+        let ladder = self.assurance.ladder();
+        let essential =
+            claims.as_ref().and_then(|c| c.essential_acr_values()).and_then(|values| ladder.requirement(&values));
+        let minimum = client.min_acr.as_deref().and_then(|acr| ladder.rank(acr));
+        let required_rank = [minimum, ladder.requirement(&acr_values), essential].into_iter().flatten().max();
         let request = AuthorizationRequest {
             id: crate::crypto::random_token(16),
             client_id: client.id.clone(),
@@ -269,6 +279,7 @@ impl Provider {
             ui_locales: params.ui_locales,
             claims,
             acr_values,
+            required_rank,
             created_at: self.now(),
             authenticated_at: None,
             consented: false,
@@ -283,6 +294,7 @@ impl Provider {
         request: &AuthorizationRequest,
         client: &Client,
         login: Option<&LoginSession>,
+        rank: usize,
         consented: &ScopeSet,
     ) -> NextStep {
         let silent = request.prompts("none");
@@ -312,6 +324,16 @@ impl Provider {
                 NextStep::Fail(OAuthError::new(ErrorCode::InteractionRequired, "this system requires a second factor"))
             } else {
                 NextStep::SecondFactor
+            };
+        }
+        if request.required_rank.is_some_and(|required| required > rank) {
+            return if silent {
+                NextStep::Fail(OAuthError::new(
+                    ErrorCode::UnmetAuthenticationRequirements,
+                    "the person's assurance level is below the level this request needs",
+                ))
+            } else {
+                NextStep::StepUp
             };
         }
         let must_ask =
@@ -363,6 +385,7 @@ impl Provider {
         &self,
         request: &AuthorizationRequest,
         login: &LoginSession,
+        acr: String,
         acting_org_id: Option<String>,
     ) -> Result<String, ProviderError> {
         let code = crate::crypto::random_token(32);
@@ -377,7 +400,7 @@ impl Provider {
             nonce: request.nonce.clone(),
             code_challenge: request.code_challenge.clone(),
             auth_time: login.auth_time,
-            acr: login.acr.clone(),
+            acr,
             amr: login.amr.clone(),
             acting_org_id,
             expires_at: now + self.tokens.authorization_code_ttl_secs,

@@ -103,6 +103,8 @@ pub struct Client {
     pub jwks: Option<serde_json::Value>,
     /// Logins for this client need two factors (amr contains "mfa").
     pub require_mfa: bool,
+    /// The lowest assurance level (acr value) this client accepts.
+    pub min_acr: Option<String>,
     pub enabled: bool,
     pub created_at: i64,
     pub updated_at: i64,
@@ -143,6 +145,7 @@ pub struct ClientRegistration {
     pub scopes: Option<ScopeSet>,
     pub jwks: Option<serde_json::Value>,
     pub require_mfa: bool,
+    pub min_acr: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -257,6 +260,7 @@ impl ClientRegistration {
             allowed_scopes,
             jwks: self.jwks,
             require_mfa: self.require_mfa,
+            min_acr: self.min_acr,
             enabled: true,
             created_at: now,
             updated_at: now,

@@ -7,10 +7,7 @@ use crate::keys::SigningAlg;
 use crate::paths;
 use serde_json::{Value, json};
 
-/// The assurance levels of the default ladder (domain: Assurance).
-pub const ACR_VALUES: &[&str] = &["urn:yimen:loa:1", "urn:yimen:loa:2", "urn:yimen:loa:3", "urn:yimen:loa:4"];
-
-pub fn document(issuer: &str) -> Value {
+pub fn document(issuer: &str, acr_values: &[String]) -> Value {
     let url = |path: &str| format!("{issuer}{path}");
     let algs: Vec<&str> = SigningAlg::ALL.iter().map(|a| a.as_str()).collect();
     let auth_methods: Vec<&str> = AuthMethod::ALL.iter().map(|m| m.as_str()).collect();
@@ -18,6 +15,7 @@ pub fn document(issuer: &str) -> Value {
         AuthMethod::ALL.iter().filter(|m| **m != AuthMethod::None).map(|m| m.as_str()).collect();
     let mut claims: Vec<&str> = PROTOCOL_CLAIMS.to_vec();
     claims.extend(CLAIM_SCOPES.iter().map(|(name, _)| *name));
+    claims.push("assurance");
     json!({
         "issuer": issuer,
         "authorization_endpoint": url(paths::AUTHORIZE),
@@ -44,7 +42,7 @@ pub fn document(issuer: &str) -> Value {
         "request_parameter_supported": false,
         "request_uri_parameter_supported": false,
         "require_request_uri_registration": false,
-        "acr_values_supported": ACR_VALUES,
+        "acr_values_supported": acr_values,
         "prompt_values_supported": ["none", "login", "consent", "select_account"],
         "display_values_supported": ["page", "popup", "touch"],
         "ui_locales_supported": ["zh-CN", "en"],

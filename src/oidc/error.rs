@@ -15,6 +15,9 @@ pub enum ErrorCode {
     TemporarilyUnavailable,
     InteractionRequired,
     LoginRequired,
+    /// OpenID Connect Core errata set 2, §3.1.2.6: the requested authentication (here, assurance level)
+    /// cannot be met.
+    UnmetAuthenticationRequirements,
     ConsentRequired,
     RequestNotSupported,
     RequestUriNotSupported,
@@ -38,6 +41,7 @@ impl ErrorCode {
             Self::TemporarilyUnavailable => "temporarily_unavailable",
             Self::InteractionRequired => "interaction_required",
             Self::LoginRequired => "login_required",
+            Self::UnmetAuthenticationRequirements => "unmet_authentication_requirements",
             Self::ConsentRequired => "consent_required",
             Self::RequestNotSupported => "request_not_supported",
             Self::RequestUriNotSupported => "request_uri_not_supported",

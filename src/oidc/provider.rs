@@ -28,6 +28,7 @@ pub struct Provider {
     pub(super) accounts: Arc<Accounts>,
     pub(super) sessions: LoginSessions,
     pub(super) orgs: Organisations,
+    pub(super) assurance: crate::assurance::Assurance,
     pub(super) roles: crate::identity::roles::Roles,
     pub(super) metrics: Arc<dyn ProviderMetrics>,
     /// Clients by id, absent ones included, for a short while: the token endpoint and UserInfo look a
@@ -70,6 +71,7 @@ pub struct ProviderParts {
     pub accounts: Arc<Accounts>,
     pub sessions: LoginSessions,
     pub orgs: Organisations,
+    pub assurance: crate::assurance::Assurance,
     pub roles: crate::identity::roles::Roles,
     pub metrics: Arc<dyn ProviderMetrics>,
 }
@@ -87,6 +89,7 @@ impl Provider {
             accounts: parts.accounts,
             sessions: parts.sessions,
             orgs: parts.orgs,
+            assurance: parts.assurance,
             roles: parts.roles,
             metrics: parts.metrics,
             clients: moka::future::Cache::builder()
@@ -114,6 +117,10 @@ impl Provider {
 
     pub fn accounts(&self) -> &Accounts {
         &self.accounts
+    }
+
+    pub fn assurance(&self) -> &crate::assurance::Assurance {
+        &self.assurance
     }
 
     pub fn organisations(&self) -> &Organisations {
@@ -155,6 +162,11 @@ impl Provider {
 
     /// Registers a client; the returned secret is shown once and never stored.
     pub async fn register_client(&self, registration: ClientRegistration) -> Result<Registered, RegisterClientError> {
+        if let Some(acr) = registration.min_acr.as_deref()
+            && self.assurance.ladder().rank(acr).is_none()
+        {
+            return Err(RegisterClientError::UnknownAcr(acr.to_owned()));
+        }
         let id = format!("ym-{}", crate::crypto::random_token(12));
         let secret = crate::crypto::random_token(32);
         let hash = self.keyring.hash_client_secret(&secret);
@@ -182,6 +194,8 @@ impl Provider {
 pub enum RegisterClientError {
     #[error(transparent)]
     Invalid(#[from] RegistrationError),
+    #[error("{0} is not one of the assurance levels (acr_values_supported)")]
+    UnknownAcr(String),
     #[error(transparent)]
     Provider(#[from] ProviderError),
 }

@@ -34,6 +34,9 @@ impl Provider {
         let mut body = Map::new();
         body.insert("sub".to_owned(), json!(self.subject_for(&client, &person.id)));
         body.extend(claims::release(&person, names, &client.allowed_scopes));
+        if scopes.contains("assurance") && client.allowed_scopes.contains("assurance") {
+            body.insert("assurance".to_owned(), self.assurance.claim(&person.id).await.map_err(ProviderError::from)?);
+        }
         if let Some(org) = self.org_claim(&client, &person.id, record.acting_org_id.as_deref(), &scopes).await? {
             body.insert("org".to_owned(), org);
         }

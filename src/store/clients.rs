@@ -10,7 +10,7 @@ use sqlx::any::AnyRow;
 
 const COLUMNS: &str = "id, name, secret_hash, redirect_uris, post_logout_redirect_uris, grant_types, \
                        token_endpoint_auth_method, id_token_signed_response_alg, subject_type, sector_identifier, \
-                       allowed_scopes, jwks, require_mfa, enabled, created_at, updated_at";
+                       allowed_scopes, jwks, require_mfa, min_acr, enabled, created_at, updated_at";
 
 fn corrupt(what: &str, value: &str) -> StoreError {
     StoreError::Corrupt(format!("client {what} {value:?}"))
@@ -40,6 +40,7 @@ fn from_row(row: &AnyRow) -> StoreResult<Client> {
         allowed_scopes: ScopeSet::parse(&scopes).map_err(|_| corrupt("scopes", &scopes))?,
         jwks: jwks.map(|text| serde_json::from_str(&text)).transpose()?,
         require_mfa: flag(row.try_get("require_mfa")?),
+        min_acr: row.try_get("min_acr")?,
         enabled: flag(row.try_get("enabled")?),
         created_at: row.try_get("created_at")?,
         updated_at: row.try_get("updated_at")?,
@@ -52,8 +53,8 @@ impl Database {
         sqlx::query(
             "INSERT INTO clients (id, name, secret_hash, redirect_uris, post_logout_redirect_uris, grant_types, \
              token_endpoint_auth_method, id_token_signed_response_alg, subject_type, sector_identifier, \
-             allowed_scopes, jwks, require_mfa, enabled, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
+             allowed_scopes, jwks, require_mfa, min_acr, enabled, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
         )
         .bind(&client.id)
         .bind(&client.name)
@@ -68,6 +69,7 @@ impl Database {
         .bind(client.allowed_scopes.to_string())
         .bind(client.jwks.as_ref().map(|jwks| jwks.to_string()))
         .bind(i64::from(client.require_mfa))
+        .bind(&client.min_acr)
         .bind(i64::from(client.enabled))
         .bind(client.created_at)
         .bind(client.updated_at)

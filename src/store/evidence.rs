@@ -62,4 +62,20 @@ impl Database {
             })
             .collect()
     }
+
+    /// Revokes one piece of evidence; returns the person it concerned, or None when there was nothing to
+    /// revoke.
+    pub async fn revoke_evidence(&self, id: &str, now: i64, by: &str, reason: &str) -> StoreResult<Option<String>> {
+        let row = sqlx::query(
+            "UPDATE verification_evidence SET revoked_at = $1, revoked_by = $2, revoke_reason = $3 \
+             WHERE id = $4 AND revoked_at IS NULL RETURNING person_id",
+        )
+        .bind(now)
+        .bind(by)
+        .bind(reason)
+        .bind(id)
+        .fetch_optional(self.pool())
+        .await?;
+        Ok(row.map(|row| row.try_get("person_id")).transpose()?)
+    }
 }

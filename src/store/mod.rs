@@ -12,6 +12,7 @@ pub mod db;
 pub mod ephemeral;
 pub mod evidence;
 pub mod grants;
+pub mod halls;
 pub mod keys;
 pub mod login_events;
 pub mod login_sessions;

@@ -99,6 +99,15 @@ impl Database {
         Ok(())
     }
 
+    pub async fn clear_password_hash(&self, id: &str, now: i64) -> StoreResult<()> {
+        sqlx::query("UPDATE people SET password_hash = NULL, updated_at = $1 WHERE id = $2")
+            .bind(now)
+            .bind(id)
+            .execute(self.pool())
+            .await?;
+        Ok(())
+    }
+
     pub async fn update_phone(&self, id: &str, phone_enc: &[u8], phone_index: &str, now: i64) -> StoreResult<()> {
         sqlx::query(
             "UPDATE people SET phone_enc = $1, phone_index = $2, phone_verified = 1, updated_at = $3 WHERE id = $4",

@@ -45,17 +45,22 @@ impl Database {
         .bind(person_id)
         .fetch_all(self.pool())
         .await?;
-        rows.iter()
-            .map(|row| {
-                Ok(RoleRow {
-                    id: row.try_get("id")?,
-                    person_id: row.try_get("person_id")?,
-                    role: row.try_get("role")?,
-                    scope_id: row.try_get("scope_id")?,
-                    created_at: row.try_get("created_at")?,
-                })
-            })
-            .collect()
+        rows.iter().map(role_row).collect()
+    }
+
+    /// Every current role of the given kinds, oldest first.
+    pub async fn roles_of_kinds(&self, kinds: &[&str]) -> StoreResult<Vec<RoleRow>> {
+        let placeholders: Vec<String> = (1..=kinds.len()).map(|n| format!("${n}")).collect();
+        let sql = format!(
+            "SELECT id, person_id, role, scope_id, created_at FROM roles WHERE role IN ({}) AND revoked_at IS NULL ORDER BY created_at",
+            placeholders.join(", ")
+        );
+        let mut query = sqlx::query(&sql);
+        for kind in kinds {
+            query = query.bind(*kind);
+        }
+        let rows = query.fetch_all(self.pool()).await?;
+        rows.iter().map(role_row).collect()
     }
 
     pub async fn revoke_role(&self, id: &str, now: i64) -> StoreResult<bool> {
@@ -104,4 +109,14 @@ impl Database {
         })
         .transpose()
     }
+}
+
+fn role_row(row: &sqlx::any::AnyRow) -> StoreResult<RoleRow> {
+    Ok(RoleRow {
+        id: row.try_get("id")?,
+        person_id: row.try_get("person_id")?,
+        role: row.try_get("role")?,
+        scope_id: row.try_get("scope_id")?,
+        created_at: row.try_get("created_at")?,
+    })
 }

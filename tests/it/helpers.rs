@@ -25,6 +25,7 @@ pub struct TestApp {
     pub clock: Arc<OffsetClock>,
     pub provider: Arc<Provider>,
     pub accounts: Arc<Accounts>,
+    pub desk: yimen::counter::Desk,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     server: Option<tokio::task::JoinHandle<()>>,
     _postgres: Option<TestDatabase>,
@@ -73,6 +74,7 @@ impl TestApp {
         let base = app.issuer();
         let provider = app.services().provider.clone();
         let accounts = app.services().accounts.clone();
+        let desk = app.services().desk.clone();
         let (shutdown, stopped) = tokio::sync::oneshot::channel();
         let server = tokio::spawn(async move {
             app.run_until(async {
@@ -86,6 +88,7 @@ impl TestApp {
             clock,
             provider,
             accounts,
+            desk,
             shutdown: Some(shutdown),
             server: Some(server),
             _postgres: postgres,
@@ -106,6 +109,33 @@ impl TestApp {
                 )
             })
             .collect()
+    }
+
+    /// The texts of every message sent to a phone number, oldest first.
+    pub fn sent_texts(&self, phone: &str) -> Vec<String> {
+        let text = std::fs::read_to_string(self._dir.path().join("sms-outbox.jsonl")).unwrap_or_default();
+        text.lines()
+            .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+            .filter(|m| m["to"] == phone)
+            .map(|m| m["text"].as_str().unwrap_or_default().to_owned())
+            .collect()
+    }
+
+    /// Runs one statement on the test's database behind the server's back, as an intruder with database
+    /// access would.
+    pub async fn execute_sql(&self, sql: &str) {
+        use sqlx::Connection;
+        match self.database_url() {
+            Some(url) => {
+                let mut connection = sqlx::PgConnection::connect(url).await.expect("the test database");
+                sqlx::query(sql).execute(&mut connection).await.expect("the statement runs");
+            }
+            None => {
+                let url = format!("sqlite://{}", self.data_dir().join("yimen.db").display());
+                let mut connection = sqlx::SqliteConnection::connect(&url).await.expect("the test database");
+                sqlx::query(sql).execute(&mut connection).await.expect("the statement runs");
+            }
+        }
     }
 
     /// The latest code sent to a phone number.

@@ -3,9 +3,13 @@
 
 mod account_centre;
 mod admin_api;
+mod assurance;
+mod audit_chain;
 mod authorize_errors;
 mod cli;
 mod code_flow;
+mod console;
+mod counter;
 mod helpers;
 mod layering;
 mod login_security;

@@ -39,7 +39,8 @@ pub async fn get_overview(
     let tr = signed.tr();
     let (chrome, frame) = frame(&state, &browser, &signed, paths::ACCOUNT).await?;
     let person = &signed.person;
-    let level = signed.login.acr.rsplit(':').next().unwrap_or("1").to_owned();
+    let acr = state.assurance.acr_of(&signed.person.id).await?;
+    let level = acr.rsplit(':').next().unwrap_or("1").to_owned();
     let closing = (person.status == PersonStatus::Closing)
         .then(|| tr.t("account.closing").replace("%{date}", &when(person.close_after.unwrap_or_default())));
     let page = OverviewPage {

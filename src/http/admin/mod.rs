@@ -1,6 +1,7 @@
 //! The administration API under /admin/api: JSON in and out, authenticated with an administrator's API
 //! token (`yimen role token`) as a Bearer token. Each endpoint states the role it needs.
 
+pub mod halls;
 pub mod organisations;
 
 use super::extract::bearer_token;

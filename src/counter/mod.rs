@@ -1,0 +1,12 @@
+//! The counter: service halls and their staff, and the in-person work done at a desk — checking a person's
+//! document and face, registering someone without an account, resetting lost credentials, verifying an
+//! organisation (confirmed by a second staff member), and revoking a verification. Every action is
+//! audited with the staff member and hall.
+
+pub mod codes;
+pub mod desk;
+pub mod halls;
+
+pub use codes::{CodePurpose, CounterCodes};
+pub use desk::{Desk, DeskError, InPersonCheck, StaffSeat};
+pub use halls::{Hall, HallKind, Halls};

@@ -1,0 +1,150 @@
+//! The counter desk: pages for staff at a service hall, designed for speed (keyboard first, one screen per
+//! task). Every page needs a staff or supervisor role at a hall and a sign-in with a passkey in this
+//! session; without them it refuses with the reason.
+
+pub mod find;
+pub mod orgs;
+pub mod person;
+pub mod register;
+pub mod stats;
+
+use super::account::{Signed, signed_in};
+use super::error::AppError;
+use super::i18n::Tr;
+use super::pages::{Chrome, error_page};
+use super::session::Browser;
+use super::state::AppState;
+use crate::counter::{DeskError, InPersonCheck, StaffSeat};
+use crate::identity::document::{DocumentKind, IdDocument};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use serde::Deserialize;
+
+/// What every desk page shows around its task.
+pub struct DeskFrame {
+    pub hall_name: String,
+    pub staff_name: String,
+    pub supervisor: bool,
+    pub flash: Option<String>,
+    pub error: Option<String>,
+}
+
+/// A staff member at their desk.
+pub struct AtDesk {
+    pub signed: Signed,
+    pub seat: StaffSeat,
+}
+
+impl AtDesk {
+    pub fn tr(&self) -> Tr {
+        self.signed.tr()
+    }
+}
+
+/// The staff member behind a desk request, or the page that says why they cannot use the desk.
+pub async fn at_desk(
+    state: &AppState,
+    browser: &Browser<'_>,
+    headers: &HeaderMap,
+    here: &str,
+    ip: Option<String>,
+) -> Result<Result<AtDesk, Response>, AppError> {
+    let signed = match signed_in(state, browser, headers, here).await? {
+        Ok(signed) => signed,
+        Err(redirect) => return Ok(Err(redirect)),
+    };
+    if !signed.login.amr.iter().any(|m| m == "hwk" || m == "swk") {
+        return Ok(Err(error_page(StatusCode::FORBIDDEN, signed.locale, "desk.needs_passkey", None)));
+    }
+    match state.desk.seat(&signed.person.id, None, ip).await {
+        Ok(seat) => Ok(Ok(AtDesk { signed, seat })),
+        Err(DeskError::NotStaff) => Ok(Err(error_page(StatusCode::FORBIDDEN, signed.locale, "desk.not_staff", None))),
+        Err(error) => Err(AppError(error.to_string())),
+    }
+}
+
+pub async fn frame(state: &AppState, desk: &AtDesk) -> Result<(Chrome, DeskFrame), AppError> {
+    let hall_name = state.halls.find(&desk.seat.hall_id).await?.map(|h| h.name).unwrap_or_default();
+    let frame = DeskFrame {
+        hall_name,
+        staff_name: desk.signed.person.name.clone(),
+        supervisor: desk.seat.supervisor,
+        flash: None,
+        error: None,
+    };
+    Ok((Chrome::new(desk.signed.locale, crate::paths::DESK), frame))
+}
+
+pub fn document_types(tr: Tr) -> Vec<(&'static str, String)> {
+    DocumentKind::ALL.iter().map(|kind| (kind.as_str(), tr.t(&format!("doc.{}", kind.as_str())))).collect()
+}
+
+/// The fields of an in-person check, as the desk forms send them.
+#[derive(Deserialize, Default)]
+pub struct CheckForm {
+    #[serde(default)]
+    pub csrf: String,
+    #[serde(default)]
+    pub document_type: String,
+    #[serde(default)]
+    pub document_number: String,
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub valid_until: String,
+    #[serde(default)]
+    pub face_matches: String,
+    #[serde(default)]
+    pub outcome: String,
+    #[serde(default)]
+    pub phone: String,
+    #[serde(default)]
+    pub new_phone: String,
+    #[serde(default)]
+    pub uscc: String,
+    #[serde(default)]
+    pub org_name: String,
+    #[serde(default)]
+    pub kind: String,
+}
+
+impl CheckForm {
+    /// The check as recorded, or the reason the form cannot be one.
+    pub fn check(&self, today: u32) -> Result<InPersonCheck, String> {
+        let kind = DocumentKind::parse(&self.document_type).unwrap_or(DocumentKind::ResidentId);
+        let document = IdDocument::parse(kind, &self.document_number, today).map_err(|e| e.to_string())?;
+        let valid_until = match self.valid_until.trim() {
+            "" => None,
+            date => {
+                Some(date.replace('-', "").parse::<u32>().map_err(|_| "the validity date is not a date".to_owned())?)
+            }
+        };
+        Ok(InPersonCheck {
+            document,
+            name: self.name.trim().to_owned(),
+            valid_until,
+            face_matches: self.face_matches == "yes",
+            approve: self.outcome == "approve",
+        })
+    }
+}
+
+/// The staff-facing text of a desk refusal, in the page's language.
+pub fn desk_message(tr: Tr, error: &DeskError) -> String {
+    let key = match error {
+        DeskError::NotStaff => "desk.not_staff",
+        DeskError::NotSupervisor => "desk_error.not_supervisor",
+        DeskError::DocumentMismatch => "desk_error.document_mismatch",
+        DeskError::NameMismatch => "desk_error.name_mismatch",
+        DeskError::DocumentExpired => "desk_error.expired",
+        DeskError::FaceNotConfirmed => "desk_error.face",
+        DeskError::UnknownPerson => "desk.not_found",
+        DeskError::AlreadyRegistered => "desk_error.already_registered",
+        DeskError::SameStaff => "desk_error.same_staff",
+        DeskError::AlreadySettled => "desk_error.settled",
+        DeskError::UnknownVerification => "desk_error.unknown_verification",
+        DeskError::Invalid(detail) => return detail.clone(),
+        DeskError::Store(_) => "error.server",
+    };
+    tr.t(key)
+}

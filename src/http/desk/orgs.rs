@@ -1,0 +1,165 @@
+//! GET/POST /desk/orgs and POST /desk/orgs/{id}/settle: verifying an organisation's business licence and
+//! legal representative, which takes effect only when a second staff member confirms (four eyes).
+
+use super::{AtDesk, CheckForm, DeskFrame, at_desk, desk_message, document_types, frame};
+use crate::http::account::{checked_form, expired_form};
+use crate::http::error::AppError;
+use crate::http::pages::{Chrome, render};
+use crate::http::session::Browser;
+use crate::http::state::AppState;
+use crate::identity::organisation::OrgKind;
+use crate::identity::uscc::Uscc;
+use crate::paths;
+use askama::Template;
+use axum::body::Bytes;
+use axum::extract::{ConnectInfo, Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use serde::Deserialize;
+use std::net::SocketAddr;
+use tower_sessions::Session;
+
+pub struct PendingView {
+    pub id: String,
+    pub uscc: String,
+    pub name: String,
+    pub representative: String,
+    pub recorded_by: String,
+    pub can_settle: bool,
+}
+
+#[derive(Template)]
+#[template(path = "desk/orgs.html")]
+struct OrgsPage {
+    chrome: Chrome,
+    desk: DeskFrame,
+    csrf: String,
+    pending: Vec<PendingView>,
+    kinds: Vec<(&'static str, String)>,
+    document_types: Vec<(&'static str, String)>,
+}
+
+#[derive(Deserialize)]
+struct SettleForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    decision: String,
+}
+
+pub async fn get_orgs(
+    State(state): State<AppState>,
+    session: Session,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+) -> Result<Response, AppError> {
+    let browser = Browser(&session);
+    let desk = match at_desk(&state, &browser, &headers, paths::DESK_ORGS, Some(peer.ip().to_string())).await? {
+        Ok(desk) => desk,
+        Err(response) => return Ok(response),
+    };
+    show(&state, &browser, &desk, StatusCode::OK, None, None).await
+}
+
+pub async fn post_record(
+    State(state): State<AppState>,
+    session: Session,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, AppError> {
+    let browser = Browser(&session);
+    let desk = match at_desk(&state, &browser, &headers, paths::DESK_ORGS, Some(peer.ip().to_string())).await? {
+        Ok(desk) => desk,
+        Err(response) => return Ok(response),
+    };
+    let Some(form) = checked_form::<CheckForm>(&browser, &body, |f| &f.csrf).await? else {
+        return Ok(expired_form(&headers));
+    };
+    let tr = desk.tr();
+    let fail = |message: String| show(&state, &browser, &desk, StatusCode::UNPROCESSABLE_ENTITY, None, Some(message));
+    let uscc = match Uscc::parse(&form.uscc) {
+        Ok(uscc) => uscc,
+        Err(reason) => return fail(reason.to_string()).await,
+    };
+    let check = match form.check(state.accounts.today()) {
+        Ok(check) => check,
+        Err(reason) => return fail(reason).await,
+    };
+    let Some(representative) = state.accounts.find_by_login_identifier(check.document.number()).await? else {
+        return fail(tr.t("desk.not_found")).await;
+    };
+    let kind = OrgKind::parse(&form.kind).unwrap_or(OrgKind::Enterprise);
+    match state.desk.record_organisation(&desk.seat, &uscc, &form.org_name, kind, &representative, &check).await {
+        Ok(_) => show(&state, &browser, &desk, StatusCode::OK, Some(tr.t("desk.recorded")), None).await,
+        Err(error) => fail(desk_message(tr, &error)).await,
+    }
+}
+
+pub async fn post_settle(
+    State(state): State<AppState>,
+    session: Session,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Result<Response, AppError> {
+    let browser = Browser(&session);
+    let desk = match at_desk(&state, &browser, &headers, paths::DESK_ORGS, Some(peer.ip().to_string())).await? {
+        Ok(desk) => desk,
+        Err(response) => return Ok(response),
+    };
+    let Some(form) = checked_form::<SettleForm>(&browser, &body, |f| &f.csrf).await? else {
+        return Ok(expired_form(&headers));
+    };
+    let tr = desk.tr();
+    match state.desk.settle_organisation(&desk.seat, &id, form.decision == "confirm").await {
+        Ok(Some(_)) => show(&state, &browser, &desk, StatusCode::OK, Some(tr.t("desk.confirmed")), None).await,
+        Ok(None) => show(&state, &browser, &desk, StatusCode::OK, Some(tr.t("desk.rejected")), None).await,
+        Err(error) => {
+            show(&state, &browser, &desk, StatusCode::UNPROCESSABLE_ENTITY, None, Some(desk_message(tr, &error))).await
+        }
+    }
+}
+
+async fn show(
+    state: &AppState,
+    browser: &Browser<'_>,
+    desk: &AtDesk,
+    status: StatusCode,
+    flash: Option<String>,
+    error: Option<String>,
+) -> Result<Response, AppError> {
+    let tr = desk.tr();
+    let (chrome, mut frame) = frame(state, desk).await?;
+    frame.flash = flash;
+    frame.error = error;
+    let mut pending = Vec::new();
+    for v in state.desk.open_verifications(&desk.seat).await? {
+        let representative = state
+            .accounts
+            .find(&v.representative)
+            .await?
+            .map(|p| format!("{} {}", p.name, p.document.masked()))
+            .unwrap_or_default();
+        let recorded_by = state.accounts.find(&v.recorded_by).await?.map(|p| p.name).unwrap_or_default();
+        pending.push(PendingView {
+            can_settle: v.recorded_by != desk.seat.person_id,
+            id: v.id,
+            uscc: v.uscc,
+            name: v.name,
+            representative,
+            recorded_by,
+        });
+    }
+    let kinds = OrgKind::ALL.iter().map(|k| (k.as_str(), tr.t(&format!("kind.{}", k.as_str())))).collect();
+    let page = OrgsPage {
+        chrome,
+        desk: frame,
+        csrf: browser.csrf_token().await?,
+        pending,
+        kinds,
+        document_types: document_types(tr),
+    };
+    Ok(render(status, &page))
+}

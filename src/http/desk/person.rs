@@ -1,0 +1,278 @@
+//! GET /desk/people/{id} and its actions: the person's verifications, the in-person check that raises
+//! them to the counter level, an in-person credential reset, and (supervisors) revoking a verification.
+
+use super::{AtDesk, CheckForm, DeskFrame, at_desk, desk_message, document_types, frame};
+use crate::http::account::{checked_form, expired_form, when};
+use crate::http::error::AppError;
+use crate::http::pages::{Chrome, render};
+use crate::http::session::Browser;
+use crate::http::state::AppState;
+use crate::identity::Person;
+use crate::identity::phone::PhoneNumber;
+use askama::Template;
+use axum::body::Bytes;
+use axum::extract::{ConnectInfo, Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use serde::Deserialize;
+use std::net::SocketAddr;
+use tower_sessions::Session;
+
+pub struct EvidenceView {
+    pub id: String,
+    pub method: String,
+    pub at: String,
+    pub outcome: String,
+    pub revocable: bool,
+}
+
+#[derive(Template)]
+#[template(path = "desk/person.html")]
+struct PersonPage {
+    chrome: Chrome,
+    desk: DeskFrame,
+    csrf: String,
+    person_id: String,
+    person_name: String,
+    document: String,
+    phone: String,
+    level: String,
+    evidence: Vec<EvidenceView>,
+    document_types: Vec<(&'static str, String)>,
+}
+
+#[derive(Template)]
+#[template(path = "desk/slip.html")]
+pub struct SlipPage {
+    pub chrome: Chrome,
+    pub desk: DeskFrame,
+    pub person_name: String,
+    pub document: String,
+    pub code: String,
+    pub activate_url: String,
+    pub valid: String,
+}
+
+#[derive(Deserialize)]
+struct RevokeForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    evidence_id: String,
+    #[serde(default)]
+    reason: String,
+}
+
+pub async fn get_person(
+    State(state): State<AppState>,
+    session: Session,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Response, AppError> {
+    let browser = Browser(&session);
+    let desk =
+        match at_desk(&state, &browser, &headers, &format!("/desk/people/{id}"), Some(peer.ip().to_string())).await? {
+            Ok(desk) => desk,
+            Err(response) => return Ok(response),
+        };
+    show(&state, &browser, &desk, &id, StatusCode::OK, None, None).await
+}
+
+pub async fn post_verify(
+    State(state): State<AppState>,
+    session: Session,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Result<Response, AppError> {
+    let browser = Browser(&session);
+    let desk =
+        match at_desk(&state, &browser, &headers, &format!("/desk/people/{id}"), Some(peer.ip().to_string())).await? {
+            Ok(desk) => desk,
+            Err(response) => return Ok(response),
+        };
+    let Some(form) = checked_form::<CheckForm>(&browser, &body, |f| &f.csrf).await? else {
+        return Ok(expired_form(&headers));
+    };
+    let Some(person) = state.accounts.find(&id).await? else {
+        return show(&state, &browser, &desk, &id, StatusCode::NOT_FOUND, None, None).await;
+    };
+    let check = match form.check(state.accounts.today()) {
+        Ok(check) => check,
+        Err(reason) => return show(&state, &browser, &desk, &id, StatusCode::BAD_REQUEST, None, Some(reason)).await,
+    };
+    match state.desk.verify_person(&desk.seat, &person, &check).await {
+        Ok(outcome) => {
+            let flash = format!("{} {}", desk.tr().t("desk.verified"), level_name(&desk, &outcome.acr));
+            show(&state, &browser, &desk, &id, StatusCode::OK, Some(flash), None).await
+        }
+        Err(error) => {
+            show(
+                &state,
+                &browser,
+                &desk,
+                &id,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                None,
+                Some(desk_message(desk.tr(), &error)),
+            )
+            .await
+        }
+    }
+}
+
+pub async fn post_reset(
+    State(state): State<AppState>,
+    session: Session,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Result<Response, AppError> {
+    let browser = Browser(&session);
+    let desk =
+        match at_desk(&state, &browser, &headers, &format!("/desk/people/{id}"), Some(peer.ip().to_string())).await? {
+            Ok(desk) => desk,
+            Err(response) => return Ok(response),
+        };
+    let Some(form) = checked_form::<CheckForm>(&browser, &body, |f| &f.csrf).await? else {
+        return Ok(expired_form(&headers));
+    };
+    let Some(person) = state.accounts.find(&id).await? else {
+        return show(&state, &browser, &desk, &id, StatusCode::NOT_FOUND, None, None).await;
+    };
+    let check = match form.check(state.accounts.today()) {
+        Ok(check) => check,
+        Err(reason) => return show(&state, &browser, &desk, &id, StatusCode::BAD_REQUEST, None, Some(reason)).await,
+    };
+    let new_phone = match form.new_phone.trim() {
+        "" => None,
+        text => match PhoneNumber::parse(text) {
+            Ok(phone) => Some(phone),
+            Err(_) => {
+                return show(
+                    &state,
+                    &browser,
+                    &desk,
+                    &id,
+                    StatusCode::BAD_REQUEST,
+                    None,
+                    Some(desk.tr().t("flow.bad_phone")),
+                )
+                .await;
+            }
+        },
+    };
+    match state.desk.reset_credentials(&desk.seat, &person, &check, new_phone).await {
+        Ok(code) => slip(&state, &desk, &person, code).await,
+        Err(error) => {
+            show(
+                &state,
+                &browser,
+                &desk,
+                &id,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                None,
+                Some(desk_message(desk.tr(), &error)),
+            )
+            .await
+        }
+    }
+}
+
+pub async fn post_revoke(
+    State(state): State<AppState>,
+    session: Session,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Result<Response, AppError> {
+    let browser = Browser(&session);
+    let desk =
+        match at_desk(&state, &browser, &headers, &format!("/desk/people/{id}"), Some(peer.ip().to_string())).await? {
+            Ok(desk) => desk,
+            Err(response) => return Ok(response),
+        };
+    let Some(form) = checked_form::<RevokeForm>(&browser, &body, |f| &f.csrf).await? else {
+        return Ok(expired_form(&headers));
+    };
+    match state.desk.revoke_verification(&desk.seat, &form.evidence_id, &form.reason).await {
+        Ok(acr) => {
+            let flash = format!("{} {}", desk.tr().t("desk.revoked"), level_name(&desk, &acr));
+            show(&state, &browser, &desk, &id, StatusCode::OK, Some(flash), None).await
+        }
+        Err(error) => {
+            show(&state, &browser, &desk, &id, StatusCode::FORBIDDEN, None, Some(desk_message(desk.tr(), &error))).await
+        }
+    }
+}
+
+/// The printable activation slip handed to the person.
+pub async fn slip(state: &AppState, desk: &AtDesk, person: &Person, code: String) -> Result<Response, AppError> {
+    let tr = desk.tr();
+    let (chrome, frame) = frame(state, desk).await?;
+    let page = SlipPage {
+        chrome,
+        desk: frame,
+        person_name: person.name.clone(),
+        document: person.document.masked(),
+        code,
+        activate_url: state.provider.endpoint(crate::paths::ACTIVATE),
+        valid: tr.t("desk.slip_valid").replace("%{days}", "7"),
+    };
+    Ok(render(StatusCode::OK, &page))
+}
+
+fn level_name(desk: &AtDesk, acr: &str) -> String {
+    desk.tr().t(&format!("level.{}", acr.rsplit(':').next().unwrap_or("1")))
+}
+
+async fn show(
+    state: &AppState,
+    browser: &Browser<'_>,
+    desk: &AtDesk,
+    person_id: &str,
+    status: StatusCode,
+    flash: Option<String>,
+    error: Option<String>,
+) -> Result<Response, AppError> {
+    let tr = desk.tr();
+    let (chrome, mut frame) = frame(state, desk).await?;
+    frame.flash = flash;
+    frame.error = error;
+    let Some(person) = state.accounts.find(person_id).await? else {
+        return Ok(crate::http::pages::error_page(StatusCode::NOT_FOUND, desk.signed.locale, "desk.not_found", None));
+    };
+    let evidence_rows = state.assurance.evidence().of(person_id).await?;
+    let acr = state.assurance.ladder().acr_at(state.assurance.ladder().rank_of(&evidence_rows)).to_owned();
+    let evidence = evidence_rows
+        .into_iter()
+        .map(|e| EvidenceView {
+            revocable: desk.seat.supervisor && e.revoked_at.is_none() && e.outcome == "passed",
+            method: tr.t(&format!("method.{}", e.method)),
+            at: when(e.created_at),
+            outcome: if e.revoked_at.is_some() {
+                tr.t("desk.outcome_revoked")
+            } else {
+                tr.t(&format!("desk.outcome_{}", e.outcome))
+            },
+            id: e.id,
+        })
+        .collect();
+    let page = PersonPage {
+        chrome,
+        desk: frame,
+        csrf: browser.csrf_token().await?,
+        person_id: person.id.clone(),
+        person_name: person.name.clone(),
+        document: format!("{} {}", tr.t(&format!("doc.{}", person.document.kind().as_str())), person.document.masked()),
+        phone: person.phone.as_ref().map(|p| p.masked()).unwrap_or_default(),
+        level: level_name(desk, &acr),
+        evidence,
+        document_types: document_types(tr),
+    };
+    Ok(render(status, &page))
+}

@@ -1,0 +1,90 @@
+//! GET/POST /desk/register: registering someone who has no account, from details checked in person; the
+//! person leaves with a printed activation code.
+
+use super::{CheckForm, DeskFrame, at_desk, desk_message, document_types, frame};
+use crate::http::account::{checked_form, expired_form};
+use crate::http::error::AppError;
+use crate::http::pages::{Chrome, render};
+use crate::http::session::Browser;
+use crate::http::state::AppState;
+use crate::identity::phone::PhoneNumber;
+use crate::paths;
+use askama::Template;
+use axum::body::Bytes;
+use axum::extract::{ConnectInfo, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use std::net::SocketAddr;
+use tower_sessions::Session;
+
+#[derive(Template)]
+#[template(path = "desk/register.html")]
+struct RegisterPage {
+    chrome: Chrome,
+    desk: DeskFrame,
+    csrf: String,
+    document_types: Vec<(&'static str, String)>,
+}
+
+pub async fn get_register(
+    State(state): State<AppState>,
+    session: Session,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+) -> Result<Response, AppError> {
+    let browser = Browser(&session);
+    let desk = match at_desk(&state, &browser, &headers, paths::DESK_REGISTER, Some(peer.ip().to_string())).await? {
+        Ok(desk) => desk,
+        Err(response) => return Ok(response),
+    };
+    let (chrome, frame) = frame(&state, &desk).await?;
+    Ok(render(
+        StatusCode::OK,
+        &RegisterPage {
+            chrome,
+            desk: frame,
+            csrf: browser.csrf_token().await?,
+            document_types: document_types(desk.tr()),
+        },
+    ))
+}
+
+pub async fn post_register(
+    State(state): State<AppState>,
+    session: Session,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, AppError> {
+    let browser = Browser(&session);
+    let desk = match at_desk(&state, &browser, &headers, paths::DESK_REGISTER, Some(peer.ip().to_string())).await? {
+        Ok(desk) => desk,
+        Err(response) => return Ok(response),
+    };
+    let Some(form) = checked_form::<CheckForm>(&browser, &body, |f| &f.csrf).await? else {
+        return Ok(expired_form(&headers));
+    };
+    let tr = desk.tr();
+    let refuse = |message: String| async {
+        let (chrome, mut frame) = frame(&state, &desk).await?;
+        frame.error = Some(message);
+        Ok::<_, AppError>(render(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &RegisterPage {
+                chrome,
+                desk: frame,
+                csrf: browser.csrf_token().await?,
+                document_types: document_types(tr),
+            },
+        ))
+    };
+    let check = match form.check(state.accounts.today()) {
+        Ok(check) => check,
+        Err(reason) => return refuse(reason).await,
+    };
+    let Ok(phone) = PhoneNumber::parse(&form.phone) else { return refuse(tr.t("flow.bad_phone")).await };
+    match state.desk.assisted_registration(&desk.seat, &check, Some(phone)).await {
+        Ok((person, code)) => super::person::slip(&state, &desk, &person, code).await,
+        Err(error) => refuse(desk_message(tr, &error)).await,
+    }
+}

@@ -1,0 +1,181 @@
+//! The administration console's halls page: who may use it (an administrator, signed in recently with
+//! two factors), and managing halls and counter roles through it, with every change audited.
+
+use crate::helpers::{Browser, PASSWORD, PHONE, RP, TestApp, field};
+use crate::rp::{authorize_url, pkce};
+use yimen::audit::Actor;
+use yimen::counter::DeskError;
+use yimen::identity::roles::RoleKind;
+use yimen::oidc::client::ClientRegistration;
+
+const STAFF_ID: &str = "440301199003071230";
+const STAFF_PHONE: &str = "13700137000";
+
+/// Signs in with a password and an SMS code as second factor, through a system that requires two.
+async fn sign_in_with_two_factors(app: &TestApp, browser: &Browser, phone: &str) {
+    let strict = app
+        .client(ClientRegistration {
+            name: "二次认证系统".into(),
+            redirect_uris: vec![RP.into()],
+            require_mfa: true,
+            ..ClientRegistration::default()
+        })
+        .await;
+    let (_, challenge) = pkce();
+    let url = authorize_url(
+        app,
+        &[
+            ("client_id", &strict.client.id),
+            ("redirect_uri", RP),
+            ("response_type", "code"),
+            ("scope", "openid"),
+            ("code_challenge", &challenge),
+            ("code_challenge_method", "S256"),
+        ],
+    );
+    let (_, _, login) = browser.open(&url).await.page();
+    let (_, second_url, second) = browser.login_only(&login, phone, PASSWORD).await.page();
+    assert!(second_url.contains("/login/second"), "{second_url}");
+    let rid = field(&second, "rid");
+    let (_, _, sent) =
+        browser.submit("/login/second/code", &[("csrf", &field(&second, "csrf")), ("rid", &rid)]).await.page();
+    let code = app.code_for(phone);
+    browser.submit("/login/second", &[("csrf", &field(&sent, "csrf")), ("rid", &rid), ("code", &code)]).await;
+}
+
+async fn post(browser: &Browser, page: &str, fields: &[(&str, &str)]) -> (u16, String, String) {
+    let mut all = vec![("csrf", field(page, "csrf"))];
+    all.extend(fields.iter().map(|(k, v)| (*k, (*v).to_owned())));
+    let borrowed: Vec<(&str, &str)> = all.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    browser.submit("/admin/halls", &borrowed).await.page()
+}
+
+#[tokio::test]
+async fn the_console_needs_an_administrator_with_a_recent_two_factor_sign_in() {
+    let app = TestApp::spawn().await;
+    let admin = app.citizen().await;
+    app.citizen_with(STAFF_ID, STAFF_PHONE).await;
+
+    let citizen = app.browser();
+    sign_in_with_two_factors(&app, &citizen, STAFF_PHONE).await;
+    let (status, _, page) = citizen.open(&app.url("/admin/halls")).await.page();
+    assert_eq!(status, 403);
+    assert!(page.contains("没有管理员角色"), "{page}");
+
+    app.desk.roles.grant(&admin.id, RoleKind::PlatformAdmin, None, &Actor::operator()).await.unwrap();
+    let password_only = app.browser();
+    let (_, _, login) = password_only.open(&app.url("/login?next=%2Fadmin%2Fhalls")).await.page();
+    let (status, _, page) = password_only.login_only(&login, PHONE, PASSWORD).await.page();
+    assert_eq!(status, 403);
+    assert!(page.contains("双重认证"), "one factor is not enough: {page}");
+
+    let browser = app.browser();
+    sign_in_with_two_factors(&app, &browser, PHONE).await;
+    let (status, _, page) = browser.open(&app.url("/admin/halls")).await.page();
+    assert_eq!(status, 200, "{page}");
+    app.clock.advance_secs(90 * 60);
+    let (status, url, page) = browser.open(&app.url("/admin/halls")).await.page();
+    assert!(url.ends_with("/admin/halls"), "still signed in: {url}");
+    assert_eq!(status, 403, "a sign-in from 90 minutes ago is not recent");
+    assert!(page.contains("一小时内"), "{page}");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn an_administrator_builds_the_hall_tree_and_seats_and_unseats_staff() {
+    let app = TestApp::spawn().await;
+    let admin = app.citizen().await;
+    let staff = app.citizen_with(STAFF_ID, STAFF_PHONE).await;
+    app.desk.roles.grant(&admin.id, RoleKind::PlatformAdmin, None, &Actor::operator()).await.unwrap();
+    let browser = app.browser();
+    sign_in_with_two_factors(&app, &browser, PHONE).await;
+    let (_, _, page) = browser.open(&app.url("/admin/halls")).await.page();
+    assert!(page.contains("还没有服务大厅"));
+
+    let (_, _, page) =
+        post(&browser, &page, &[("action", "add_hall"), ("name", "市民中心"), ("kind", "city"), ("parent_id", "")])
+            .await;
+    assert!(page.contains("大厅已添加") && page.contains("市民中心"), "{page}");
+    let (status, _, page) = post(
+        &browser,
+        &page,
+        &[("action", "add_hall"), ("name", "鼓楼区政务服务中心"), ("kind", "district"), ("parent_id", "")],
+    )
+    .await;
+    assert_eq!(status, 422);
+    assert!(page.contains("请选择上级大厅"), "the field message says what to fix: {page}");
+    let city = app.desk.halls.list().await.unwrap().into_iter().next().unwrap();
+    let (_, _, page) = post(
+        &browser,
+        &page,
+        &[("action", "add_hall"), ("name", "鼓楼区政务服务中心"), ("kind", "district"), ("parent_id", &city.id)],
+    )
+    .await;
+    let district = app
+        .desk
+        .halls
+        .list()
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|h| h.name == "鼓楼区政务服务中心")
+        .expect("the district hall");
+    assert_eq!(district.parent_id.as_deref(), Some(city.id.as_str()));
+    let (status, _, page) = post(
+        &browser,
+        &page,
+        &[("action", "add_hall"), ("name", "市级二中心"), ("kind", "city"), ("parent_id", &district.id)],
+    )
+    .await;
+    assert_eq!(status, 422, "a city hall cannot sit under a district");
+    assert_eq!(app.desk.halls.list().await.unwrap().len(), 2, "nothing half-written");
+
+    let (status, _, page) = post(
+        &browser,
+        &page,
+        &[("action", "grant"), ("account", "13900000000"), ("hall_id", &district.id), ("role", "hall_supervisor")],
+    )
+    .await;
+    assert_eq!(status, 422);
+    assert!(page.contains("没有找到该账号"));
+    let (_, _, page) = post(
+        &browser,
+        &page,
+        &[("action", "grant"), ("account", STAFF_PHONE), ("hall_id", &district.id), ("role", "hall_supervisor")],
+    )
+    .await;
+    assert!(
+        page.contains("已授予角色") && page.contains("137****7000") && !page.contains(STAFF_PHONE),
+        "listed with a masked phone: {page}"
+    );
+    let seat = app.desk.seat(&staff.id, None, None).await.expect("now seated");
+    assert!(seat.supervisor && seat.hall_id == district.id);
+    let (status, _, page) = post(
+        &browser,
+        &page,
+        &[("action", "grant"), ("account", STAFF_PHONE), ("hall_id", &district.id), ("role", "hall_supervisor")],
+    )
+    .await;
+    assert_eq!(status, 422, "granted once: {page}");
+
+    let (status, _, _) = browser
+        .submit("/admin/halls", &[("csrf", "forged"), ("action", "revoke"), ("role_id", &field(&page, "role_id"))])
+        .await
+        .page();
+    assert_eq!(status, 403, "a forged form is refused");
+    let (_, _, page) = post(&browser, &page, &[("action", "revoke"), ("role_id", &field(&page, "role_id"))]).await;
+    assert!(page.contains("已移除"));
+    assert!(matches!(app.desk.seat(&staff.id, None, None).await, Err(DeskError::NotStaff)), "the seat is gone at once");
+
+    let filter =
+        yimen::store::audit::AuditFilter { actor_id: Some(admin.id.clone()), limit: 100, ..Default::default() };
+    let actions: Vec<(String, String)> =
+        app.desk.audit.search(&filter).await.unwrap().into_iter().map(|e| (e.action, e.actor_role)).collect();
+    for action in ["hall.create", "role.grant", "role.revoke"] {
+        assert!(
+            actions.iter().any(|(a, role)| a == action && role == "platform_admin"),
+            "{action} audited: {actions:?}"
+        );
+    }
+    app.stop().await;
+}
