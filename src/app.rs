@@ -4,6 +4,9 @@
 use crate::assurance::register::{FileRegister, HttpRegister, SharedRegister};
 use crate::assurance::{Assurance, Evidence, Ladder};
 use crate::audit::Audit;
+use crate::catalog::Catalog;
+use crate::catalog::report::Reports;
+use crate::catalog::usage::ConnectionTracker;
 use crate::clock::{SharedClock, SystemClock};
 use crate::config::Config;
 use crate::config::RegisterAdapterKind;
@@ -54,6 +57,8 @@ pub struct Services {
     pub halls: Halls,
     pub codes: CounterCodes,
     pub desk: Desk,
+    pub catalog: Catalog,
+    pub reports: Reports,
 }
 
 impl Services {
@@ -125,7 +130,14 @@ impl Services {
             assurance: assurance.clone(),
             roles: roles.clone(),
             metrics: metrics.clone(),
+            recorder: Arc::new(ConnectionTracker::new(
+                db.clone(),
+                clock.clone(),
+                config.catalog.last_seen_refresh_secs,
+            )),
         });
+        let catalog = Catalog::new(db.clone(), audit.clone(), roles.clone(), provider.clone(), clock.clone());
+        let reports = Reports::new(db.clone(), clock.clone(), config.catalog.clone());
         let halls = Halls::new(db.clone(), audit.clone(), clock.clone());
         let codes = CounterCodes::new(db.clone(), clock.clone());
         let desk = Desk {
@@ -164,13 +176,15 @@ impl Services {
             halls,
             codes,
             desk,
+            catalog,
+            reports,
         })
     }
 }
 
-/// Background work every ten minutes: signing keys (new successors, retired keys dropped) and the
-/// erasure of accounts whose closing grace period has passed.
-async fn upkeep(keys: Arc<KeyManager>, accounts: Arc<Accounts>, audit: Audit) {
+/// Background work every ten minutes: signing keys (new successors, retired keys dropped), the erasure
+/// of accounts whose closing grace period has passed, and today's connection-rate snapshot.
+async fn upkeep(keys: Arc<KeyManager>, accounts: Arc<Accounts>, audit: Audit, reports: Reports) {
     let mut interval = tokio::time::interval(Duration::from_secs(600));
     loop {
         interval.tick().await;
@@ -192,6 +206,9 @@ async fn upkeep(keys: Arc<KeyManager>, accounts: Arc<Accounts>, audit: Audit) {
                 }
             }
             Err(error) => tracing::error!(%error, "account erasure failed"),
+        }
+        if let Err(error) = reports.record_snapshot().await {
+            tracing::error!(%error, "the connection-rate snapshot failed");
         }
     }
 }
@@ -258,6 +275,8 @@ impl App {
             halls: services.halls.clone(),
             codes: services.codes.clone(),
             desk: services.desk.clone(),
+            catalog: services.catalog.clone(),
+            reports: services.reports.clone(),
             counter_code_days: services.config.assurance.counter_code_days,
             keyring: services.keyring.clone(),
             close_grace_days: services.config.account.close_grace_days,
@@ -291,6 +310,7 @@ impl App {
             self.services.keys.clone(),
             self.services.accounts.clone(),
             self.services.audit.clone(),
+            self.services.reports.clone(),
         ));
         tracing::info!(listen = %self.local_addr(), issuer = %self.issuer(), "yimen is serving");
         let served = axum::serve(self.listener, router.into_make_service_with_connect_info::<SocketAddr>())

@@ -39,6 +39,7 @@ pub struct Config {
     pub account: AccountConfig,
     pub assurance: AssuranceConfig,
     pub register: RegisterConfig,
+    pub catalog: CatalogConfig,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -185,6 +186,41 @@ pub struct LevelRule {
     pub requires: Vec<Vec<String>>,
 }
 
+/// The department catalog's targets and the windows its indicators are measured over.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CatalogConfig {
+    /// The connection-rate target: the share of active service items whose system is connected.
+    pub target_rate: f64,
+    /// An item's system counts as active when it completed a login within this many days.
+    pub activity_window_days: i64,
+    /// A client's last-login time is written at most this often (its first login always at once).
+    pub last_seen_refresh_secs: i64,
+    /// Enterprises in the city: the denominator of the enterprise-page usage indicator (0: not set).
+    pub enterprises: i64,
+    pub enterprise_target: f64,
+    /// Residents aged 20–49: the denominator of the citizen-page usage indicator (0: not set).
+    pub population_20_49: i64,
+    pub citizen_target: f64,
+    /// The usage indicators count distinct users over this many days.
+    pub usage_window_days: i64,
+}
+
+impl Default for CatalogConfig {
+    fn default() -> Self {
+        Self {
+            target_rate: 0.9,
+            activity_window_days: 30,
+            last_seen_refresh_secs: 600,
+            enterprises: 0,
+            enterprise_target: 0.15,
+            population_20_49: 0,
+            citizen_target: 0.10,
+            usage_window_days: 365,
+        }
+    }
+}
+
 /// The authoritative register (population register, face photos) that online verification asks.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -311,6 +347,7 @@ impl Default for Config {
             account: AccountConfig::default(),
             assurance: AssuranceConfig::default(),
             register: RegisterConfig::default(),
+            catalog: CatalogConfig::default(),
         }
     }
 }
@@ -466,6 +503,24 @@ impl Config {
         }
         if self.account.close_grace_days < 0 {
             return invalid("account.close_grace_days cannot be negative");
+        }
+        let c = &self.catalog;
+        for (name, value) in [
+            ("catalog.target_rate", c.target_rate),
+            ("catalog.enterprise_target", c.enterprise_target),
+            ("catalog.citizen_target", c.citizen_target),
+        ] {
+            if !(value > 0.0 && value <= 1.0) {
+                return Err(ConfigError::Invalid(format!("{name} must be a share between 0 and 1, e.g. 0.9")));
+            }
+        }
+        if c.activity_window_days <= 0
+            || c.usage_window_days <= 0
+            || c.last_seen_refresh_secs <= 0
+            || c.enterprises < 0
+            || c.population_20_49 < 0
+        {
+            return invalid("catalog windows must be positive and its denominators not negative");
         }
         if p.max_concurrent_hashes == 0 {
             return invalid("password.max_concurrent_hashes must be at least 1");

@@ -9,6 +9,7 @@
 pub mod app;
 pub mod assurance;
 pub mod audit;
+pub mod catalog;
 pub mod cli;
 pub mod clock;
 pub mod config;

@@ -164,6 +164,7 @@ async fn add(args: AddArgs, services: &Services) -> anyhow::Result<()> {
         jwks,
         require_mfa: args.require_mfa,
         min_acr: args.min_acr,
+        system_id: None,
     };
     let registered = services.provider.register_client(registration).await?;
     let mut description = describe(&registered.client);

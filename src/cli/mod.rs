@@ -2,10 +2,12 @@
 //! has no page yet (`client`, `user`, `keys`). One file per command group.
 
 mod audit;
+mod catalog;
 mod client;
 mod hall;
 mod keys;
 mod org;
+mod report;
 mod role;
 mod user;
 
@@ -45,7 +47,9 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run the server (the default).
-    Serve,
+    Serve(ServeArgs),
+    /// Seed a demonstration catalog (departments, systems, items, connection history), then exit.
+    Demo,
     /// Create or upgrade the database schema, then exit.
     Migrate,
     /// Inspect the configuration.
@@ -72,6 +76,19 @@ pub enum Command {
     /// Check the audit log.
     #[command(subcommand)]
     Audit(audit::AuditCommand),
+    /// Departments, business systems and service items.
+    #[command(subcommand)]
+    Catalog(catalog::CatalogCommand),
+    /// Reports: the connection rate.
+    #[command(subcommand)]
+    Report(report::ReportCommand),
+}
+
+#[derive(Debug, Default, clap::Args)]
+pub struct ServeArgs {
+    /// Seed a demonstration catalog first (once: a catalog with departments is left alone).
+    #[arg(long)]
+    pub demo: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -96,8 +113,15 @@ impl Cli {
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     let config = Config::load(cli.config.as_deref(), &cli.overrides())?;
     init_tracing(&config);
-    match cli.command.unwrap_or(Command::Serve) {
-        Command::Serve => App::build(config).await?.run().await,
+    match cli.command.unwrap_or(Command::Serve(ServeArgs::default())) {
+        Command::Serve(args) => {
+            let app = App::build(config).await?;
+            if args.demo {
+                demo(app.services()).await?;
+            }
+            app.run().await
+        }
+        Command::Demo => demo(&services(config).await?).await,
         Command::Migrate => {
             let services = services(config).await?;
             println!("database is up to date ({:?})", services.db.backend());
@@ -115,7 +139,26 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Role(command) => role::run(command, &services(config).await?).await,
         Command::Hall(command) => hall::run(command, &services(config).await?).await,
         Command::Audit(command) => audit::run(command, &services(config).await?).await,
+        Command::Catalog(command) => catalog::run(command, &services(config).await?).await,
+        Command::Report(command) => report::run(command, &services(config).await?).await,
     }
+}
+
+async fn demo(services: &Services) -> anyhow::Result<()> {
+    match crate::catalog::demo::seed(&services.catalog, &services.db, &services.clock).await? {
+        Some(seeded) => {
+            services.reports.record_snapshot().await?;
+            println!(
+                "demo catalog: {} departments, {} business systems, {} service items; the dashboard is at {}/dashboard",
+                seeded.departments,
+                seeded.systems,
+                seeded.items,
+                services.config.issuer_string()
+            );
+        }
+        None => println!("the catalog already has departments; the demo was not seeded again"),
+    }
+    Ok(())
 }
 
 async fn services(config: Config) -> anyhow::Result<Services> {

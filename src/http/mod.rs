@@ -10,6 +10,7 @@ mod authorize;
 mod complete_login;
 mod consent;
 mod console;
+mod dashboard;
 mod desk;
 mod discovery;
 pub mod error;
@@ -128,6 +129,13 @@ pub fn router(state: AppState, settings: &HttpSettings) -> Router {
         .route(paths::AUDIT, get(audit_log::get_audit))
         .route(paths::AUDIT_CSV, get(audit_log::get_export))
         .route(paths::ADMIN_HALLS, get(console::halls::get_halls).post(console::halls::post_halls))
+        .route(paths::ADMIN_CATALOG, get(console::catalog::get_catalog).post(console::catalog::post_catalog))
+        .route(
+            paths::ADMIN_CATALOG_DEPARTMENT,
+            get(console::department::get_department).post(console::department::post_department),
+        )
+        .route(paths::DASHBOARD, get(dashboard::get_dashboard))
+        .route(paths::DASHBOARD_CSV, get(dashboard::export::get_export))
         .layer(RequestBodyLimitLayer::new(settings.body_limit_bytes));
 
     // Photos for the face check are larger than any form; only this route takes them.
@@ -135,7 +143,12 @@ pub fn router(state: AppState, settings: &HttpSettings) -> Router {
         .route(paths::STEP_UP_FACE, post(stepup::post_face))
         .layer(axum::extract::DefaultBodyLimit::max(UPLOAD_LIMIT_BYTES))
         .layer(RequestBodyLimitLayer::new(UPLOAD_LIMIT_BYTES));
-    let pages = pages.merge(uploads).layer(sessions);
+    // Item lists are the largest bodies anyone sends; only the import routes take them.
+    let imports = Router::new()
+        .route(paths::ADMIN_CATALOG_IMPORT, post(console::import::post_import))
+        .layer(axum::extract::DefaultBodyLimit::max(IMPORT_LIMIT_BYTES))
+        .layer(RequestBodyLimitLayer::new(IMPORT_LIMIT_BYTES));
+    let pages = pages.merge(uploads).merge(imports).layer(sessions);
 
     let cors = CorsLayer::new()
         .allow_origin(Any)
@@ -165,12 +178,25 @@ pub fn router(state: AppState, settings: &HttpSettings) -> Router {
         )
         .route(paths::ADMIN_API_HALLS, get(admin::halls::get_halls).post(admin::halls::post_hall))
         .route(paths::ADMIN_API_ROLES, post(admin::halls::post_role))
+        .route(
+            paths::ADMIN_API_CATALOG_DEPARTMENTS,
+            get(admin::catalog::get_departments).post(admin::catalog::post_department),
+        )
+        .route(paths::ADMIN_API_CATALOG_SYSTEMS, get(admin::catalog::get_systems).post(admin::catalog::post_system))
+        .route(paths::ADMIN_API_CATALOG_CLIENTS, post(admin::catalog::post_client))
+        .route(paths::ADMIN_API_CONNECTION_RATE, get(admin::catalog::get_connection_rate))
+        .route(paths::ADMIN_API_OPENAPI, get(admin::openapi::get_openapi))
         .layer(RequestBodyLimitLayer::new(settings.body_limit_bytes));
+    let api_imports = Router::new()
+        .route(paths::ADMIN_API_CATALOG_ITEMS, get(admin::catalog::get_items).post(admin::catalog::post_items))
+        .layer(axum::extract::DefaultBodyLimit::max(IMPORT_LIMIT_BYTES))
+        .layer(RequestBodyLimitLayer::new(IMPORT_LIMIT_BYTES));
 
     let metrics = state.metrics.clone();
     pages
         .merge(api)
         .merge(operations)
+        .merge(api_imports)
         .fallback(home::not_found)
         .route_layer(axum::middleware::from_fn_with_state(metrics, metrics::track))
         .layer(axum::middleware::map_response_with_state(settings.secure_cookies, security_headers))
@@ -185,8 +211,10 @@ pub fn router(state: AppState, settings: &HttpSettings) -> Router {
         .with_state(state)
 }
 
-/// Face photos for online verification: the one kind of upload.
+/// Face photos for online verification.
 const UPLOAD_LIMIT_BYTES: usize = 6 * 1024 * 1024;
+/// A department's item list (100,000 items as CSV is about 10 MiB).
+const IMPORT_LIMIT_BYTES: usize = 32 * 1024 * 1024;
 
 const CSP: &str = "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'self'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'";
 

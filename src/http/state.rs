@@ -50,6 +50,8 @@ pub struct Shared {
     pub halls: Halls,
     pub codes: CounterCodes,
     pub desk: Desk,
+    pub catalog: crate::catalog::Catalog,
+    pub reports: crate::catalog::report::Reports,
     pub counter_code_days: i64,
     pub keyring: Keyring,
     pub db: Database,

@@ -105,6 +105,8 @@ pub struct Client {
     pub require_mfa: bool,
     /// The lowest assurance level (acr value) this client accepts.
     pub min_acr: Option<String>,
+    /// The business system (in the catalog) this client belongs to.
+    pub system_id: Option<String>,
     pub enabled: bool,
     pub created_at: i64,
     pub updated_at: i64,
@@ -146,6 +148,7 @@ pub struct ClientRegistration {
     pub jwks: Option<serde_json::Value>,
     pub require_mfa: bool,
     pub min_acr: Option<String>,
+    pub system_id: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -261,6 +264,7 @@ impl ClientRegistration {
             jwks: self.jwks,
             require_mfa: self.require_mfa,
             min_acr: self.min_acr,
+            system_id: self.system_id,
             enabled: true,
             created_at: now,
             updated_at: now,

@@ -13,6 +13,7 @@ pub mod error;
 pub mod grant;
 pub mod id_token;
 pub mod introspection;
+pub mod login_recorder;
 pub mod logout;
 pub mod org_claim;
 pub mod pkce;

@@ -31,6 +31,7 @@ pub struct Provider {
     pub(super) assurance: crate::assurance::Assurance,
     pub(super) roles: crate::identity::roles::Roles,
     pub(super) metrics: Arc<dyn ProviderMetrics>,
+    pub(super) recorder: Arc<dyn super::login_recorder::LoginRecorder>,
     /// Clients by id, absent ones included, for a short while: the token endpoint and UserInfo look a
     /// client up on every request. A change made by another process shows within the lifetime.
     clients: moka::future::Cache<String, Option<Client>>,
@@ -74,6 +75,7 @@ pub struct ProviderParts {
     pub assurance: crate::assurance::Assurance,
     pub roles: crate::identity::roles::Roles,
     pub metrics: Arc<dyn ProviderMetrics>,
+    pub recorder: Arc<dyn super::login_recorder::LoginRecorder>,
 }
 
 impl Provider {
@@ -92,6 +94,7 @@ impl Provider {
             assurance: parts.assurance,
             roles: parts.roles,
             metrics: parts.metrics,
+            recorder: parts.recorder,
             clients: moka::future::Cache::builder()
                 .max_capacity(10_000)
                 .time_to_live(std::time::Duration::from_secs(CLIENT_CACHE_SECS))

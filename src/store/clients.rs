@@ -10,7 +10,7 @@ use sqlx::any::AnyRow;
 
 const COLUMNS: &str = "id, name, secret_hash, redirect_uris, post_logout_redirect_uris, grant_types, \
                        token_endpoint_auth_method, id_token_signed_response_alg, subject_type, sector_identifier, \
-                       allowed_scopes, jwks, require_mfa, min_acr, enabled, created_at, updated_at";
+                       allowed_scopes, jwks, require_mfa, min_acr, system_id, enabled, created_at, updated_at";
 
 fn corrupt(what: &str, value: &str) -> StoreError {
     StoreError::Corrupt(format!("client {what} {value:?}"))
@@ -41,6 +41,7 @@ fn from_row(row: &AnyRow) -> StoreResult<Client> {
         jwks: jwks.map(|text| serde_json::from_str(&text)).transpose()?,
         require_mfa: flag(row.try_get("require_mfa")?),
         min_acr: row.try_get("min_acr")?,
+        system_id: row.try_get("system_id")?,
         enabled: flag(row.try_get("enabled")?),
         created_at: row.try_get("created_at")?,
         updated_at: row.try_get("updated_at")?,
@@ -53,8 +54,8 @@ impl Database {
         sqlx::query(
             "INSERT INTO clients (id, name, secret_hash, redirect_uris, post_logout_redirect_uris, grant_types, \
              token_endpoint_auth_method, id_token_signed_response_alg, subject_type, sector_identifier, \
-             allowed_scopes, jwks, require_mfa, min_acr, enabled, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
+             allowed_scopes, jwks, require_mfa, min_acr, system_id, enabled, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)",
         )
         .bind(&client.id)
         .bind(&client.name)
@@ -70,6 +71,7 @@ impl Database {
         .bind(client.jwks.as_ref().map(|jwks| jwks.to_string()))
         .bind(i64::from(client.require_mfa))
         .bind(&client.min_acr)
+        .bind(&client.system_id)
         .bind(i64::from(client.enabled))
         .bind(client.created_at)
         .bind(client.updated_at)
@@ -99,9 +101,32 @@ impl Database {
         Ok(result.rows_affected() == 1)
     }
 
-    /// Codes of the service items handled by the business system this client belongs to. Empty until the
-    /// catalog links clients to systems.
-    pub async fn item_codes_of_client(&self, _client_id: &str) -> StoreResult<Vec<String>> {
-        Ok(Vec::new())
+    /// Codes of the active service items handled by the business system this client belongs to.
+    pub async fn item_codes_of_client(&self, client_id: &str) -> StoreResult<Vec<String>> {
+        let rows = sqlx::query(
+            "SELECT i.code FROM service_items i JOIN clients c ON c.system_id = i.system_id \
+             WHERE c.id = $1 AND i.status = 'active' ORDER BY i.code",
+        )
+        .bind(client_id)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter().map(|row| Ok(row.try_get("code")?)).collect()
+    }
+
+    /// Clients of the given business systems, oldest first.
+    pub async fn clients_of_systems(&self, system_ids: &[String]) -> StoreResult<Vec<Client>> {
+        if system_ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let placeholders: Vec<String> = (1..=system_ids.len()).map(|n| format!("${n}")).collect();
+        let sql = format!(
+            "SELECT {COLUMNS} FROM clients WHERE system_id IN ({}) ORDER BY created_at, id",
+            placeholders.join(", ")
+        );
+        let mut query = sqlx::query(&sql);
+        for id in system_ids {
+            query = query.bind(id);
+        }
+        query.fetch_all(self.pool()).await?.iter().map(from_row).collect()
     }
 }

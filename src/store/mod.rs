@@ -6,7 +6,9 @@
 //! types and leaves rules to the domain modules.
 
 pub mod audit;
+pub mod catalog;
 pub mod clients;
+pub mod connections;
 pub mod consents;
 pub mod db;
 pub mod ephemeral;

@@ -12,7 +12,7 @@ const STAFF_ID: &str = "440301199003071230";
 const STAFF_PHONE: &str = "13700137000";
 
 /// Signs in with a password and an SMS code as second factor, through a system that requires two.
-async fn sign_in_with_two_factors(app: &TestApp, browser: &Browser, phone: &str) {
+pub async fn sign_in_with_two_factors(app: &TestApp, browser: &Browser, phone: &str) {
     let strict = app
         .client(ClientRegistration {
             name: "二次认证系统".into(),

@@ -26,6 +26,9 @@ pub struct TestApp {
     pub provider: Arc<Provider>,
     pub accounts: Arc<Accounts>,
     pub desk: yimen::counter::Desk,
+    pub catalog: yimen::catalog::Catalog,
+    pub reports: yimen::catalog::report::Reports,
+    pub db: yimen::store::Database,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     server: Option<tokio::task::JoinHandle<()>>,
     _postgres: Option<TestDatabase>,
@@ -75,6 +78,9 @@ impl TestApp {
         let provider = app.services().provider.clone();
         let accounts = app.services().accounts.clone();
         let desk = app.services().desk.clone();
+        let catalog = app.services().catalog.clone();
+        let reports = app.services().reports.clone();
+        let db = app.services().db.clone();
         let (shutdown, stopped) = tokio::sync::oneshot::channel();
         let server = tokio::spawn(async move {
             app.run_until(async {
@@ -89,6 +95,9 @@ impl TestApp {
             provider,
             accounts,
             desk,
+            catalog,
+            reports,
+            db,
             shutdown: Some(shutdown),
             server: Some(server),
             _postgres: postgres,

@@ -6,6 +6,8 @@ mod admin_api;
 mod assurance;
 mod audit_chain;
 mod authorize_errors;
+mod catalog;
+mod catalog_access;
 mod cli;
 mod code_flow;
 mod console;

@@ -177,15 +177,7 @@ async fn grant(
     if state.halls.find(&form.hall_id).await?.is_none() {
         return Ok(Err(tr.t("console.error.unknown_hall")));
     }
-    let Some(person) = state.accounts.find_by_login_identifier(form.account.trim()).await? else {
-        return Ok(Err(tr.t("console.error.no_person")));
-    };
-    let held = state.roles.of(&person.id).await.map_err(role_error)?;
-    if held.iter().any(|role| role.kind == kind && role.scope_id.as_deref() == Some(form.hall_id.as_str())) {
-        return Ok(Err(tr.t("console.error.already_holds")));
-    }
-    state.roles.grant(&person.id, kind, Some(&form.hall_id), actor).await.map_err(role_error)?;
-    Ok(Ok("granted"))
+    Ok(super::grant_role(state, tr, &form.account, kind, Some(&form.hall_id), actor).await?.map(|()| "granted"))
 }
 
 async fn revoke(
@@ -239,7 +231,7 @@ async fn show(
     }
     let page = HallsPage {
         chrome: Chrome::new(console.signed.locale, paths::ADMIN_HALLS),
-        console: ConsoleFrame { admin_name: console.signed.person.name.clone(), flash, error },
+        console: ConsoleFrame::new(console, paths::ADMIN_HALLS, flash, error),
         csrf: browser.csrf_token().await?,
         halls: views,
         kinds: HallKind::ALL.iter().map(|kind| (kind.as_str(), tr.t(&format!("hall.{}", kind.as_str())))).collect(),

@@ -2,7 +2,10 @@
 //! a recent sign-in with two factors (a passkey, or a password with a second factor); without them it
 //! refuses with the reason.
 
+pub mod catalog;
+pub mod department;
 pub mod halls;
+pub mod import;
 
 use super::account::{Signed, signed_in};
 use super::error::AppError;
@@ -29,11 +32,48 @@ impl AtConsole {
     }
 }
 
+/// The console's pages, in the order of its navigation.
+const NAV: [(&str, &str); 4] = [
+    (crate::paths::DASHBOARD, "console.nav.dashboard"),
+    (crate::paths::ADMIN_CATALOG, "console.nav.catalog"),
+    (crate::paths::ADMIN_HALLS, "console.nav.halls"),
+    (crate::paths::AUDIT, "console.nav.audit"),
+];
+
 /// What every console page shows around its task.
 pub struct ConsoleFrame {
     pub admin_name: String,
+    pub current: &'static str,
+    pub nav: &'static [(&'static str, &'static str)],
     pub flash: Option<String>,
     pub error: Option<String>,
+}
+
+impl ConsoleFrame {
+    pub fn new(console: &AtConsole, current: &'static str, flash: Option<String>, error: Option<String>) -> Self {
+        Self { admin_name: console.signed.person.name.clone(), current, nav: &NAV, flash, error }
+    }
+}
+
+/// Gives the person behind `account` (a document or phone number) a role, unless they hold it already;
+/// the error is the message for the form.
+pub async fn grant_role(
+    state: &AppState,
+    tr: Tr,
+    account: &str,
+    kind: RoleKind,
+    scope_id: Option<&str>,
+    actor: &crate::audit::Actor,
+) -> Result<Result<(), String>, AppError> {
+    let Some(person) = state.accounts.find_by_login_identifier(account.trim()).await? else {
+        return Ok(Err(tr.t("console.error.no_person")));
+    };
+    let held = state.roles.of(&person.id).await.map_err(|e| AppError(e.to_string()))?;
+    if held.iter().any(|role| role.kind == kind && role.scope_id.as_deref() == scope_id) {
+        return Ok(Err(tr.t("console.error.already_holds")));
+    }
+    state.roles.grant(&person.id, kind, scope_id, actor).await.map_err(|e| AppError(e.to_string()))?;
+    Ok(Ok(()))
 }
 
 /// The administrator behind a console request, or the page that says why they cannot use it.

@@ -93,6 +93,7 @@ impl Provider {
             session_id: Some(record.session_id.clone()),
             access_token: &access.token,
         })?;
+        self.recorder.code_redeemed(client, &person.id, record.acting_org_id.as_deref()).await;
         Ok(TokenResponse {
             access_token: access.token,
             token_type: "Bearer",

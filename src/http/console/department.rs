@@ -1,0 +1,449 @@
+//! GET/POST /admin/catalog/departments/{id}: one department's business systems and their OIDC clients
+//! (registering one shows its secret once, with the settings a department developer needs), its service
+//! items, and its department administrators. Outside the administrator's departments it does not exist.
+
+use super::catalog::{actor_of, catalog_console};
+use super::{AtConsole, ConsoleFrame, grant_role};
+use crate::audit::Actor;
+use crate::catalog::service::NewSystem;
+use crate::catalog::{CatalogError, Department, Portal, Scope, Vertical, themes};
+use crate::http::account::expired_form;
+use crate::http::error::AppError;
+use crate::http::extract::parse_form;
+use crate::http::i18n::Tr;
+use crate::http::pages::{Chrome, error_page, render};
+use crate::http::session::Browser;
+use crate::http::state::AppState;
+use crate::identity::roles::RoleKind;
+use crate::oidc::client::{AuthMethod, ClientRegistration, Registered};
+use crate::oidc::provider::RegisterClientError;
+use crate::paths;
+use askama::Template;
+use axum::body::Bytes;
+use axum::extract::{ConnectInfo, Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use serde::Deserialize;
+use std::net::SocketAddr;
+use tower_sessions::Session;
+
+const ITEMS_PER_PAGE: i64 = 100;
+
+pub struct SystemView {
+    pub id: String,
+    pub name: String,
+    pub vertical: String,
+    pub portal: String,
+    pub contact: String,
+    /// (client id, redirect URIs, connection status)
+    pub clients: Vec<(String, String, String)>,
+}
+
+pub struct ItemView {
+    pub code: String,
+    pub name: String,
+    pub kind: String,
+    pub audience: String,
+    pub themes: String,
+    pub system: String,
+    pub withdrawn: bool,
+}
+
+pub struct AdminView {
+    pub role_id: String,
+    pub name: String,
+    pub phone: String,
+}
+
+#[derive(Template)]
+#[template(path = "console/catalog/department.html")]
+pub struct DepartmentPage {
+    pub chrome: Chrome,
+    pub console: ConsoleFrame,
+    pub csrf: String,
+    pub department: Department,
+    pub level: String,
+    pub systems: Vec<SystemView>,
+    pub verticals: Vec<(&'static str, String)>,
+    pub portals: Vec<(&'static str, String)>,
+    pub items: Vec<ItemView>,
+    pub total_items: i64,
+    pub offset: i64,
+    pub next_offset: Option<i64>,
+    pub admins: Vec<AdminView>,
+    pub import_errors: Vec<String>,
+}
+
+#[derive(Template)]
+#[template(path = "console/catalog/client.html")]
+struct ClientPage {
+    chrome: Chrome,
+    console: ConsoleFrame,
+    department_id: String,
+    system_name: String,
+    client_id: String,
+    secret: Option<String>,
+    issuer: String,
+    discovery: String,
+    redirect_uris: Vec<String>,
+    auth_method: String,
+    scopes: String,
+}
+
+#[derive(Deserialize)]
+pub struct PageQuery {
+    done: Option<String>,
+    offset: Option<i64>,
+    created: Option<usize>,
+    updated: Option<usize>,
+}
+
+#[derive(Deserialize)]
+struct DepartmentForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    action: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    vertical: String,
+    #[serde(default)]
+    portal: String,
+    #[serde(default)]
+    contact_name: String,
+    #[serde(default)]
+    contact_phone: String,
+    #[serde(default)]
+    system_id: String,
+    #[serde(default)]
+    redirect_uris: String,
+    #[serde(default)]
+    post_logout_redirect_uris: String,
+    #[serde(default)]
+    public: String,
+    #[serde(default)]
+    account: String,
+    #[serde(default)]
+    role_id: String,
+}
+
+pub async fn get_department(
+    State(state): State<AppState>,
+    session: Session,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Query(query): Query<PageQuery>,
+) -> Result<Response, AppError> {
+    let browser = Browser(&session);
+    let here = format!("/admin/catalog/departments/{id}");
+    let (console, scope) = match catalog_console(&state, &browser, &headers, &here, Some(peer.ip().to_string())).await?
+    {
+        Ok(found) => found,
+        Err(response) => return Ok(response),
+    };
+    let tr = console.tr();
+    let flash = match query.done.as_deref() {
+        Some("imported") => Some(
+            tr.t("console.done.imported")
+                .replace("%{created}", &query.created.unwrap_or(0).to_string())
+                .replace("%{updated}", &query.updated.unwrap_or(0).to_string()),
+        ),
+        Some(what @ ("system" | "granted" | "revoked")) => Some(tr.t(&format!("console.done.{what}"))),
+        _ => None,
+    };
+    show(&state, &browser, &console, &scope, &id, query.offset.unwrap_or(0), StatusCode::OK, flash, None, Vec::new())
+        .await
+}
+
+pub async fn post_department(
+    State(state): State<AppState>,
+    session: Session,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Result<Response, AppError> {
+    let browser = Browser(&session);
+    let here = format!("/admin/catalog/departments/{id}");
+    let (console, scope) = match catalog_console(&state, &browser, &headers, &here, Some(peer.ip().to_string())).await?
+    {
+        Ok(found) => found,
+        Err(response) => return Ok(response),
+    };
+    let Ok(form) = parse_form::<DepartmentForm>(&String::from_utf8_lossy(&body)) else {
+        return Ok(expired_form(&headers));
+    };
+    if !browser.csrf_matches(&form.csrf).await? {
+        return Ok(expired_form(&headers));
+    }
+    let tr = console.tr();
+    let department = match state.catalog.department(&scope, &id).await {
+        Ok(department) => department,
+        Err(CatalogError::NotFound) => {
+            return Ok(error_page(StatusCode::NOT_FOUND, console.signed.locale, "catalog.not_found", None));
+        }
+        Err(error) => return Err(error.into()),
+    };
+    let actor = actor_of(&console, &scope);
+    let outcome = match form.action.as_str() {
+        "add_system" => add_system(&state, tr, &scope, &department, &form, &actor).await?,
+        "register_client" => {
+            return register_client(&state, &browser, &console, &scope, &department, &form, &actor).await;
+        }
+        "grant_admin" => grant_role(&state, tr, &form.account, RoleKind::DepartmentAdmin, Some(&department.id), &actor)
+            .await?
+            .map(|()| "granted"),
+        "revoke_admin" => revoke_admin(&state, tr, &department, &form, &actor).await?,
+        _ => Err(tr.t("error.malformed")),
+    };
+    match outcome {
+        Ok(done) => Ok(Redirect::to(&format!("{here}?done={done}")).into_response()),
+        Err(message) => {
+            show(
+                &state,
+                &browser,
+                &console,
+                &scope,
+                &id,
+                0,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                None,
+                Some(message),
+                Vec::new(),
+            )
+            .await
+        }
+    }
+}
+
+async fn add_system(
+    state: &AppState,
+    tr: Tr,
+    scope: &Scope,
+    department: &Department,
+    form: &DepartmentForm,
+    actor: &Actor,
+) -> Result<Result<&'static str, String>, AppError> {
+    let new = NewSystem {
+        name: form.name.clone(),
+        vertical: form.vertical.clone(),
+        portal: form.portal.clone(),
+        contact_name: Some(form.contact_name.clone()),
+        contact_phone: Some(form.contact_phone.clone()),
+    };
+    match state.catalog.create_system(scope, &department.id, new, actor).await {
+        Ok(_) => Ok(Ok("system")),
+        Err(CatalogError::Invalid(message)) => Ok(Err(tr.t("console.error.system").replace("%{reason}", &message))),
+        Err(error) => Err(error.into()),
+    }
+}
+
+fn lines(text: &str) -> Vec<String> {
+    text.lines().map(str::trim).filter(|l| !l.is_empty()).map(str::to_owned).collect()
+}
+
+async fn register_client(
+    state: &AppState,
+    browser: &Browser<'_>,
+    console: &AtConsole,
+    scope: &Scope,
+    department: &Department,
+    form: &DepartmentForm,
+    actor: &Actor,
+) -> Result<Response, AppError> {
+    let tr = console.tr();
+    let registration = ClientRegistration {
+        name: form.name.clone(),
+        redirect_uris: lines(&form.redirect_uris),
+        post_logout_redirect_uris: lines(&form.post_logout_redirect_uris),
+        public: form.public == "yes",
+        ..ClientRegistration::default()
+    };
+    let registered: Registered = match state.catalog.register_client(scope, &form.system_id, registration, actor).await
+    {
+        Ok(registered) => registered,
+        Err(CatalogError::NotFound) => {
+            let message = tr.t("console.error.choose_system");
+            return show(
+                state,
+                browser,
+                console,
+                scope,
+                &department.id,
+                0,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                None,
+                Some(message),
+                Vec::new(),
+            )
+            .await;
+        }
+        Err(CatalogError::Client(RegisterClientError::Invalid(reason))) => {
+            let message = tr.t("console.error.client").replace("%{reason}", &reason.to_string());
+            return show(
+                state,
+                browser,
+                console,
+                scope,
+                &department.id,
+                0,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                None,
+                Some(message),
+                Vec::new(),
+            )
+            .await;
+        }
+        Err(error) => return Err(error.into()),
+    };
+    let system = state.catalog.system(scope, &form.system_id).await?;
+    let client = &registered.client;
+    let page = ClientPage {
+        chrome: Chrome::new(console.signed.locale, paths::ADMIN_CATALOG),
+        console: ConsoleFrame::new(console, paths::ADMIN_CATALOG, Some(tr.t("console.done.client")), None),
+        department_id: department.id.clone(),
+        system_name: system.name,
+        client_id: client.id.clone(),
+        secret: registered.secret.clone(),
+        issuer: state.provider.issuer().to_owned(),
+        discovery: state.provider.endpoint(paths::DISCOVERY),
+        redirect_uris: client.redirect_uris.clone(),
+        auth_method: if client.auth_method == AuthMethod::None {
+            "none (PKCE S256)".to_owned()
+        } else {
+            client.auth_method.as_str().to_owned()
+        },
+        scopes: client.allowed_scopes.to_string(),
+    };
+    Ok(render(StatusCode::CREATED, &page))
+}
+
+async fn revoke_admin(
+    state: &AppState,
+    tr: Tr,
+    department: &Department,
+    form: &DepartmentForm,
+    actor: &Actor,
+) -> Result<Result<&'static str, String>, AppError> {
+    let admins = state.roles.holders(&[RoleKind::DepartmentAdmin]).await.map_err(|e| AppError(e.to_string()))?;
+    if !admins
+        .iter()
+        .any(|(_, role)| role.id == form.role_id && role.scope_id.as_deref() == Some(department.id.as_str()))
+    {
+        return Ok(Err(tr.t("console.error.no_role")));
+    }
+    state.roles.revoke(&form.role_id, actor).await.map_err(|e| AppError(e.to_string()))?;
+    Ok(Ok("revoked"))
+}
+
+/// Renders the department page (404 outside the administrator's departments).
+#[allow(clippy::too_many_arguments)]
+pub async fn show(
+    state: &AppState,
+    browser: &Browser<'_>,
+    console: &AtConsole,
+    scope: &Scope,
+    id: &str,
+    offset: i64,
+    status: StatusCode,
+    flash: Option<String>,
+    error: Option<String>,
+    import_errors: Vec<String>,
+) -> Result<Response, AppError> {
+    let tr = console.tr();
+    let department = match state.catalog.department(scope, id).await {
+        Ok(department) => department,
+        Err(CatalogError::NotFound) => {
+            return Ok(error_page(StatusCode::NOT_FOUND, console.signed.locale, "catalog.not_found", None));
+        }
+        Err(error) => return Err(error.into()),
+    };
+    let systems = state.catalog.systems(scope, id).await?;
+    let clients = state.catalog.clients(scope, id).await?;
+    let mut statuses = std::collections::HashMap::new();
+    for client in &clients {
+        let status = match state.catalog.connection_of(&client.id).await? {
+            Some((first, last)) => tr
+                .t("catalog.connected_since")
+                .replace("%{first}", &crate::http::account::when(first))
+                .replace("%{last}", &crate::http::account::when(last)),
+            None if client.enabled => tr.t("catalog.not_connected"),
+            None => tr.t("catalog.disabled"),
+        };
+        statuses.insert(client.id.clone(), status);
+    }
+    let offset = offset.max(0);
+    let (items, total_items) = state.catalog.items(scope, id, ITEMS_PER_PAGE, offset).await?;
+    let system_name = |system_id: &Option<String>| {
+        system_id.as_ref().and_then(|s| systems.iter().find(|x| &x.id == s)).map(|s| s.name.clone()).unwrap_or_default()
+    };
+    let item_views = items
+        .into_iter()
+        .map(|item| ItemView {
+            system: system_name(&item.system_id),
+            code: item.code,
+            name: item.name,
+            kind: tr.t(&format!("catalog.type.{}", item.kind.as_str())),
+            audience: tr.t(&format!("catalog.audience.{}", item.audience.as_str())),
+            themes: item.themes.iter().map(|t| themes::name_of(t)).collect::<Vec<_>>().join("、"),
+            withdrawn: item.status == crate::catalog::ItemStatus::Withdrawn,
+        })
+        .collect();
+    let mut admins = Vec::new();
+    for (person_id, role) in
+        state.roles.holders(&[RoleKind::DepartmentAdmin]).await.map_err(|e| AppError(e.to_string()))?
+    {
+        if role.scope_id.as_deref() != Some(id) {
+            continue;
+        }
+        if let Some(person) = state.accounts.find(&person_id).await? {
+            admins.push(AdminView {
+                role_id: role.id,
+                name: person.name,
+                phone: person.phone.map(|p| p.masked()).unwrap_or_default(),
+            });
+        }
+    }
+    let page = DepartmentPage {
+        chrome: Chrome::new(console.signed.locale, &format!("/admin/catalog/departments/{id}")),
+        console: ConsoleFrame::new(console, paths::ADMIN_CATALOG, flash, error),
+        csrf: browser.csrf_token().await?,
+        level: tr.t(&format!("catalog.level.{}", department.level.as_str())),
+        department,
+        systems: systems
+            .iter()
+            .map(|s| SystemView {
+                id: s.id.clone(),
+                name: s.name.clone(),
+                vertical: tr.t(&format!("catalog.vertical.{}", s.vertical.as_str())),
+                portal: tr.t(&format!("catalog.portal.{}", s.portal.as_str())),
+                contact: [s.contact_name.clone(), s.contact_phone.clone()]
+                    .into_iter()
+                    .flatten()
+                    .collect::<Vec<_>>()
+                    .join(" "),
+                clients: clients
+                    .iter()
+                    .filter(|c| c.system_id.as_deref() == Some(s.id.as_str()))
+                    .map(|c| {
+                        (c.id.clone(), c.redirect_uris.join(" "), statuses.get(&c.id).cloned().unwrap_or_default())
+                    })
+                    .collect(),
+            })
+            .collect(),
+        verticals: Vertical::ALL
+            .iter()
+            .map(|v| (v.as_str(), tr.t(&format!("catalog.vertical.{}", v.as_str()))))
+            .collect(),
+        portals: Portal::ALL.iter().map(|p| (p.as_str(), tr.t(&format!("catalog.portal.{}", p.as_str())))).collect(),
+        items: item_views,
+        total_items,
+        offset,
+        next_offset: (offset + ITEMS_PER_PAGE < total_items).then_some(offset + ITEMS_PER_PAGE),
+        admins,
+        import_errors,
+    };
+    Ok(render(status, &page))
+}

@@ -1,0 +1,346 @@
+//! GET /dashboard: the connection rate against the target for the officials who answer for it — the
+//! headline, the trend, a bar per department with the target line, every breakdown, the usage
+//! indicators, and the items still missing grouped by department with whom to call. Platform
+//! administrators and auditors see everything; a department administrator sees their own departments.
+
+pub mod charts;
+pub mod export;
+
+use super::console::{AtConsole, ConsoleFrame, at_console};
+use super::error::AppError;
+use super::i18n::Tr;
+use super::pages::{Chrome, render};
+use super::session::Browser;
+use super::state::AppState;
+use crate::catalog::report::{Dimension, Line, Report};
+use crate::catalog::{Audience, DepartmentLevel, ItemKind, Scope, Vertical, themes};
+use crate::identity::roles::RoleKind;
+use crate::paths;
+use crate::store::connections::{ItemFilter, MissingRow};
+use askama::Template;
+use axum::extract::{ConnectInfo, Query, RawQuery, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use serde::Deserialize;
+use std::net::SocketAddr;
+use tower_sessions::Session;
+
+/// Missing items listed on the page; the CSV export has them all.
+const MISSING_ON_PAGE: i64 = 300;
+/// Days of snapshots in the trend.
+const TREND_DAYS: i64 = 90;
+pub const VIEWERS: [RoleKind; 3] = [RoleKind::PlatformAdmin, RoleKind::DepartmentAdmin, RoleKind::Auditor];
+
+#[derive(Deserialize, Default, Clone)]
+pub struct DashboardQuery {
+    #[serde(default)]
+    pub department: String,
+    #[serde(default)]
+    pub level: String,
+    #[serde(default)]
+    pub kind: String,
+    #[serde(default)]
+    pub audience: String,
+    #[serde(default)]
+    pub theme: String,
+    #[serde(default)]
+    pub vertical: String,
+}
+
+pub struct RateRow {
+    pub label: String,
+    pub rate: String,
+    pub connected: i64,
+    pub active_items: i64,
+    pub registered: i64,
+    pub recently_used: i64,
+    pub meets_target: bool,
+}
+
+pub struct Breakdown {
+    pub title: String,
+    pub rows: Vec<RateRow>,
+}
+
+pub struct MissingItem {
+    pub code: String,
+    pub name: String,
+    pub system: String,
+    pub reason: String,
+}
+
+pub struct MissingGroup {
+    pub department: String,
+    pub contact: String,
+    pub items: Vec<MissingItem>,
+}
+
+pub struct UsageView {
+    pub label: String,
+    pub text: String,
+}
+
+#[derive(Template)]
+#[template(path = "dashboard/index.html")]
+struct DashboardPage {
+    chrome: Chrome,
+    console: ConsoleFrame,
+    query: DashboardQuery,
+    raw_query: String,
+    headline: RateRow,
+    target: String,
+    usage: Vec<UsageView>,
+    trend_svg: String,
+    departments_svg: String,
+    departments: Vec<RateRow>,
+    breakdowns: Vec<Breakdown>,
+    missing: Vec<MissingGroup>,
+    missing_total: i64,
+    missing_shown: usize,
+    options: FilterOptions,
+}
+
+pub struct FilterOptions {
+    pub departments: Vec<(String, String)>,
+    pub levels: Vec<(&'static str, String)>,
+    pub kinds: Vec<(&'static str, String)>,
+    pub audiences: Vec<(&'static str, String)>,
+    pub verticals: Vec<(&'static str, String)>,
+    pub themes: Vec<(String, String)>,
+}
+
+pub fn percent(rate: Option<f64>) -> String {
+    rate.map_or_else(|| "—".to_owned(), |r| format!("{:.1}%", r * 100.0))
+}
+
+/// A breakdown key's label in the page's language (departments and themes carry their own names).
+pub fn label(tr: Tr, dimension: Dimension, line: &Line) -> String {
+    match dimension {
+        Dimension::Department | Dimension::Theme => line.label.clone(),
+        _ => tr.t(&format!("catalog.{}.{}", dimension.as_str(), line.key)),
+    }
+}
+
+fn row(tr: Tr, dimension: Dimension, line: &Line) -> RateRow {
+    RateRow {
+        label: label(tr, dimension, line),
+        rate: percent(line.rate),
+        connected: line.counts.connected,
+        active_items: line.counts.active_items,
+        registered: line.counts.registered,
+        recently_used: line.counts.recently_used,
+        meets_target: line.meets_target,
+    }
+}
+
+/// Who is looking, and what they may see.
+pub async fn viewer(
+    state: &AppState,
+    browser: &Browser<'_>,
+    headers: &HeaderMap,
+    here: &str,
+    origin: Option<String>,
+) -> Result<Result<(AtConsole, Scope), Response>, AppError> {
+    let console = match at_console(state, browser, headers, here, origin, &VIEWERS).await? {
+        Ok(console) => console,
+        Err(response) => return Ok(Err(response)),
+    };
+    let scope = state
+        .catalog
+        .scope_of(&console.signed.person.id)
+        .await
+        .map_err(|e| AppError(e.to_string()))?
+        .unwrap_or(Scope::All);
+    Ok(Ok((console, scope)))
+}
+
+/// The report filter a query asks for, within what the viewer may see.
+pub async fn filter_for(state: &AppState, scope: &Scope, query: &DashboardQuery) -> Result<ItemFilter, AppError> {
+    let departments = state.catalog.departments(scope).await.map_err(|e| AppError(e.to_string()))?;
+    let level = DepartmentLevel::parse(&query.level);
+    let chosen: Vec<String> = departments
+        .into_iter()
+        .filter(|d| query.department.is_empty() || d.id == query.department)
+        .filter(|d| level.is_none_or(|level| d.level == level))
+        .map(|d| d.id)
+        .collect();
+    let narrowed = *scope != Scope::All || !query.department.is_empty() || level.is_some();
+    let known = |value: &str, valid: bool| (valid && !value.is_empty()).then(|| value.to_owned());
+    Ok(ItemFilter {
+        departments: narrowed.then_some(chosen),
+        kind: known(&query.kind, ItemKind::parse(&query.kind).is_some()),
+        audience: known(&query.audience, Audience::parse(&query.audience).is_some()),
+        vertical: known(&query.vertical, query.vertical == "none" || Vertical::parse(&query.vertical).is_some()),
+        theme: known(&query.theme, themes::find(&query.theme).is_some()),
+    })
+}
+
+pub async fn get_dashboard(
+    State(state): State<AppState>,
+    session: Session,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Query(query): Query<DashboardQuery>,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, AppError> {
+    let browser = Browser(&session);
+    let (console, scope) =
+        match viewer(&state, &browser, &headers, paths::DASHBOARD, Some(peer.ip().to_string())).await? {
+            Ok(viewer) => viewer,
+            Err(response) => return Ok(response),
+        };
+    let tr = console.tr();
+    let filter = filter_for(&state, &scope, &query).await?;
+    let dimensions = [
+        Dimension::Department,
+        Dimension::Level,
+        Dimension::Type,
+        Dimension::Audience,
+        Dimension::Vertical,
+        Dimension::Theme,
+    ];
+    let report = state.reports.report(&filter, &dimensions).await?;
+    let missing = state.reports.missing(&filter, MISSING_ON_PAGE).await?;
+    let missing_shown = missing.len();
+    let page = DashboardPage {
+        chrome: Chrome::new(console.signed.locale, paths::DASHBOARD),
+        console: ConsoleFrame::new(&console, paths::DASHBOARD, None, None),
+        headline: row(tr, Dimension::Department, &report.overall),
+        target: percent(Some(report.target)),
+        usage: usage(&state, tr).await?,
+        trend_svg: trend(&state, tr, &scope, &query, &report).await?,
+        departments_svg: department_chart(tr, &report),
+        departments: lines(&report, Dimension::Department).iter().map(|l| row(tr, Dimension::Department, l)).collect(),
+        breakdowns: [Dimension::Level, Dimension::Type, Dimension::Audience, Dimension::Vertical, Dimension::Theme]
+            .into_iter()
+            .map(|d| Breakdown {
+                title: tr.t(&format!("dashboard.by.{}", d.as_str())),
+                rows: lines(&report, d).iter().map(|l| row(tr, d, l)).collect(),
+            })
+            .collect(),
+        missing: group_missing(&state, tr, missing).await?,
+        missing_total: report.overall.counts.active_items - report.overall.counts.connected,
+        missing_shown,
+        options: options(&state, tr, &scope).await?,
+        query,
+        raw_query: raw.unwrap_or_default(),
+    };
+    Ok(render(StatusCode::OK, &page))
+}
+
+fn lines(report: &Report, dimension: Dimension) -> &[Line] {
+    report.breakdowns.get(&dimension).map(Vec::as_slice).unwrap_or_default()
+}
+
+fn department_chart(tr: Tr, report: &Report) -> String {
+    let bars: Vec<(String, f64)> =
+        lines(report, Dimension::Department).iter().map(|l| (l.label.clone(), l.rate.unwrap_or(0.0) * 100.0)).collect();
+    if bars.is_empty() {
+        return String::new();
+    }
+    charts::department_bars(&tr.t("dashboard.chart_departments"), &bars, report.target)
+}
+
+async fn trend(
+    state: &AppState,
+    tr: Tr,
+    scope: &Scope,
+    query: &DashboardQuery,
+    report: &Report,
+) -> Result<String, AppError> {
+    let scope_key = match (scope, query.department.as_str()) {
+        (_, department) if !department.is_empty() => format!("dept:{department}"),
+        (Scope::Departments(ids), _) if ids.len() == 1 => format!("dept:{}", ids[0]),
+        _ => "all".to_owned(),
+    };
+    let mut points: Vec<(String, f64)> = state
+        .reports
+        .trend(&scope_key, TREND_DAYS)
+        .await?
+        .into_iter()
+        .filter(|s| s.active_items > 0)
+        .map(|s| (s.day, s.connected as f64 * 100.0 / s.active_items as f64))
+        .collect();
+    let today = crate::catalog::report::day_of(state.provider.now());
+    let filtered =
+        query.kind.len() + query.audience.len() + query.theme.len() + query.vertical.len() + query.level.len() > 0;
+    if !filtered && let Some(rate) = report.overall.rate {
+        // Today's figure is live; the snapshot of today, taken earlier, gives way to it.
+        points.retain(|(day, _)| *day != today);
+        points.push((today, rate * 100.0));
+    }
+    if points.len() < 2 {
+        return Ok(String::new());
+    }
+    Ok(charts::trend_line(&tr.t("dashboard.chart_trend"), &points, report.target))
+}
+
+async fn usage(state: &AppState, tr: Tr) -> Result<Vec<UsageView>, AppError> {
+    let usage = state.reports.usage().await?;
+    let view = |key: &str, indicator: &crate::catalog::report::Indicator| UsageView {
+        label: tr.t(key),
+        text: match indicator.share {
+            Some(share) => tr
+                .t("dashboard.usage_value")
+                .replace("%{share}", &percent(Some(share)))
+                .replace("%{users}", &indicator.users.to_string())
+                .replace("%{denominator}", &indicator.denominator.to_string())
+                .replace("%{target}", &percent(Some(indicator.target))),
+            None => tr.t("dashboard.usage_unset").replace("%{users}", &indicator.users.to_string()),
+        },
+    };
+    Ok(vec![view("dashboard.usage_enterprise", &usage.enterprise), view("dashboard.usage_citizen", &usage.citizen)])
+}
+
+async fn group_missing(state: &AppState, tr: Tr, missing: Vec<MissingRow>) -> Result<Vec<MissingGroup>, AppError> {
+    let departments = state.catalog.departments(&Scope::All).await.map_err(|e| AppError(e.to_string()))?;
+    let mut groups: Vec<MissingGroup> = Vec::new();
+    for item in missing {
+        let department = departments.iter().find(|d| d.id == item.department_id);
+        let name = department.map_or_else(|| item.department_id.clone(), |d| d.name.clone());
+        if groups.last().is_none_or(|g| g.department != name) {
+            let contact = department
+                .map(|d| {
+                    [d.contact_name.clone(), d.contact_phone.clone()]
+                        .into_iter()
+                        .flatten()
+                        .collect::<Vec<_>>()
+                        .join(" ")
+                })
+                .unwrap_or_default();
+            groups.push(MissingGroup { department: name, contact, items: Vec::new() });
+        }
+        let system = match (&item.system_name, &item.contact_name, &item.contact_phone) {
+            (Some(system), contact, phone) => [Some(system.clone()), contact.clone(), phone.clone()]
+                .into_iter()
+                .flatten()
+                .collect::<Vec<_>>()
+                .join(" · "),
+            (None, _, _) => String::new(),
+        };
+        if let Some(group) = groups.last_mut() {
+            group.items.push(MissingItem {
+                code: item.code,
+                name: item.name,
+                system,
+                reason: tr.t(&format!("dashboard.reason.{}", item.reason)),
+            });
+        }
+    }
+    Ok(groups)
+}
+
+async fn options(state: &AppState, tr: Tr, scope: &Scope) -> Result<FilterOptions, AppError> {
+    let departments = state.catalog.departments(scope).await.map_err(|e| AppError(e.to_string()))?;
+    let translated = |dimension: &str, keys: Vec<&'static str>| {
+        keys.into_iter().map(|k| (k, tr.t(&format!("catalog.{dimension}.{k}")))).collect()
+    };
+    Ok(FilterOptions {
+        departments: departments.into_iter().map(|d| (d.id, d.name)).collect(),
+        levels: translated("level", DepartmentLevel::ALL.iter().map(|l| l.as_str()).collect()),
+        kinds: translated("type", ItemKind::ALL.iter().map(|k| k.as_str()).collect()),
+        audiences: translated("audience", Audience::ALL.iter().map(|a| a.as_str()).collect()),
+        verticals: translated("vertical", Vertical::ALL.iter().map(|v| v.as_str()).chain(["none"]).collect()),
+        themes: themes::all().iter().map(|t| (t.code.clone(), format!("{} {}", t.code, t.name))).collect(),
+    })
+}
