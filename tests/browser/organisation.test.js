@@ -127,7 +127,7 @@ scenario('organisation: the representative acts for the company (org claim, same
   await page.goto(yimen.url(`/account/organisations/${org.id}`));
   const row = page.locator('table tbody tr').filter({ hasText: AGENT.name });
   assert.equal(await row.count(), 1);
-  // By keyboard: at 360 px the button lies beyond the screen's right edge (see the todo scenario below).
+  // By keyboard: Enter on the row's "撤销" button.
   await toNewPage(page, () => row.locator('button[name="action"][value="revoke"]').press('Enter'));
   assert.equal((await page.getByRole('status').innerText()).trim(), '已撤销。');
   assert.equal(await page.locator('table tbody tr').filter({ hasText: AGENT.name }).count(), 0, 'the agent\'s row is gone');
@@ -156,14 +156,9 @@ async function authoriseAgent(page, systems) {
   assert.equal((await page.getByRole('status').innerText()).trim(), '已授权。');
 }
 
-// KNOWN YIMEN BUG (marked todo so the suite stays green; remove `todo` once fixed): at 360 px the members
-// table of /account/organisations/{id} (templates/account/organisation.html, six columns, client ids
-// that do not wrap) is about 470 px wide and sticks out of the card: the page scrolls sideways (WCAG 2.2
-// SC 1.4.10 Reflow) and the "撤销" button sits beyond the screen's right edge.
 scenario('organisation page at 360 px: the members table fits the screen and "撤销" is on screen', {
   browser: PHONE,
   scope: ORG_SCOPE,
-  todo: 'yimen bug: /account/organisations/{id} members table overflows 360 px (scrollWidth ~470), the revoke button is off screen',
 }, async ({ yimen, page, citizen }) => {
   const { org, otherClientId } = await seedOrganisation(yimen, citizen);
   await openOrganisationAsRepresentative(page, yimen, citizen, org);
@@ -179,14 +174,8 @@ scenario('organisation page at 360 px: the members table fits the screen and "�
   assert.deepEqual(problems, []);
 });
 
-// KNOWN YIMEN BUG (marked todo so the suite stays green; remove `todo` once fixed): the organisation page
-// gives paths::ACCOUNT_ORGANISATIONS, not its own address, both to the sign-in redirect (signed_in(…) in
-// src/http/account/organisations.rs show()) and to the header's language switch (frame(…)), so a signed-out
-// representative following a link to /account/organisations/{id} lands on the list after signing in, and
-// switching language on the organisation page leaves it for the list (as the logout page's switch did).
 scenario('organisation page: its address survives signing in and switching language', {
   scope: ORG_SCOPE,
-  todo: 'yimen bug: /account/organisations/{id} sends sign-in and the language switch back to /account/organisations',
 }, async ({ yimen, page, citizen }) => {
   const { org } = await seedOrganisation(yimen, citizen);
   const here = `/account/organisations/${org.id}`;

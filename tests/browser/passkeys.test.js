@@ -144,14 +144,8 @@ scenario('phone (360 px): passkey sign-in without a usable credential shows #pas
   assert.equal(rp.logins.length, 2);
 });
 
-// KNOWN YIMEN BUG (marked todo so the suite stays green; remove `todo` once fixed): on the Chinese login
-// page a failed passkey sign-in reads "通行密钥验证没有完成，请重试或改用其他方式登录。 (this passkey is not
-// registered to any account)": static/yimen.js appends the raw error message, which is yimen's English
-// JSON message (src/http/passkey_login.rs, identity::passkeys errors) or the browser's English
-// DOMException text, unmarked by lang="en" (WCAG 2.2 SC 3.1.2), and meaningless to most citizens.
 scenario('passkey error on a Chinese page is all Chinese', {
   browser: PHONE,
-  todo: 'yimen bug: #passkey-error appends English technical text, e.g. "(this passkey is not registered to any account)"',
 }, async (ctx) => {
   const { yimen, rp, page } = ctx;
   await signInAndAddPasskey(ctx);

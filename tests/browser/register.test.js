@@ -108,16 +108,8 @@ scenario('phone (360 px): registration through the RP with an SMS code; a wrong 
   assert.deepEqual(rp.lastLogin.claims.amr, ['pwd']);
 });
 
-// KNOWN YIMEN BUGS (marked todo so the suite stays green; remove `todo` once fixed). On the Chinese
-// registration page a refused ID number reads "证件号码不正确：the check character is wrong: expected 0,
-// found 1 (is a digit mistyped?)": src/http/register.rs appends the English Display text of the
-// identity::resident_id error to the translated prefix (and nothing marks it lang="en", WCAG 2.2 SC
-// 3.1.2). And templates/register.html, unlike the login form, neither marks #document_number
-// aria-invalid nor ties it to the alert with aria-describedby (WCAG 2.2 SC 3.3.1), so a screen-reader
-// user moving back to the field does not hear what is wrong with it.
 scenario('registration refusal: the reason is in Chinese and the document-number field points at it', {
   browser: PHONE,
-  todo: 'yimen bug: the ID number refusal ends in English, and #document_number is not aria-invalid / described by the alert',
 }, async ({ yimen, rp, page }) => {
   const { code } = await startRegistration(page, rp, yimen);
   await fillDetails(page, { code, name: NEWCOMER.name, documentNumber: NEWCOMER.wrongCheckDigit, password: NEWCOMER.password });

@@ -14,6 +14,7 @@ import { launch, screenshot } from './browser.js';
  *   options.seed     false to skip the citizen (the RP client is always registered)
  *   options.yimenEnv extra environment for yimen serve
  *   options.scope    the scopes the RP client is registered with (`yimen client add --scope`) and asks for
+ *   options.minAcr   the lowest assurance level the RP client accepts (`yimen client add --min-acr`)
  *   options.todo / options.skip  as node:test
  */
 export function scenario(name, options, fn) {
@@ -21,7 +22,7 @@ export function scenario(name, options, fn) {
     fn = options;
     options = {};
   }
-  const { browser: browserOptions = {}, seed = true, yimenEnv, scope, todo, skip, timeout = 120_000 } = options;
+  const { browser: browserOptions = {}, seed = true, yimenEnv, scope, minAcr, todo, skip, timeout = 120_000 } = options;
   return test(name, { todo, skip, timeout }, async (t) => {
     const yimen = await startYimenFor(t, { env: yimenEnv });
     const rp = await startRpFor(t);
@@ -30,6 +31,7 @@ export function scenario(name, options, fn) {
       redirectUri: rp.redirectUri,
       postLogoutRedirectUri: rp.postLogoutRedirectUri,
       scope,
+      minAcr,
     });
     if (seed) await yimen.addCitizen(CITIZEN);
     await rp.configure({ issuer: yimen.issuer, clientId: client.client_id, clientSecret: client.client_secret, scope });

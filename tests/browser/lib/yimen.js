@@ -133,11 +133,12 @@ export async function startYimen({ env: extraEnv = {} } = {}) {
     url: (path) => new URL(path, issuer).toString(),
     /** Runs `yimen ARGS…` against the same data dir and database. */
     cli: (args, options = {}) => run(YIMEN_BIN, args, { env, ...options }),
-    /** `yimen client add … --json` → {client_id, client_secret, …}. */
-    async addClient({ name = '社保查询系统', redirectUri, postLogoutRedirectUri, scope } = {}) {
+    /** `yimen client add … --json` → {client_id, client_secret, …}; `minAcr` is `--min-acr`. */
+    async addClient({ name = '社保查询系统', redirectUri, postLogoutRedirectUri, scope, minAcr } = {}) {
       const args = ['client', 'add', '--name', name, '--redirect-uri', redirectUri];
       if (postLogoutRedirectUri) args.push('--post-logout-redirect-uri', postLogoutRedirectUri);
       if (scope) args.push('--scope', scope);
+      if (minAcr) args.push('--min-acr', minAcr);
       args.push('--json');
       const { stdout } = await yimen.cli(args);
       return parseJson(stdout, 'yimen client add --json');
