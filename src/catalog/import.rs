@@ -33,28 +33,146 @@ impl ImportFormat {
     }
 }
 
-/// One problem in an import: where, which field, and why.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// What is wrong with a file, a row or a value. Pages show it in the reader's language from its
+/// [`Problem::key`] and [`Problem::value`]; the CLI and the API use the English [`std::fmt::Display`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Problem {
+    EmptyFile,
+    TooManyRows,
+    NotJson(String),
+    NotAList,
+    NotAnObject,
+    UnreadableHeader(String),
+    UnknownColumn(String),
+    MissingColumn(&'static str),
+    UnreadableRow(String),
+    FieldCount { found: usize, expected: usize },
+    UnknownField(String),
+    NotAString,
+    BadCode(String),
+    NoName,
+    BadKind(String),
+    BadAudience(String),
+    BadTheme(String),
+    UnknownSystem(String),
+    BadStatus(String),
+    Repeated { earlier: usize },
+    OtherDepartment,
+}
+
+impl Problem {
+    /// The message key under `import.problem.` in the locale files.
+    pub fn key(&self) -> &'static str {
+        match self {
+            Self::EmptyFile => "empty_file",
+            Self::TooManyRows => "too_many_rows",
+            Self::NotJson(_) => "not_json",
+            Self::NotAList => "not_a_list",
+            Self::NotAnObject => "not_an_object",
+            Self::UnreadableHeader(_) => "unreadable_header",
+            Self::UnknownColumn(_) => "unknown_column",
+            Self::MissingColumn(_) => "missing_column",
+            Self::UnreadableRow(_) => "unreadable_row",
+            Self::FieldCount { .. } => "field_count",
+            Self::UnknownField(_) => "unknown_field",
+            Self::NotAString => "not_a_string",
+            Self::BadCode(_) => "bad_code",
+            Self::NoName => "no_name",
+            Self::BadKind(_) => "bad_kind",
+            Self::BadAudience(_) => "bad_audience",
+            Self::BadTheme(_) => "bad_theme",
+            Self::UnknownSystem(_) => "unknown_system",
+            Self::BadStatus(_) => "bad_status",
+            Self::Repeated { .. } => "repeated",
+            Self::OtherDepartment => "other_department",
+        }
+    }
+
+    /// The value the message quotes (`%{value}`), if any.
+    pub fn value(&self) -> String {
+        match self {
+            Self::NotJson(v)
+            | Self::UnreadableHeader(v)
+            | Self::UnknownColumn(v)
+            | Self::UnreadableRow(v)
+            | Self::UnknownField(v)
+            | Self::BadCode(v)
+            | Self::BadKind(v)
+            | Self::BadAudience(v)
+            | Self::BadTheme(v)
+            | Self::UnknownSystem(v)
+            | Self::BadStatus(v) => v.clone(),
+            Self::MissingColumn(column) => (*column).to_owned(),
+            Self::FieldCount { found, expected } => format!("{found}/{expected}"),
+            Self::Repeated { earlier } => earlier.to_string(),
+            Self::TooManyRows => MAX_ROWS.to_string(),
+            _ => String::new(),
+        }
+    }
+}
+
+impl std::fmt::Display for Problem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::EmptyFile => write!(f, "the file holds no items"),
+            Self::TooManyRows => write!(f, "at most {MAX_ROWS} items per import"),
+            Self::NotJson(e) => write!(f, "not JSON: {e}"),
+            Self::NotAList => write!(f, "expected an array of items, or an object with an \"items\" array"),
+            Self::NotAnObject => write!(f, "each item must be an object"),
+            Self::UnreadableHeader(e) => write!(f, "the header cannot be read: {e}"),
+            Self::UnknownColumn(c) => write!(f, "unknown column {c:?}"),
+            Self::MissingColumn(c) => write!(f, "the {c} column is missing"),
+            Self::UnreadableRow(e) => write!(f, "the row cannot be read: {e}"),
+            Self::FieldCount { found, expected } => write!(f, "{found} fields where the header has {expected}"),
+            Self::UnknownField(k) => write!(f, "unknown field {k:?}"),
+            Self::NotAString => write!(f, "must be a string"),
+            Self::BadCode(c) => write!(f, "{c:?} is not an item code (letters, digits, - _ . up to 64)"),
+            Self::NoName => write!(f, "the item needs a name of at most 200 characters"),
+            Self::BadKind(v) => write!(f, "{v:?} is not 行政许可 (licence) or 公共服务 (public_service)"),
+            Self::BadAudience(v) => write!(f, "{v:?} is not 自然人 (person), 法人 (legal) or 自然人和法人 (both)"),
+            Self::BadTheme(v) => write!(f, "{v:?} is not a service theme (P01–P31, L01–L34 or their names)"),
+            Self::UnknownSystem(v) => write!(f, "the department has no business system {v:?}; register it first"),
+            Self::BadStatus(v) => write!(f, "{v:?} is not active (在用) or withdrawn (已取消)"),
+            Self::Repeated { earlier } => write!(f, "the same item code already appears on line {earlier}"),
+            Self::OtherDepartment => write!(f, "the item code belongs to another department's item"),
+        }
+    }
+}
+
+/// One problem in an import: where, which field, and what is wrong.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RowError {
     /// The CSV line (the header is line 1) or the JSON array position counted from 1; 0 for the file.
     pub line: usize,
     pub field: &'static str,
-    pub reason: String,
+    pub problem: Problem,
 }
 
 impl RowError {
-    pub fn new(line: usize, field: &'static str, reason: impl Into<String>) -> Self {
-        Self { line, field, reason: reason.into() }
+    pub fn new(line: usize, field: &'static str, problem: Problem) -> Self {
+        Self { line, field, problem }
     }
 }
 
 impl std::fmt::Display for RowError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         if self.line == 0 {
-            write!(f, "{}", self.reason)
+            write!(f, "{}", self.problem)
         } else {
-            write!(f, "line {}, {}: {}", self.line, self.field, self.reason)
+            write!(f, "line {}, {}: {}", self.line, self.field, self.problem)
         }
+    }
+}
+
+impl Serialize for RowError {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut row = serializer.serialize_struct("RowError", 4)?;
+        row.serialize_field("line", &self.line)?;
+        row.serialize_field("field", self.field)?;
+        row.serialize_field("problem", self.problem.key())?;
+        row.serialize_field("reason", &self.problem.to_string())?;
+        row.end()
     }
 }
 
@@ -88,10 +206,10 @@ pub fn parse(
         ImportFormat::Json => read_json(text),
     }?;
     if raw.is_empty() {
-        return Err(vec![RowError::new(0, "file", "the file holds no items")]);
+        return Err(vec![RowError::new(0, "file", Problem::EmptyFile)]);
     }
     if raw.len() > MAX_ROWS {
-        return Err(vec![RowError::new(0, "file", format!("at most {MAX_ROWS} items per import"))]);
+        return Err(vec![RowError::new(0, "file", Problem::TooManyRows)]);
     }
     let mut errors = Vec::new();
     let mut items = Vec::with_capacity(raw.len());
@@ -101,11 +219,7 @@ pub fn parse(
         let item = check_row(line, row, department, systems, &mut errors);
         if let Some(item) = item.filter(|_| errors.len() == before) {
             if let Some(earlier) = first_line.insert(item.code.clone(), line) {
-                errors.push(RowError::new(
-                    line,
-                    "code",
-                    format!("item {} already appears on line {earlier}", item.code),
-                ));
+                errors.push(RowError::new(line, "code", Problem::Repeated { earlier }));
             }
             items.push((line, item));
         }
@@ -120,23 +234,23 @@ fn check_row(
     systems: &[BusinessSystem],
     errors: &mut Vec<RowError>,
 ) -> Option<ServiceItem> {
-    let mut fail = |field: &'static str, reason: String| errors.push(RowError::new(line, field, reason));
+    let mut fail = |field: &'static str, problem: Problem| errors.push(RowError::new(line, field, problem));
     let code = row.code.trim().to_owned();
     if code.is_empty()
         || code.len() > 64
         || !code.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
     {
-        fail("code", format!("{code:?} is not an item code (letters, digits, - _ . up to 64)"));
+        fail("code", Problem::BadCode(code.clone()));
     }
     let name = row.name.trim().to_owned();
     if name.is_empty() || name.chars().count() > 200 {
-        fail("name", "the item needs a name of at most 200 characters".into());
+        fail("name", Problem::NoName);
     }
     let kind = match row.kind.trim() {
         "licence" | "行政许可" => Some(ItemKind::Licence),
         "public_service" | "公共服务" => Some(ItemKind::PublicService),
         other => {
-            fail("type", format!("{other:?} is not 行政许可 (licence) or 公共服务 (public_service)"));
+            fail("type", Problem::BadKind(other.to_owned()));
             None
         }
     };
@@ -145,7 +259,7 @@ fn check_row(
         "legal" | "法人" => Some(Audience::Legal),
         "both" | "自然人和法人" | "自然人、法人" => Some(Audience::Both),
         other => {
-            fail("audience", format!("{other:?} is not 自然人 (person), 法人 (legal) or 自然人和法人 (both)"));
+            fail("audience", Problem::BadAudience(other.to_owned()));
             None
         }
     };
@@ -154,7 +268,7 @@ fn check_row(
         match themes::find(theme) {
             Some(found) if !theme_codes.contains(&found.code) => theme_codes.push(found.code.clone()),
             Some(_) => {}
-            None => fail("themes", format!("{theme:?} is not a service theme (P01–P31, L01–L34 or their names)")),
+            None => fail("themes", Problem::BadTheme(theme.to_owned())),
         }
     }
     let system = row.system.trim();
@@ -164,7 +278,7 @@ fn check_row(
         match systems.iter().find(|s| s.id == system || s.name == system) {
             Some(found) => Some(found.id.clone()),
             None => {
-                fail("system", format!("{} has no business system {system:?}; register it first", department.name));
+                fail("system", Problem::UnknownSystem(system.to_owned()));
                 None
             }
         }
@@ -173,7 +287,7 @@ fn check_row(
         "" | "active" | "在用" | "有效" => Some(ItemStatus::Active),
         "withdrawn" | "取消" | "已取消" | "停用" => Some(ItemStatus::Withdrawn),
         other => {
-            fail("status", format!("{other:?} is not active (在用) or withdrawn (已取消)"));
+            fail("status", Problem::BadStatus(other.to_owned()));
             None
         }
     };
@@ -209,17 +323,20 @@ fn split_themes(value: &str) -> Vec<String> {
 
 fn read_csv(text: &str) -> Result<Vec<(usize, RawRow)>, Vec<RowError>> {
     let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(text.as_bytes());
-    let headers = reader.headers().map_err(|e| vec![RowError::new(1, "header", e.to_string())])?.clone();
+    let headers = reader
+        .headers()
+        .map_err(|e| vec![RowError::new(1, "header", Problem::UnreadableHeader(e.to_string()))])?
+        .clone();
     let fields: Vec<Option<&'static str>> = headers.iter().map(column).collect();
     let mut problems = Vec::new();
     for (header, field) in headers.iter().zip(&fields) {
         if field.is_none() {
-            problems.push(RowError::new(1, "header", format!("unknown column {header:?}")));
+            problems.push(RowError::new(1, "header", Problem::UnknownColumn(header.to_owned())));
         }
     }
     for required in ["code", "name", "type", "audience"] {
         if !fields.contains(&Some(required)) {
-            problems.push(RowError::new(1, "header", format!("the {required} column is missing")));
+            problems.push(RowError::new(1, "header", Problem::MissingColumn(required)));
         }
     }
     if !problems.is_empty() {
@@ -231,7 +348,7 @@ fn read_csv(text: &str) -> Result<Vec<(usize, RawRow)>, Vec<RowError>> {
             Ok(record) => record,
             Err(error) => {
                 let line = error.position().map_or(0, |p| p.line() as usize);
-                problems.push(RowError::new(line, "row", error.to_string()));
+                problems.push(RowError::new(line, "row", Problem::UnreadableRow(error.to_string())));
                 continue;
             }
         };
@@ -240,11 +357,8 @@ fn read_csv(text: &str) -> Result<Vec<(usize, RawRow)>, Vec<RowError>> {
             continue;
         }
         if record.len() != headers.len() {
-            problems.push(RowError::new(
-                line,
-                "row",
-                format!("{} fields where the header has {}", record.len(), headers.len()),
-            ));
+            let count = Problem::FieldCount { found: record.len(), expected: headers.len() };
+            problems.push(RowError::new(line, "row", count));
             continue;
         }
         let mut row = RawRow::default();
@@ -267,33 +381,29 @@ fn read_csv(text: &str) -> Result<Vec<(usize, RawRow)>, Vec<RowError>> {
 
 fn read_json(text: &str) -> Result<Vec<(usize, RawRow)>, Vec<RowError>> {
     let value: serde_json::Value =
-        serde_json::from_str(text).map_err(|e| vec![RowError::new(0, "file", format!("not JSON: {e}"))])?;
+        serde_json::from_str(text).map_err(|e| vec![RowError::new(0, "file", Problem::NotJson(e.to_string()))])?;
     let list = match &value {
         serde_json::Value::Array(list) => list,
         serde_json::Value::Object(object) => match object.get("items") {
             Some(serde_json::Value::Array(list)) => list,
             _ => {
-                return Err(vec![RowError::new(
-                    0,
-                    "file",
-                    "expected an array of items, or an object with an \"items\" array",
-                )]);
+                return Err(vec![RowError::new(0, "file", Problem::NotAList)]);
             }
         },
-        _ => return Err(vec![RowError::new(0, "file", "expected an array of items")]),
+        _ => return Err(vec![RowError::new(0, "file", Problem::NotAList)]),
     };
     let mut rows = Vec::with_capacity(list.len());
     let mut problems = Vec::new();
     for (index, entry) in list.iter().enumerate() {
         let position = index + 1;
         let Some(object) = entry.as_object() else {
-            problems.push(RowError::new(position, "row", "each item must be an object"));
+            problems.push(RowError::new(position, "row", Problem::NotAnObject));
             continue;
         };
         let mut row = RawRow::default();
         for (key, value) in object {
             let Some(field) = column(key) else {
-                problems.push(RowError::new(position, "row", format!("unknown field {key:?}")));
+                problems.push(RowError::new(position, "row", Problem::UnknownField(key.clone())));
                 continue;
             };
             let text = match value {
@@ -305,7 +415,7 @@ fn read_json(text: &str) -> Result<Vec<(usize, RawRow)>, Vec<RowError>> {
                 }
                 serde_json::Value::Number(n) if field == "code" => n.to_string(),
                 _ => {
-                    problems.push(RowError::new(position, field, "must be a string"));
+                    problems.push(RowError::new(position, field, Problem::NotAString));
                     continue;
                 }
             };
@@ -373,14 +483,14 @@ mod tests {
             found,
             [(3, "code"), (3, "name"), (3, "type"), (3, "audience"), (3, "themes"), (3, "system"), (4, "code")]
         );
-        assert!(errors[6].reason.contains("line 2"), "a repeated code names the first line: {}", errors[6].reason);
+        assert_eq!(errors[6].problem, Problem::Repeated { earlier: 2 }, "a repeated code names the first line");
     }
 
     #[test]
     fn json_takes_an_array_or_an_items_object_and_reports_positions() {
         let json = r#"{"items": [{"code": "J1", "name": "低保申请", "type": "public_service", "audience": "person", "themes": ["P16"]}, {"code": "J2", "name": "x", "type": "licence", "audience": "person", "colour": "red"}]}"#;
         let errors = parse(ImportFormat::Json, json, &department(), &systems()).unwrap_err();
-        assert_eq!(errors, [RowError::new(2, "row", "unknown field \"colour\"")]);
+        assert_eq!(errors, [RowError::new(2, "row", Problem::UnknownField("colour".into()))]);
         let ok = parse(
             ImportFormat::Json,
             r#"[{"code": "J1", "name": "低保申请", "type": "公共服务", "audience": "自然人", "themes": "P16、P13"}]"#,
@@ -394,7 +504,7 @@ mod tests {
             parse(ImportFormat::Csv, "code,name\n", &department(), &systems())
                 .unwrap_err()
                 .iter()
-                .any(|e| e.reason.contains("type column"))
+                .any(|e| e.problem == Problem::MissingColumn("type") && e.to_string().contains("type column"))
         );
     }
 }

@@ -1,7 +1,7 @@
 //! Catalog operations with their rules: who may see and change what (platform administrators all,
 //! department administrators their own departments), validation, and the audit entry of every change.
 
-use super::import::{self, ImportFormat, ImportSummary, RowError};
+use super::import::{self, ImportFormat, ImportSummary, Problem, RowError};
 use super::{BusinessSystem, Department, DepartmentLevel, Portal, ServiceItem, Vertical};
 use crate::audit::{Actor, Audit, Event};
 use crate::clock::SharedClock;
@@ -262,9 +262,7 @@ impl Catalog {
         let conflicts: Vec<RowError> = rows
             .iter()
             .filter(|(_, item)| owners.get(&item.code).is_some_and(|owner| *owner != department.id))
-            .map(|(line, item)| {
-                RowError::new(*line, "code", format!("item {} belongs to another department", item.code))
-            })
+            .map(|(line, _)| RowError::new(*line, "code", Problem::OtherDepartment))
             .collect();
         if !conflicts.is_empty() {
             return Err(CatalogError::Import(conflicts));

@@ -139,7 +139,11 @@ pub async fn advance(
         NextStep::SecondFactor => {
             let login = login.expect("a second factor is asked only with a login");
             browser
-                .put_partial_login(&PartialLogin { person_id: login.person_id.clone(), amr: login.amr.clone() })
+                .put_partial_login(&PartialLogin {
+                    person_id: login.person_id.clone(),
+                    amr: login.amr.clone(),
+                    next: None,
+                })
                 .await?;
             Ok(Redirect::to(&format!("{}?rid={}", paths::LOGIN_SECOND, request.id)).into_response())
         }

@@ -55,9 +55,11 @@ pub async fn complete_login(
         Some(request) => state.provider.find_client(&request.client_id).await?,
         None => None,
     };
-    let needs_second = client.as_ref().is_some_and(|c| c.require_mfa) && !amr.iter().any(|m| m == "mfa");
-    if needs_second {
-        browser.put_partial_login(&PartialLogin { person_id: person_id.to_owned(), amr }).await?;
+    let wanted = client.as_ref().is_some_and(|c| c.require_mfa)
+        || (pending.is_none() && next.is_some_and(super::console::wants_two_factors));
+    if wanted && !amr.iter().any(|m| m == "mfa") {
+        let partial = PartialLogin { person_id: person_id.to_owned(), amr, next: next.map(str::to_owned) };
+        browser.put_partial_login(&partial).await?;
         return Ok(format!("{}?rid={rid}", paths::LOGIN_SECOND));
     }
 

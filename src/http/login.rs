@@ -3,6 +3,7 @@
 
 use super::authorize::current_login;
 use super::complete_login::{Proven, after_login, complete_login};
+use super::console::{RECENT_LOGIN_SECS, wants_two_factors};
 use super::error::AppError;
 use super::extract::parse_form;
 use super::i18n::{Locale, Tr};
@@ -49,8 +50,15 @@ pub async fn get_login(
     let browser = Browser(&session);
     let rid = query.rid.unwrap_or_default();
     let pending = browser.pending(&rid).await?;
-    if pending.is_none() && current_login(&state, &browser).await?.is_some() {
-        return Ok(Redirect::to(&after_login(query.next.as_deref())).into_response());
+    if pending.is_none() {
+        // Signed in already: carry on, unless the console asks for a new sign-in because this one is old.
+        let next = query.next.as_deref();
+        let renew = |auth_time: i64| {
+            next.is_some_and(wants_two_factors) && state.provider.now() - auth_time > RECENT_LOGIN_SECS
+        };
+        if current_login(&state, &browser).await?.is_some_and(|login| !renew(login.auth_time)) {
+            return Ok(Redirect::to(&after_login(next)).into_response());
+        }
     }
     let context = LoginContext::load(&state, &browser, &headers, &rid, query.next.as_deref()).await?;
     let account = pending.and_then(|p| p.login_hint).unwrap_or_default();

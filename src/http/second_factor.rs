@@ -243,7 +243,8 @@ async fn finish(
             amr.push(method.to_owned());
         }
     }
-    complete_login(state, browser, headers, ip, Proven { person_id: &partial.person_id, amr }, rid, None).await
+    let proven = Proven { person_id: &partial.person_id, amr };
+    complete_login(state, browser, headers, ip, proven, rid, partial.next.as_deref()).await
 }
 
 async fn checked(
@@ -283,7 +284,7 @@ async fn page(
     let page = CodeFlowPage {
         chrome: Chrome::new(context.locale, &format!("{}{query}", paths::LOGIN_SECOND)),
         title: tr.t("second.title"),
-        intro: tr.t("second.intro"),
+        intro: tr.t(if partial.next.is_some() { "second.intro_console" } else { "second.intro" }),
         error,
         notice: notice.or_else(|| (!code_stage).then(|| tr.t("second.sms_to").replace("%{phone}", &masked))),
         csrf: browser.csrf_token().await?,

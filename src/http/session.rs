@@ -83,6 +83,9 @@ fn ttl_ms(record: &Record) -> i64 {
 pub struct PartialLogin {
     pub person_id: String,
     pub amr: Vec<String>,
+    /// Where a login without an authorization request continues (a console page).
+    #[serde(default)]
+    pub next: Option<String>,
 }
 
 /// A logout awaiting the person's confirmation, and where to go afterwards.

@@ -226,17 +226,11 @@ scenario('a citizen who declines the step-up: the RP (registered with --min-acr 
   assert.equal(rp.logins.length, 0);
 });
 
-// KNOWN YIMEN BUG (marked todo so the suite stays green; remove `todo` once fixed): the desk is meant to
-// be keyboard first (src/http/desk/mod.rs), and /desk focuses its search field (autofocus), but the
-// person's page (templates/desk/person.html) leaves the focus on <body>: after finding someone the staff
-// member must tab through the header, the desk's navigation and the verifications table to reach the
-// check. And person.html includes templates/desk/check_fields.html twice (the in-person check and the
-// credential reset), so #document_type, #document_number, #name, #valid_until and #valid-hint exist
-// twice: the reset form's labels (for="…") name the check form's fields (WCAG 2.2 SC 1.3.1), and clicking
-// "证件号码" above the reset form puts the cursor in the other form.
+// The desk is keyboard first: after finding someone the focus is on the check's first field, and the
+// page's two forms (the in-person check and the credential reset) have fields of their own, so that each
+// label names a field of its own form (WCAG 2.2 SC 1.3.1).
 scenario('desk person page: the focus starts at the check, and every label names a field of its own form', {
   timeout: 180_000,
-  todo: 'yimen bug: /desk/people/{id} does not focus the check\'s first field, and its two forms share field ids',
 }, async ({ yimen, citizen, t }) => {
   await seedHallAndStaff(yimen);
   const desk = await staffAtDesk(yimen, t);

@@ -5,8 +5,8 @@
 use crate::helpers::{RP, TestApp};
 use crate::rp::{code_for, token_request};
 use yimen::audit::Actor;
-use yimen::catalog::Scope;
-use yimen::catalog::import::ImportFormat;
+use yimen::catalog::import::{ImportFormat, Problem};
+use yimen::catalog::{CatalogError, Scope};
 use yimen::catalog::report::{Dimension, Line};
 use yimen::catalog::service::{NewDepartment, NewSystem};
 use yimen::oidc::client::{ClientRegistration, Registered};
@@ -197,7 +197,10 @@ async fn an_import_is_checked_row_by_row_and_written_all_or_nothing() {
     let stolen = "code,name,type,audience\nMZ-001,抢注,公共服务,自然人\n";
     let conflict =
         app.catalog.import(&Scope::All, &catalogued.district, ImportFormat::Csv, stolen, &actor).await.unwrap_err();
-    assert!(format!("{conflict:?}").contains("belongs to another department"), "{conflict:?}");
+    assert!(
+        matches!(&conflict, CatalogError::Import(rows) if rows.len() == 1 && rows[0].line == 2 && rows[0].problem == Problem::OtherDepartment),
+        "an item code of another department is refused: {conflict:?}"
+    );
 
     let dir = app.data_dir().to_owned();
     let file = dir.join("items.csv");

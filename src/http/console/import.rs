@@ -4,9 +4,10 @@
 use super::catalog::{actor_of, catalog_console};
 use super::department::show;
 use crate::catalog::CatalogError;
-use crate::catalog::import::ImportFormat;
+use crate::catalog::import::{ImportFormat, RowError};
 use crate::http::account::expired_form;
 use crate::http::error::AppError;
+use crate::http::i18n::Tr;
 use crate::http::session::Browser;
 use crate::http::state::AppState;
 use axum::extract::{ConnectInfo, Multipart, Path, State};
@@ -70,20 +71,7 @@ pub async fn post_import(
             Ok(Redirect::to(&notice).into_response())
         }
         Err(CatalogError::Import(errors)) => {
-            let mut listed: Vec<String> = errors
-                .iter()
-                .take(SHOWN_ERRORS)
-                .map(|e| {
-                    if e.line == 0 {
-                        e.reason.clone()
-                    } else {
-                        tr.t("catalog.import_line")
-                            .replace("%{line}", &e.line.to_string())
-                            .replace("%{field}", e.field)
-                            .replace("%{reason}", &e.reason)
-                    }
-                })
-                .collect();
+            let mut listed: Vec<String> = errors.iter().take(SHOWN_ERRORS).map(|e| problem_text(&tr, e)).collect();
             if errors.len() > SHOWN_ERRORS {
                 listed
                     .push(tr.t("catalog.import_more").replace("%{count}", &(errors.len() - SHOWN_ERRORS).to_string()));
@@ -107,5 +95,65 @@ pub async fn post_import(
             Ok(crate::http::pages::error_page(StatusCode::NOT_FOUND, console.signed.locale, "catalog.not_found", None))
         }
         Err(error) => Err(error.into()),
+    }
+}
+
+/// A problem of an import in the reader's language: the line, the column as the upload hint names it,
+/// and what is wrong.
+fn problem_text(tr: &Tr, error: &RowError) -> String {
+    let problem = tr.t(&format!("import.problem.{}", error.problem.key())).replace("%{value}", &error.problem.value());
+    if error.line == 0 {
+        return problem;
+    }
+    tr.t("catalog.import_line")
+        .replace("%{line}", &error.line.to_string())
+        .replace("%{field}", &tr.t(&format!("import.field.{}", error.field)))
+        .replace("%{reason}", &problem)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::catalog::import::Problem;
+    use crate::http::i18n::Locale;
+
+    #[test]
+    fn every_import_problem_reads_in_both_languages() {
+        let problems = [
+            Problem::EmptyFile,
+            Problem::TooManyRows,
+            Problem::NotJson("x".into()),
+            Problem::NotAList,
+            Problem::NotAnObject,
+            Problem::UnreadableHeader("x".into()),
+            Problem::UnknownColumn("x".into()),
+            Problem::MissingColumn("type"),
+            Problem::UnreadableRow("x".into()),
+            Problem::FieldCount { found: 3, expected: 4 },
+            Problem::UnknownField("x".into()),
+            Problem::NotAString,
+            Problem::BadCode("x".into()),
+            Problem::NoName,
+            Problem::BadKind("x".into()),
+            Problem::BadAudience("外国人".into()),
+            Problem::BadTheme("x".into()),
+            Problem::UnknownSystem("x".into()),
+            Problem::BadStatus("x".into()),
+            Problem::Repeated { earlier: 2 },
+            Problem::OtherDepartment,
+        ];
+        let fields = ["code", "name", "type", "audience", "themes", "system", "status", "header", "row", "file"];
+        for locale in [Locale::ZhCn, Locale::En] {
+            for (problem, field) in problems.iter().zip(fields.iter().cycle()) {
+                let text = problem_text(&Tr(locale), &RowError::new(3, field, problem.clone()));
+                assert!(
+                    !text.contains("import.problem.") && !text.contains("import.field.") && !text.contains("%{"),
+                    "{locale:?} {problem:?}: {text}"
+                );
+            }
+        }
+        let chinese =
+            problem_text(&Tr(Locale::ZhCn), &RowError::new(3, "audience", Problem::BadAudience("外国人".into())));
+        assert_eq!(chinese, "第 3 行，服务对象：“外国人”不是自然人、法人或自然人和法人。");
     }
 }

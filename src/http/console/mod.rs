@@ -1,6 +1,6 @@
 //! The administration console: pages for administrators. Every page needs one of the roles it names and
-//! a recent sign-in with two factors (a passkey, or a password with a second factor); without them it
-//! refuses with the reason.
+//! a recent sign-in with two factors (a passkey, or a password with a second factor): a one-factor
+//! sign-in is asked for its second factor, an old one for a new sign-in, and then the page continues.
 
 pub mod catalog;
 pub mod department;
@@ -11,19 +11,27 @@ use super::account::{Signed, signed_in};
 use super::error::AppError;
 use super::i18n::Tr;
 use super::pages::error_page;
-use super::session::Browser;
+use super::session::{Browser, PartialLogin};
 use super::state::AppState;
 use crate::identity::roles::RoleKind;
+use crate::paths;
 use axum::http::{HeaderMap, StatusCode};
-use axum::response::Response;
+use axum::response::{IntoResponse, Redirect, Response};
 
 /// How long a two-factor sign-in counts as recent for the console.
 pub const RECENT_LOGIN_SECS: i64 = 3_600;
+
+/// Whether a sign-in that continues at `path` must show two factors: the pages behind [`at_console`].
+pub fn wants_two_factors(path: &str) -> bool {
+    path.starts_with("/admin/") || path == paths::DASHBOARD || path.starts_with("/dashboard?")
+}
 
 /// An administrator at the console.
 pub struct AtConsole {
     pub signed: Signed,
     pub origin: Option<String>,
+    /// The kinds of role the person holds, which decide the pages the navigation offers.
+    pub held: Vec<RoleKind>,
 }
 
 impl AtConsole {
@@ -32,26 +40,32 @@ impl AtConsole {
     }
 }
 
-/// The console's pages, in the order of its navigation.
-const NAV: [(&str, &str); 4] = [
-    (crate::paths::DASHBOARD, "console.nav.dashboard"),
-    (crate::paths::ADMIN_CATALOG, "console.nav.catalog"),
-    (crate::paths::ADMIN_HALLS, "console.nav.halls"),
-    (crate::paths::AUDIT, "console.nav.audit"),
+/// The console's pages, in the order of its navigation, with the roles that may open them.
+const NAV: [(&str, &str, &[RoleKind]); 4] = [
+    (paths::DASHBOARD, "console.nav.dashboard", &super::dashboard::VIEWERS),
+    (paths::ADMIN_CATALOG, "console.nav.catalog", &catalog::CATALOG_ROLES),
+    (paths::ADMIN_HALLS, "console.nav.halls", &[RoleKind::PlatformAdmin]),
+    (paths::AUDIT, "console.nav.audit", &[RoleKind::Auditor, RoleKind::PlatformAdmin]),
 ];
 
 /// What every console page shows around its task.
 pub struct ConsoleFrame {
     pub admin_name: String,
     pub current: &'static str,
-    pub nav: &'static [(&'static str, &'static str)],
+    /// The pages this administrator may open: path and label key.
+    pub nav: Vec<(&'static str, &'static str)>,
     pub flash: Option<String>,
     pub error: Option<String>,
 }
 
 impl ConsoleFrame {
     pub fn new(console: &AtConsole, current: &'static str, flash: Option<String>, error: Option<String>) -> Self {
-        Self { admin_name: console.signed.person.name.clone(), current, nav: &NAV, flash, error }
+        let nav = NAV
+            .iter()
+            .filter(|(_, _, roles)| roles.iter().any(|role| console.held.contains(role)))
+            .map(|(path, key, _)| (*path, *key))
+            .collect();
+        Self { admin_name: console.signed.person.name.clone(), current, nav, flash, error }
     }
 }
 
@@ -92,13 +106,21 @@ pub async fn at_console(
     let refuse = |key: &str| Ok(Err(error_page(StatusCode::FORBIDDEN, signed.locale, key, None)));
     let roles = state.roles.of(&signed.person.id).await.map_err(|e| AppError(e.to_string()))?;
     if !roles.iter().any(|role| allowed.contains(&role.kind)) {
-        return refuse("console.forbidden");
+        return refuse(if roles.is_empty() { "console.forbidden" } else { "console.not_for_role" });
+    }
+    let next: String = url::form_urlencoded::byte_serialize(here.as_bytes()).collect();
+    if state.provider.now() - signed.login.auth_time > RECENT_LOGIN_SECS {
+        return Ok(Err(Redirect::to(&format!("{}?next={next}", paths::LOGIN)).into_response()));
     }
     if !signed.login.amr.iter().any(|m| matches!(m.as_str(), "mfa" | "hwk" | "swk")) {
-        return refuse("console.needs_two_factors");
+        let partial = PartialLogin {
+            person_id: signed.person.id.clone(),
+            amr: signed.login.amr.clone(),
+            next: Some(here.to_owned()),
+        };
+        browser.put_partial_login(&partial).await?;
+        return Ok(Err(Redirect::to(paths::LOGIN_SECOND).into_response()));
     }
-    if state.provider.now() - signed.login.auth_time > RECENT_LOGIN_SECS {
-        return refuse("console.login_too_old");
-    }
-    Ok(Ok(AtConsole { signed, origin }))
+    let held = roles.iter().map(|role| role.kind).collect();
+    Ok(Ok(AtConsole { signed, origin, held }))
 }

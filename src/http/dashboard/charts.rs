@@ -4,7 +4,9 @@
 
 use plotters::prelude::*;
 
-const WIDTH: u32 = 480;
+// Narrow enough that the labels stay legible when a phone scales the chart to its width.
+const WIDTH: u32 = 400;
+const LABEL_PX: u32 = 15;
 const BAR_HEIGHT: u32 = 26;
 const BLUE: RGBColor = RGBColor(29, 78, 216);
 const GREEN: RGBColor = RGBColor(21, 128, 61);
@@ -22,7 +24,7 @@ pub fn department_bars(title: &str, bars: &[(String, f64)], target: f64) -> Stri
             let mut chart = ChartBuilder::on(&root)
                 .margin(8)
                 .x_label_area_size(28)
-                .y_label_area_size(170)
+                .y_label_area_size(160)
                 .build_cartesian_2d(0f64..100f64, (0..bars.len()).into_segmented())?;
             chart
                 .configure_mesh()
@@ -31,10 +33,10 @@ pub fn department_bars(title: &str, bars: &[(String, f64)], target: f64) -> Stri
                 .x_label_formatter(&|x| format!("{x:.0}%"))
                 .y_labels(bars.len().max(1))
                 .y_label_formatter(&|y| match y {
-                    SegmentValue::CenterOf(i) => bars.get(*i).map(|(name, _)| shorten(name, 11)).unwrap_or_default(),
+                    SegmentValue::CenterOf(i) => bars.get(*i).map(|(name, _)| shorten(name, 9)).unwrap_or_default(),
                     _ => String::new(),
                 })
-                .label_style(("sans-serif", 13).into_font().color(&GREY))
+                .label_style(("sans-serif", LABEL_PX).into_font().color(&GREY))
                 .draw()?;
             chart.draw_series(bars.iter().enumerate().map(|(i, (_, rate))| {
                 let colour = if *rate >= target * 100.0 { GREEN } else { BLUE };
@@ -76,7 +78,7 @@ pub fn trend_line(title: &str, points: &[(String, f64)], target: f64) -> String 
                 })
                 .y_labels(6)
                 .y_label_formatter(&|y| format!("{y:.0}%"))
-                .label_style(("sans-serif", 13).into_font().color(&GREY))
+                .label_style(("sans-serif", LABEL_PX).into_font().color(&GREY))
                 .draw()?;
             let line = target * 100.0;
             chart.draw_series(DashedLineSeries::new(vec![(0, line), (last, line)], 6, 4, RED.stroke_width(2)))?;
@@ -137,6 +139,6 @@ mod tests {
         assert_eq!(bars.matches("<rect").count() - 1, 2, "a bar per department on the background");
         let trend = trend_line("趋势", &[("2026-11-01".into(), 50.0), ("2026-11-02".into(), 60.0)], 0.9);
         assert!(trend.contains("<polyline") || trend.contains("<path"), "the line is drawn");
-        assert_eq!(shorten("福州市鼓楼区政务服务数据管理局", 11), "福州市鼓楼区政务…理局");
+        assert_eq!(shorten("福州市鼓楼区政务服务数据管理局", 9), "福州市鼓楼区…理局");
     }
 }
