@@ -6,9 +6,9 @@ use crate::helpers::{RP, TestApp};
 use crate::rp::{code_for, token_request};
 use yimen::audit::Actor;
 use yimen::catalog::import::{ImportFormat, Problem};
-use yimen::catalog::{CatalogError, Scope};
 use yimen::catalog::report::{Dimension, Line};
 use yimen::catalog::service::{NewDepartment, NewSystem};
+use yimen::catalog::{CatalogError, Scope};
 use yimen::oidc::client::{ClientRegistration, Registered};
 use yimen::store::connections::ItemFilter;
 
