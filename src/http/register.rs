@@ -177,7 +177,7 @@ pub async fn post_register(
 }
 
 /// Why a document number was refused, in the page's language.
-fn document_message(tr: Tr, reason: &crate::identity::document::DocumentError) -> String {
+pub fn document_message(tr: Tr, reason: &crate::identity::document::DocumentError) -> String {
     use crate::identity::document::DocumentError;
     use crate::identity::resident_id::ResidentIdError as R;
     let detail = match reason {

@@ -174,7 +174,7 @@ scenario('step-up to level 4 at the counter: code online, a passkey-signed-in st
   await verify.getByLabel('本人与证件照片一致').check();
   const smsBefore = (await yimen.smsOutbox(citizen.phone)).length;
   await clickToNewPage(desk, verify.getByRole('button', { name: '核验通过', exact: true }));
-  assert.equal(new URL(desk.url()).pathname, `${personPath}/verify`, 'the outcome is shown on the person\'s page');
+  assert.equal(new URL(desk.url()).pathname, personPath, 'the outcome is shown on the person\'s page, reached by GET');
   assert.equal(await desk.locator('h1').innerText(), citizen.name);
   assert.equal(await desk.locator('#page-error').count(), 0, `the check was refused: ${await desk.locator('#page-error').allInnerTexts()}`);
   assert.match((await desk.getByRole('status').innerText()).trim(), /^核验已记录。当前等级：\s*四级：窗口核验$/,
@@ -186,6 +186,10 @@ scenario('step-up to level 4 at the counter: code online, a passkey-signed-in st
   const sms = await yimen.nextSms(citizen.phone, smsBefore);
   assert.equal(sms.template, 'account_notice');
   assert.match(sms.text, /现场实名核验[\s\S]*四级/, `the SMS says the level went up: ${sms.text}`);
+  // Reloading the outcome records nothing twice (the check was posted, then redirected).
+  await desk.reload();
+  assert.equal((await desk.locator('table').nth(1).innerText()).match(/窗口现场核验/g).length, 1, 'one counter check after a reload');
+  assert.equal((await yimen.smsOutbox(citizen.phone)).length, smsBefore + 1, 'one SMS after a reload');
 
   // 5. The citizen continues the same sign-in request: consent, and the RP gets level 4.
   await proceed.click();

@@ -110,14 +110,13 @@ pub struct CheckForm {
 
 impl CheckForm {
     /// The check as recorded, or the reason the form cannot be one.
-    pub fn check(&self, today: u32) -> Result<InPersonCheck, String> {
+    pub fn check(&self, today: u32, tr: Tr) -> Result<InPersonCheck, String> {
         let kind = DocumentKind::parse(&self.document_type).unwrap_or(DocumentKind::ResidentId);
-        let document = IdDocument::parse(kind, &self.document_number, today).map_err(|e| e.to_string())?;
+        let document = IdDocument::parse(kind, &self.document_number, today)
+            .map_err(|reason| super::register::document_message(tr, &reason))?;
         let valid_until = match self.valid_until.trim() {
             "" => None,
-            date => {
-                Some(date.replace('-', "").parse::<u32>().map_err(|_| "the validity date is not a date".to_owned())?)
-            }
+            date => Some(date.replace('-', "").parse::<u32>().map_err(|_| tr.t("desk_error.valid_until"))?),
         };
         Ok(InPersonCheck {
             document,

@@ -82,7 +82,7 @@ pub async fn post_record(
         Ok(uscc) => uscc,
         Err(reason) => return fail(reason.to_string()).await,
     };
-    let check = match form.check(state.accounts.today()) {
+    let check = match form.check(state.accounts.today(), desk.tr()) {
         Ok(check) => check,
         Err(reason) => return fail(reason).await,
     };

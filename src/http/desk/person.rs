@@ -11,9 +11,9 @@ use crate::identity::Person;
 use crate::identity::phone::PhoneNumber;
 use askama::Template;
 use axum::body::Bytes;
-use axum::extract::{ConnectInfo, Path, State};
+use axum::extract::{ConnectInfo, Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
-use axum::response::Response;
+use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use std::net::SocketAddr;
 use tower_sessions::Session;
@@ -69,6 +69,7 @@ pub async fn get_person(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     Path(id): Path<String>,
+    Query(done): Query<Done>,
 ) -> Result<Response, AppError> {
     let browser = Browser(&session);
     let desk =
@@ -76,7 +77,21 @@ pub async fn get_person(
             Ok(desk) => desk,
             Err(response) => return Ok(response),
         };
-    show(&state, &browser, &desk, &id, StatusCode::OK, None, None).await
+    let flash = match done.done.as_str() {
+        key @ ("verified" | "revoked") => {
+            let acr = state.assurance.acr_of(&id).await?;
+            Some(format!("{} {}", desk.tr().t(&format!("desk.{key}")), level_name(&desk, &acr)))
+        }
+        _ => None,
+    };
+    show(&state, &browser, &desk, &id, StatusCode::OK, flash, None).await
+}
+
+/// The action just completed, named by the redirect after it.
+#[derive(Deserialize, Default)]
+pub struct Done {
+    #[serde(default)]
+    done: String,
 }
 
 pub async fn post_verify(
@@ -99,15 +114,13 @@ pub async fn post_verify(
     let Some(person) = state.accounts.find(&id).await? else {
         return show(&state, &browser, &desk, &id, StatusCode::NOT_FOUND, None, None).await;
     };
-    let check = match form.check(state.accounts.today()) {
+    let check = match form.check(state.accounts.today(), desk.tr()) {
         Ok(check) => check,
         Err(reason) => return show(&state, &browser, &desk, &id, StatusCode::BAD_REQUEST, None, Some(reason)).await,
     };
     match state.desk.verify_person(&desk.seat, &person, &check).await {
-        Ok(outcome) => {
-            let flash = format!("{} {}", desk.tr().t("desk.verified"), level_name(&desk, &outcome.acr));
-            show(&state, &browser, &desk, &id, StatusCode::OK, Some(flash), None).await
-        }
+        // Back to the person's page by GET, so that reloading it cannot record the check twice.
+        Ok(_) => Ok(Redirect::to(&format!("/desk/people/{id}?done=verified")).into_response()),
         Err(error) => {
             show(
                 &state,
@@ -143,7 +156,7 @@ pub async fn post_reset(
     let Some(person) = state.accounts.find(&id).await? else {
         return show(&state, &browser, &desk, &id, StatusCode::NOT_FOUND, None, None).await;
     };
-    let check = match form.check(state.accounts.today()) {
+    let check = match form.check(state.accounts.today(), desk.tr()) {
         Ok(check) => check,
         Err(reason) => return show(&state, &browser, &desk, &id, StatusCode::BAD_REQUEST, None, Some(reason)).await,
     };
@@ -200,10 +213,7 @@ pub async fn post_revoke(
         return Ok(expired_form(&headers));
     };
     match state.desk.revoke_verification(&desk.seat, &form.evidence_id, &form.reason).await {
-        Ok(acr) => {
-            let flash = format!("{} {}", desk.tr().t("desk.revoked"), level_name(&desk, &acr));
-            show(&state, &browser, &desk, &id, StatusCode::OK, Some(flash), None).await
-        }
+        Ok(_) => Ok(Redirect::to(&format!("/desk/people/{id}?done=revoked")).into_response()),
         Err(error) => {
             show(&state, &browser, &desk, &id, StatusCode::FORBIDDEN, None, Some(desk_message(desk.tr(), &error))).await
         }

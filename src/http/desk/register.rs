@@ -78,7 +78,7 @@ pub async fn post_register(
             },
         ))
     };
-    let check = match form.check(state.accounts.today()) {
+    let check = match form.check(state.accounts.today(), desk.tr()) {
         Ok(check) => check,
         Err(reason) => return refuse(reason).await,
     };
