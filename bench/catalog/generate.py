@@ -51,7 +51,7 @@ class Dialect:
     def seq(self, n):
         """A relation `seq(i)` holding 0 … n-1, to be used in FROM."""
         if self.postgres:
-            return f"generate_series(0, {n - 1}) AS seq(i)"
+            return f"generate_series(0::bigint, {n - 1}) AS seq(i)"
         return (f"(WITH RECURSIVE s(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM s WHERE i < {n - 1}) "
                 f"SELECT i FROM s) AS seq")
 

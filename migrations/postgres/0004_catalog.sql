@@ -42,6 +42,8 @@ CREATE TABLE service_items (
 );
 CREATE INDEX service_items_department_idx ON service_items (department_id, status);
 CREATE INDEX service_items_system_idx ON service_items (system_id);
+-- Covers the connection report's first step (active items grouped by department, type, audience, system).
+CREATE INDEX service_items_report_idx ON service_items (status, department_id, kind, audience, system_id);
 
 CREATE TABLE service_item_themes (
     item_code  TEXT NOT NULL REFERENCES service_items (code),

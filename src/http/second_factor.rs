@@ -68,6 +68,11 @@ pub async fn post_send(
         return Ok(error_page(StatusCode::FORBIDDEN, Locale::negotiate(None, &headers), "error.csrf", None));
     };
     let tr = Tr(context.locale);
+    if partial.amr.iter().any(|m| m == "sms") {
+        // The first factor was a code to this phone; a second code to it proves nothing more.
+        let message = Some(tr.t("second.sms_twice"));
+        return page(&state, &browser, &context, &partial, StatusCode::BAD_REQUEST, false, message, None).await;
+    }
     let person = state
         .accounts
         .find(&partial.person_id)
@@ -114,6 +119,11 @@ pub async fn post_verify(
         return Ok(error_page(StatusCode::FORBIDDEN, Locale::negotiate(None, &headers), "error.csrf", None));
     };
     let tr = Tr(context.locale);
+    if partial.amr.iter().any(|m| m == "sms") {
+        // The first factor was a code to this phone; a second code to it proves nothing more.
+        let message = Some(tr.t("second.sms_twice"));
+        return page(&state, &browser, &context, &partial, StatusCode::BAD_REQUEST, false, message, None).await;
+    }
     let person = state
         .accounts
         .find(&partial.person_id)

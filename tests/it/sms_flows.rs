@@ -196,3 +196,54 @@ async fn a_client_that_requires_two_factors_gets_them() {
     assert_eq!(jwt_claims(tokens["id_token"].as_str().unwrap())["amr"], serde_json::json!(["pwd", "sms", "mfa"]));
     app.stop().await;
 }
+
+#[tokio::test]
+async fn an_sms_sign_in_cannot_take_its_second_factor_from_the_same_phone() {
+    let app = TestApp::spawn().await;
+    app.citizen().await;
+    let strict = app
+        .client(ClientRegistration {
+            name: "不动产登记".into(),
+            redirect_uris: vec![RP.into()],
+            require_mfa: true,
+            ..ClientRegistration::default()
+        })
+        .await;
+    let browser = app.browser();
+    let (_, challenge) = pkce();
+    let url = authorize_url(
+        &app,
+        &[
+            ("client_id", &strict.client.id),
+            ("redirect_uri", RP),
+            ("response_type", "code"),
+            ("scope", "openid"),
+            ("code_challenge", &challenge),
+            ("code_challenge_method", "S256"),
+        ],
+    );
+    let (_, login_url, _) = browser.open(&url).await.page();
+    let rid = url::Url::parse(&login_url).unwrap().query_pairs().find(|(k, _)| k == "rid").unwrap().1.into_owned();
+    let (_, _, page) = browser.open(&app.url(&format!("/login/sms?rid={rid}"))).await.page();
+    let (_, _, sent) = browser
+        .submit("/login/sms/code", &[("csrf", &field(&page, "csrf")), ("rid", &rid), ("phone", PHONE)])
+        .await
+        .page();
+    let code = app.code_for(PHONE);
+    let (_, second_url, second) =
+        browser.submit("/login/sms", &[("csrf", &field(&sent, "csrf")), ("rid", &rid), ("code", &code)]).await.page();
+    assert!(second_url.contains("/login/second"), "the system needs a second factor: {second_url}");
+
+    let codes_before = app.sent_codes().len();
+    let (status, _, refused) =
+        browser.submit("/login/second/code", &[("csrf", &field(&second, "csrf")), ("rid", &rid)]).await.page();
+    assert_eq!(status, 400);
+    assert!(refused.contains("第二步不能再用同一部手机的验证码"), "{refused}");
+    assert_eq!(app.sent_codes().len(), codes_before, "no second code goes to the phone that gave the first");
+    let (status, _, _) = browser
+        .submit("/login/second", &[("csrf", &field(&refused, "csrf")), ("rid", &rid), ("code", &code)])
+        .await
+        .page();
+    assert_eq!(status, 400, "the first code does not count twice either");
+    app.stop().await;
+}
