@@ -139,14 +139,16 @@ def script(args, sql):
         f"{dept_of}, CASE WHEN seq.i % 50 = 0 THEN NULL ELSE {system_of} END, "
         f"CASE WHEN seq.i % 40 = 1 THEN 'withdrawn' ELSE 'active' END, {now}, {now} "
         f"FROM {sql.seq(items)}")
-    code = f"'SX' || substr({sql.text('1000000 + seq.i')}, 2, 6)"
+    # Themes carry copies of their item's fields, as yimen writes them: derived here from the items.
+    k = "CAST(substr(i.code, 3) AS INTEGER)"
+    copies = "i.department_id, i.kind, i.audience, i.system_id, i.status"
     statements.append(
-        "INSERT INTO service_item_themes (item_code, theme) "
-        f"SELECT {code}, CASE WHEN seq.i % 5 = 0 THEN 'L' || {sql.pad2('seq.i % 34 + 1')} "
-        f"ELSE 'P' || {sql.pad2('seq.i % 31 + 1')} END FROM {sql.seq(items)}")
+        "INSERT INTO service_item_themes (item_code, theme, department_id, kind, audience, system_id, status) "
+        f"SELECT i.code, CASE WHEN {k} % 5 = 0 THEN 'L' || {sql.pad2(f'{k} % 34 + 1')} "
+        f"ELSE 'P' || {sql.pad2(f'{k} % 31 + 1')} END, {copies} FROM service_items i")
     statements.append(
-        "INSERT INTO service_item_themes (item_code, theme) "
-        f"SELECT {code}, 'L' || {sql.pad2('seq.i % 34 + 1')} FROM {sql.seq(items)} WHERE seq.i % 5 = 1")
+        "INSERT INTO service_item_themes (item_code, theme, department_id, kind, audience, system_id, status) "
+        f"SELECT i.code, 'L' || {sql.pad2(f'{k} % 34 + 1')}, {copies} FROM service_items i WHERE {k} % 5 = 1")
     statements.append(
         "INSERT INTO login_events (id, person_id, client_id, methods, ip_prefix, user_agent, created_at) "
         f"SELECT 'le-' || {sql.text('seq.i')}, 'bp-' || {sql.text(f'(seq.i * 7919) % {args.citizens}')}, "

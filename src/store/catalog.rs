@@ -212,11 +212,19 @@ impl Database {
                 .execute(&mut *tx)
                 .await?;
             for theme in &item.themes {
-                sqlx::query("INSERT INTO service_item_themes (item_code, theme) VALUES ($1, $2)")
-                    .bind(&item.code)
-                    .bind(theme)
-                    .execute(&mut *tx)
-                    .await?;
+                sqlx::query(
+                    "INSERT INTO service_item_themes (item_code, theme, department_id, kind, audience, system_id, status) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                )
+                .bind(&item.code)
+                .bind(theme)
+                .bind(&item.department_id)
+                .bind(item.kind.as_str())
+                .bind(item.audience.as_str())
+                .bind(&item.system_id)
+                .bind(item.status.as_str())
+                .execute(&mut *tx)
+                .await?;
             }
         }
         tx.commit().await?;

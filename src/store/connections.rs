@@ -80,8 +80,9 @@ const GROUPED_COUNTS: &str = "CAST(SUM(g.n) AS BIGINT) AS items, \
 const GROUPS_WITH_STATUS: &str =
     "FROM g LEFT JOIN business_systems s ON s.id = g.system_id LEFT JOIN sys ON sys.system_id = g.system_id";
 
-/// The WHERE clause of a filter, with its values in placeholder order from `$first`.
-fn filter_clause(filter: &ItemFilter, first: usize) -> (String, Vec<String>) {
+/// The WHERE clause of a filter over `i` (the items, or the themes with their copies of the items'
+/// fields; `code` names the item code column), with its values in placeholder order from `$first`.
+fn filter_clause(filter: &ItemFilter, first: usize, code: &str) -> (String, Vec<String>) {
     let mut clause = String::from(" WHERE i.status = 'active'");
     let mut values = Vec::new();
     let next = |values: &mut Vec<String>, value: &str| {
@@ -113,7 +114,7 @@ fn filter_clause(filter: &ItemFilter, first: usize) -> (String, Vec<String>) {
     if let Some(theme) = &filter.theme {
         let p = next(&mut values, theme);
         clause.push_str(&format!(
-            " AND EXISTS (SELECT 1 FROM service_item_themes ft WHERE ft.item_code = i.code AND ft.theme = {p})"
+            " AND EXISTS (SELECT 1 FROM service_item_themes ft WHERE ft.item_code = i.{code} AND ft.theme = {p})"
         ));
     }
     (clause, values)
@@ -179,7 +180,7 @@ impl Database {
     /// Active items counted by department, kind, audience and vertical; `recent_since` bounds the
     /// "recently used" count.
     pub async fn connection_cube(&self, filter: &ItemFilter, recent_since: i64) -> StoreResult<Vec<CubeRow>> {
-        let (clause, values) = filter_clause(filter, 2);
+        let (clause, values) = filter_clause(filter, 2, "code");
         let sql = format!(
             "{SYSTEM_STATUS}, g AS (SELECT i.department_id AS department_id, i.kind AS kind, i.audience AS audience, \
              i.system_id AS system_id, COUNT(*) AS n FROM service_items i{clause} \
@@ -213,12 +214,12 @@ impl Database {
 
     /// Active items counted by theme (an item with several themes counts under each).
     pub async fn connection_by_theme(&self, filter: &ItemFilter, recent_since: i64) -> StoreResult<Vec<ThemeRow>> {
-        let (clause, values) = filter_clause(filter, 2);
+        let (clause, values) = filter_clause(filter, 2, "item_code");
         let sql = format!(
-            "{SYSTEM_STATUS}, g AS (SELECT t.theme AS theme, i.system_id AS system_id, COUNT(*) AS n \
-             FROM service_items i JOIN service_item_themes t ON t.item_code = i.code{clause} \
-             GROUP BY t.theme, i.system_id) \
-             SELECT g.theme AS theme, {GROUPED_COUNTS} {GROUPS_WITH_STATUS} GROUP BY g.theme ORDER BY g.theme"
+            "{SYSTEM_STATUS}SELECT i.theme AS theme, COUNT(*) AS items, COUNT(sys.system_id) AS registered, \
+             COUNT(sys.first_login) AS connected, COUNT(CASE WHEN sys.last_login >= $1 THEN 1 END) AS recently_used \
+             FROM service_item_themes i LEFT JOIN sys ON sys.system_id = i.system_id{clause} \
+             GROUP BY i.theme ORDER BY i.theme"
         );
         let mut query = sqlx::query(&sql).bind(recent_since);
         for value in &values {
@@ -242,7 +243,7 @@ impl Database {
 
     /// Active items not yet connected, by department and code, at most `limit`.
     pub async fn missing_items(&self, filter: &ItemFilter, limit: i64) -> StoreResult<Vec<MissingRow>> {
-        let (clause, values) = filter_clause(filter, 2);
+        let (clause, values) = filter_clause(filter, 2, "code");
         let sql = format!(
             "{SYSTEM_STATUS}SELECT i.code AS code, i.name AS name, i.department_id AS department_id, s.name AS system_name, \
              s.contact_name AS contact_name, s.contact_phone AS contact_phone, \
@@ -329,10 +330,10 @@ mod tests {
             theme: Some("P01".into()),
             ..ItemFilter::default()
         };
-        let (clause, values) = filter_clause(&filter, 2);
+        let (clause, values) = filter_clause(&filter, 2, "code");
         assert!(clause.contains("IN ($2, $3)") && clause.contains("ft.theme = $4"), "{clause}");
         assert_eq!(values, ["a", "b", "P01"]);
-        let (none, _) = filter_clause(&ItemFilter { departments: Some(vec![]), ..ItemFilter::default() }, 2);
+        let (none, _) = filter_clause(&ItemFilter { departments: Some(vec![]), ..ItemFilter::default() }, 2, "code");
         assert!(none.contains("1 = 0"), "an empty department list matches nothing");
     }
 }
