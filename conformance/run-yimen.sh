@@ -7,6 +7,10 @@
 # temporary data dir on a free loopback port, registers the clients and a test user through the
 # yimen CLI, writes the harness config, runs the harness with --plan all, stops yimen and exits
 # with the harness status (1 if any module FAILED, 2 if yimen could not be set up).
+#
+# Embedded SQLite and in-process state by default; with YIMEN_TEST_POSTGRES_URL (an administrative
+# connection: a database of its own is created and dropped with psql) and YIMEN_TEST_REDIS_URL (a key
+# prefix of its own) yimen runs on PostgreSQL and Redis, as the Rust suite does.
 set -euo pipefail
 
 CONFORMANCE_DIR=$(cd "$(dirname "$0")" && pwd)
@@ -30,8 +34,34 @@ ensure_venv
 DATA_DIR=$(mktemp -d)
 WORK=$(mktemp -d)
 YIMEN_PID=""
-cleanup() { stop_pid "$YIMEN_PID"; rm -rf "$DATA_DIR" "$WORK"; }
+DATABASE=""
+cleanup() {
+    stop_pid "$YIMEN_PID"
+    rm -rf "$DATA_DIR" "$WORK"
+    if [ -n "$DATABASE" ]; then
+        psql "$POSTGRES_ADMIN_URL" -q -c "DROP DATABASE IF EXISTS $DATABASE WITH (FORCE)" >/dev/null || true
+    fi
+}
 trap cleanup EXIT
+
+# yimen refuses unknown YIMEN_* settings: the test variables are read here and not passed on.
+POSTGRES_ADMIN_URL=${YIMEN_TEST_POSTGRES_URL:-}
+REDIS_URL=${YIMEN_TEST_REDIS_URL:-}
+unset YIMEN_TEST_POSTGRES_URL YIMEN_TEST_REDIS_URL
+BACKEND="SQLite + in-process state"
+if [ -n "$POSTGRES_ADMIN_URL" ]; then
+    command -v psql >/dev/null 2>&1 || { log "psql is needed for YIMEN_TEST_POSTGRES_URL"; exit 2; }
+    DATABASE="yimen_conformance_$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')"
+    psql "$POSTGRES_ADMIN_URL" -v ON_ERROR_STOP=1 -q -c "CREATE DATABASE $DATABASE" || exit 2
+    export YIMEN_DATABASE_URL="${POSTGRES_ADMIN_URL%/*}/$DATABASE"
+    BACKEND="PostgreSQL ($DATABASE)"
+fi
+if [ -n "$REDIS_URL" ]; then
+    export YIMEN_REDIS_URL="$REDIS_URL"
+    export YIMEN_REDIS_PREFIX="yimen-conformance:$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n'):"
+    BACKEND="$BACKEND + Redis"
+fi
+RESULTS="$CONFORMANCE_DIR/last-results-yimen${DATABASE:+-postgres}.json"
 
 PORT=$(free_port)
 RP_PORT=$(free_port)
@@ -86,7 +116,7 @@ with open(f"{work}/config.json", "w", encoding="utf-8") as handle:
     json.dump(config, handle, indent=2)
 PYCONF
 
-log "starting yimen on $YIMEN_LISTEN"
+log "starting yimen on $YIMEN_LISTEN ($BACKEND)"
 "$BIN" serve > "$WORK/yimen.log" 2>&1 &
 YIMEN_PID=$!
 wait_for_url "$YIMEN_ISSUER/.well-known/openid-configuration" 60 "$YIMEN_PID" || {
@@ -94,7 +124,7 @@ wait_for_url "$YIMEN_ISSUER/.well-known/openid-configuration" 60 "$YIMEN_PID" ||
 
 set +e
 "$PY" "$CONFORMANCE_DIR/harness.py" --issuer "$YIMEN_ISSUER" --config "$WORK/config.json" --plan all \
-    --json-out "$CONFORMANCE_DIR/last-results-yimen.json" "$@"
+    --json-out "$RESULTS" "$@"
 RC=$?
 set -e
 if [ $RC -ne 0 ]; then

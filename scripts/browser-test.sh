@@ -104,7 +104,7 @@ shopt -s nullglob
 files=("$BROWSER_DIR"/*.test.js)
 [ ${#files[@]} -gt 0 ] || fail "no scenarios (*.test.js) in $BROWSER_DIR"
 status=0
-node --test --test-concurrency=1 "${files[@]}" || status=$?
+node --test --test-concurrency=2 "${files[@]}" || status=$?
 if [ "$status" -ne 0 ]; then
     fail "node --test exited $status (failure screenshots, if any, are in tests/artefacts/)"
 fi

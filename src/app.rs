@@ -22,7 +22,7 @@ use crate::identity::passkeys::Passkeys;
 use crate::identity::password::PasswordHasher;
 use crate::identity::roles::Roles;
 use crate::identity::{Accounts, LoginSessions};
-use crate::keys::KeyManager;
+use crate::keys::{FreshKeys, KeyManager, KeySource};
 use crate::oidc::provider::{Provider, ProviderParts};
 use crate::sms::{FileSender, HttpGateway, SharedSms};
 use crate::store::ephemeral::{MemoryEphemeral, RedisEphemeral};
@@ -64,6 +64,15 @@ pub struct Services {
 impl Services {
     /// Opens and migrates the database, connects the ephemeral store, loads (or creates) the keys.
     pub async fn build(config: Config, clock: SharedClock) -> anyhow::Result<Self> {
+        Self::build_with(config, clock, Arc::new(FreshKeys)).await
+    }
+
+    /// As [`Services::build`], with new signing keys taken from `key_source`.
+    pub async fn build_with(
+        config: Config,
+        clock: SharedClock,
+        key_source: Arc<dyn KeySource>,
+    ) -> anyhow::Result<Self> {
         let keyring = Keyring::from_data_key(&*data_key(&config)?);
         let db = Database::connect(config.database_url.as_ref().map(|u| u.expose()), &config.data_dir)
             .await
@@ -83,9 +92,16 @@ impl Services {
         let tokens = config.tokens.clone();
         let longest_token = tokens.id_token_ttl_secs.max(tokens.access_token_ttl_secs);
         let keys = Arc::new(
-            KeyManager::start(db.clone(), keyring.clone(), clock.clone(), config.keys.clone(), longest_token)
-                .await
-                .context("cannot load or create the signing keys")?,
+            KeyManager::start(
+                db.clone(),
+                keyring.clone(),
+                clock.clone(),
+                config.keys.clone(),
+                key_source,
+                longest_token,
+            )
+            .await
+            .context("cannot load or create the signing keys")?,
         );
         let hasher = PasswordHasher::new(&config.password).context("password hashing settings")?;
         let accounts =
@@ -239,11 +255,21 @@ impl App {
 
     /// Binds the listener, then builds the services with the issuer the bound address implies (unless
     /// one is configured).
-    pub async fn build_with_clock(mut config: Config, clock: SharedClock) -> anyhow::Result<Self> {
+    pub async fn build_with_clock(config: Config, clock: SharedClock) -> anyhow::Result<Self> {
+        Self::build_with(config, clock, Arc::new(FreshKeys)).await
+    }
+
+    /// As [`App::build_with_clock`], with new signing keys taken from `key_source` (the test suite hands
+    /// out pairs it generated once).
+    pub async fn build_with(
+        mut config: Config,
+        clock: SharedClock,
+        key_source: Arc<dyn KeySource>,
+    ) -> anyhow::Result<Self> {
         let listener =
             TcpListener::bind(config.listen).await.with_context(|| format!("cannot listen on {}", config.listen))?;
         config.listen = listener.local_addr()?;
-        let services = Services::build(config, clock).await?;
+        let services = Services::build_with(config, clock, key_source).await?;
         Ok(Self { services, listener })
     }
 

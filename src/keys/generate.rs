@@ -16,6 +16,23 @@ pub enum KeyMaterialError {
     Unusable(String),
 }
 
+/// Where new signing key pairs come from. Production always generates fresh ones ([`FreshKeys`]); the
+/// test suite, which starts hundreds of servers, hands out pairs it generated once, because an RSA-2048
+/// generation per start dominated its run time.
+pub trait KeySource: Send + Sync + 'static {
+    fn key_pair(&self, alg: SigningAlg, kid: &str) -> Result<(Zeroizing<String>, serde_json::Value), KeyMaterialError>;
+}
+
+/// Fresh random key pairs from the operating system's generator.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct FreshKeys;
+
+impl KeySource for FreshKeys {
+    fn key_pair(&self, alg: SigningAlg, kid: &str) -> Result<(Zeroizing<String>, serde_json::Value), KeyMaterialError> {
+        generate_key(alg, kid)
+    }
+}
+
 /// A fresh key pair: its private key as PKCS#8 PEM and its public JWK (with `kid`, `alg`, `use`).
 pub fn generate_key(alg: SigningAlg, kid: &str) -> Result<(Zeroizing<String>, serde_json::Value), KeyMaterialError> {
     use ed25519_dalek::pkcs8::EncodePrivateKey as _;

@@ -1,7 +1,7 @@
 //! The live key set: loads keys from the database, generates what the schedule needs, signs with the
 //! current key of an algorithm, and serves the JWKS from memory.
 
-use super::generate::{KeyMaterialError, Schedule, generate_key, signing_key};
+use super::generate::{KeyMaterialError, KeySource, Schedule, signing_key};
 use super::{SigningAlg, SigningKey};
 use crate::clock::SharedClock;
 use crate::config::KeyConfig;
@@ -47,6 +47,7 @@ pub struct KeyManager {
     keyring: Keyring,
     clock: SharedClock,
     config: KeyConfig,
+    source: Arc<dyn KeySource>,
     /// A retired key stays published this long, so every token it signed can still be verified.
     longest_token_lifetime: i64,
     state: RwLock<Arc<KeyState>>,
@@ -64,6 +65,7 @@ impl KeyManager {
         keyring: Keyring,
         clock: SharedClock,
         config: KeyConfig,
+        source: Arc<dyn KeySource>,
         longest_token_lifetime: i64,
     ) -> Result<Self, KeyError> {
         let manager = Self {
@@ -71,6 +73,7 @@ impl KeyManager {
             keyring,
             clock,
             config,
+            source,
             longest_token_lifetime,
             state: RwLock::new(Arc::new(KeyState { keys: Vec::new(), jwks: bytes::Bytes::new() })),
         };
@@ -125,8 +128,9 @@ impl KeyManager {
     async fn create_key(&self, alg: SigningAlg, activates_at: i64) -> Result<KeyRow, KeyError> {
         let kid = format!("{}-{}", alg.as_str().to_ascii_lowercase(), crate::crypto::random_token(9));
         let kid_for_generation = kid.clone();
+        let source = self.source.clone();
         // RSA generation takes long enough to stall the runtime.
-        let (pem, jwk) = tokio::task::spawn_blocking(move || generate_key(alg, &kid_for_generation))
+        let (pem, jwk) = tokio::task::spawn_blocking(move || source.key_pair(alg, &kid_for_generation))
             .await
             .map_err(|e| KeyError::Sign(e.to_string()))??;
         let retires_at = activates_at + self.config.rotation_days * DAY;

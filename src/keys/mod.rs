@@ -5,7 +5,7 @@
 mod generate;
 mod manager;
 
-pub use generate::generate_key;
+pub use generate::{FreshKeys, KeyMaterialError, KeySource, generate_key};
 pub use manager::{KeyError, KeyManager, VerifyError};
 
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey};

@@ -3,7 +3,7 @@
 //! (process memory, or a fresh Redis key prefix when YIMEN_TEST_REDIS_URL is set), plus a cookie-keeping
 //! browser with redirects off.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use yimen::app::App;
 use yimen::clock::OffsetClock;
 use yimen::config::Config;
@@ -11,9 +11,11 @@ use yimen::identity::document::IdDocument;
 use yimen::identity::phone::PhoneNumber;
 use yimen::identity::resident_id::ResidentId;
 use yimen::identity::{Accounts, NewCitizen, Person};
+use yimen::keys::{KeyMaterialError, KeySource, SigningAlg, generate_key};
 use yimen::oidc::Provider;
 use yimen::oidc::client::{ClientRegistration, Registered};
 use yimen::secret::{ConnectionUrl, SecretString};
+use zeroize::Zeroizing;
 
 pub const PASSWORD: &str = "lantern-quilt-harbour-9";
 pub const ID_NUMBER: &str = "11010519491231002X";
@@ -73,7 +75,7 @@ impl TestApp {
         }
         adjust(&mut config);
         let clock = Arc::new(OffsetClock::default());
-        let app = App::build_with_clock(config, clock.clone()).await.expect("the app builds");
+        let app = App::build_with(config, clock.clone(), Arc::new(PregeneratedKeys)).await.expect("the app builds");
         let base = app.issuer();
         let provider = app.services().provider.clone();
         let accounts = app.services().accounts.clone();
@@ -224,6 +226,29 @@ impl Drop for TestApp {
         if let Some(shutdown) = self.shutdown.take() {
             let _ = shutdown.send(());
         }
+    }
+}
+
+/// Signing keys generated once per test process and handed to every server under the `kid` it asks for:
+/// an RSA-2048 generation per server start cost more than most tests. Production never does this.
+struct PregeneratedKeys;
+
+impl KeySource for PregeneratedKeys {
+    fn key_pair(&self, alg: SigningAlg, kid: &str) -> Result<(Zeroizing<String>, serde_json::Value), KeyMaterialError> {
+        static PAIRS: OnceLock<Vec<(SigningAlg, Zeroizing<String>, serde_json::Value)>> = OnceLock::new();
+        let pairs = PAIRS.get_or_init(|| {
+            SigningAlg::ALL
+                .into_iter()
+                .map(|alg| {
+                    let (pem, jwk) = generate_key(alg, "pregenerated").expect("a test key pair");
+                    (alg, pem, jwk)
+                })
+                .collect()
+        });
+        let (_, pem, jwk) = pairs.iter().find(|(of, _, _)| *of == alg).expect("every algorithm has a pair");
+        let mut jwk = jwk.clone();
+        jwk["kid"] = kid.into();
+        Ok((pem.clone(), jwk))
     }
 }
 

@@ -1,9 +1,11 @@
 // Headless Chromium through playwright-core (which never downloads a browser): the system's
-// /usr/bin/chromium (or CHROMIUM_PATH), a fresh user-data-dir per launch, removed afterwards.
+// /usr/bin/chromium (or CHROMIUM_PATH). One Chromium per test file (node --test runs each file in a
+// process of its own), started on first use and closed after the file's last test; every `launch()` gets
+// a fresh browser context, which shares no cookies, storage or permissions with any other.
 
+import { after } from 'node:test';
 import { chromium } from 'playwright-core';
-import { mkdtemp, mkdir, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { REPO_ROOT } from './yimen.js';
 
@@ -28,31 +30,36 @@ export const PHONE = Object.freeze({
   hasTouch: true,
 });
 
+let shared;
+
+/** The file's one Chromium, started on first use. */
+function chromiumForThisFile() {
+  shared ??= chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS, timeout: 60_000 });
+  return shared;
+}
+
+// Registered at import, so at the top level of the test file: runs once its last test has ended.
+after(async () => {
+  const browser = await shared?.catch(() => undefined);
+  await browser?.close();
+});
+
 /**
- * Launches Chromium with a fresh profile and returns { context, page, close }.
- * `options` are Playwright context options (viewport, locale, isMobile, extraHTTPHeaders, …).
- * Pages default to Chinese (locale zh-CN): headless Chromium would otherwise send Accept-Language en-US.
+ * A fresh browser context (no cookies, storage or credentials from any other) with one page; returns
+ * { context, page, close }. `options` are Playwright context options (viewport, locale, isMobile,
+ * extraHTTPHeaders, …). Pages default to Chinese (locale zh-CN): headless Chromium would otherwise send
+ * Accept-Language en-US.
  */
 export async function launch(options = {}) {
-  const userDataDir = await mkdtemp(join(tmpdir(), 'yimen-chromium-'));
-  let context;
-  try {
-    context = await chromium.launchPersistentContext(userDataDir, {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: CHROMIUM_ARGS,
-      locale: 'zh-CN',
-      viewport: { width: 1280, height: 800 },
-      timeout: 60_000,
-      ...options,
-    });
-  } catch (error) {
-    await rm(userDataDir, { recursive: true, force: true });
-    throw error;
-  }
+  const browser = await chromiumForThisFile();
+  const context = await browser.newContext({
+    locale: 'zh-CN',
+    viewport: { width: 1280, height: 800 },
+    ...options,
+  });
   context.setDefaultTimeout(15_000);
   context.setDefaultNavigationTimeout(20_000);
-  const page = context.pages()[0] ?? await context.newPage();
+  const page = await context.newPage();
   let closed = false;
   return {
     context,
@@ -60,9 +67,7 @@ export async function launch(options = {}) {
     async close() {
       if (closed) return;
       closed = true;
-      try { await context.close(); } finally {
-        await rm(userDataDir, { recursive: true, force: true, maxRetries: 3 });
-      }
+      await context.close();
     },
   };
 }
