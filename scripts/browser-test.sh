@@ -8,7 +8,7 @@
 # Installs what is missing on a Debian machine: Chromium (apt), a CJK font (apt, for readable
 # screenshots), psql when PostgreSQL is asked for, and the npm packages (`npm ci` in tests/browser when
 # node_modules is missing or older than package-lock.json). Then runs the scenarios with node's test
-# runner, one at a time, and exits non-zero if any fails.
+# runner, two files at a time (each file has its own Chromium), and exits non-zero if any fails.
 #
 # Chromium is required: if it is missing and cannot be installed the script fails, unless
 # YIMEN_BROWSER_TESTS=skip is set, in which case it says so and exits 0.
@@ -98,8 +98,9 @@ fi
 chromium_version=$("$CHROMIUM" --version 2>/dev/null | head -n 1 || true)
 say "yimen $BIN on $backend; ${chromium_version:-$CHROMIUM}; node $(node --version)"
 
-# One scenario at a time (each starts its own yimen and Chromium; the machine has 2 cores). The files
-# are listed by the shell rather than passing the directory, which newer Node versions treat as a glob.
+# Two files at a time: each file runs in a node process with one Chromium, each scenario in it with its own
+# yimen and a fresh browser context; more than two at once overloads the 2-core machine CI runs on. The
+# files are listed by the shell rather than passing the directory, which newer Node versions treat as a glob.
 shopt -s nullglob
 files=("$BROWSER_DIR"/*.test.js)
 [ ${#files[@]} -gt 0 ] || fail "no scenarios (*.test.js) in $BROWSER_DIR"

@@ -1,5 +1,5 @@
 // One browser scenario = a fresh yimen (own port, own database), the test RP registered as a client,
-// the test citizen, and a fresh Chromium profile. Everything is torn down when the test ends, pass or
+// the test citizen, and a fresh browser context. Everything is torn down when the test ends, pass or
 // fail; on failure a screenshot goes to tests/artefacts/failure-NAME.png and yimen's log is appended to
 // the error.
 
