@@ -11,7 +11,7 @@ use crate::clock::{SharedClock, SystemClock};
 use crate::config::Config;
 use crate::config::RegisterAdapterKind;
 use crate::config::SmsSenderKind;
-use crate::counter::{CounterCodes, Desk, Halls};
+use crate::counter::{CounterCodes, Desk, EnrolmentCodes, Halls};
 use crate::crypto::{DataKeySource, Keyring, load_or_create_key_file, parse_data_key};
 use crate::http::metrics::Metrics;
 use crate::http::{AppState, HttpSettings};
@@ -56,6 +56,7 @@ pub struct Services {
     pub sms: SharedSms,
     pub halls: Halls,
     pub codes: CounterCodes,
+    pub enrolment: EnrolmentCodes,
     pub desk: Desk,
     pub catalog: Catalog,
     pub reports: Reports,
@@ -156,6 +157,7 @@ impl Services {
         let reports = Reports::new(db.clone(), clock.clone(), config.catalog.clone());
         let halls = Halls::new(db.clone(), audit.clone(), clock.clone());
         let codes = CounterCodes::new(db.clone(), clock.clone());
+        let enrolment = EnrolmentCodes::new(codes.clone(), roles.clone(), halls.clone(), audit.clone());
         let desk = Desk {
             db: db.clone(),
             accounts: accounts.clone(),
@@ -191,6 +193,7 @@ impl Services {
             sms,
             halls,
             codes,
+            enrolment,
             desk,
             catalog,
             reports,
@@ -300,6 +303,8 @@ impl App {
             assurance: services.assurance.clone(),
             halls: services.halls.clone(),
             codes: services.codes.clone(),
+            enrolment: services.enrolment.clone(),
+            sms: services.sms.clone(),
             desk: services.desk.clone(),
             catalog: services.catalog.clone(),
             reports: services.reports.clone(),

@@ -82,7 +82,9 @@
     var kind = button.getAttribute("data-passkey");
     var errorBox = document.getElementById(button.getAttribute("data-error"));
     var csrf = document.querySelector("input[name=csrf]").value;
-    var context = { csrf: csrf, rid: button.getAttribute("data-rid") || "", next: button.getAttribute("data-next") || "" };
+    var enrolment = document.getElementById("enrolment-code");
+    var enrolmentCode = enrolment ? enrolment.value : "";
+    var context = { csrf: csrf, rid: button.getAttribute("data-rid") || "", next: button.getAttribute("data-next") || "", enrolment_code: enrolmentCode };
     if (errorBox) { errorBox.hidden = true; errorBox.textContent = ""; }
     if (!window.PublicKeyCredential) {
       if (errorBox) { errorBox.textContent = button.getAttribute("data-unsupported"); errorBox.hidden = false; }
@@ -98,6 +100,7 @@
               csrf: csrf,
               name: nameInput ? nameInput.value : "",
               attachment: credential.authenticatorAttachment || null,
+              enrolment_code: enrolmentCode,
               credential: registrationJson(credential)
             });
           });

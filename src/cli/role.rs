@@ -1,9 +1,11 @@
-//! `yimen role grant|list|revoke` and `yimen role token`: administrative roles from the command line
-//! (the first platform administrator must come from here) and API tokens for administrators' scripts.
+//! `yimen role grant|list|revoke`, `yimen role enrol-code` and `yimen role token`: administrative roles
+//! from the command line (the first platform administrator must come from here), passkey enrolment codes
+//! for staff, and API tokens for administrators' scripts.
 
 use super::print_json;
 use crate::app::Services;
 use crate::audit::Actor;
+use crate::counter::Issuer;
 use crate::identity::roles::RoleKind;
 use anyhow::{anyhow, bail};
 use clap::Subcommand;
@@ -31,6 +33,13 @@ pub enum RoleCommand {
     },
     /// Revoke a role by its id.
     Revoke { role_id: String },
+    /// Issue a one-time code with which a staff member or administrator who has only a password adds their
+    /// first passkey (valid for 24 hours; shown once; hand it over in person).
+    EnrolCode {
+        /// The person's resident ID number or phone number.
+        #[arg(long)]
+        account: String,
+    },
     /// Issue an API token for an administrator (shown once).
     Token {
         #[arg(long)]
@@ -75,6 +84,13 @@ pub async fn run(command: RoleCommand, services: &Services) -> anyhow::Result<()
                 bail!("no active role {role_id}");
             }
             println!("revoked {role_id}");
+            Ok(())
+        }
+        RoleCommand::EnrolCode { account } => {
+            let person = person(services, &account).await?;
+            let code = services.enrolment.issue(&person, Issuer::Operator, &actor).await?;
+            println!("{code}");
+            eprintln!("(shown once; valid for 24 hours; the person enters it at /account/passkeys after signing in)");
             Ok(())
         }
         RoleCommand::Token { account, name, days } => {

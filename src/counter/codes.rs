@@ -14,6 +14,9 @@ pub enum CodePurpose {
     CounterVisit,
     /// Made at the desk; lets the person set a password online.
     Activation,
+    /// Made by a platform administrator or hall supervisor; lets a staff member or administrator add a
+    /// first passkey with only a password sign-in.
+    PasskeyEnrolment,
 }
 
 impl CodePurpose {
@@ -21,6 +24,7 @@ impl CodePurpose {
         match self {
             Self::CounterVisit => "counter_visit",
             Self::Activation => "activation",
+            Self::PasskeyEnrolment => "passkey_enrolment",
         }
     }
 }
@@ -47,12 +51,17 @@ impl CounterCodes {
 
     /// Issues a code for a person, valid for `days`; returns it for display (XXXX-XXXX).
     pub async fn issue(&self, person_id: &str, purpose: CodePurpose, days: i64) -> Result<String, StoreError> {
+        self.issue_for_secs(person_id, purpose, days * 86_400).await
+    }
+
+    /// Issues a code for a person, valid for `secs`; returns it for display (XXXX-XXXX).
+    pub async fn issue_for_secs(&self, person_id: &str, purpose: CodePurpose, secs: i64) -> Result<String, StoreError> {
         let code: String = {
             let mut rng = rand::thread_rng();
             (0..8).map(|_| ALPHABET[rng.gen_range(0..ALPHABET.len())] as char).collect()
         };
         let now = self.clock.now();
-        self.db.insert_counter_code(&digest(&code), person_id, purpose.as_str(), now, now + days * 86_400).await?;
+        self.db.insert_counter_code(&digest(&code), person_id, purpose.as_str(), now, now + secs).await?;
         Ok(display(&code))
     }
 
@@ -64,6 +73,11 @@ impl CounterCodes {
     /// Uses a code up; false if it was already used.
     pub async fn consume(&self, code: &str) -> Result<bool, StoreError> {
         self.db.use_counter_code(&digest(&normalise(code)), self.clock.now()).await
+    }
+
+    /// Makes a code used by [`consume`](Self::consume) live again (when what it was used for failed).
+    pub async fn release(&self, code: &str) -> Result<(), StoreError> {
+        self.db.release_counter_code(&digest(&normalise(code))).await
     }
 }
 

@@ -14,7 +14,7 @@ use crate::identity::roles::{RoleKind, Roles};
 use crate::identity::uscc::Uscc;
 use crate::identity::{AccountError, Accounts, NewCitizen, Person};
 use crate::oidc::Provider;
-use crate::sms::{Message, SharedSms};
+use crate::sms::SharedSms;
 use crate::store::halls::OrgVerificationRow;
 use crate::store::{Database, StoreError};
 use serde_json::json;
@@ -440,15 +440,8 @@ impl Desk {
 
     /// Tells a person about a change to their account; a failed SMS is logged, not fatal.
     async fn notify(&self, person: &Person, text: &str) {
-        let Some(phone) = person.phone.clone() else { return };
-        let message = Message {
-            to: phone,
-            template: "account_notice",
-            params: vec![("text", text.to_owned())],
-            text: format!("【统一身份认证平台】{text}"),
-        };
-        if let Err(error) = self.sms.send(&message).await {
-            tracing::warn!(%error, "could not send an account notice");
+        if let Some(phone) = &person.phone {
+            crate::sms::send_account_notice(self.sms.as_ref(), phone, text).await;
         }
     }
 }

@@ -56,8 +56,8 @@ pub async fn complete_login(
         None => None,
     };
     let wanted = client.as_ref().is_some_and(|c| c.require_mfa)
-        || (pending.is_none() && next.is_some_and(super::console::wants_two_factors));
-    if wanted && !amr.iter().any(|m| m == "mfa") {
+        || (pending.is_none() && next.is_some_and(|next| super::gate::two_factors_within(next).is_some()));
+    if wanted && !super::gate::proves_two_factors(&amr) {
         let partial = PartialLogin { person_id: person_id.to_owned(), amr, next: next.map(str::to_owned) };
         browser.put_partial_login(&partial).await?;
         return Ok(format!("{}?rid={rid}", paths::LOGIN_SECOND));

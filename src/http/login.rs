@@ -3,14 +3,15 @@
 
 use super::authorize::current_login;
 use super::complete_login::{Proven, after_login, complete_login};
-use super::console::{RECENT_LOGIN_SECS, wants_two_factors};
 use super::error::AppError;
 use super::extract::parse_form;
+use super::gate;
 use super::i18n::{Locale, Tr};
 use super::pages::{Chrome, LoginPage, error_page, render};
 use super::session::Browser;
 use super::state::AppState;
 use crate::identity::LoginError;
+use crate::identity::LoginSession;
 use crate::paths;
 use crate::secret::SecretString;
 use axum::body::Bytes;
@@ -51,12 +52,11 @@ pub async fn get_login(
     let rid = query.rid.unwrap_or_default();
     let pending = browser.pending(&rid).await?;
     if pending.is_none() {
-        // Signed in already: carry on, unless the console asks for a new sign-in because this one is old.
+        // Signed in already: carry on, unless the page asks more of a sign-in than this one showed.
         let next = query.next.as_deref();
-        let renew = |auth_time: i64| {
-            next.is_some_and(wants_two_factors) && state.provider.now() - auth_time > RECENT_LOGIN_SECS
-        };
-        if current_login(&state, &browser).await?.is_some_and(|login| !renew(login.auth_time)) {
+        let now = state.provider.now();
+        let enough = |login: &LoginSession| next.is_none_or(|next| gate::satisfied(login, next, now));
+        if current_login(&state, &browser).await?.is_some_and(|login| enough(&login)) {
             return Ok(Redirect::to(&after_login(next)).into_response());
         }
     }

@@ -16,6 +16,7 @@ mod discovery;
 pub mod error;
 mod extract;
 mod flow;
+mod gate;
 mod health;
 mod home;
 pub mod i18n;
@@ -129,6 +130,7 @@ pub fn router(state: AppState, settings: &HttpSettings) -> Router {
         .route(paths::AUDIT, get(audit_log::get_audit))
         .route(paths::AUDIT_CSV, get(audit_log::get_export))
         .route(paths::ADMIN_HALLS, get(console::halls::get_halls).post(console::halls::post_halls))
+        .route(paths::ADMIN_ENROLMENT, get(console::enrolment::get_enrolment).post(console::enrolment::post_enrolment))
         .route(paths::ADMIN_CATALOG, get(console::catalog::get_catalog).post(console::catalog::post_catalog))
         .route(
             paths::ADMIN_CATALOG_DEPARTMENT,

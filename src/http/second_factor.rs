@@ -294,7 +294,13 @@ async fn page(
     let page = CodeFlowPage {
         chrome: Chrome::new(context.locale, &format!("{}{query}", paths::LOGIN_SECOND)),
         title: tr.t("second.title"),
-        intro: tr.t(if partial.next.is_some() { "second.intro_console" } else { "second.intro" }),
+        intro: tr.t(match partial.next.as_deref() {
+            Some(next) if super::gate::two_factors_within(next) == Some(super::gate::SENSITIVE_RECENT_SECS) => {
+                "second.intro_sensitive"
+            }
+            Some(_) => "second.intro_console",
+            None => "second.intro",
+        }),
         error,
         notice: notice.or_else(|| (!code_stage).then(|| tr.t("second.sms_to").replace("%{phone}", &masked))),
         csrf: browser.csrf_token().await?,

@@ -3,7 +3,7 @@
 use super::metrics::Metrics;
 use crate::assurance::{Assurance, Evidence};
 use crate::audit::Audit;
-use crate::counter::{CounterCodes, Desk, Halls};
+use crate::counter::{CounterCodes, Desk, EnrolmentCodes, Halls};
 use crate::crypto::Keyring;
 use crate::identity::login_history::LoginHistory;
 use crate::identity::organisation::Organisations;
@@ -12,6 +12,7 @@ use crate::identity::passkeys::Passkeys;
 use crate::identity::roles::Roles;
 use crate::identity::{Accounts, LoginSessions};
 use crate::oidc::Provider;
+use crate::sms::SharedSms;
 use crate::store::{Database, SharedEphemeral};
 use std::sync::Arc;
 
@@ -49,6 +50,8 @@ pub struct Shared {
     pub assurance: Assurance,
     pub halls: Halls,
     pub codes: CounterCodes,
+    pub enrolment: EnrolmentCodes,
+    pub sms: SharedSms,
     pub desk: Desk,
     pub catalog: crate::catalog::Catalog,
     pub reports: crate::catalog::report::Reports,

@@ -42,3 +42,17 @@ pub trait SmsSender: Send + Sync + std::fmt::Debug {
 }
 
 pub type SharedSms = Arc<dyn SmsSender>;
+
+/// Tells a person about a change to their account (`account_notice`). A notice that cannot be sent is
+/// logged, not fatal: the change itself has happened and is in the audit log.
+pub async fn send_account_notice(sms: &dyn SmsSender, to: &PhoneNumber, text: &str) {
+    let message = Message {
+        to: to.clone(),
+        template: "account_notice",
+        params: vec![("text", text.to_owned())],
+        text: format!("【统一身份认证平台】{text}"),
+    };
+    if let Err(error) = sms.send(&message).await {
+        tracing::warn!(%error, "could not send an account notice");
+    }
+}

@@ -127,6 +127,14 @@ impl Database {
         Ok(result.rows_affected() == 1)
     }
 
+    pub async fn release_counter_code(&self, code_hash: &str) -> StoreResult<()> {
+        sqlx::query("UPDATE counter_codes SET used_at = NULL WHERE code_hash = $1")
+            .bind(code_hash)
+            .execute(self.pool())
+            .await?;
+        Ok(())
+    }
+
     pub async fn insert_org_verification(&self, row: &OrgVerificationRow) -> StoreResult<()> {
         sqlx::query(
             "INSERT INTO org_verifications (id, uscc, name, kind, representative, hall_id, recorded_by, recorded_at) \

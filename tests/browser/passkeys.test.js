@@ -38,7 +38,16 @@ async function signInAndAddPasskey({ yimen, rp, citizen, page, context, t }, { s
   await allowConsent(page, rp);
   assert.deepEqual(rp.lastLogin.claims.amr, ['pwd']);
 
+  // Adding a passkey needs two factors: the password alone leads to the second-factor step first.
   await page.goto(yimen.url('/account/passkeys'));
+  assert.equal(new URL(page.url()).pathname, '/login/second', 'a password alone does not add a passkey');
+  assert.match(await page.locator('main').innerText(), /修改账号的登录方式前/, 'the page says why it asks');
+  const seen = (await yimen.smsOutbox(citizen.phone)).length;
+  await clickToNewPage(page, page.locator('form[action="/login/second/code"] button[type="submit"]'));
+  const sms = await yimen.nextSms(citizen.phone, seen);
+  await page.locator('#code').fill(sms.params.code);
+  await clickToNewPage(page, page.locator('form[action="/login/second"] button[type="submit"]'));
+  assert.equal(new URL(page.url()).pathname, '/account/passkeys', 'back at the passkeys page after the code');
   assert.equal(await page.locator('h1').innerText(), '通行密钥');
   assert.match(await page.locator('main').innerText(), /您还没有添加通行密钥/, 'no passkey yet');
   assert.doesNotMatch(await page.locator('main').innerText(), /本站点当前的地址不支持通行密钥/, 'passkeys are available on localhost');
@@ -53,6 +62,9 @@ async function signInAndAddPasskey({ yimen, rp, citizen, page, context, t }, { s
   if (await failed.count() > 0) assert.fail(`adding the passkey failed: ${await failed.innerText()}`);
   assert.equal(new URL(page.url()).pathname, '/account/passkeys');
   assert.equal(await listed.count(), 1, 'the new passkey is listed once, under its name');
+  assert.equal((await page.getByRole('status').innerText()).trim(), '已添加通行密钥。下次可以直接用它登录。', 'the page confirms it');
+  const notice = await yimen.nextSms(citizen.phone, seen + 1);
+  assert.match(notice.text, /添加了通行密钥“我的手机”/, 'the phone is told about the new passkey');
   assert.match(await listed.innerText(), /从未使用/, 'not used yet');
 
   const { credentials } = await authenticator.cdp.send('WebAuthn.getCredentials', { authenticatorId: authenticator.authenticatorId });

@@ -73,9 +73,16 @@ async function staffAtDesk(yimen, t) {
     'the refusal says why, and what to do');
   assert.equal(await desk.locator('#query').count(), 0, 'no desk form behind the refusal');
 
+  // His first passkey: a password alone is not enough, so a platform administrator's one-time enrolment
+  // code (`yimen role enrol-code`), handed over in person, goes with it.
+  const { stdout } = await yimen.cli(['role', 'enrol-code', '--account', STAFF.phone]);
+  const enrolmentCode = stdout.trim();
+  assert.match(enrolmentCode, /^[2-9A-HJ-NP-Z]{4}-[2-9A-HJ-NP-Z]{4}$/, 'the CLI prints the code');
   const authenticator = await addVirtualAuthenticator(deskContext, desk);
   await desk.goto(yimen.url('/account/passkeys'));
   assert.equal(await desk.locator('h1').innerText(), '通行密钥');
+  assert.equal(await desk.locator('label[for="enrolment-code"]').innerText(), '通行密钥登记码', 'the code field is labelled');
+  await desk.locator('#enrolment-code').fill(enrolmentCode);
   await desk.locator('#passkey-name').fill(PASSKEY_NAME);
   await desk.locator('#passkey-add').click();
   const listed = desk.locator('table tbody tr').filter({ hasText: PASSKEY_NAME });

@@ -1,7 +1,7 @@
 //! The account centre: password and phone changes, sessions, history, connected systems, export, and
 //! closing an account through to erasure.
 
-use crate::helpers::{PASSWORD, PHONE, RP, Step, TestApp, field};
+use crate::helpers::{PASSWORD, PHONE, RP, Step, TestApp, field, sign_in_twice};
 use crate::rp::{authorize_url, code_for, http, token_request};
 
 async fn signed_in(app: &TestApp) -> crate::helpers::Browser {
@@ -9,6 +9,14 @@ async fn signed_in(app: &TestApp) -> crate::helpers::Browser {
     let (_, _, login) = browser.open(&app.url("/login?next=%2Faccount")).await.page();
     let (status, url, _) = browser.login_only(&login, PHONE, PASSWORD).await.page();
     assert_eq!((status, url.ends_with("/account")), (200, true));
+    browser
+}
+
+/// A browser signed in with the password and an SMS code, at `page`.
+async fn signed_in_twice(app: &TestApp, page: &str) -> crate::helpers::Browser {
+    let browser = app.browser();
+    let (status, url, _) = sign_in_twice(app, &browser, PHONE, page).await;
+    assert_eq!((status, url.ends_with(page)), (200, true), "{url}");
     browser
 }
 
@@ -37,7 +45,7 @@ async fn changing_the_password_needs_the_current_one_and_signs_out_elsewhere() {
     let app = TestApp::spawn().await;
     app.citizen().await;
     let other = signed_in(&app).await;
-    let browser = signed_in(&app).await;
+    let browser = signed_in_twice(&app, "/account/password").await;
     let (_, _, page) = browser.open(&app.url("/account/password")).await.page();
     let csrf = field(&page, "csrf");
     let (status, _, wrong) = browser
@@ -80,7 +88,7 @@ async fn the_phone_changes_only_with_a_code_to_the_new_number() {
     let app = TestApp::spawn().await;
     app.citizen().await;
     app.citizen_with("440301199003071230", "13700137000").await;
-    let browser = signed_in(&app).await;
+    let browser = signed_in_twice(&app, "/account/phone").await;
     let (_, _, page) = browser.open(&app.url("/account/phone")).await.page();
     let csrf = field(&page, "csrf");
     let (_, _, sent) = browser.submit("/account/phone/code", &[("csrf", &csrf), ("phone", "13700137000")]).await.page();
@@ -159,7 +167,7 @@ async fn a_closed_account_stops_at_once_can_be_reopened_and_is_erased_after_the_
     let app = TestApp::spawn().await;
     let person = app.citizen().await;
     let registered = app.confidential_client().await;
-    let browser = signed_in(&app).await;
+    let browser = signed_in_twice(&app, "/account/close").await;
     let (code, verifier) = code_for(&app, &browser, &registered.client.id, "openid offline_access").await;
     let basic = (registered.client.id.as_str(), registered.secret.as_deref().unwrap());
     let (_, tokens, _) = token_request(

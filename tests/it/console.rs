@@ -1,7 +1,7 @@
 //! The administration console's halls page: who may use it (an administrator, signed in recently with
 //! two factors), and managing halls and counter roles through it, with every change audited.
 
-use crate::helpers::{Browser, PASSWORD, PHONE, RP, TestApp, field, optional_field};
+use crate::helpers::{Browser, PASSWORD, PHONE, RP, TestApp, field, next_code_may_be_sent, second_factor};
 use crate::rp::{authorize_url, pkce};
 use yimen::audit::Actor;
 use yimen::counter::DeskError;
@@ -94,21 +94,6 @@ async fn the_console_needs_an_administrator_with_a_recent_two_factor_sign_in() {
     let (status, url, _) = second_factor(&app, &browser, &second, PHONE).await;
     assert!(status == 200 && url.ends_with("/admin/halls"), "{status} {url}");
     app.stop().await;
-}
-
-/// Waits out the one-second spacing of SMS codes to one phone, on the test clock and on Redis's.
-async fn next_code_may_be_sent(app: &TestApp) {
-    app.clock.advance_secs(2);
-    tokio::time::sleep(std::time::Duration::from_millis(1_100)).await;
-}
-
-/// Sends the SMS code from a second-factor page and submits it; returns the page the browser ends on.
-async fn second_factor(app: &TestApp, browser: &Browser, second: &str, phone: &str) -> (u16, String, String) {
-    let rid = optional_field(second, "rid").unwrap_or_default();
-    let (_, _, sent) =
-        browser.submit("/login/second/code", &[("csrf", &field(second, "csrf")), ("rid", &rid)]).await.page();
-    let code = app.code_for(phone);
-    browser.submit("/login/second", &[("csrf", &field(&sent, "csrf")), ("rid", &rid), ("code", &code)]).await.page()
 }
 
 #[tokio::test]
@@ -207,5 +192,26 @@ async fn an_administrator_builds_the_hall_tree_and_seats_and_unseats_staff() {
             "{action} audited: {actions:?}"
         );
     }
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn the_audit_log_and_its_export_need_a_recent_two_factor_sign_in() {
+    let app = TestApp::spawn().await;
+    let auditor = app.citizen().await;
+    app.desk.roles.grant(&auditor.id, RoleKind::Auditor, None, &Actor::operator()).await.unwrap();
+    let browser = app.browser();
+    let (_, _, login) = browser.open(&app.url("/login")).await.page();
+    browser.login_only(&login, PHONE, PASSWORD).await.page();
+    for page in ["/audit", "/audit/export.csv"] {
+        let response = browser.http.get(app.url(page)).send().await.unwrap();
+        assert_eq!(response.status(), 303, "{page} is not shown to a password alone");
+        assert_eq!(response.headers()["location"], "/login/second", "{page} asks for the second factor");
+    }
+    let (_, _, second) = browser.open(&app.url("/audit")).await.page();
+    let (status, url, _) = second_factor(&app, &browser, &second, PHONE).await;
+    assert_eq!((status, url.ends_with("/audit")), (200, true), "{url}");
+    let export = browser.http.get(app.url("/audit/export.csv")).send().await.unwrap();
+    assert_eq!(export.status(), 200);
     app.stop().await;
 }

@@ -425,6 +425,31 @@ impl Browser {
     }
 }
 
+/// Waits out the one-second spacing of SMS codes to one phone, on the test clock and on Redis's.
+pub async fn next_code_may_be_sent(app: &TestApp) {
+    app.clock.advance_secs(2);
+    tokio::time::sleep(std::time::Duration::from_millis(1_100)).await;
+}
+
+/// Sends the SMS code from a second-factor page and submits it; returns the page the browser ends on.
+pub async fn second_factor(app: &TestApp, browser: &Browser, second: &str, phone: &str) -> (u16, String, String) {
+    let rid = optional_field(second, "rid").unwrap_or_default();
+    let (_, _, sent) =
+        browser.submit("/login/second/code", &[("csrf", &field(second, "csrf")), ("rid", &rid)]).await.page();
+    let code = app.code_for(phone);
+    browser.submit("/login/second", &[("csrf", &field(&sent, "csrf")), ("rid", &rid), ("code", &code)]).await.page()
+}
+
+/// Signs in with the password and then an SMS code on the way to `next`, a page that asks for two factors;
+/// returns the page the browser ends on.
+pub async fn sign_in_twice(app: &TestApp, browser: &Browser, phone: &str, next: &str) -> (u16, String, String) {
+    let encoded: String = url::form_urlencoded::byte_serialize(next.as_bytes()).collect();
+    let (_, _, login) = browser.open(&app.url(&format!("/login?next={encoded}"))).await.page();
+    let (_, url, second) = browser.login_only(&login, phone, PASSWORD).await.page();
+    assert!(url.contains("/login/second"), "{next} asks for a second factor after the password: {url}");
+    second_factor(app, browser, &second, phone).await
+}
+
 /// The value of a named input in a page, if the page has one.
 pub fn optional_field(html: &str, name: &str) -> Option<String> {
     let document = scraper::Html::parse_document(html);

@@ -2,6 +2,7 @@
 //! talks to it over HTTP, as a relying party or a browser would.
 
 mod account_centre;
+mod account_protection;
 mod admin_api;
 mod assurance;
 mod audit_chain;

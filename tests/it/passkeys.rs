@@ -3,7 +3,7 @@
 //! login with a discoverable passkey runs in the browser tests (Chromium's virtual authenticator), since
 //! the software authenticator cannot hold discoverable credentials.
 
-use crate::helpers::{PASSWORD, PHONE, RP, Step, TestApp, field, param};
+use crate::helpers::{PASSWORD, PHONE, RP, Step, TestApp, field, param, sign_in_twice};
 use crate::rp::{authorize_url, jwt_claims, pkce, token_request};
 use webauthn_authenticator_rs::WebauthnAuthenticator;
 use webauthn_authenticator_rs::softpasskey::SoftPasskey;
@@ -24,8 +24,7 @@ async fn a_passkey_is_added_then_serves_as_the_second_factor_once_per_challenge(
     let mut key = SoftPasskey::new(true);
 
     let browser = app.browser();
-    let (_, _, login) = browser.open(&app.url("/login?next=%2Faccount%2Fpasskeys")).await.page();
-    let (_, _, page) = browser.login_only(&login, PHONE, PASSWORD).await.page();
+    let (_, _, page) = sign_in_twice(&app, &browser, PHONE, "/account/passkeys").await;
     let csrf = field(&page, "csrf");
     let (status, options) =
         post_json(&browser, &app.url("/account/passkeys/options"), serde_json::json!({ "csrf": csrf })).await;

@@ -15,6 +15,7 @@ pub mod sessions;
 
 use super::authorize::current_login;
 use super::error::AppError;
+use super::gate;
 use super::i18n::{Locale, Tr};
 use super::pages::Chrome;
 use super::session::Browser;
@@ -22,7 +23,7 @@ use super::state::AppState;
 use crate::identity::{LoginSession, Person};
 use crate::paths;
 use axum::http::HeaderMap;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::Response;
 
 pub struct NavItem {
     pub href: &'static str,
@@ -64,21 +65,36 @@ const NAV: &[(&str, &str)] = &[
     (paths::ACCOUNT_CLOSE, "account.nav.close"),
 ];
 
-/// The signed-in person, or the login page (coming back to `here` afterwards).
+/// The signed-in person, or the login page (coming back to `here` afterwards). A page that wants a recent
+/// two-factor sign-in ([`gate`](super::gate)) asks for what this sign-in lacks.
 pub async fn signed_in(
     state: &AppState,
     browser: &Browser<'_>,
     headers: &HeaderMap,
     here: &str,
 ) -> Result<Result<Signed, Response>, AppError> {
-    let to_login = || {
-        let next: String = url::form_urlencoded::byte_serialize(here.as_bytes()).collect();
-        Redirect::to(&format!("{}?next={next}", paths::LOGIN)).into_response()
+    let signed = match signed_in_any(state, browser, headers, here).await? {
+        Ok(signed) => signed,
+        Err(redirect) => return Ok(Err(redirect)),
     };
-    let Some(login) = current_login(state, browser).await? else { return Ok(Err(to_login())) };
+    let now = state.provider.now();
+    if !gate::satisfied(&signed.login, here, now) {
+        return Ok(Err(gate::ask_for_more(browser, &signed.login, here, now).await?));
+    }
+    Ok(Ok(signed))
+}
+
+/// The signed-in person however they signed in, or the login page (coming back to `here` afterwards).
+pub async fn signed_in_any(
+    state: &AppState,
+    browser: &Browser<'_>,
+    headers: &HeaderMap,
+    here: &str,
+) -> Result<Result<Signed, Response>, AppError> {
+    let Some(login) = current_login(state, browser).await? else { return Ok(Err(gate::to_login(here))) };
     let Some(person) = state.accounts.find(&login.person_id).await?.filter(|p| p.can_sign_in()) else {
         browser.end_login().await?;
-        return Ok(Err(to_login()));
+        return Ok(Err(gate::to_login(here)));
     };
     Ok(Ok(Signed { login, person, locale: Locale::negotiate(None, headers) }))
 }

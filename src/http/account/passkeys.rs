@@ -1,9 +1,13 @@
 //! GET/POST /account/passkeys and the registration ceremony (POST /account/passkeys/options, POST
-//! /account/passkeys/register): list, name, add and remove passkeys.
+//! /account/passkeys/register): list, name, add and remove passkeys. All of it needs a recent two-factor
+//! sign-in ([`gate`](crate::http::gate)), except one case: a staff member or administrator without a
+//! passkey, recently signed in, may add the first one with an enrolment code handed over in person. Every
+//! passkey added or removed is audited and told to the account's phone.
 
-use super::{AccountFrame, checked_form, expired_form, frame, signed_in, when};
+use super::{AccountFrame, Signed, checked_form, expired_form, frame, signed_in, signed_in_any, when};
 use crate::audit::{Actor, ActorRole, Event};
 use crate::http::error::AppError;
+use crate::http::gate;
 use crate::http::pages::{Chrome, render};
 use crate::http::passkey_login::json_error;
 use crate::http::session::Browser;
@@ -13,7 +17,7 @@ use crate::paths;
 use askama::Template;
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::{ConnectInfo, State};
+use axum::extract::{ConnectInfo, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
@@ -36,7 +40,21 @@ struct PasskeysPage {
     chrome: Chrome,
     frame: AccountFrame,
     available: bool,
+    /// A recent two-factor sign-in: passkeys can be added, renamed and removed.
+    can_change: bool,
+    /// The first passkey of a staff member or administrator, added with an enrolment code.
+    enrolment: bool,
     passkeys: Vec<PasskeyView>,
+}
+
+#[derive(Deserialize)]
+pub struct PasskeysQuery {
+    /// Set by "confirm with a second factor instead" on the enrolment form.
+    #[serde(default)]
+    verify: Option<String>,
+    /// Set by the redirect after a passkey was added, to say so.
+    #[serde(default)]
+    added: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -59,15 +77,62 @@ pub struct RegisterForm {
     name: String,
     attachment: Option<String>,
     credential: Option<RegisterPublicKeyCredential>,
+    #[serde(default)]
+    enrolment_code: String,
 }
 
 pub async fn get_passkeys(
     State(state): State<AppState>,
     session: Session,
     headers: HeaderMap,
+    Query(query): Query<PasskeysQuery>,
 ) -> Result<Response, AppError> {
-    show(&state, &Browser(&session), &headers, StatusCode::OK, None, None).await
+    let browser = Browser(&session);
+    let signed = match signed_in_any(&state, &browser, &headers, paths::ACCOUNT_PASSKEYS).await? {
+        Ok(signed) => signed,
+        Err(redirect) => return Ok(redirect),
+    };
+    let now = state.provider.now();
+    // Short of two factors, the page opens only to enrol a first passkey with a code, or read-only to
+    // confirm the one just enrolled that way.
+    if !gate::satisfied(&signed.login, paths::ACCOUNT_PASSKEYS, now)
+        && (query.verify.is_some() || (query.added.is_none() && !may_enrol_with_code(&state, &signed).await?))
+    {
+        return gate::ask_for_more(&browser, &signed.login, paths::ACCOUNT_PASSKEYS, now).await;
+    }
+    let flash = query.added.is_some().then(|| signed.tr().t("passkeys.added_done"));
+    show(&state, &browser, &headers, StatusCode::OK, flash, None).await
 }
+
+/// Whether this sign-in may add a first passkey with an enrolment code instead of two factors: the person
+/// holds a role, has no passkey yet, and signed in within the minutes a sensitive change allows.
+async fn may_enrol_with_code(state: &AppState, signed: &Signed) -> Result<bool, AppError> {
+    let Some(passkeys) = &state.passkeys else { return Ok(false) };
+    let recent = state.provider.now() - signed.login.auth_time <= gate::SENSITIVE_RECENT_SECS;
+    Ok(recent
+        && !state.roles.of(&signed.person.id).await.map_err(|e| AppError(e.to_string()))?.is_empty()
+        && !passkeys.has_any(&signed.person.id).await.map_err(|e| AppError(e.to_string()))?)
+}
+
+/// How a registration ceremony is allowed: by the sign-in itself, or by a live enrolment code.
+enum Allowed {
+    TwoFactors,
+    EnrolmentCode(String),
+}
+
+/// Whether `signed` may add a passkey now, and on what grounds; None when neither holds.
+async fn allowed_to_add(state: &AppState, signed: &Signed, code: &str) -> Result<Option<Allowed>, AppError> {
+    if gate::satisfied(&signed.login, paths::ACCOUNT_PASSKEYS, state.provider.now()) {
+        return Ok(Some(Allowed::TwoFactors));
+    }
+    if code.trim().is_empty() || !may_enrol_with_code(state, signed).await? {
+        return Ok(None);
+    }
+    let live = state.enrolment.is_live(&signed.person.id, code).await.map_err(|e| AppError(e.to_string()))?;
+    Ok(live.then(|| Allowed::EnrolmentCode(code.to_owned())))
+}
+
+const CONFIRM_FIRST: &str = "confirm it is you first: reload the page, or check the enrolment code";
 
 pub async fn post_manage(
     State(state): State<AppState>,
@@ -110,6 +175,16 @@ pub async fn post_manage(
             Event { action, subject_type: "passkey", subject_id: Some(form.id), detail: serde_json::json!({}) },
         )
         .await?;
+    if action == "account.passkey.remove"
+        && let Some(phone) = &signed.person.phone
+    {
+        crate::sms::send_account_notice(
+            state.sms.as_ref(),
+            phone,
+            "您的账号删除了一个通行密钥。如非本人操作，请立即修改密码。",
+        )
+        .await;
+    }
     show(&state, &browser, &headers, StatusCode::OK, Some(tr.t("passkeys.saved")), None).await
 }
 
@@ -124,12 +199,15 @@ pub async fn post_options(
         let Some(passkeys) = &state.passkeys else {
             return Ok(json_error(StatusCode::NOT_FOUND, "passkeys are not available here"));
         };
-        let signed = match signed_in(&state, &browser, &headers, paths::ACCOUNT_PASSKEYS).await? {
+        let signed = match signed_in_any(&state, &browser, &headers, paths::ACCOUNT_PASSKEYS).await? {
             Ok(signed) => signed,
             Err(_) => return Ok(json_error(StatusCode::UNAUTHORIZED, "sign in again")),
         };
         if !browser.csrf_matches(&form.csrf).await? {
             return Ok(json_error(StatusCode::FORBIDDEN, "the page has expired; reload it"));
+        }
+        if allowed_to_add(&state, &signed, &form.enrolment_code).await?.is_none() {
+            return Ok(json_error(StatusCode::UNAUTHORIZED, CONFIRM_FIRST));
         }
         let person = &signed.person;
         match passkeys.start_registration(&person.id, &person.name, &person.name).await {
@@ -155,25 +233,44 @@ pub async fn post_register(
         let Some(passkeys) = &state.passkeys else {
             return Ok(json_error(StatusCode::NOT_FOUND, "passkeys are not available here"));
         };
-        let signed = match signed_in(&state, &browser, &headers, paths::ACCOUNT_PASSKEYS).await? {
+        let signed = match signed_in_any(&state, &browser, &headers, paths::ACCOUNT_PASSKEYS).await? {
             Ok(signed) => signed,
             Err(_) => return Ok(json_error(StatusCode::UNAUTHORIZED, "sign in again")),
         };
         if !browser.csrf_matches(&form.csrf).await? {
             return Ok(json_error(StatusCode::FORBIDDEN, "the page has expired; reload it"));
         }
+        let Some(allowed) = allowed_to_add(&state, &signed, &form.enrolment_code).await? else {
+            return Ok(json_error(StatusCode::UNAUTHORIZED, CONFIRM_FIRST));
+        };
         let (Some(ceremony), Some(credential)) = (browser.take_flow(CEREMONY_FLOW).await?, form.credential.as_ref())
         else {
             return Ok(json_error(StatusCode::BAD_REQUEST, "start adding the passkey again"));
         };
         let person_id = &signed.person.id;
-        match passkeys
-            .finish_registration(person_id, &ceremony, credential, &form.name, form.attachment.as_deref())
-            .await
+        // An enrolment code is used up before the passkey is stored, so two racing requests cannot both use
+        // it; it is given back if the ceremony then fails.
+        if let Allowed::EnrolmentCode(code) = &allowed
+            && !state.enrolment.redeem(person_id, code).await.map_err(|e| AppError(e.to_string()))?
         {
+            return Ok(json_error(StatusCode::UNAUTHORIZED, CONFIRM_FIRST));
+        }
+        let finished = passkeys
+            .finish_registration(person_id, &ceremony, credential, &form.name, form.attachment.as_deref())
+            .await;
+        if finished.is_err()
+            && let Allowed::EnrolmentCode(code) = &allowed
+        {
+            state.enrolment.give_back(code).await.map_err(|e| AppError(e.to_string()))?;
+        }
+        match finished {
             Ok(summary) => {
                 let actor = Actor::person(person_id, ActorRole::Citizen, Some(peer.ip().to_string()));
-                let detail = serde_json::json!({ "name": summary.name, "attachment": summary.attachment });
+                let via = match allowed {
+                    Allowed::TwoFactors => "two_factor_sign_in",
+                    Allowed::EnrolmentCode(_) => "enrolment_code",
+                };
+                let detail = serde_json::json!({ "name": summary.name, "attachment": summary.attachment, "via": via });
                 state
                     .audit
                     .record(
@@ -186,7 +283,12 @@ pub async fn post_register(
                         },
                     )
                     .await?;
-                Ok(Json(serde_json::json!({ "redirect": paths::ACCOUNT_PASSKEYS })).into_response())
+                if let Some(phone) = &signed.person.phone {
+                    let text = format!("您的账号添加了通行密钥“{}”。如非本人操作，请立即修改密码。", summary.name);
+                    crate::sms::send_account_notice(state.sms.as_ref(), phone, &text).await;
+                }
+                let done = format!("{}?added=1", paths::ACCOUNT_PASSKEYS);
+                Ok(Json(serde_json::json!({ "redirect": done })).into_response())
             }
             Err(error @ (PasskeyError::AlreadyRegistered | PasskeyError::CeremonyGone | PasskeyError::Rejected(_))) => {
                 Ok(json_error(StatusCode::BAD_REQUEST, &error.to_string()))
@@ -205,10 +307,12 @@ async fn show(
     flash: Option<String>,
     error: Option<String>,
 ) -> Result<Response, AppError> {
-    let signed = match signed_in(state, browser, headers, paths::ACCOUNT_PASSKEYS).await? {
+    let signed = match signed_in_any(state, browser, headers, paths::ACCOUNT_PASSKEYS).await? {
         Ok(signed) => signed,
         Err(redirect) => return Ok(redirect),
     };
+    let can_change = gate::satisfied(&signed.login, paths::ACCOUNT_PASSKEYS, state.provider.now());
+    let enrolment = !can_change && may_enrol_with_code(state, &signed).await?;
     let (chrome, mut frame) = frame(state, browser, &signed, paths::ACCOUNT_PASSKEYS).await?;
     frame.flash = flash;
     frame.error = error;
@@ -226,6 +330,7 @@ async fn show(
             last_used: p.last_used_at.map(when).unwrap_or_else(|| tr.t("passkeys.never")),
         })
         .collect();
-    let page = PasskeysPage { chrome, frame, available: state.passkeys.is_some(), passkeys: views };
+    let page =
+        PasskeysPage { chrome, frame, available: state.passkeys.is_some(), can_change, enrolment, passkeys: views };
     Ok(render(status, &page))
 }

@@ -4,27 +4,21 @@
 
 pub mod catalog;
 pub mod department;
+pub mod enrolment;
 pub mod halls;
 pub mod import;
 
-use super::account::{Signed, signed_in};
+use super::account::{Signed, signed_in_any};
 use super::error::AppError;
+use super::gate;
 use super::i18n::Tr;
 use super::pages::error_page;
-use super::session::{Browser, PartialLogin};
+use super::session::Browser;
 use super::state::AppState;
 use crate::identity::roles::RoleKind;
 use crate::paths;
 use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Redirect, Response};
-
-/// How long a two-factor sign-in counts as recent for the console.
-pub const RECENT_LOGIN_SECS: i64 = 3_600;
-
-/// Whether a sign-in that continues at `path` must show two factors: the pages behind [`at_console`].
-pub fn wants_two_factors(path: &str) -> bool {
-    path.starts_with("/admin/") || path == paths::DASHBOARD || path.starts_with("/dashboard?")
-}
+use axum::response::Response;
 
 /// An administrator at the console.
 pub struct AtConsole {
@@ -41,10 +35,11 @@ impl AtConsole {
 }
 
 /// The console's pages, in the order of its navigation, with the roles that may open them.
-const NAV: [(&str, &str, &[RoleKind]); 4] = [
+const NAV: [(&str, &str, &[RoleKind]); 5] = [
     (paths::DASHBOARD, "console.nav.dashboard", &super::dashboard::VIEWERS),
     (paths::ADMIN_CATALOG, "console.nav.catalog", &catalog::CATALOG_ROLES),
     (paths::ADMIN_HALLS, "console.nav.halls", &[RoleKind::PlatformAdmin]),
+    (paths::ADMIN_ENROLMENT, "console.nav.enrolment", &enrolment::ISSUERS),
     (paths::AUDIT, "console.nav.audit", &[RoleKind::Auditor, RoleKind::PlatformAdmin]),
 ];
 
@@ -99,7 +94,7 @@ pub async fn at_console(
     origin: Option<String>,
     allowed: &[RoleKind],
 ) -> Result<Result<AtConsole, Response>, AppError> {
-    let signed = match signed_in(state, browser, headers, here).await? {
+    let signed = match signed_in_any(state, browser, headers, here).await? {
         Ok(signed) => signed,
         Err(redirect) => return Ok(Err(redirect)),
     };
@@ -108,18 +103,9 @@ pub async fn at_console(
     if !roles.iter().any(|role| allowed.contains(&role.kind)) {
         return refuse(if roles.is_empty() { "console.forbidden" } else { "console.not_for_role" });
     }
-    let next: String = url::form_urlencoded::byte_serialize(here.as_bytes()).collect();
-    if state.provider.now() - signed.login.auth_time > RECENT_LOGIN_SECS {
-        return Ok(Err(Redirect::to(&format!("{}?next={next}", paths::LOGIN)).into_response()));
-    }
-    if !signed.login.amr.iter().any(|m| matches!(m.as_str(), "mfa" | "hwk" | "swk")) {
-        let partial = PartialLogin {
-            person_id: signed.person.id.clone(),
-            amr: signed.login.amr.clone(),
-            next: Some(here.to_owned()),
-        };
-        browser.put_partial_login(&partial).await?;
-        return Ok(Err(Redirect::to(paths::LOGIN_SECOND).into_response()));
+    let now = state.provider.now();
+    if !gate::satisfied(&signed.login, here, now) {
+        return Ok(Err(gate::ask_for_more(browser, &signed.login, here, now).await?));
     }
     let held = roles.iter().map(|role| role.kind).collect();
     Ok(Ok(AtConsole { signed, origin, held }))

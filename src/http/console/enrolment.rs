@@ -1,0 +1,129 @@
+//! GET/POST /admin/enrolment: a platform administrator or hall supervisor issues a passkey enrolment code
+//! for a staff member or administrator, to hand over in person (see `counter::enrolment`).
+
+use super::{AtConsole, ConsoleFrame, at_console};
+use crate::audit::{Actor, ActorRole};
+use crate::counter::enrolment::ENROLMENT_CODE_SECS;
+use crate::counter::{EnrolmentError, Issuer};
+use crate::http::account::{checked_form, expired_form, when};
+use crate::http::error::AppError;
+use crate::http::pages::{Chrome, render};
+use crate::http::session::Browser;
+use crate::http::state::AppState;
+use crate::identity::roles::RoleKind;
+use crate::paths;
+use askama::Template;
+use axum::body::Bytes;
+use axum::extract::{ConnectInfo, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use serde::Deserialize;
+use std::net::SocketAddr;
+use tower_sessions::Session;
+
+/// Who may issue enrolment codes here.
+pub const ISSUERS: [RoleKind; 2] = [RoleKind::PlatformAdmin, RoleKind::HallSupervisor];
+
+#[derive(Template)]
+#[template(path = "console/enrolment.html")]
+struct EnrolmentPage {
+    chrome: Chrome,
+    console: ConsoleFrame,
+    csrf: String,
+    account: String,
+}
+
+#[derive(Deserialize)]
+struct EnrolmentForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    account: String,
+}
+
+async fn console(
+    state: &AppState,
+    browser: &Browser<'_>,
+    headers: &HeaderMap,
+    peer: SocketAddr,
+) -> Result<Result<AtConsole, Response>, AppError> {
+    at_console(state, browser, headers, paths::ADMIN_ENROLMENT, Some(peer.ip().to_string()), &ISSUERS).await
+}
+
+pub async fn get_enrolment(
+    State(state): State<AppState>,
+    session: Session,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+) -> Result<Response, AppError> {
+    let browser = Browser(&session);
+    let console = match console(&state, &browser, &headers, peer).await? {
+        Ok(console) => console,
+        Err(response) => return Ok(response),
+    };
+    show(&browser, &console, StatusCode::OK, None, None, String::new()).await
+}
+
+pub async fn post_enrolment(
+    State(state): State<AppState>,
+    session: Session,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, AppError> {
+    let browser = Browser(&session);
+    let console = match console(&state, &browser, &headers, peer).await? {
+        Ok(console) => console,
+        Err(response) => return Ok(response),
+    };
+    let Some(form) = checked_form::<EnrolmentForm>(&browser, &body, |f| &f.csrf).await? else {
+        return Ok(expired_form(&headers));
+    };
+    let tr = console.tr();
+    let account = form.account.trim().to_owned();
+    let refuse = |key: &str| Some(tr.t(key));
+    let Some(person) = state.accounts.find_by_login_identifier(&account).await? else {
+        return show(&browser, &console, StatusCode::NOT_FOUND, None, refuse("console.error.no_person"), account).await;
+    };
+    let issuer_id = console.signed.person.id.clone();
+    let role =
+        if console.held.contains(&RoleKind::PlatformAdmin) { ActorRole::PlatformAdmin } else { ActorRole::Supervisor };
+    let actor = Actor::person(&issuer_id, role, console.origin.clone());
+    match state.enrolment.issue(&person.id, Issuer::Person(&issuer_id), &actor).await {
+        Ok(code) => {
+            let until = when(state.provider.now() + ENROLMENT_CODE_SECS);
+            let flash = tr
+                .t("console.enrolment_issued")
+                .replace("%{name}", &person.name)
+                .replace("%{code}", &code)
+                .replace("%{until}", &until);
+            show(&browser, &console, StatusCode::CREATED, Some(flash), None, String::new()).await
+        }
+        Err(EnrolmentError::NoRole) => {
+            show(&browser, &console, StatusCode::UNPROCESSABLE_ENTITY, None, refuse("console.error.no_role"), account)
+                .await
+        }
+        Err(EnrolmentError::NotTheirStaff | EnrolmentError::NotAnIssuer) => {
+            show(&browser, &console, StatusCode::FORBIDDEN, None, refuse("console.error.not_their_staff"), account)
+                .await
+        }
+        Err(error) => Err(AppError(error.to_string())),
+    }
+}
+
+async fn show(
+    browser: &Browser<'_>,
+    console: &AtConsole,
+    status: StatusCode,
+    flash: Option<String>,
+    error: Option<String>,
+    account: String,
+) -> Result<Response, AppError> {
+    let page = EnrolmentPage {
+        chrome: Chrome::new(console.signed.locale, paths::ADMIN_ENROLMENT),
+        console: ConsoleFrame::new(console, paths::ADMIN_ENROLMENT, flash, error),
+        csrf: browser.csrf_token().await?,
+        account,
+    };
+    Ok(render(status, &page))
+}
