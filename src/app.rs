@@ -167,6 +167,7 @@ impl Services {
             halls: halls.clone(),
             codes: codes.clone(),
             audit: audit.clone(),
+            keyring: keyring.clone(),
             provider: provider.clone(),
             sms: sms.clone(),
             clock: clock.clone(),

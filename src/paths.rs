@@ -60,6 +60,7 @@ pub const DESK_FIND: &str = "/desk/find";
 pub const DESK_PERSON: &str = "/desk/people/{id}";
 pub const DESK_PERSON_VERIFY: &str = "/desk/people/{id}/verify";
 pub const DESK_PERSON_RESET: &str = "/desk/people/{id}/reset";
+pub const DESK_PERSON_RESET_SETTLE: &str = "/desk/people/{id}/resets/{reset_id}";
 pub const DESK_PERSON_REVOKE: &str = "/desk/people/{id}/revoke";
 pub const DESK_REGISTER: &str = "/desk/register";
 pub const DESK_ORGS: &str = "/desk/orgs";

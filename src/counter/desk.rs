@@ -7,6 +7,7 @@ use super::halls::Halls;
 use crate::assurance::{Assurance, Method, NewEvidence};
 use crate::audit::{Actor, ActorRole, Audit, Event};
 use crate::clock::SharedClock;
+use crate::crypto::Keyring;
 use crate::identity::document::IdDocument;
 use crate::identity::organisation::{OrgKind, Organisations};
 use crate::identity::phone::PhoneNumber;
@@ -21,7 +22,7 @@ use serde_json::json;
 use std::sync::Arc;
 
 /// Activation codes from the desk stay valid this long.
-const ACTIVATION_DAYS: i64 = 7;
+pub(super) const ACTIVATION_DAYS: i64 = 7;
 
 /// Where a staff member sits: their hall and whether they supervise it.
 #[derive(Debug, Clone)]
@@ -78,6 +79,16 @@ pub enum DeskError {
     AlreadySettled,
     #[error("no such verification")]
     UnknownVerification,
+    #[error("the person has no phone to receive the activation code; enter a new phone number")]
+    NoPhone,
+    #[error("only staff of the hall that recorded this, or of a hall above it, may settle it")]
+    OtherHall,
+    #[error("this reset waited more than a day for its confirmation; record it again")]
+    ResetExpired,
+    #[error("no such reset")]
+    UnknownReset,
+    #[error("stored record is unusable: {0}")]
+    Corrupt(String),
     #[error("{0}")]
     Invalid(String),
     #[error(transparent)]
@@ -110,6 +121,7 @@ pub struct Desk {
     pub halls: Halls,
     pub codes: CounterCodes,
     pub audit: Audit,
+    pub keyring: Keyring,
     pub provider: Arc<Provider>,
     pub sms: SharedSms,
     pub clock: SharedClock,
@@ -178,14 +190,14 @@ impl Desk {
         Ok(CheckOutcome { approved: check.approve, acr })
     }
 
-    /// Creates an account for someone without one, from details checked in person, and returns the
-    /// activation code they use to set their own password.
+    /// Creates an account for someone without one, from details checked in person, and sends them by SMS
+    /// the activation code with which they set their own password.
     pub async fn assisted_registration(
         &self,
         seat: &StaffSeat,
         check: &InPersonCheck,
         phone: Option<PhoneNumber>,
-    ) -> Result<(Person, String), DeskError> {
+    ) -> Result<Person, DeskError> {
         if !check.approve || !check.face_matches {
             return Err(DeskError::FaceNotConfirmed);
         }
@@ -220,34 +232,15 @@ impl Desk {
             json!({ "document": check.document.kind().as_str() }),
         )
         .await?;
-        Ok((person, code))
-    }
-
-    /// Resets a person's credentials after checking them in person: the password goes, all sessions end,
-    /// a new phone number may be set, and an activation code lets them choose new credentials.
-    pub async fn reset_credentials(
-        &self,
-        seat: &StaffSeat,
-        person: &Person,
-        check: &InPersonCheck,
-        new_phone: Option<PhoneNumber>,
-    ) -> Result<String, DeskError> {
-        self.matches(person, check)?;
-        if !check.approve || !check.face_matches {
-            return Err(DeskError::FaceNotConfirmed);
+        // The code goes to the person's phone only: whoever sees it can set the account's password.
+        if let Some(phone) = &person.phone {
+            let text = format!(
+                "您的统一身份认证账号已在政务服务大厅开通。激活码 {code}，{ACTIVATION_DAYS} 天内有效，请在 {} 设置密码。请勿告诉任何人，包括工作人员。",
+                self.provider.endpoint(crate::paths::ACTIVATE)
+            );
+            crate::sms::send_account_notice(self.sms.as_ref(), phone, &text).await;
         }
-        if let Some(phone) = &new_phone {
-            self.accounts.change_phone(person, phone).await?;
-        }
-        self.accounts.clear_password(person).await?;
-        self.provider
-            .end_all_sessions(&person.id, "credentials reset at a counter")
-            .await
-            .map_err(|e| DeskError::Invalid(e.to_string()))?;
-        let code = self.codes.issue(&person.id, CodePurpose::Activation, ACTIVATION_DAYS).await?;
-        let detail = json!({ "new_phone": new_phone.as_ref().map(PhoneNumber::masked) });
-        self.audit(seat, "counter.reset", "person", &person.id, detail).await?;
-        Ok(code)
+        Ok(person)
     }
 
     /// Records an organisation's licence and representative as checked; it takes effect only when a
@@ -303,6 +296,9 @@ impl Desk {
         }
         if verification.recorded_by == seat.person_id {
             return Err(DeskError::SameStaff);
+        }
+        if !self.serves(seat, &verification.hall_id).await? {
+            return Err(DeskError::OtherHall);
         }
         let actor = seat.actor();
         if !confirm {
@@ -407,7 +403,7 @@ impl Desk {
             .collect())
     }
 
-    fn matches(&self, person: &Person, check: &InPersonCheck) -> Result<(), DeskError> {
+    pub(super) fn matches(&self, person: &Person, check: &InPersonCheck) -> Result<(), DeskError> {
         if person.document != check.document {
             return Err(DeskError::DocumentMismatch);
         }
@@ -424,7 +420,7 @@ impl Desk {
         Ok(())
     }
 
-    async fn audit(
+    pub(super) async fn audit(
         &self,
         seat: &StaffSeat,
         action: &'static str,

@@ -7,8 +7,10 @@ pub mod codes;
 pub mod desk;
 pub mod enrolment;
 pub mod halls;
+pub mod reset;
 
 pub use codes::{CodePurpose, CounterCodes};
 pub use desk::{Desk, DeskError, InPersonCheck, StaffSeat};
 pub use enrolment::{EnrolmentCodes, EnrolmentError, Issuer};
 pub use halls::{Hall, HallKind, Halls};
+pub use reset::PendingReset;

@@ -21,6 +21,7 @@ pub mod login_sessions;
 pub mod organisations;
 pub mod passkeys;
 pub mod people;
+pub mod resets;
 pub mod roles;
 
 pub use db::{Backend, Database};

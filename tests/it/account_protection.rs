@@ -277,6 +277,9 @@ async fn the_command_line_issues_enrolment_codes_for_role_holders_only() {
         };
         command.output().expect("the yimen binary runs")
     };
+    // A command run in the very moment the server starts its first upkeep round can wait out SQLite's
+    // busy timeout and fail ("database is locked"): a known defect, reported, not what this test is about.
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
     let refused = run(ID_NUMBER);
     assert!(!refused.status.success());
     assert!(String::from_utf8_lossy(&refused.stderr).contains("holds no role"));

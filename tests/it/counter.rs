@@ -1,5 +1,6 @@
 //! The counter: staff seats at halls, the in-person check and what it refuses, assisted registration and
-//! credential reset with activation codes, four-eyes organisation verification, a supervisor's
+//! four-eyes credential reset with activation codes texted to the person only, four-eyes organisation
+//! verification by staff of the recording hall or above, a supervisor's
 //! revocation, daily volumes over a hall's subtree, and the desk's refusal without a passkey sign-in.
 
 use crate::helpers::{ID_NUMBER, PASSWORD, PHONE, TestApp, field};
@@ -218,6 +219,12 @@ async fn an_organisation_takes_effect_only_when_a_second_staff_member_confirms()
     );
     assert_eq!(app.desk.open_verifications(&second).await.unwrap().len(), 1, "the second staff member sees it waiting");
     assert!(matches!(app.desk.settle_organisation(&first, &recorded, true).await, Err(DeskError::SameStaff)));
+    let elsewhere = hall(&app, "鼓楼区政务服务中心", HallKind::City, None).await;
+    let outsider = staff_at(&app, &elsewhere, NEWCOMER_ID, NEWCOMER_PHONE, RoleKind::HallSupervisor).await;
+    assert!(
+        matches!(app.desk.settle_organisation(&outsider, &recorded, true).await, Err(DeskError::OtherHall)),
+        "staff of an unrelated hall cannot settle it"
+    );
 
     let org_id = app.desk.settle_organisation(&second, &recorded, true).await.unwrap().expect("the organisation");
     let org = app.desk.orgs.find_by_uscc(&uscc).await.unwrap().expect("now it exists");
@@ -251,14 +258,14 @@ async fn an_organisation_takes_effect_only_when_a_second_staff_member_confirms()
 }
 
 #[tokio::test]
-async fn assisted_registration_hands_over_an_activation_code_the_person_redeems_once() {
+async fn assisted_registration_texts_an_activation_code_the_person_redeems_once() {
     let app = TestApp::spawn().await;
     let city = hall(&app, "市民中心", HallKind::City, None).await;
     let seat = staff_at(&app, &city, STAFF_ID, STAFF_PHONE, RoleKind::HallStaff).await;
     let phone = PhoneNumber::parse(NEWCOMER_PHONE).unwrap();
 
-    let (person, code) =
-        app.desk.assisted_registration(&seat, &check(NEWCOMER_ID, "王五"), Some(phone.clone())).await.unwrap();
+    let person = app.desk.assisted_registration(&seat, &check(NEWCOMER_ID, "王五"), Some(phone.clone())).await.unwrap();
+    let code = activation_code_sent_to(&app, NEWCOMER_PHONE);
     assert_eq!(acr(&app, &person.id).await, "urn:yimen:loa:4", "registered in person is verified in person");
     let duplicate = app.desk.assisted_registration(&seat, &check(NEWCOMER_ID, "王五"), Some(phone)).await;
     assert!(matches!(duplicate, Err(DeskError::AlreadyRegistered)));
@@ -312,27 +319,59 @@ async fn assisted_registration_hands_over_an_activation_code_the_person_redeems_
     app.stop().await;
 }
 
+/// The newest activation code texted to a phone (the codes go nowhere else).
+fn activation_code_sent_to(app: &TestApp, phone: &str) -> String {
+    let pattern = regex::Regex::new(r"激活码 ([2-9A-HJ-NP-Z]{4}-[2-9A-HJ-NP-Z]{4})").unwrap();
+    let texts = app.sent_texts(phone);
+    texts
+        .iter()
+        .rev()
+        .find_map(|text| pattern.captures(text).map(|c| c[1].to_owned()))
+        .unwrap_or_else(|| panic!("no activation code was texted to {phone}: {texts:?}"))
+}
+
 #[tokio::test]
-async fn an_in_person_reset_ends_the_old_password_and_sessions_and_moves_the_phone() {
+async fn a_reset_takes_a_second_staff_member_and_texts_the_code_to_the_person_only() {
     let app = TestApp::spawn().await;
     let person = app.citizen().await;
     let city = hall(&app, "市民中心", HallKind::City, None).await;
+    let elsewhere = hall(&app, "鼓楼区政务服务中心", HallKind::City, None).await;
     let seat = staff_at(&app, &city, STAFF_ID, STAFF_PHONE, RoleKind::HallStaff).await;
+    let second = staff_at(&app, &city, SECOND_STAFF_ID, SECOND_STAFF_PHONE, RoleKind::HallStaff).await;
+    let outsider = staff_at(&app, &elsewhere, "110101199003076771", "13900139000", RoleKind::HallSupervisor).await;
     let signed_in = app.browser();
     let (_, _, login) = signed_in.open(&app.url("/login")).await.page();
     signed_in.login_only(&login, PHONE, PASSWORD).await;
 
-    let refused = app.desk.reset_credentials(&seat, &person, &check(ID_NUMBER, "张三四"), None).await;
+    let refused = app.desk.record_reset(&seat, &person, &check(ID_NUMBER, "张三四"), None).await;
     assert!(matches!(refused, Err(DeskError::NameMismatch)));
     let new_phone = PhoneNumber::parse(NEWCOMER_PHONE).unwrap();
-    let code = app.desk.reset_credentials(&seat, &person, &check(ID_NUMBER, "张三"), Some(new_phone)).await.unwrap();
+    let reset = app.desk.record_reset(&seat, &person, &check(ID_NUMBER, "张三"), Some(new_phone)).await.unwrap();
 
+    // One staff member alone changes nothing.
+    let (_, url, _) = signed_in.open(&app.url("/account")).await.page();
+    assert!(url.ends_with("/account"), "still signed in while the reset waits: {url}");
+    assert!(app.accounts.password_login(PHONE, &yimen::secret::SecretString::new(PASSWORD), None).await.is_ok());
+    assert!(matches!(app.desk.settle_reset(&seat, &reset, true).await, Err(DeskError::SameStaff)));
+    assert!(matches!(app.desk.settle_reset(&outsider, &reset, true).await, Err(DeskError::OtherHall)));
+    assert!(app.sent_texts(NEWCOMER_PHONE).is_empty(), "no code before the confirmation");
+
+    let sent_to = app.desk.settle_reset(&second, &reset, true).await.unwrap();
+    assert_eq!(sent_to.as_deref(), Some("135****5000"), "the code went to the new phone");
+    assert!(matches!(app.desk.settle_reset(&second, &reset, true).await, Err(DeskError::AlreadySettled)));
     let (_, url, _) = signed_in.open(&app.url("/account")).await.page();
     assert!(url.contains("/login"), "the old sessions ended: {url}");
     let browser = app.browser();
     let (_, _, login) = browser.open(&app.url("/login")).await.page();
     let (_, url, _) = browser.login_only(&login, NEWCOMER_PHONE, PASSWORD).await.page();
     assert!(url.contains("/login"), "the old password no longer works: {url}");
+    let old_phone = app.sent_texts(PHONE);
+    assert!(
+        old_phone.iter().any(|text| text.contains("市民中心") && text.contains("手机号已更换")),
+        "the old phone is told where: {old_phone:?}"
+    );
+    assert!(old_phone.iter().all(|text| !text.contains("激活码")), "the old phone gets no code");
+    let code = activation_code_sent_to(&app, NEWCOMER_PHONE);
 
     let (_, _, page) = browser.open(&app.url("/activate")).await.page();
     let new_password = "copper-meadow-lantern-4";
@@ -353,9 +392,15 @@ async fn an_in_person_reset_ends_the_old_password_and_sessions_and_moves_the_pho
     let (_, _, login) = fresh.open(&app.url("/login")).await.page();
     let (_, url, _) = fresh.login_only(&login, NEWCOMER_PHONE, new_password).await.page();
     assert!(url.contains("/account"), "the new phone and password sign in: {url}");
-    let audited = audit_entries(&app, "counter.").await;
-    let reset = audited.iter().find(|e| e.action == "counter.reset").expect("the reset is audited");
-    assert!(!reset.detail.contains(NEWCOMER_PHONE), "the new phone is masked in the audit detail: {}", reset.detail);
+    let audited = audit_entries(&app, "counter.reset").await;
+    let actions: Vec<&str> = audited.iter().map(|e| e.action.as_str()).collect();
+    assert!(actions.contains(&"counter.reset.record") && actions.contains(&"counter.reset.confirm"), "{actions:?}");
+    assert!(audited.iter().all(|e| !e.detail.contains(NEWCOMER_PHONE)), "the new phone is masked in the audit");
+
+    // A recorded reset does not wait for ever.
+    let stale = app.desk.record_reset(&seat, &person, &check(ID_NUMBER, "张三"), None).await.unwrap();
+    app.clock.advance_secs(86_401);
+    assert!(matches!(app.desk.settle_reset(&second, &stale, true).await, Err(DeskError::ResetExpired)));
     app.stop().await;
 }
 

@@ -142,8 +142,12 @@ pub fn desk_message(tr: Tr, error: &DeskError) -> String {
         DeskError::SameStaff => "desk_error.same_staff",
         DeskError::AlreadySettled => "desk_error.settled",
         DeskError::UnknownVerification => "desk_error.unknown_verification",
+        DeskError::NoPhone => "desk_error.no_phone",
+        DeskError::OtherHall => "desk_error.other_hall",
+        DeskError::ResetExpired => "desk_error.reset_expired",
+        DeskError::UnknownReset => "desk_error.unknown_reset",
         DeskError::Invalid(detail) => return detail.clone(),
-        DeskError::Store(_) => "error.server",
+        DeskError::Store(_) | DeskError::Corrupt(_) => "error.server",
     };
     tr.t(key)
 }

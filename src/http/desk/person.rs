@@ -1,5 +1,6 @@
 //! GET /desk/people/{id} and its actions: the person's verifications, the in-person check that raises
-//! them to the counter level, an in-person credential reset, and (supervisors) revoking a verification.
+//! them to the counter level, an in-person credential reset (recorded by one staff member, confirmed by
+//! another; see `counter::reset`), and (supervisors) revoking a verification.
 
 use super::{AtDesk, CheckForm, DeskFrame, at_desk, desk_message, document_types, frame};
 use crate::http::account::{checked_form, expired_form, when};
@@ -38,7 +39,24 @@ struct PersonPage {
     phone: String,
     level: String,
     evidence: Vec<EvidenceView>,
+    resets: Vec<ResetView>,
     document_types: Vec<(&'static str, String)>,
+}
+
+/// A recorded reset waiting for a second staff member.
+pub struct ResetView {
+    pub id: String,
+    pub summary: String,
+    /// False for the staff member who recorded it: they cannot confirm it themselves.
+    pub may_settle: bool,
+}
+
+#[derive(Deserialize)]
+struct SettleForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    decision: String,
 }
 
 #[derive(Template)]
@@ -48,7 +66,8 @@ pub struct SlipPage {
     pub desk: DeskFrame,
     pub person_name: String,
     pub document: String,
-    pub code: String,
+    /// Where the activation code went (masked): the slip never carries the code itself.
+    pub sent_to: String,
     pub activate_url: String,
     pub valid: String,
 }
@@ -81,6 +100,11 @@ pub async fn get_person(
         key @ ("verified" | "revoked") => {
             let acr = state.assurance.acr_of(&id).await?;
             Some(format!("{} {}", desk.tr().t(&format!("desk.{key}")), level_name(&desk, &acr)))
+        }
+        key @ ("reset_recorded" | "reset_rejected") => Some(desk.tr().t(&format!("desk.{key}"))),
+        "reset_confirmed" => {
+            let phone = state.accounts.find(&id).await?.and_then(|p| p.phone).map(|p| p.masked()).unwrap_or_default();
+            Some(desk.tr().t("desk.reset_confirmed").replace("%{phone}", &phone))
         }
         _ => None,
     };
@@ -178,8 +202,8 @@ pub async fn post_reset(
             }
         },
     };
-    match state.desk.reset_credentials(&desk.seat, &person, &check, new_phone).await {
-        Ok(code) => slip(&state, &desk, &person, code).await,
+    match state.desk.record_reset(&desk.seat, &person, &check, new_phone).await {
+        Ok(_) => Ok(Redirect::to(&format!("/desk/people/{id}?done=reset_recorded")).into_response()),
         Err(error) => {
             show(
                 &state,
@@ -220,8 +244,37 @@ pub async fn post_revoke(
     }
 }
 
-/// The printable activation slip handed to the person.
-pub async fn slip(state: &AppState, desk: &AtDesk, person: &Person, code: String) -> Result<Response, AppError> {
+/// POST /desk/people/{id}/resets/{reset_id}: a second staff member confirms or rejects a recorded reset.
+pub async fn post_settle_reset(
+    State(state): State<AppState>,
+    session: Session,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Path((id, reset_id)): Path<(String, String)>,
+    body: Bytes,
+) -> Result<Response, AppError> {
+    let browser = Browser(&session);
+    let desk =
+        match at_desk(&state, &browser, &headers, &format!("/desk/people/{id}"), Some(peer.ip().to_string())).await? {
+            Ok(desk) => desk,
+            Err(response) => return Ok(response),
+        };
+    let Some(form) = checked_form::<SettleForm>(&browser, &body, |f| &f.csrf).await? else {
+        return Ok(expired_form(&headers));
+    };
+    let confirm = form.decision == "confirm";
+    match state.desk.settle_reset(&desk.seat, &reset_id, confirm).await {
+        Ok(Some(_)) => Ok(Redirect::to(&format!("/desk/people/{id}?done=reset_confirmed")).into_response()),
+        Ok(None) => Ok(Redirect::to(&format!("/desk/people/{id}?done=reset_rejected")).into_response()),
+        Err(error) => {
+            show(&state, &browser, &desk, &id, StatusCode::FORBIDDEN, None, Some(desk_message(desk.tr(), &error))).await
+        }
+    }
+}
+
+/// The printable slip handed to a person registered at the desk: what to do next, and where the
+/// activation code went. It never shows the code.
+pub async fn slip(state: &AppState, desk: &AtDesk, person: &Person) -> Result<Response, AppError> {
     let tr = desk.tr();
     let (chrome, frame) = frame(state, desk).await?;
     let page = SlipPage {
@@ -229,7 +282,7 @@ pub async fn slip(state: &AppState, desk: &AtDesk, person: &Person, code: String
         desk: frame,
         person_name: person.name.clone(),
         document: person.document.masked(),
-        code,
+        sent_to: person.phone.as_ref().map(|p| p.masked()).unwrap_or_default(),
         activate_url: state.provider.endpoint(crate::paths::ACTIVATE),
         valid: tr.t("desk.slip_valid").replace("%{days}", "7"),
     };
@@ -272,6 +325,16 @@ async fn show(
             id: e.id,
         })
         .collect();
+    let mut resets = Vec::new();
+    for reset in state.desk.open_resets(person_id).await.map_err(|e| AppError(e.to_string()))? {
+        let recorder = state.accounts.find(&reset.recorded_by).await?.map(|p| p.name).unwrap_or_default();
+        let summary = tr
+            .t(if reset.new_phone.is_some() { "desk.reset_pending_phone" } else { "desk.reset_pending" })
+            .replace("%{staff}", &recorder)
+            .replace("%{at}", &when(reset.recorded_at))
+            .replace("%{phone}", reset.new_phone.as_deref().unwrap_or_default());
+        resets.push(ResetView { may_settle: reset.recorded_by != desk.seat.person_id, id: reset.id, summary });
+    }
     let page = PersonPage {
         chrome,
         desk: frame,
@@ -282,6 +345,7 @@ async fn show(
         phone: person.phone.as_ref().map(|p| p.masked()).unwrap_or_default(),
         level: level_name(desk, &acr),
         evidence,
+        resets,
         document_types: document_types(tr),
     };
     Ok(render(status, &page))

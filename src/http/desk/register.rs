@@ -84,7 +84,7 @@ pub async fn post_register(
     };
     let Ok(phone) = PhoneNumber::parse(&form.phone) else { return refuse(tr.t("flow.bad_phone")).await };
     match state.desk.assisted_registration(&desk.seat, &check, Some(phone)).await {
-        Ok((person, code)) => super::person::slip(&state, &desk, &person, code).await,
+        Ok(person) => super::person::slip(&state, &desk, &person).await,
         Err(error) => refuse(desk_message(tr, &error)).await,
     }
 }
