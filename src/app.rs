@@ -312,6 +312,7 @@ impl App {
             counter_code_days: services.config.assurance.counter_code_days,
             keyring: services.keyring.clone(),
             close_grace_days: services.config.account.close_grace_days,
+            trusted_proxies: services.config.http.trusted_proxies.clone(),
             db: services.db.clone(),
             ephemeral: services.ephemeral.clone(),
             metrics: services.metrics.clone(),

@@ -65,6 +65,9 @@ pub struct HttpConfig {
     pub body_limit_bytes: usize,
     /// Set the `Secure` flag on cookies. Defaults to true when the issuer is https.
     pub secure_cookies: Option<bool>,
+    /// Reverse proxies (CIDR blocks) whose `Forwarded` / `X-Forwarded-For` name the client's address.
+    /// Empty (the default): the connection's own address is the client's.
+    pub trusted_proxies: Vec<crate::cidr::Cidr>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -360,7 +363,12 @@ impl Default for LogConfig {
 
 impl Default for HttpConfig {
     fn default() -> Self {
-        Self { request_timeout_secs: 30, body_limit_bytes: 256 * 1024, secure_cookies: None }
+        Self {
+            request_timeout_secs: 30,
+            body_limit_bytes: 256 * 1024,
+            secure_cookies: None,
+            trusted_proxies: Vec::new(),
+        }
     }
 }
 

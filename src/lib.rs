@@ -10,6 +10,7 @@ pub mod app;
 pub mod assurance;
 pub mod audit;
 pub mod catalog;
+pub mod cidr;
 pub mod cli;
 pub mod clock;
 pub mod config;

@@ -12,16 +12,16 @@ use super::session::Browser;
 use super::state::AppState;
 use crate::audit::{Actor, ActorRole, Event};
 use crate::counter::CodePurpose;
+use crate::http::client_ip::ClientIp;
 use crate::identity::{AccountError, LoginError};
 use crate::paths;
 use crate::secret::SecretString;
 use askama::Template;
 use axum::body::Bytes;
-use axum::extract::{ConnectInfo, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
-use std::net::SocketAddr;
 use tower_sessions::Session;
 
 #[derive(Template)]
@@ -53,7 +53,7 @@ pub async fn get_activate(session: Session, headers: HeaderMap) -> Result<Respon
 pub async fn post_activate(
     State(state): State<AppState>,
     session: Session,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ClientIp(peer): ClientIp,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, AppError> {
@@ -69,7 +69,7 @@ pub async fn post_activate(
     if form.password != form.password2 {
         return page(&browser, locale, StatusCode::BAD_REQUEST, Some(tr.t("flow.passwords_differ"))).await;
     }
-    let ip = peer.ip().to_string();
+    let ip = peer.to_string();
     let keys = state.accounts.throttle_keys("activate", &form.document_number, Some(&ip));
     match state.accounts.check_throttle(&keys).await {
         Ok(()) => {}

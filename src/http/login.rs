@@ -10,16 +10,16 @@ use super::i18n::{Locale, Tr};
 use super::pages::{Chrome, LoginPage, error_page, render};
 use super::session::Browser;
 use super::state::AppState;
+use crate::http::client_ip::ClientIp;
 use crate::identity::LoginError;
 use crate::identity::LoginSession;
 use crate::paths;
 use crate::secret::SecretString;
 use axum::body::Bytes;
-use axum::extract::{ConnectInfo, Query, State};
+use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
-use std::net::SocketAddr;
 use tower_sessions::Session;
 
 #[derive(Deserialize)]
@@ -68,7 +68,7 @@ pub async fn get_login(
 pub async fn post_login(
     State(state): State<AppState>,
     session: Session,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ClientIp(peer): ClientIp,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, AppError> {
@@ -87,7 +87,7 @@ pub async fn post_login(
             .page(&state, &browser, StatusCode::BAD_REQUEST, Some(tr.t("login.missing")), form.account)
             .await;
     }
-    let ip = peer.ip().to_string();
+    let ip = peer.to_string();
     let password = SecretString::new(form.password);
     let person = match state.accounts.password_login(&form.account, &password, Some(&ip)).await {
         Ok(person) => person,

@@ -7,6 +7,7 @@ mod activate;
 mod admin;
 mod audit_log;
 mod authorize;
+mod client_ip;
 mod complete_login;
 mod consent;
 mod console;

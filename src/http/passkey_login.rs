@@ -5,12 +5,12 @@ use super::complete_login::{Proven, complete_login};
 use super::error::AppError;
 use super::session::Browser;
 use super::state::AppState;
+use crate::http::client_ip::ClientIp;
 use axum::Json;
-use axum::extract::{ConnectInfo, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
-use std::net::SocketAddr;
 use tower_sessions::Session;
 use webauthn_rs::prelude::PublicKeyCredential;
 
@@ -55,7 +55,7 @@ pub async fn post_options(State(state): State<AppState>, session: Session, Json(
 pub async fn post_finish(
     State(state): State<AppState>,
     session: Session,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ClientIp(peer): ClientIp,
     headers: HeaderMap,
     Json(form): Json<PasskeyForm>,
 ) -> Response {
@@ -87,7 +87,7 @@ pub async fn post_finish(
             &state,
             &browser,
             &headers,
-            Some(peer.ip().to_string()),
+            Some(peer.to_string()),
             Proven { person_id: &person.id, amr },
             &form.rid,
             next,

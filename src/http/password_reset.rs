@@ -12,17 +12,17 @@ use super::pages::{Chrome, CodeFlowPage, error_page, render};
 use super::session::Browser;
 use super::state::AppState;
 use crate::audit::{Actor, ActorRole, Event};
+use crate::http::client_ip::ClientIp;
 use crate::identity::AccountError;
 use crate::identity::otp::{OtpError, OtpPurpose};
 use crate::identity::phone::PhoneNumber;
 use crate::paths;
 use crate::secret::SecretString;
 use axum::body::Bytes;
-use axum::extract::{ConnectInfo, Query, State};
+use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
-use std::net::SocketAddr;
 use tower_sessions::Session;
 
 const FLOW: &str = "password-reset";
@@ -70,7 +70,7 @@ pub async fn get_reset(
 pub async fn post_send(
     State(state): State<AppState>,
     session: Session,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ClientIp(peer): ClientIp,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, AppError> {
@@ -89,7 +89,7 @@ pub async fn post_send(
     };
     let deliver = state.accounts.find_by_phone(&phone).await?.is_some_and(|p| p.can_sign_in());
     remember_phone(&state, &browser, FLOW, &phone).await?;
-    match state.otp.send(OtpPurpose::ResetPassword, &phone, Some(&peer.ip().to_string()), deliver).await {
+    match state.otp.send(OtpPurpose::ResetPassword, &phone, Some(&peer.to_string()), deliver).await {
         Ok(()) => {
             let notice = code_sent_notice(tr, &phone, state.otp.code_minutes(), true);
             page(&browser, &context, StatusCode::OK, Some(&phone), None, Some(notice)).await
@@ -106,7 +106,7 @@ pub async fn post_send(
 pub async fn post_reset(
     State(state): State<AppState>,
     session: Session,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ClientIp(peer): ClientIp,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, AppError> {
@@ -140,7 +140,7 @@ pub async fn post_reset(
         )
         .await;
     }
-    let ip = peer.ip().to_string();
+    let ip = peer.to_string();
     let keys = state.accounts.throttle_keys("sms", phone.as_str(), Some(&ip));
     if let Err(error) = state.accounts.check_throttle(&keys).await {
         return match error {

@@ -14,6 +14,7 @@ use super::session::Browser;
 use super::state::AppState;
 use crate::assurance::{Method, NewEvidence};
 use crate::audit::{Actor, ActorRole, Event};
+use crate::http::client_ip::ClientIp;
 use crate::identity::document::{DocumentKind, IdDocument};
 use crate::identity::otp::{OtpError, OtpPurpose};
 use crate::identity::person::parse_name;
@@ -22,11 +23,10 @@ use crate::identity::{AccountError, NewCitizen};
 use crate::paths;
 use crate::secret::SecretString;
 use axum::body::Bytes;
-use axum::extract::{ConnectInfo, Query, State};
+use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
-use std::net::SocketAddr;
 use tower_sessions::Session;
 
 const FLOW: &str = "register";
@@ -80,7 +80,7 @@ pub async fn get_register(
 pub async fn post_send(
     State(state): State<AppState>,
     session: Session,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ClientIp(peer): ClientIp,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, AppError> {
@@ -100,7 +100,7 @@ pub async fn post_send(
     };
     remember_phone(&state, &browser, FLOW, &phone).await?;
     // Whether the number is taken is said only after the code proves the number is the person's.
-    match state.otp.send(OtpPurpose::Register, &phone, Some(&peer.ip().to_string()), true).await {
+    match state.otp.send(OtpPurpose::Register, &phone, Some(&peer.to_string()), true).await {
         Ok(()) => {
             let notice = code_sent_notice(tr, &phone, state.otp.code_minutes(), false);
             page(&browser, &context, StatusCode::OK, Some(&phone), None, Some(notice), &form).await
@@ -117,7 +117,7 @@ pub async fn post_send(
 pub async fn post_register(
     State(state): State<AppState>,
     session: Session,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ClientIp(peer): ClientIp,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, AppError> {
@@ -144,7 +144,7 @@ pub async fn post_register(
     if let Err(reason) = crate::identity::password::check_policy(&form.password) {
         return refuse(policy_message(tr, &reason)).await;
     }
-    let ip = peer.ip().to_string();
+    let ip = peer.to_string();
     match state.otp.verify(OtpPurpose::Register, &phone, &form.code).await {
         Ok(()) => {}
         Err(OtpError::Store(error)) => return Err(AppError(error.to_string())),

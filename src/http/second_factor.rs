@@ -11,15 +11,15 @@ use super::pages::{Chrome, CodeFlowPage, PasskeyButton, error_page, render};
 use super::passkey_login::{PasskeyForm, json_error};
 use super::session::{Browser, PartialLogin};
 use super::state::AppState;
+use crate::http::client_ip::ClientIp;
 use crate::identity::otp::{OtpError, OtpPurpose};
 use crate::paths;
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::{ConnectInfo, Query, State};
+use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
-use std::net::SocketAddr;
 use tower_sessions::Session;
 
 const SENT_FLOW: &str = "second-factor-sent";
@@ -59,7 +59,7 @@ pub async fn get_second(
 pub async fn post_send(
     State(state): State<AppState>,
     session: Session,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ClientIp(peer): ClientIp,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, AppError> {
@@ -91,7 +91,7 @@ pub async fn post_send(
         )
         .await;
     };
-    match state.otp.send(OtpPurpose::SecondFactor, phone, Some(&peer.ip().to_string()), true).await {
+    match state.otp.send(OtpPurpose::SecondFactor, phone, Some(&peer.to_string()), true).await {
         Ok(()) => {
             browser.put_flow(SENT_FLOW, "1").await?;
             let notice = code_sent_notice(tr, phone, state.otp.code_minutes(), false);
@@ -110,7 +110,7 @@ pub async fn post_send(
 pub async fn post_verify(
     State(state): State<AppState>,
     session: Session,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ClientIp(peer): ClientIp,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, AppError> {
@@ -142,7 +142,7 @@ pub async fn post_verify(
         )
         .await;
     };
-    let ip = peer.ip().to_string();
+    let ip = peer.to_string();
     let keys = state.accounts.throttle_keys("sms", phone.as_str(), Some(&ip));
     if let Err(error) = state.accounts.check_throttle(&keys).await {
         return match error {
@@ -208,7 +208,7 @@ pub async fn post_passkey_options(
 pub async fn post_passkey(
     State(state): State<AppState>,
     session: Session,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ClientIp(peer): ClientIp,
     headers: HeaderMap,
     Json(form): Json<PasskeyForm>,
 ) -> Response {
@@ -231,7 +231,7 @@ pub async fn post_passkey(
             Err(error) => return Ok(json_error(StatusCode::UNAUTHORIZED, &error.to_string())),
         };
         let location =
-            finish(&state, &browser, &headers, Some(peer.ip().to_string()), partial, proof.amr, &form.rid).await?;
+            finish(&state, &browser, &headers, Some(peer.to_string()), partial, proof.amr, &form.rid).await?;
         Ok(Json(serde_json::json!({ "redirect": location })).into_response())
     };
     result.await.unwrap_or_else(|error: AppError| error.into_response())

@@ -10,16 +10,16 @@ use super::login::{LoginContext, throttled_message};
 use super::pages::{Chrome, CodeFlowPage, error_page, render};
 use super::session::Browser;
 use super::state::AppState;
+use crate::http::client_ip::ClientIp;
 use crate::identity::LoginError;
 use crate::identity::otp::{OtpError, OtpPurpose};
 use crate::identity::phone::PhoneNumber;
 use crate::paths;
 use axum::body::Bytes;
-use axum::extract::{ConnectInfo, Query, State};
+use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
-use std::net::SocketAddr;
 use tower_sessions::Session;
 
 const FLOW: &str = "sms-login";
@@ -63,7 +63,7 @@ pub async fn get_sms_login(
 pub async fn post_send(
     State(state): State<AppState>,
     session: Session,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ClientIp(peer): ClientIp,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, AppError> {
@@ -82,7 +82,7 @@ pub async fn post_send(
     };
     let deliver = state.accounts.find_by_phone(&phone).await?.is_some_and(|p| p.can_sign_in());
     remember_phone(&state, &browser, FLOW, &phone).await?;
-    match state.otp.send(OtpPurpose::Login, &phone, Some(&peer.ip().to_string()), deliver).await {
+    match state.otp.send(OtpPurpose::Login, &phone, Some(&peer.to_string()), deliver).await {
         Ok(()) => {
             let notice = code_sent_notice(tr, &phone, state.otp.code_minutes(), true);
             page(&browser, &context, StatusCode::OK, Some(&phone), None, Some(notice)).await
@@ -99,7 +99,7 @@ pub async fn post_send(
 pub async fn post_verify(
     State(state): State<AppState>,
     session: Session,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ClientIp(peer): ClientIp,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, AppError> {
@@ -111,7 +111,7 @@ pub async fn post_verify(
     let Some(phone) = recalled_phone(&state, &browser, FLOW).await? else {
         return page(&browser, &context, StatusCode::BAD_REQUEST, None, Some(tr.t("flow.code_expired")), None).await;
     };
-    let ip = peer.ip().to_string();
+    let ip = peer.to_string();
     let keys = state.accounts.throttle_keys("sms", phone.as_str(), Some(&ip));
     match state.accounts.check_throttle(&keys).await {
         Ok(()) => {}

@@ -63,4 +63,6 @@ pub struct Shared {
     /// The discovery document, serialised once.
     pub discovery: bytes::Bytes,
     pub close_grace_days: i64,
+    /// Proxies whose forwarding headers name the client's address (`http.trusted_proxies`).
+    pub trusted_proxies: Vec<crate::cidr::Cidr>,
 }

@@ -27,7 +27,11 @@ impl Accounts {
     }
 
     /// Whether `password` is the person's current password (one full argon2 verification either way).
-    pub async fn password_matches(&self, person: &Person, password: &SecretString) -> Result<bool, AccountError> {
+    pub(super) async fn password_matches(
+        &self,
+        person: &Person,
+        password: &SecretString,
+    ) -> Result<bool, AccountError> {
         let verdict = self
             .hasher()
             .verify(password, person.password_hash.as_deref())

@@ -1,12 +1,12 @@
-//! The account service: creating citizens, finding them by the numbers they know, and password login
-//! with lockouts that behave the same whether or not the account exists.
+//! The account service: creating citizens and finding them by the numbers they know. Password checks and
+//! their throttling are in `password_check`.
 
 use super::document::{DocumentKind, IdDocument};
-use super::password::{PasswordHasher, PasswordPolicyError, Verdict, check_policy};
+use super::password::{PasswordHasher, PasswordPolicyError, check_policy};
 use super::person::{FIELD_ID_NUMBER, FIELD_PHONE, Person, PersonStatus};
 use super::phone::PhoneNumber;
 use super::resident_id::ResidentId;
-use super::throttle::{Policy, Throttle, Verdict as ThrottleVerdict};
+use super::throttle::Throttle;
 use crate::clock::SharedClock;
 use crate::config::LoginConfig;
 use crate::crypto::Keyring;
@@ -177,80 +177,16 @@ impl Accounts {
             .transpose()
     }
 
-    /// Checks a password login. Failures count against the identifier and the client address, with
-    /// growing delays and then a lockout, whether or not the account exists.
-    pub async fn password_login(
-        &self,
-        identifier: &str,
-        password: &SecretString,
-        ip: Option<&str>,
-    ) -> Result<Person, LoginError> {
-        let internal = |e: &dyn std::fmt::Display| LoginError::Internal(e.to_string());
-        let identifier = identifier.trim();
-        let keys = self.throttle_keys("pwd", identifier, ip);
-        self.check_throttle(&keys).await?;
-        let person = self.find_by_login_identifier(identifier).await.map_err(|e| internal(&e))?;
-        let stored_hash = person.as_ref().and_then(|p| p.password_hash.as_deref());
-        let verdict = self.hasher.verify(password, stored_hash).await.map_err(|e| internal(&e))?;
-        match (verdict, person) {
-            (Verdict::Match | Verdict::MatchRehashed, Some(person)) if person.can_sign_in() => {
-                if verdict == Verdict::MatchRehashed {
-                    self.rehash(&person, password).await;
-                }
-                self.throttle.clear(&keys[0].0).await.map_err(|e| internal(&e))?;
-                Ok(person)
-            }
-            _ => {
-                self.count_failure(&keys).await?;
-                Err(LoginError::InvalidCredentials)
-            }
-        }
+    pub(super) fn throttle(&self) -> &Throttle {
+        &self.throttle
     }
 
-    /// Throttle keys for one kind of secret (password, SMS code): per identifier and per client address.
-    pub fn throttle_keys(&self, kind: &str, identifier: &str, ip: Option<&str>) -> Vec<(String, Policy)> {
-        let lockout_secs = self.login.lockout_secs;
-        let account = Policy { free: 2, limit: self.login.max_failures_per_account, lockout_secs };
-        let address = Policy { free: 10, limit: self.login.max_failures_per_ip, lockout_secs };
-        let index = self.keyring.blind_index("login-identifier", &identifier.trim().to_uppercase());
-        let mut keys = vec![(format!("throttle:{kind}:acct:{index}"), account)];
-        if let Some(ip) = ip {
-            keys.push((format!("throttle:{kind}:ip:{ip}"), address));
-        }
-        keys
-    }
-
-    pub async fn check_throttle(&self, keys: &[(String, Policy)]) -> Result<(), LoginError> {
-        for (key, policy) in keys {
-            match self.throttle.check(key, *policy).await.map_err(|e| LoginError::Internal(e.to_string()))? {
-                ThrottleVerdict::Allowed => {}
-                ThrottleVerdict::Wait { secs } => {
-                    return Err(LoginError::Throttled { retry_after_secs: secs, locked: false });
-                }
-                ThrottleVerdict::Locked { secs } => {
-                    return Err(LoginError::Throttled { retry_after_secs: secs, locked: true });
-                }
-            }
-        }
-        Ok(())
-    }
-
-    pub async fn count_failure(&self, keys: &[(String, Policy)]) -> Result<(), LoginError> {
-        for (key, policy) in keys {
-            self.throttle.fail(key, *policy).await.map_err(|e| LoginError::Internal(e.to_string()))?;
-        }
-        Ok(())
-    }
-
-    pub async fn clear_failures(&self, keys: &[(String, Policy)]) -> Result<(), LoginError> {
-        if let Some((key, _)) = keys.first() {
-            self.throttle.clear(key).await.map_err(|e| LoginError::Internal(e.to_string()))?;
-        }
-        Ok(())
+    pub(super) fn login_settings(&self) -> &LoginConfig {
+        &self.login
     }
 
     /// Upgrades a hash made with older argon2 parameters; failure only delays the upgrade.
-    async fn rehash(&self, person: &Person, password: &SecretString) {
+    pub(super) async fn rehash(&self, person: &Person, password: &SecretString) {
         match self.hasher.hash(password).await {
             Ok(hash) => {
                 self.forget(&person.id).await;

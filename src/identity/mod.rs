@@ -11,6 +11,7 @@ pub mod organisation;
 pub mod otp;
 pub mod passkeys;
 pub mod password;
+mod password_check;
 pub mod person;
 pub mod phone;
 pub mod resident_id;

@@ -65,6 +65,34 @@ impl Throttle {
         Ok(if remaining > 0 { Verdict::Wait { secs: remaining } } else { Verdict::Allowed })
     }
 
+    /// Takes one attempt under `key`: counts it first and then decides, so that attempts arriving at the
+    /// same moment cannot all pass a check that none of them has been counted against yet. An allowed
+    /// attempt stays counted as a failure until [`clear`](Self::clear) (after a success); a refused one is
+    /// uncounted again, since nothing was tried.
+    pub async fn attempt(&self, key: &str, policy: Policy) -> Result<Verdict, StoreError> {
+        let ttl = policy.lockout_secs * 2 * 1000;
+        let last = self.last_failure_ms(key).await?;
+        let count = self.ephemeral.incr_by(&format!("{key}:n"), 1, ttl).await?;
+        let before = count - 1;
+        // An earlier attempt still being checked has no time yet: it happened just now.
+        let since = last.map(|last| (self.clock.now_millis() - last) / 1000).unwrap_or(0);
+        let verdict = if before == 0 {
+            Verdict::Allowed
+        } else if before >= policy.limit {
+            let remaining = policy.lockout_secs - since;
+            if remaining > 0 { Verdict::Locked { secs: remaining } } else { Verdict::Allowed }
+        } else {
+            let remaining = policy.delay_after(before) - since;
+            if remaining > 0 { Verdict::Wait { secs: remaining } } else { Verdict::Allowed }
+        };
+        if verdict == Verdict::Allowed {
+            self.ephemeral.put(&format!("{key}:t"), self.clock.now_millis().to_string().as_bytes(), ttl).await?;
+        } else {
+            self.ephemeral.incr_by(&format!("{key}:n"), -1, ttl).await?;
+        }
+        Ok(verdict)
+    }
+
     /// Counts a failure. The counter lives for the lockout period from its first failure; the time of the
     /// last failure is kept beside it.
     pub async fn fail(&self, key: &str, policy: Policy) -> Result<i64, StoreError> {
@@ -126,5 +154,20 @@ mod tests {
         assert_eq!(throttle.check("k", POLICY).await.unwrap(), Verdict::Allowed);
         throttle.clear("k").await.unwrap();
         assert_eq!(throttle.check("k", POLICY).await.unwrap(), Verdict::Allowed);
+    }
+
+    #[tokio::test]
+    async fn attempts_at_the_same_moment_are_counted_before_any_is_decided() {
+        let clock = Arc::new(OffsetClock::default());
+        let throttle = Throttle::new(Arc::new(MemoryEphemeral::new(clock.clone())), clock.clone());
+        let verdicts = futures::future::join_all((0..30).map(|_| throttle.attempt("k", POLICY))).await;
+        let allowed = verdicts.into_iter().filter(|v| matches!(v, Ok(Verdict::Allowed))).count();
+        assert_eq!(allowed, 2, "only the free attempts pass at once");
+        assert!(matches!(throttle.attempt("k", POLICY).await.unwrap(), Verdict::Wait { secs: 1 }));
+        for _ in 0..4 {
+            clock.advance_secs(60);
+            assert_eq!(throttle.attempt("k", POLICY).await.unwrap(), Verdict::Allowed);
+        }
+        assert!(matches!(throttle.attempt("k", POLICY).await.unwrap(), Verdict::Locked { .. }), "six tried: locked");
     }
 }

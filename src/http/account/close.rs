@@ -1,22 +1,21 @@
 //! GET/POST /account/close: closing the account. It stops working for every system at once; after the
 //! grace period its personal data is erased (the audit trail stays). Until then it can be reopened.
 
-use super::{AccountFrame, checked_form, expired_form, frame, signed_in, when};
+use super::{AccountFrame, checked_form, current_password_refusal, expired_form, frame, signed_in, when};
 use crate::audit::{Actor, ActorRole, Event};
+use crate::http::client_ip::ClientIp;
 use crate::http::error::AppError;
 use crate::http::pages::{Chrome, render};
 use crate::http::session::Browser;
 use crate::http::state::AppState;
 use crate::identity::person::PersonStatus;
 use crate::paths;
-use crate::secret::SecretString;
 use askama::Template;
 use axum::body::Bytes;
-use axum::extract::{ConnectInfo, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use serde::Deserialize;
-use std::net::SocketAddr;
 use tower_sessions::Session;
 
 #[derive(Template)]
@@ -52,7 +51,7 @@ pub async fn get_close(
 pub async fn post_close(
     State(state): State<AppState>,
     session: Session,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ClientIp(peer): ClientIp,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, AppError> {
@@ -66,7 +65,7 @@ pub async fn post_close(
     };
     let tr = signed.tr();
     let person = &signed.person;
-    let actor = Actor::person(&person.id, ActorRole::Citizen, Some(peer.ip().to_string()));
+    let actor = Actor::person(&person.id, ActorRole::Citizen, Some(peer.to_string()));
     if form.action == "reopen" {
         if person.status == PersonStatus::Closing {
             state.accounts.cancel_closure(person).await?;
@@ -89,11 +88,10 @@ pub async fn post_close(
         return show(&state, &browser, &headers, StatusCode::BAD_REQUEST, None, Some(tr.t("close.confirm_needed")))
             .await;
     }
-    if person.password_hash.is_some()
-        && !state.accounts.password_matches(person, &SecretString::new(form.current)).await?
+    if let Some((status, message)) =
+        current_password_refusal(&state, person, form.current, &peer.to_string(), tr).await?
     {
-        return show(&state, &browser, &headers, StatusCode::UNAUTHORIZED, None, Some(tr.t("password.current_wrong")))
-            .await;
+        return show(&state, &browser, &headers, status, None, Some(message)).await;
     }
     let close_after = state.accounts.request_closure(person, state.close_grace_days).await?;
     state.provider.revoke_person_grants(&person.id, None, "account closed").await?;

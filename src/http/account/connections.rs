@@ -3,6 +3,7 @@
 
 use super::{AccountFrame, checked_form, expired_form, frame, signed_in, when};
 use crate::audit::{Actor, ActorRole, Event};
+use crate::http::client_ip::ClientIp;
 use crate::http::error::AppError;
 use crate::http::pages::{Chrome, render};
 use crate::http::session::Browser;
@@ -10,11 +11,10 @@ use crate::http::state::AppState;
 use crate::paths;
 use askama::Template;
 use axum::body::Bytes;
-use axum::extract::{ConnectInfo, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use serde::Deserialize;
-use std::net::SocketAddr;
 use tower_sessions::Session;
 
 struct Row {
@@ -51,7 +51,7 @@ pub async fn get_connections(
 pub async fn post_revoke(
     State(state): State<AppState>,
     session: Session,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ClientIp(peer): ClientIp,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, AppError> {
@@ -65,7 +65,7 @@ pub async fn post_revoke(
     };
     let person_id = &signed.person.id;
     if state.provider.withdraw_consent(person_id, &form.client_id).await? {
-        let actor = Actor::person(person_id, ActorRole::Citizen, Some(peer.ip().to_string()));
+        let actor = Actor::person(person_id, ActorRole::Citizen, Some(peer.to_string()));
         let detail = serde_json::json!({ "client_id": form.client_id });
         state
             .audit

@@ -118,6 +118,27 @@ pub async fn frame(
     Ok((Chrome::new(signed.locale, here), frame))
 }
 
+/// Checks the current password before an account change, through the same throttle as signing in; the
+/// status and message for the form when it does not pass.
+pub async fn current_password_refusal(
+    state: &AppState,
+    person: &Person,
+    current: String,
+    ip: &str,
+    tr: Tr,
+) -> Result<Option<(axum::http::StatusCode, String)>, AppError> {
+    use crate::identity::LoginError;
+    match state.accounts.check_current_password(person, &crate::secret::SecretString::new(current), Some(ip)).await {
+        Ok(true) => Ok(None),
+        Ok(false) => Ok(Some((axum::http::StatusCode::UNAUTHORIZED, tr.t("password.current_wrong")))),
+        Err(LoginError::Throttled { retry_after_secs, locked }) => Ok(Some((
+            axum::http::StatusCode::TOO_MANY_REQUESTS,
+            super::login::throttled_message(tr, retry_after_secs, locked),
+        ))),
+        Err(error) => Err(AppError(error.to_string())),
+    }
+}
+
 /// Parses a form body and checks its CSRF token; None when either fails.
 pub async fn checked_form<T: serde::de::DeserializeOwned>(
     browser: &Browser<'_>,

@@ -3,6 +3,7 @@
 //! and revoking). Every change is audited by the organisation service.
 
 use super::{AccountFrame, Signed, checked_form, expired_form, frame, signed_in, when};
+use crate::http::client_ip::ClientIp;
 use crate::http::error::AppError;
 use crate::http::i18n::Tr;
 use crate::http::pages::{Chrome, render};
@@ -12,11 +13,10 @@ use crate::identity::organisation::{GrantScope, MemberRole, Membership, OrgError
 use crate::paths;
 use askama::Template;
 use axum::body::Bytes;
-use axum::extract::{ConnectInfo, Path, State};
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use serde::Deserialize;
-use std::net::SocketAddr;
 use tower_sessions::Session;
 
 struct MembershipView {
@@ -128,7 +128,7 @@ pub async fn get_organisation(
 pub async fn post_organisation(
     State(state): State<AppState>,
     session: Session,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ClientIp(peer): ClientIp,
     headers: HeaderMap,
     Path(org_id): Path<String>,
     body: Bytes,
@@ -143,7 +143,7 @@ pub async fn post_organisation(
         return Ok(expired_form(&headers));
     };
     let tr = signed.tr();
-    let origin = Some(peer.ip().to_string());
+    let origin = Some(peer.to_string());
     let by = signed.person.id.as_str();
     let outcome = match form.action.as_str() {
         "revoke" => state.orgs.revoke(&form.membership_id, by, origin).await.map(|_| tr.t("orgs.revoked")),

@@ -6,6 +6,7 @@
 
 use super::{AccountFrame, Signed, checked_form, expired_form, frame, signed_in, signed_in_any, when};
 use crate::audit::{Actor, ActorRole, Event};
+use crate::http::client_ip::ClientIp;
 use crate::http::error::AppError;
 use crate::http::gate;
 use crate::http::pages::{Chrome, render};
@@ -17,11 +18,10 @@ use crate::paths;
 use askama::Template;
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::{ConnectInfo, Query, State};
+use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
-use std::net::SocketAddr;
 use tower_sessions::Session;
 use webauthn_rs::prelude::RegisterPublicKeyCredential;
 
@@ -137,7 +137,7 @@ const CONFIRM_FIRST: &str = "confirm it is you first: reload the page, or check 
 pub async fn post_manage(
     State(state): State<AppState>,
     session: Session,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ClientIp(peer): ClientIp,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, AppError> {
@@ -167,7 +167,7 @@ pub async fn post_manage(
         return show(&state, &browser, &headers, StatusCode::BAD_REQUEST, None, Some(tr.t("passkeys.not_changed")))
             .await;
     }
-    let actor = Actor::person(person_id, ActorRole::Citizen, Some(peer.ip().to_string()));
+    let actor = Actor::person(person_id, ActorRole::Citizen, Some(peer.to_string()));
     state
         .audit
         .record(
@@ -224,7 +224,7 @@ pub async fn post_options(
 pub async fn post_register(
     State(state): State<AppState>,
     session: Session,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ClientIp(peer): ClientIp,
     headers: HeaderMap,
     Json(form): Json<RegisterForm>,
 ) -> Response {
@@ -265,7 +265,7 @@ pub async fn post_register(
         }
         match finished {
             Ok(summary) => {
-                let actor = Actor::person(person_id, ActorRole::Citizen, Some(peer.ip().to_string()));
+                let actor = Actor::person(person_id, ActorRole::Citizen, Some(peer.to_string()));
                 let via = match allowed {
                     Allowed::TwoFactors => "two_factor_sign_in",
                     Allowed::EnrolmentCode(_) => "enrolment_code",

@@ -1,24 +1,23 @@
 //! GET/POST /account/password: changing the password, proving the current one first. Every other
 //! session of the person ends, since whoever knew the old password may be signed in.
 
-use super::{AccountFrame, checked_form, expired_form, frame, signed_in};
+use super::{AccountFrame, checked_form, current_password_refusal, expired_form, frame, signed_in};
 use crate::audit::{Actor, ActorRole, Event};
+use crate::http::client_ip::ClientIp;
 use crate::http::error::AppError;
-use crate::http::login::throttled_message;
 use crate::http::pages::{Chrome, render};
 use crate::http::password_reset::policy_message;
 use crate::http::session::Browser;
 use crate::http::state::AppState;
-use crate::identity::{AccountError, LoginError};
+use crate::identity::AccountError;
 use crate::paths;
 use crate::secret::SecretString;
 use askama::Template;
 use axum::body::Bytes;
-use axum::extract::{ConnectInfo, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use serde::Deserialize;
-use std::net::SocketAddr;
 use tower_sessions::Session;
 
 #[derive(Template)]
@@ -52,7 +51,7 @@ pub async fn get_password(
 pub async fn post_password(
     State(state): State<AppState>,
     session: Session,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ClientIp(peer): ClientIp,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, AppError> {
@@ -69,20 +68,11 @@ pub async fn post_password(
     if form.password != form.password2 {
         return fail(StatusCode::BAD_REQUEST, tr.t("flow.passwords_differ")).await;
     }
-    let ip = peer.ip().to_string();
-    if signed.person.password_hash.is_some() {
-        let keys = state.accounts.throttle_keys("pwd", &signed.person.id, Some(&ip));
-        match state.accounts.check_throttle(&keys).await {
-            Ok(()) => {}
-            Err(LoginError::Throttled { retry_after_secs, locked }) => {
-                return fail(StatusCode::TOO_MANY_REQUESTS, throttled_message(tr, retry_after_secs, locked)).await;
-            }
-            Err(error) => return Err(AppError(error.to_string())),
-        }
-        if !state.accounts.password_matches(&signed.person, &SecretString::new(form.current.clone())).await? {
-            state.accounts.count_failure(&keys).await.map_err(|e| AppError(e.to_string()))?;
-            return fail(StatusCode::UNAUTHORIZED, tr.t("password.current_wrong")).await;
-        }
+    let ip = peer.to_string();
+    if let Some((status, message)) =
+        current_password_refusal(&state, &signed.person, form.current.clone(), &ip, tr).await?
+    {
+        return fail(status, message).await;
     }
     match state.accounts.set_password(&signed.person, &SecretString::new(form.password)).await {
         Ok(()) => {}

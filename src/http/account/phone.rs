@@ -1,8 +1,9 @@
 //! GET/POST /account/phone and POST /account/phone/code: changing the phone number. The new number is
 //! proven with a code sent to it, and the person's current password (when they have one) is asked too.
 
-use super::{AccountFrame, checked_form, expired_form, frame, signed_in};
+use super::{AccountFrame, checked_form, current_password_refusal, expired_form, frame, signed_in};
 use crate::audit::{Actor, ActorRole, Event};
+use crate::http::client_ip::ClientIp;
 use crate::http::error::AppError;
 use crate::http::flow::{code_sent_notice, otp_message, recalled_phone, remember_phone};
 use crate::http::pages::{Chrome, render};
@@ -12,14 +13,12 @@ use crate::identity::AccountError;
 use crate::identity::otp::{OtpError, OtpPurpose};
 use crate::identity::phone::PhoneNumber;
 use crate::paths;
-use crate::secret::SecretString;
 use askama::Template;
 use axum::body::Bytes;
-use axum::extract::{ConnectInfo, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use serde::Deserialize;
-use std::net::SocketAddr;
 use tower_sessions::Session;
 
 const FLOW: &str = "phone-change";
@@ -57,7 +56,7 @@ pub async fn get_phone(
 pub async fn post_send(
     State(state): State<AppState>,
     session: Session,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ClientIp(peer): ClientIp,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, AppError> {
@@ -74,7 +73,7 @@ pub async fn post_send(
         return show(&state, &browser, &headers, StatusCode::BAD_REQUEST, None, Some(tr.t("flow.bad_phone"))).await;
     };
     remember_phone(&state, &browser, FLOW, &phone).await?;
-    match state.otp.send(OtpPurpose::ChangePhone, &phone, Some(&peer.ip().to_string()), true).await {
+    match state.otp.send(OtpPurpose::ChangePhone, &phone, Some(&peer.to_string()), true).await {
         Ok(()) => {
             let notice = code_sent_notice(tr, &phone, state.otp.code_minutes(), false);
             show(&state, &browser, &headers, StatusCode::OK, Some(notice), None).await
@@ -89,7 +88,7 @@ pub async fn post_send(
 pub async fn post_phone(
     State(state): State<AppState>,
     session: Session,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ClientIp(peer): ClientIp,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, AppError> {
@@ -105,11 +104,10 @@ pub async fn post_phone(
     let Some(phone) = recalled_phone(&state, &browser, FLOW).await? else {
         return show(&state, &browser, &headers, StatusCode::BAD_REQUEST, None, Some(tr.t("flow.code_expired"))).await;
     };
-    if signed.person.password_hash.is_some()
-        && !state.accounts.password_matches(&signed.person, &SecretString::new(form.current.clone())).await?
+    if let Some((status, message)) =
+        current_password_refusal(&state, &signed.person, form.current.clone(), &peer.to_string(), tr).await?
     {
-        return show(&state, &browser, &headers, StatusCode::UNAUTHORIZED, None, Some(tr.t("password.current_wrong")))
-            .await;
+        return show(&state, &browser, &headers, status, None, Some(message)).await;
     }
     match state.otp.verify(OtpPurpose::ChangePhone, &phone, &form.code).await {
         Ok(()) => {}
@@ -126,7 +124,7 @@ pub async fn post_phone(
         Err(error) => return Err(AppError(error.to_string())),
     }
     browser.take_flow(FLOW).await?;
-    let actor = Actor::person(&signed.person.id, ActorRole::Citizen, Some(peer.ip().to_string()));
+    let actor = Actor::person(&signed.person.id, ActorRole::Citizen, Some(peer.to_string()));
     let detail = serde_json::json!({ "new_phone": phone.masked() });
     state
         .audit

@@ -2,6 +2,7 @@
 
 use super::{AccountFrame, checked_form, expired_form, frame, signed_in, when};
 use crate::audit::{Actor, ActorRole, Event};
+use crate::http::client_ip::ClientIp;
 use crate::http::error::AppError;
 use crate::http::pages::{Chrome, render};
 use crate::http::session::Browser;
@@ -10,11 +11,10 @@ use crate::identity::login_history::network_prefix;
 use crate::paths;
 use askama::Template;
 use axum::body::Bytes;
-use axum::extract::{ConnectInfo, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use serde::Deserialize;
-use std::net::SocketAddr;
 use tower_sessions::Session;
 
 struct SessionView {
@@ -54,7 +54,7 @@ pub async fn get_sessions(
 pub async fn post_sessions(
     State(state): State<AppState>,
     session: Session,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ClientIp(peer): ClientIp,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, AppError> {
@@ -81,7 +81,7 @@ pub async fn post_sessions(
         }
         usize::from(own)
     };
-    let actor = Actor::person(person_id, ActorRole::Citizen, Some(peer.ip().to_string()));
+    let actor = Actor::person(person_id, ActorRole::Citizen, Some(peer.to_string()));
     let detail = serde_json::json!({ "ended": ended });
     state
         .audit

@@ -8,6 +8,7 @@ use crate::catalog::import::ImportFormat;
 use crate::catalog::report::Dimension;
 use crate::catalog::service::{NewDepartment, NewSystem};
 use crate::catalog::{CatalogError, Scope};
+use crate::http::client_ip::ClientIp;
 use crate::http::dashboard::{DashboardQuery, filter_for};
 use crate::http::state::AppState;
 use crate::oidc::client::ClientRegistration;
@@ -15,11 +16,11 @@ use crate::oidc::provider::RegisterClientError;
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::rejection::JsonRejection;
-use axum::extract::{ConnectInfo, Path, Query, State};
+use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use serde::Deserialize;
 use serde_json::{Value, json};
-use std::net::SocketAddr;
+use std::net::IpAddr;
 
 #[derive(Deserialize)]
 pub struct DepartmentBody {
@@ -68,9 +69,9 @@ pub struct RateQuery {
     by: Option<String>,
 }
 
-fn actor(person_id: &str, scope: &Scope, peer: SocketAddr) -> Actor {
+fn actor(person_id: &str, scope: &Scope, peer: IpAddr) -> Actor {
     let role = if *scope == Scope::All { ActorRole::PlatformAdmin } else { ActorRole::DepartmentAdmin };
-    Actor::person(person_id, role, Some(peer.ip().to_string()))
+    Actor::person(person_id, role, Some(peer.to_string()))
 }
 
 fn catalog_error(error: CatalogError) -> ApiError {
@@ -100,7 +101,7 @@ pub async fn get_departments(State(state): State<AppState>, headers: HeaderMap) 
 
 pub async fn post_department(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ClientIp(peer): ClientIp,
     headers: HeaderMap,
     new: Result<Json<DepartmentBody>, JsonRejection>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
@@ -141,7 +142,7 @@ pub async fn get_systems(
 
 pub async fn post_system(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ClientIp(peer): ClientIp,
     headers: HeaderMap,
     Path(id): Path<String>,
     new: Result<Json<SystemBody>, JsonRejection>,
@@ -162,7 +163,7 @@ pub async fn post_system(
 
 pub async fn post_client(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ClientIp(peer): ClientIp,
     headers: HeaderMap,
     Path(id): Path<String>,
     new: Result<Json<ClientBody>, JsonRejection>,
@@ -215,7 +216,7 @@ pub async fn get_items(
 /// Imports items: `text/csv` bodies as CSV, anything else as JSON.
 pub async fn post_items(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ClientIp(peer): ClientIp,
     headers: HeaderMap,
     Path(id): Path<String>,
     payload: Bytes,

@@ -5,15 +5,15 @@ use super::{ApiError, administrator};
 use crate::audit::{Actor, ActorRole};
 use crate::counter::HallKind;
 use crate::counter::halls::HallError;
+use crate::http::client_ip::ClientIp;
 use crate::http::state::AppState;
 use crate::identity::roles::{RoleError, RoleKind};
 use axum::Json;
+use axum::extract::State;
 use axum::extract::rejection::JsonRejection;
-use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, StatusCode};
 use serde::Deserialize;
 use serde_json::{Value, json};
-use std::net::SocketAddr;
 
 #[derive(Deserialize)]
 pub struct NewHall {
@@ -42,7 +42,7 @@ pub async fn get_halls(State(state): State<AppState>, headers: HeaderMap) -> Res
 
 pub async fn post_hall(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ClientIp(peer): ClientIp,
     headers: HeaderMap,
     body: Result<Json<NewHall>, JsonRejection>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
@@ -51,7 +51,7 @@ pub async fn post_hall(
     let kind = HallKind::parse(&new.kind).ok_or_else(|| {
         ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_field", "kind: city, district, town or village")
     })?;
-    let actor = Actor::person(&admin, ActorRole::PlatformAdmin, Some(peer.ip().to_string()));
+    let actor = Actor::person(&admin, ActorRole::PlatformAdmin, Some(peer.to_string()));
     match state.halls.create(&new.name, kind, new.parent_id.as_deref(), &actor).await {
         Ok(hall) => Ok((
             StatusCode::CREATED,
@@ -64,7 +64,7 @@ pub async fn post_hall(
 
 pub async fn post_role(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ClientIp(peer): ClientIp,
     headers: HeaderMap,
     body: Result<Json<NewRole>, JsonRejection>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
@@ -85,7 +85,7 @@ pub async fn post_role(
             return Err(invalid("scope: hall roles need the id of an existing hall"));
         }
     }
-    let actor = Actor::person(&admin, ActorRole::PlatformAdmin, Some(peer.ip().to_string()));
+    let actor = Actor::person(&admin, ActorRole::PlatformAdmin, Some(peer.to_string()));
     match state.roles.grant(&person.id, kind, new.scope.as_deref(), &actor).await {
         Ok(role) => Ok((
             StatusCode::CREATED,

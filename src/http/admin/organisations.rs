@@ -3,16 +3,16 @@
 
 use super::{ApiError, administrator};
 use crate::audit::{Actor, ActorRole};
+use crate::http::client_ip::ClientIp;
 use crate::http::state::AppState;
 use crate::identity::organisation::{MemberRole, OrgError, OrgKind};
 use crate::identity::roles::RoleKind;
 use crate::identity::uscc::Uscc;
 use axum::Json;
-use axum::extract::{ConnectInfo, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use serde::Deserialize;
 use serde_json::{Value, json};
-use std::net::SocketAddr;
 
 #[derive(Deserialize)]
 pub struct NewOrganisation {
@@ -41,7 +41,7 @@ pub async fn get_organisations(State(state): State<AppState>, headers: HeaderMap
 
 pub async fn post_organisation(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ClientIp(peer): ClientIp,
     headers: HeaderMap,
     body: Result<Json<NewOrganisation>, axum::extract::rejection::JsonRejection>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
@@ -61,7 +61,7 @@ pub async fn post_organisation(
         .await
         .map_err(ApiError::internal)?
         .ok_or_else(|| invalid("representative_id_number", "no account has this resident ID number".into()))?;
-    let actor = Actor::person(&admin, ActorRole::PlatformAdmin, Some(peer.ip().to_string()));
+    let actor = Actor::person(&admin, ActorRole::PlatformAdmin, Some(peer.to_string()));
     let org = match state.orgs.create(&uscc, &new.name, kind, &actor).await {
         Ok(org) => org,
         Err(OrgError::Duplicate) => {

@@ -7,6 +7,7 @@ use crate::audit::{Actor, ActorRole};
 use crate::catalog::service::NewDepartment;
 use crate::catalog::{CatalogError, DepartmentLevel, Scope};
 use crate::http::account::expired_form;
+use crate::http::client_ip::ClientIp;
 use crate::http::error::AppError;
 use crate::http::extract::parse_form;
 use crate::http::i18n::Tr;
@@ -17,11 +18,10 @@ use crate::identity::roles::RoleKind;
 use crate::paths;
 use askama::Template;
 use axum::body::Bytes;
-use axum::extract::{ConnectInfo, Query, State};
+use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
-use std::net::SocketAddr;
 use tower_sessions::Session;
 
 pub const CATALOG_ROLES: [RoleKind; 2] = [RoleKind::PlatformAdmin, RoleKind::DepartmentAdmin];
@@ -107,13 +107,13 @@ pub fn actor_of(console: &AtConsole, scope: &Scope) -> Actor {
 pub async fn get_catalog(
     State(state): State<AppState>,
     session: Session,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ClientIp(peer): ClientIp,
     headers: HeaderMap,
     Query(done): Query<Done>,
 ) -> Result<Response, AppError> {
     let browser = Browser(&session);
     let (console, scope) =
-        match catalog_console(&state, &browser, &headers, paths::ADMIN_CATALOG, Some(peer.ip().to_string())).await? {
+        match catalog_console(&state, &browser, &headers, paths::ADMIN_CATALOG, Some(peer.to_string())).await? {
             Ok(found) => found,
             Err(response) => return Ok(response),
         };
@@ -127,13 +127,13 @@ pub async fn get_catalog(
 pub async fn post_catalog(
     State(state): State<AppState>,
     session: Session,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ClientIp(peer): ClientIp,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, AppError> {
     let browser = Browser(&session);
     let (console, scope) =
-        match catalog_console(&state, &browser, &headers, paths::ADMIN_CATALOG, Some(peer.ip().to_string())).await? {
+        match catalog_console(&state, &browser, &headers, paths::ADMIN_CATALOG, Some(peer.to_string())).await? {
             Ok(found) => found,
             Err(response) => return Ok(response),
         };

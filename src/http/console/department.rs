@@ -8,6 +8,7 @@ use crate::audit::Actor;
 use crate::catalog::service::NewSystem;
 use crate::catalog::{CatalogError, Department, Portal, Scope, Vertical, themes};
 use crate::http::account::expired_form;
+use crate::http::client_ip::ClientIp;
 use crate::http::error::AppError;
 use crate::http::extract::parse_form;
 use crate::http::i18n::Tr;
@@ -20,11 +21,10 @@ use crate::oidc::provider::RegisterClientError;
 use crate::paths;
 use askama::Template;
 use axum::body::Bytes;
-use axum::extract::{ConnectInfo, Path, Query, State};
+use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
-use std::net::SocketAddr;
 use tower_sessions::Session;
 
 const ITEMS_PER_PAGE: i64 = 100;
@@ -131,15 +131,14 @@ struct DepartmentForm {
 pub async fn get_department(
     State(state): State<AppState>,
     session: Session,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ClientIp(peer): ClientIp,
     headers: HeaderMap,
     Path(id): Path<String>,
     Query(query): Query<PageQuery>,
 ) -> Result<Response, AppError> {
     let browser = Browser(&session);
     let here = format!("/admin/catalog/departments/{id}");
-    let (console, scope) = match catalog_console(&state, &browser, &headers, &here, Some(peer.ip().to_string())).await?
-    {
+    let (console, scope) = match catalog_console(&state, &browser, &headers, &here, Some(peer.to_string())).await? {
         Ok(found) => found,
         Err(response) => return Ok(response),
     };
@@ -160,15 +159,14 @@ pub async fn get_department(
 pub async fn post_department(
     State(state): State<AppState>,
     session: Session,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ClientIp(peer): ClientIp,
     headers: HeaderMap,
     Path(id): Path<String>,
     body: Bytes,
 ) -> Result<Response, AppError> {
     let browser = Browser(&session);
     let here = format!("/admin/catalog/departments/{id}");
-    let (console, scope) = match catalog_console(&state, &browser, &headers, &here, Some(peer.ip().to_string())).await?
-    {
+    let (console, scope) = match catalog_console(&state, &browser, &headers, &here, Some(peer.to_string())).await? {
         Ok(found) => found,
         Err(response) => return Ok(response),
     };

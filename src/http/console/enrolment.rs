@@ -6,6 +6,7 @@ use crate::audit::{Actor, ActorRole};
 use crate::counter::enrolment::ENROLMENT_CODE_SECS;
 use crate::counter::{EnrolmentError, Issuer};
 use crate::http::account::{checked_form, expired_form, when};
+use crate::http::client_ip::ClientIp;
 use crate::http::error::AppError;
 use crate::http::pages::{Chrome, render};
 use crate::http::session::Browser;
@@ -14,11 +15,11 @@ use crate::identity::roles::RoleKind;
 use crate::paths;
 use askama::Template;
 use axum::body::Bytes;
-use axum::extract::{ConnectInfo, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use serde::Deserialize;
-use std::net::SocketAddr;
+use std::net::IpAddr;
 use tower_sessions::Session;
 
 /// Who may issue enrolment codes here.
@@ -45,15 +46,15 @@ async fn console(
     state: &AppState,
     browser: &Browser<'_>,
     headers: &HeaderMap,
-    peer: SocketAddr,
+    peer: IpAddr,
 ) -> Result<Result<AtConsole, Response>, AppError> {
-    at_console(state, browser, headers, paths::ADMIN_ENROLMENT, Some(peer.ip().to_string()), &ISSUERS).await
+    at_console(state, browser, headers, paths::ADMIN_ENROLMENT, Some(peer.to_string()), &ISSUERS).await
 }
 
 pub async fn get_enrolment(
     State(state): State<AppState>,
     session: Session,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ClientIp(peer): ClientIp,
     headers: HeaderMap,
 ) -> Result<Response, AppError> {
     let browser = Browser(&session);
@@ -67,7 +68,7 @@ pub async fn get_enrolment(
 pub async fn post_enrolment(
     State(state): State<AppState>,
     session: Session,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ClientIp(peer): ClientIp,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, AppError> {

@@ -7,6 +7,7 @@ use crate::audit::{Actor, ActorRole};
 use crate::counter::halls::HallError;
 use crate::counter::{Hall, HallKind};
 use crate::http::account::expired_form;
+use crate::http::client_ip::ClientIp;
 use crate::http::error::AppError;
 use crate::http::extract::parse_form;
 use crate::http::i18n::Tr;
@@ -17,11 +18,10 @@ use crate::identity::roles::{RoleError, RoleKind};
 use crate::paths;
 use askama::Template;
 use axum::body::Bytes;
-use axum::extract::{ConnectInfo, Query, State};
+use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
-use std::net::SocketAddr;
 use tower_sessions::Session;
 
 const HALL_ROLES: [RoleKind; 2] = [RoleKind::HallStaff, RoleKind::HallSupervisor];
@@ -83,7 +83,7 @@ struct HallsForm {
 pub async fn get_halls(
     State(state): State<AppState>,
     session: Session,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ClientIp(peer): ClientIp,
     headers: HeaderMap,
     Query(done): Query<Done>,
 ) -> Result<Response, AppError> {
@@ -93,7 +93,7 @@ pub async fn get_halls(
         &browser,
         &headers,
         paths::ADMIN_HALLS,
-        Some(peer.ip().to_string()),
+        Some(peer.to_string()),
         &[RoleKind::PlatformAdmin],
     )
     .await?
@@ -111,7 +111,7 @@ pub async fn get_halls(
 pub async fn post_halls(
     State(state): State<AppState>,
     session: Session,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ClientIp(peer): ClientIp,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, AppError> {
@@ -121,7 +121,7 @@ pub async fn post_halls(
         &browser,
         &headers,
         paths::ADMIN_HALLS,
-        Some(peer.ip().to_string()),
+        Some(peer.to_string()),
         &[RoleKind::PlatformAdmin],
     )
     .await?

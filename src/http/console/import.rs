@@ -6,14 +6,14 @@ use super::department::show;
 use crate::catalog::CatalogError;
 use crate::catalog::import::{ImportFormat, RowError};
 use crate::http::account::expired_form;
+use crate::http::client_ip::ClientIp;
 use crate::http::error::AppError;
 use crate::http::i18n::Tr;
 use crate::http::session::Browser;
 use crate::http::state::AppState;
-use axum::extract::{ConnectInfo, Multipart, Path, State};
+use axum::extract::{Multipart, Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
-use std::net::SocketAddr;
 use tower_sessions::Session;
 
 /// Import problems listed on the page; the rest are counted.
@@ -22,15 +22,14 @@ const SHOWN_ERRORS: usize = 200;
 pub async fn post_import(
     State(state): State<AppState>,
     session: Session,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ClientIp(peer): ClientIp,
     headers: HeaderMap,
     Path(id): Path<String>,
     mut multipart: Multipart,
 ) -> Result<Response, AppError> {
     let browser = Browser(&session);
     let here = format!("/admin/catalog/departments/{id}");
-    let (console, scope) = match catalog_console(&state, &browser, &headers, &here, Some(peer.ip().to_string())).await?
-    {
+    let (console, scope) = match catalog_console(&state, &browser, &headers, &here, Some(peer.to_string())).await? {
         Ok(found) => found,
         Err(response) => return Ok(response),
     };

@@ -5,15 +5,15 @@
 use super::{DashboardQuery, filter_for, label, percent, viewer};
 use crate::catalog::Scope;
 use crate::catalog::report::Dimension;
+use crate::http::client_ip::ClientIp;
 use crate::http::error::AppError;
 use crate::http::session::Browser;
 use crate::http::state::AppState;
 use crate::paths;
-use axum::extract::{ConnectInfo, Query, State};
+use axum::extract::{Query, State};
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
-use std::net::SocketAddr;
 use tower_sessions::Session;
 
 /// The most missing items one export holds.
@@ -28,17 +28,16 @@ pub struct What {
 pub async fn get_export(
     State(state): State<AppState>,
     session: Session,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ClientIp(peer): ClientIp,
     headers: HeaderMap,
     Query(query): Query<DashboardQuery>,
     Query(what): Query<What>,
 ) -> Result<Response, AppError> {
     let browser = Browser(&session);
-    let (console, scope) =
-        match viewer(&state, &browser, &headers, paths::DASHBOARD, Some(peer.ip().to_string())).await? {
-            Ok(viewer) => viewer,
-            Err(response) => return Ok(response),
-        };
+    let (console, scope) = match viewer(&state, &browser, &headers, paths::DASHBOARD, Some(peer.to_string())).await? {
+        Ok(viewer) => viewer,
+        Err(response) => return Ok(response),
+    };
     let tr = console.tr();
     let filter = filter_for(&state, &scope, &query).await?;
     let mut writer = csv::Writer::from_writer(Vec::new());

@@ -14,15 +14,15 @@ use super::session::Browser;
 use super::state::AppState;
 use crate::catalog::report::{Dimension, Line, Report};
 use crate::catalog::{Audience, DepartmentLevel, ItemKind, Scope, Vertical, themes};
+use crate::http::client_ip::ClientIp;
 use crate::identity::roles::RoleKind;
 use crate::paths;
 use crate::store::connections::{ItemFilter, MissingRow};
 use askama::Template;
-use axum::extract::{ConnectInfo, Query, RawQuery, State};
+use axum::extract::{Query, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use serde::Deserialize;
-use std::net::SocketAddr;
 use tower_sessions::Session;
 
 /// Missing items listed on the page; the CSV export has them all.
@@ -178,17 +178,16 @@ pub async fn filter_for(state: &AppState, scope: &Scope, query: &DashboardQuery)
 pub async fn get_dashboard(
     State(state): State<AppState>,
     session: Session,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ClientIp(peer): ClientIp,
     headers: HeaderMap,
     Query(query): Query<DashboardQuery>,
     RawQuery(raw): RawQuery,
 ) -> Result<Response, AppError> {
     let browser = Browser(&session);
-    let (console, scope) =
-        match viewer(&state, &browser, &headers, paths::DASHBOARD, Some(peer.ip().to_string())).await? {
-            Ok(viewer) => viewer,
-            Err(response) => return Ok(response),
-        };
+    let (console, scope) = match viewer(&state, &browser, &headers, paths::DASHBOARD, Some(peer.to_string())).await? {
+        Ok(viewer) => viewer,
+        Err(response) => return Ok(response),
+    };
     let tr = console.tr();
     let filter = filter_for(&state, &scope, &query).await?;
     let dimensions = [

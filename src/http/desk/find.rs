@@ -4,6 +4,7 @@
 use super::{AtDesk, DeskFrame, at_desk, frame};
 use crate::counter::CodePurpose;
 use crate::http::account::expired_form;
+use crate::http::client_ip::ClientIp;
 use crate::http::error::AppError;
 use crate::http::extract::parse_form;
 use crate::http::pages::{Chrome, render};
@@ -12,11 +13,10 @@ use crate::http::state::AppState;
 use crate::paths;
 use askama::Template;
 use axum::body::Bytes;
-use axum::extract::{ConnectInfo, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
-use std::net::SocketAddr;
 use tower_sessions::Session;
 
 #[derive(Template)]
@@ -38,11 +38,11 @@ struct FindForm {
 pub async fn get_desk(
     State(state): State<AppState>,
     session: Session,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ClientIp(peer): ClientIp,
     headers: HeaderMap,
 ) -> Result<Response, AppError> {
     let browser = Browser(&session);
-    let desk = match at_desk(&state, &browser, &headers, paths::DESK, Some(peer.ip().to_string())).await? {
+    let desk = match at_desk(&state, &browser, &headers, paths::DESK, Some(peer.to_string())).await? {
         Ok(desk) => desk,
         Err(response) => return Ok(response),
     };
@@ -52,12 +52,12 @@ pub async fn get_desk(
 pub async fn post_find(
     State(state): State<AppState>,
     session: Session,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ClientIp(peer): ClientIp,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, AppError> {
     let browser = Browser(&session);
-    let desk = match at_desk(&state, &browser, &headers, paths::DESK, Some(peer.ip().to_string())).await? {
+    let desk = match at_desk(&state, &browser, &headers, paths::DESK, Some(peer.to_string())).await? {
         Ok(desk) => desk,
         Err(response) => return Ok(response),
     };

@@ -3,6 +3,7 @@
 
 use super::{AtDesk, CheckForm, DeskFrame, at_desk, desk_message, document_types, frame};
 use crate::http::account::{checked_form, expired_form};
+use crate::http::client_ip::ClientIp;
 use crate::http::error::AppError;
 use crate::http::pages::{Chrome, render};
 use crate::http::session::Browser;
@@ -12,11 +13,10 @@ use crate::identity::uscc::Uscc;
 use crate::paths;
 use askama::Template;
 use axum::body::Bytes;
-use axum::extract::{ConnectInfo, Path, State};
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use serde::Deserialize;
-use std::net::SocketAddr;
 use tower_sessions::Session;
 
 pub struct PendingView {
@@ -50,11 +50,11 @@ struct SettleForm {
 pub async fn get_orgs(
     State(state): State<AppState>,
     session: Session,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ClientIp(peer): ClientIp,
     headers: HeaderMap,
 ) -> Result<Response, AppError> {
     let browser = Browser(&session);
-    let desk = match at_desk(&state, &browser, &headers, paths::DESK_ORGS, Some(peer.ip().to_string())).await? {
+    let desk = match at_desk(&state, &browser, &headers, paths::DESK_ORGS, Some(peer.to_string())).await? {
         Ok(desk) => desk,
         Err(response) => return Ok(response),
     };
@@ -64,12 +64,12 @@ pub async fn get_orgs(
 pub async fn post_record(
     State(state): State<AppState>,
     session: Session,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ClientIp(peer): ClientIp,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, AppError> {
     let browser = Browser(&session);
-    let desk = match at_desk(&state, &browser, &headers, paths::DESK_ORGS, Some(peer.ip().to_string())).await? {
+    let desk = match at_desk(&state, &browser, &headers, paths::DESK_ORGS, Some(peer.to_string())).await? {
         Ok(desk) => desk,
         Err(response) => return Ok(response),
     };
@@ -99,13 +99,13 @@ pub async fn post_record(
 pub async fn post_settle(
     State(state): State<AppState>,
     session: Session,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ClientIp(peer): ClientIp,
     headers: HeaderMap,
     Path(id): Path<String>,
     body: Bytes,
 ) -> Result<Response, AppError> {
     let browser = Browser(&session);
-    let desk = match at_desk(&state, &browser, &headers, paths::DESK_ORGS, Some(peer.ip().to_string())).await? {
+    let desk = match at_desk(&state, &browser, &headers, paths::DESK_ORGS, Some(peer.to_string())).await? {
         Ok(desk) => desk,
         Err(response) => return Ok(response),
     };

@@ -4,6 +4,7 @@
 
 use super::{AtDesk, CheckForm, DeskFrame, at_desk, desk_message, document_types, frame};
 use crate::http::account::{checked_form, expired_form, when};
+use crate::http::client_ip::ClientIp;
 use crate::http::error::AppError;
 use crate::http::pages::{Chrome, render};
 use crate::http::session::Browser;
@@ -12,11 +13,10 @@ use crate::identity::Person;
 use crate::identity::phone::PhoneNumber;
 use askama::Template;
 use axum::body::Bytes;
-use axum::extract::{ConnectInfo, Path, Query, State};
+use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
-use std::net::SocketAddr;
 use tower_sessions::Session;
 
 pub struct EvidenceView {
@@ -85,17 +85,16 @@ struct RevokeForm {
 pub async fn get_person(
     State(state): State<AppState>,
     session: Session,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ClientIp(peer): ClientIp,
     headers: HeaderMap,
     Path(id): Path<String>,
     Query(done): Query<Done>,
 ) -> Result<Response, AppError> {
     let browser = Browser(&session);
-    let desk =
-        match at_desk(&state, &browser, &headers, &format!("/desk/people/{id}"), Some(peer.ip().to_string())).await? {
-            Ok(desk) => desk,
-            Err(response) => return Ok(response),
-        };
+    let desk = match at_desk(&state, &browser, &headers, &format!("/desk/people/{id}"), Some(peer.to_string())).await? {
+        Ok(desk) => desk,
+        Err(response) => return Ok(response),
+    };
     let flash = match done.done.as_str() {
         key @ ("verified" | "revoked") => {
             let acr = state.assurance.acr_of(&id).await?;
@@ -121,17 +120,16 @@ pub struct Done {
 pub async fn post_verify(
     State(state): State<AppState>,
     session: Session,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ClientIp(peer): ClientIp,
     headers: HeaderMap,
     Path(id): Path<String>,
     body: Bytes,
 ) -> Result<Response, AppError> {
     let browser = Browser(&session);
-    let desk =
-        match at_desk(&state, &browser, &headers, &format!("/desk/people/{id}"), Some(peer.ip().to_string())).await? {
-            Ok(desk) => desk,
-            Err(response) => return Ok(response),
-        };
+    let desk = match at_desk(&state, &browser, &headers, &format!("/desk/people/{id}"), Some(peer.to_string())).await? {
+        Ok(desk) => desk,
+        Err(response) => return Ok(response),
+    };
     let Some(form) = checked_form::<CheckForm>(&browser, &body, |f| &f.csrf).await? else {
         return Ok(expired_form(&headers));
     };
@@ -163,17 +161,16 @@ pub async fn post_verify(
 pub async fn post_reset(
     State(state): State<AppState>,
     session: Session,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ClientIp(peer): ClientIp,
     headers: HeaderMap,
     Path(id): Path<String>,
     body: Bytes,
 ) -> Result<Response, AppError> {
     let browser = Browser(&session);
-    let desk =
-        match at_desk(&state, &browser, &headers, &format!("/desk/people/{id}"), Some(peer.ip().to_string())).await? {
-            Ok(desk) => desk,
-            Err(response) => return Ok(response),
-        };
+    let desk = match at_desk(&state, &browser, &headers, &format!("/desk/people/{id}"), Some(peer.to_string())).await? {
+        Ok(desk) => desk,
+        Err(response) => return Ok(response),
+    };
     let Some(form) = checked_form::<CheckForm>(&browser, &body, |f| &f.csrf).await? else {
         return Ok(expired_form(&headers));
     };
@@ -222,17 +219,16 @@ pub async fn post_reset(
 pub async fn post_revoke(
     State(state): State<AppState>,
     session: Session,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ClientIp(peer): ClientIp,
     headers: HeaderMap,
     Path(id): Path<String>,
     body: Bytes,
 ) -> Result<Response, AppError> {
     let browser = Browser(&session);
-    let desk =
-        match at_desk(&state, &browser, &headers, &format!("/desk/people/{id}"), Some(peer.ip().to_string())).await? {
-            Ok(desk) => desk,
-            Err(response) => return Ok(response),
-        };
+    let desk = match at_desk(&state, &browser, &headers, &format!("/desk/people/{id}"), Some(peer.to_string())).await? {
+        Ok(desk) => desk,
+        Err(response) => return Ok(response),
+    };
     let Some(form) = checked_form::<RevokeForm>(&browser, &body, |f| &f.csrf).await? else {
         return Ok(expired_form(&headers));
     };
@@ -248,17 +244,16 @@ pub async fn post_revoke(
 pub async fn post_settle_reset(
     State(state): State<AppState>,
     session: Session,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ClientIp(peer): ClientIp,
     headers: HeaderMap,
     Path((id, reset_id)): Path<(String, String)>,
     body: Bytes,
 ) -> Result<Response, AppError> {
     let browser = Browser(&session);
-    let desk =
-        match at_desk(&state, &browser, &headers, &format!("/desk/people/{id}"), Some(peer.ip().to_string())).await? {
-            Ok(desk) => desk,
-            Err(response) => return Ok(response),
-        };
+    let desk = match at_desk(&state, &browser, &headers, &format!("/desk/people/{id}"), Some(peer.to_string())).await? {
+        Ok(desk) => desk,
+        Err(response) => return Ok(response),
+    };
     let Some(form) = checked_form::<SettleForm>(&browser, &body, |f| &f.csrf).await? else {
         return Ok(expired_form(&headers));
     };

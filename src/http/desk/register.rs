@@ -3,6 +3,7 @@
 
 use super::{CheckForm, DeskFrame, at_desk, desk_message, document_types, frame};
 use crate::http::account::{checked_form, expired_form};
+use crate::http::client_ip::ClientIp;
 use crate::http::error::AppError;
 use crate::http::pages::{Chrome, render};
 use crate::http::session::Browser;
@@ -11,10 +12,9 @@ use crate::identity::phone::PhoneNumber;
 use crate::paths;
 use askama::Template;
 use axum::body::Bytes;
-use axum::extract::{ConnectInfo, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
-use std::net::SocketAddr;
 use tower_sessions::Session;
 
 #[derive(Template)]
@@ -29,11 +29,11 @@ struct RegisterPage {
 pub async fn get_register(
     State(state): State<AppState>,
     session: Session,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ClientIp(peer): ClientIp,
     headers: HeaderMap,
 ) -> Result<Response, AppError> {
     let browser = Browser(&session);
-    let desk = match at_desk(&state, &browser, &headers, paths::DESK_REGISTER, Some(peer.ip().to_string())).await? {
+    let desk = match at_desk(&state, &browser, &headers, paths::DESK_REGISTER, Some(peer.to_string())).await? {
         Ok(desk) => desk,
         Err(response) => return Ok(response),
     };
@@ -52,12 +52,12 @@ pub async fn get_register(
 pub async fn post_register(
     State(state): State<AppState>,
     session: Session,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ClientIp(peer): ClientIp,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, AppError> {
     let browser = Browser(&session);
-    let desk = match at_desk(&state, &browser, &headers, paths::DESK_REGISTER, Some(peer.ip().to_string())).await? {
+    let desk = match at_desk(&state, &browser, &headers, paths::DESK_REGISTER, Some(peer.to_string())).await? {
         Ok(desk) => desk,
         Err(response) => return Ok(response),
     };

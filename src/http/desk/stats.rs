@@ -1,17 +1,17 @@
 //! GET /desk/stats: a hall's daily volume by kind of task, for the hall and every hall below it.
 
 use super::{DeskFrame, at_desk, frame};
+use crate::http::client_ip::ClientIp;
 use crate::http::error::AppError;
 use crate::http::pages::{Chrome, render};
 use crate::http::session::Browser;
 use crate::http::state::AppState;
 use crate::paths;
 use askama::Template;
-use axum::extract::{ConnectInfo, Query, State};
+use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use serde::Deserialize;
-use std::net::SocketAddr;
 use tower_sessions::Session;
 
 #[derive(Template)]
@@ -32,12 +32,12 @@ pub struct StatsQuery {
 pub async fn get_stats(
     State(state): State<AppState>,
     session: Session,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ClientIp(peer): ClientIp,
     headers: HeaderMap,
     Query(query): Query<StatsQuery>,
 ) -> Result<Response, AppError> {
     let browser = Browser(&session);
-    let desk = match at_desk(&state, &browser, &headers, paths::DESK_STATS, Some(peer.ip().to_string())).await? {
+    let desk = match at_desk(&state, &browser, &headers, paths::DESK_STATS, Some(peer.to_string())).await? {
         Ok(desk) => desk,
         Err(response) => return Ok(response),
     };

@@ -97,21 +97,21 @@ impl Ephemeral for MemoryEphemeral {
         Ok(())
     }
 
-    async fn incr(&self, key: &str, ttl_ms: i64) -> StoreResult<i64> {
-        let first = self.entry(b"1", ttl_ms);
+    async fn incr_by(&self, key: &str, delta: i64, ttl_ms: i64) -> StoreResult<i64> {
+        let first = self.entry(delta.to_string().as_bytes(), ttl_ms);
         let result = self.entries.entry(key.to_owned()).and_compute_with(|existing| {
             let current = existing.filter(|e| self.live(e.value())).and_then(|e| {
                 std::str::from_utf8(&e.value().value).ok()?.parse::<i64>().ok().map(|n| (n, e.into_value()))
             });
             match current {
-                Some((count, entry)) => Op::Put(Entry { value: (count + 1).to_string().into_bytes(), ..entry }),
+                Some((count, entry)) => Op::Put(Entry { value: (count + delta).to_string().into_bytes(), ..entry }),
                 None => Op::Put(first),
             }
         });
         let count = result
             .into_entry()
             .and_then(|entry| std::str::from_utf8(&entry.value().value).ok()?.parse().ok())
-            .unwrap_or(1);
+            .unwrap_or(delta);
         Ok(count)
     }
 

@@ -23,8 +23,12 @@ pub trait Ephemeral: Send + Sync + std::fmt::Debug {
     /// Reads and deletes in one atomic step: of two concurrent takers, exactly one gets the value.
     async fn take(&self, key: &str) -> StoreResult<Option<Vec<u8>>>;
     async fn delete(&self, key: &str) -> StoreResult<()>;
+    /// Adds `delta` to a counter that lives `ttl_ms` from its first change; returns the new count.
+    async fn incr_by(&self, key: &str, delta: i64, ttl_ms: i64) -> StoreResult<i64>;
     /// Adds one to a counter that lives `ttl_ms` from its first increment; returns the new count.
-    async fn incr(&self, key: &str, ttl_ms: i64) -> StoreResult<i64>;
+    async fn incr(&self, key: &str, ttl_ms: i64) -> StoreResult<i64> {
+        self.incr_by(key, 1, ttl_ms).await
+    }
     async fn ping(&self) -> StoreResult<()>;
 }
 

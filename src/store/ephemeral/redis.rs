@@ -70,14 +70,14 @@ impl Ephemeral for RedisEphemeral {
         Ok(())
     }
 
-    async fn incr(&self, key: &str, ttl_ms: i64) -> StoreResult<i64> {
+    async fn incr_by(&self, key: &str, delta: i64, ttl_ms: i64) -> StoreResult<i64> {
         let mut connection = self.connection.clone();
         let key = self.key(key);
         // INCR then PEXPIRE NX in one transaction: the window starts at the first increment and later
         // increments do not extend it.
         let (count, _): (i64, i64) = redis::pipe()
             .atomic()
-            .incr(&key, 1)
+            .incr(&key, delta)
             .cmd("PEXPIRE")
             .arg(&key)
             .arg(ttl(ttl_ms))
