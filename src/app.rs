@@ -313,6 +313,7 @@ impl App {
             keyring: services.keyring.clone(),
             close_grace_days: services.config.account.close_grace_days,
             trusted_proxies: services.config.http.trusted_proxies.clone(),
+            max_anonymous_requests: services.config.http.max_anonymous_requests,
             db: services.db.clone(),
             ephemeral: services.ephemeral.clone(),
             metrics: services.metrics.clone(),
@@ -327,6 +328,7 @@ impl App {
         let settings = HttpSettings {
             secure_cookies: services.config.secure_cookies(),
             session_idle_secs: services.config.tokens.session_idle_secs,
+            anonymous_session_idle_secs: services.config.http.anonymous_session_idle_secs,
             request_timeout_secs: services.config.http.request_timeout_secs,
             body_limit_bytes: services.config.http.body_limit_bytes,
         };

@@ -68,6 +68,12 @@ pub struct HttpConfig {
     /// Reverse proxies (CIDR blocks) whose `Forwarded` / `X-Forwarded-For` name the client's address.
     /// Empty (the default): the connection's own address is the client's.
     pub trusted_proxies: Vec<crate::cidr::Cidr>,
+    /// How long a browser session nobody has signed in to lives without use.
+    pub anonymous_session_idle_secs: i64,
+    /// Sign-in requests from browsers nobody is signed in to, per ten minutes, that the server keeps
+    /// state for; beyond it new ones are answered "busy, try again" until the ten minutes are over. This
+    /// bounds the memory an anonymous flood can take (about 1 KB each).
+    pub max_anonymous_requests: i64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -368,6 +374,8 @@ impl Default for HttpConfig {
             body_limit_bytes: 256 * 1024,
             secure_cookies: None,
             trusted_proxies: Vec::new(),
+            anonymous_session_idle_secs: 600,
+            max_anonymous_requests: 200_000,
         }
     }
 }
@@ -483,6 +491,8 @@ impl Config {
             ("tokens.session_max_secs", t.session_max_secs),
             ("keys.rotation_days", self.keys.rotation_days),
             ("login.lockout_secs", self.login.lockout_secs),
+            ("http.anonymous_session_idle_secs", self.http.anonymous_session_idle_secs),
+            ("http.max_anonymous_requests", self.http.max_anonymous_requests),
         ] {
             if value <= 0 {
                 return Err(ConfigError::Invalid(format!("{name} must be positive")));

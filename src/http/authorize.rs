@@ -79,10 +79,26 @@ async fn begin(
         Err(AuthorizeRejection::Redirect { location, .. }) => Ok(Redirect::to(&location).into_response()),
         Ok((request, client)) => {
             let browser = Browser(session);
+            if browser.login().await?.is_none() && !admit_anonymous(state).await? {
+                return Ok(error_page(StatusCode::SERVICE_UNAVAILABLE, locale, "error.busy", None));
+            }
             browser.put_pending(&request).await?;
             advance(state, &browser, request, &client).await
         }
     }
+}
+
+/// Whether the server may keep one more sign-in request for a browser nobody is signed in to: at most
+/// `http.max_anonymous_requests` per ten minutes, counted in the ephemeral store (so across instances).
+async fn admit_anonymous(state: &AppState) -> Result<bool, AppError> {
+    const WINDOW_SECS: i64 = 600;
+    let window = state.provider.now() / WINDOW_SECS;
+    let count = state.ephemeral.incr(&format!("anonymous-requests:{window}"), 2 * WINDOW_SECS * 1000).await?;
+    if count > state.max_anonymous_requests {
+        state.metrics.anonymous_refused();
+        return Ok(false);
+    }
+    Ok(true)
 }
 
 #[derive(Deserialize)]

@@ -43,6 +43,7 @@ pub struct Metrics {
     latency: HistogramFamily,
     logins: Family<LoginLabels, Counter>,
     tokens: Family<GrantLabels, Counter>,
+    anonymous_refused: Counter,
 }
 
 impl Metrics {
@@ -57,7 +58,17 @@ impl Metrics {
         registry.register("http_request_duration_seconds", "HTTP request latency by route", latency.clone());
         registry.register("logins", "Login attempts by method and outcome", logins.clone());
         registry.register("tokens_issued", "Tokens issued by grant type", tokens.clone());
-        Arc::new(Self { registry, requests, latency, logins, tokens })
+        let anonymous_refused = Counter::default();
+        registry.register(
+            "anonymous_requests_refused",
+            "Sign-in requests from anonymous browsers refused because http.max_anonymous_requests was reached",
+            anonymous_refused.clone(),
+        );
+        Arc::new(Self { registry, requests, latency, logins, tokens, anonymous_refused })
+    }
+
+    pub fn anonymous_refused(&self) {
+        self.anonymous_refused.inc();
     }
 
     pub fn login(&self, method: &str, outcome: &str) {

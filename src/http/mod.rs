@@ -57,6 +57,7 @@ use tower_sessions::{Expiry, SessionManagerLayer};
 pub struct HttpSettings {
     pub secure_cookies: bool,
     pub session_idle_secs: i64,
+    pub anonymous_session_idle_secs: i64,
     pub request_timeout_secs: u64,
     pub body_limit_bytes: usize,
 }
@@ -145,14 +146,23 @@ pub fn router(state: AppState, settings: &HttpSettings) -> Router {
     // Photos for the face check are larger than any form; only this route takes them.
     let uploads = Router::new()
         .route(paths::STEP_UP_FACE, post(stepup::post_face))
+        .route_layer(axum::middleware::from_fn(session::signed_in_before_upload))
         .layer(axum::extract::DefaultBodyLimit::max(UPLOAD_LIMIT_BYTES))
         .layer(RequestBodyLimitLayer::new(UPLOAD_LIMIT_BYTES));
     // Item lists are the largest bodies anyone sends; only the import routes take them.
     let imports = Router::new()
         .route(paths::ADMIN_CATALOG_IMPORT, post(console::import::post_import))
+        .route_layer(axum::middleware::from_fn(session::signed_in_before_upload))
         .layer(axum::extract::DefaultBodyLimit::max(IMPORT_LIMIT_BYTES))
         .layer(RequestBodyLimitLayer::new(IMPORT_LIMIT_BYTES));
-    let pages = pages.merge(uploads).merge(imports).layer(sessions);
+    let pages = pages
+        .merge(uploads)
+        .merge(imports)
+        .layer(axum::middleware::from_fn_with_state(
+            (settings.session_idle_secs, settings.anonymous_session_idle_secs),
+            session::lifetime,
+        ))
+        .layer(sessions);
 
     let cors = CorsLayer::new()
         .allow_origin(Any)
@@ -176,6 +186,11 @@ pub fn router(state: AppState, settings: &HttpSettings) -> Router {
         .route(paths::LANG, get(home::get_lang))
         .route(paths::STATIC_CSS, get(home::get_stylesheet))
         .route(paths::STATIC_JS, get(home::get_script))
+        .route(paths::ADMIN_API_OPENAPI, get(admin::openapi::get_openapi))
+        .layer(RequestBodyLimitLayer::new(settings.body_limit_bytes));
+    // The administrators' API checks the API token before a body is read, so an anonymous request cannot
+    // make the server take in a 32 MiB import.
+    let admin_api = Router::new()
         .route(
             paths::ADMIN_API_ORGANISATIONS,
             get(admin::organisations::get_organisations).post(admin::organisations::post_organisation),
@@ -189,18 +204,20 @@ pub fn router(state: AppState, settings: &HttpSettings) -> Router {
         .route(paths::ADMIN_API_CATALOG_SYSTEMS, get(admin::catalog::get_systems).post(admin::catalog::post_system))
         .route(paths::ADMIN_API_CATALOG_CLIENTS, post(admin::catalog::post_client))
         .route(paths::ADMIN_API_CONNECTION_RATE, get(admin::catalog::get_connection_rate))
-        .route(paths::ADMIN_API_OPENAPI, get(admin::openapi::get_openapi))
         .layer(RequestBodyLimitLayer::new(settings.body_limit_bytes));
     let api_imports = Router::new()
         .route(paths::ADMIN_API_CATALOG_ITEMS, get(admin::catalog::get_items).post(admin::catalog::post_items))
         .layer(axum::extract::DefaultBodyLimit::max(IMPORT_LIMIT_BYTES))
         .layer(RequestBodyLimitLayer::new(IMPORT_LIMIT_BYTES));
+    let admin_api = admin_api
+        .merge(api_imports)
+        .route_layer(axum::middleware::from_fn_with_state(state.clone(), admin::authenticated));
 
     let metrics = state.metrics.clone();
     pages
         .merge(api)
         .merge(operations)
-        .merge(api_imports)
+        .merge(admin_api)
         .fallback(home::not_found)
         .route_layer(axum::middleware::from_fn_with_state(metrics, metrics::track))
         .layer(axum::middleware::map_response_with_state(settings.secure_cookies, security_headers))

@@ -78,6 +78,40 @@ fn ttl_ms(record: &Record) -> i64 {
     remaining.whole_milliseconds().clamp(1000, i128::from(i64::MAX)) as i64
 }
 
+/// Gives a session that is about to be saved the lifetime its state deserves: the idle lifetime of
+/// signed-in sessions once someone has signed in, the much shorter one of anonymous sessions
+/// (`http.anonymous_session_idle_secs`: long enough to sign in, short enough that anonymous requests
+/// cannot pile up) before. Sessions that are not saved are left alone, so reading a page writes nothing.
+pub async fn lifetime(
+    axum::extract::State((signed_in_idle_secs, anonymous_idle_secs)): axum::extract::State<(i64, i64)>,
+    session: Session,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let response = next.run(request).await;
+    if session.is_modified() && !session.is_empty().await {
+        let signed_in = session.get::<LoginRef>(LOGIN_KEY).await.ok().flatten().is_some();
+        let idle = if signed_in { signed_in_idle_secs } else { anonymous_idle_secs };
+        session.set_expiry(Some(tower_sessions::Expiry::OnInactivity(time::Duration::seconds(idle))));
+    }
+    response
+}
+
+/// Sends a browser nobody is signed in to to the login page before a large upload is read (face photos,
+/// item lists), so that anonymous requests cannot make the server take in megabytes.
+pub async fn signed_in_before_upload(
+    session: Session,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    match session.get::<LoginRef>(LOGIN_KEY).await {
+        Ok(Some(_)) => next.run(request).await,
+        Ok(None) => axum::response::Redirect::to(crate::paths::LOGIN).into_response(),
+        Err(error) => super::error::AppError(error.to_string()).into_response(),
+    }
+}
+
 /// A login proved with one factor, waiting for the second that the client requires.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct PartialLogin {

@@ -65,4 +65,6 @@ pub struct Shared {
     pub close_grace_days: i64,
     /// Proxies whose forwarding headers name the client's address (`http.trusted_proxies`).
     pub trusted_proxies: Vec<crate::cidr::Cidr>,
+    /// `http.max_anonymous_requests`: sign-in requests kept for anonymous browsers per ten minutes.
+    pub max_anonymous_requests: i64,
 }

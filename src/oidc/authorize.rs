@@ -142,12 +142,22 @@ impl Provider {
             ));
         }
         let state = params.state.clone().filter(|s| !s.is_empty());
+        if state.as_ref().is_some_and(|s| s.len() > MAX_STATE_LEN) {
+            // Too long to echo back, and a client that sends it cannot be answered in its own terms.
+            return Err(page(
+                PageReason::MalformedRequest,
+                &format!("state is longer than {MAX_STATE_LEN} characters"),
+            ));
+        }
         let fail = |error: OAuthError| AuthorizeRejection::Redirect {
             location: self.error_location(&redirect_uri, state.as_deref(), &error),
             error,
         };
         let invalid = |description: &str| fail(OAuthError::invalid_request(description));
 
+        if let Some(problem) = oversized(&params) {
+            return Err(invalid(&problem));
+        }
         if params.request.is_some() {
             return Err(fail(OAuthError::new(
                 ErrorCode::RequestNotSupported,
@@ -176,9 +186,6 @@ impl Provider {
             && mode != "query"
         {
             return Err(invalid("only response_mode=query is supported"));
-        }
-        if state.as_ref().is_some_and(|s| s.len() > MAX_STATE_LEN) {
-            return Err(invalid("state is too long"));
         }
         let requested = ScopeSet::parse(params.scope.as_deref().unwrap_or_default())
             .map_err(|e| fail(OAuthError::new(ErrorCode::InvalidScope, e.to_string())))?;
@@ -274,7 +281,7 @@ impl Provider {
             code_challenge,
             prompt,
             max_age,
-            login_hint: params.login_hint.filter(|h| !h.is_empty() && h.len() <= 256),
+            login_hint: params.login_hint.filter(|h| !h.is_empty()),
             id_token_hint_sub,
             ui_locales: params.ui_locales,
             claims,
@@ -442,4 +449,30 @@ impl Provider {
 fn log_internal(error: ProviderError) -> String {
     tracing::error!(%error, "authorization request failed");
     "the server could not check this request; try again later".to_owned()
+}
+
+/// The first parameter over its limit of characters or of space-separated values, described for the
+/// client. The request is kept while the person signs in, so nothing in it may be large: an anonymous
+/// visitor could otherwise make the server hold kilobytes per request.
+fn oversized(params: &AuthorizeParams) -> Option<String> {
+    let limits: [(&str, Option<&str>, usize, usize); 10] = [
+        ("scope", params.scope.as_deref(), 1024, 30),
+        ("nonce", params.nonce.as_deref(), MAX_NONCE_LEN, 1),
+        ("prompt", params.prompt.as_deref(), 64, 4),
+        ("max_age", params.max_age.as_deref(), 10, 1),
+        ("login_hint", params.login_hint.as_deref(), 256, 1),
+        ("ui_locales", params.ui_locales.as_deref(), 128, 10),
+        ("acr_values", params.acr_values.as_deref(), 512, 10),
+        ("claims", params.claims.as_deref(), 4096, 1),
+        ("id_token_hint", params.id_token_hint.as_deref(), 8192, 1),
+        ("code_challenge", params.code_challenge.as_deref(), 128, 1),
+    ];
+    limits.into_iter().find_map(|(name, value, max_len, max_values)| {
+        let text = value?;
+        if text.chars().count() > max_len {
+            return Some(format!("{name} is longer than {max_len} characters"));
+        }
+        let values = text.split(' ').filter(|v| !v.is_empty()).count();
+        (max_values > 1 && values > max_values).then(|| format!("{name} has more than {max_values} values"))
+    })
 }

@@ -4,6 +4,7 @@
 mod account_centre;
 mod account_protection;
 mod admin_api;
+mod anonymous_limits;
 mod assurance;
 mod audit_chain;
 mod authorize_errors;

@@ -70,6 +70,18 @@ pub async fn catalog_admin(state: &AppState, headers: &HeaderMap) -> Result<(Str
     }
 }
 
+/// Refuses a request to the administrators' API without a valid API token before its body is read.
+pub async fn authenticated(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    match token_holder(&state, request.headers()).await {
+        Ok(_) => next.run(request).await,
+        Err(error) => axum::response::IntoResponse::into_response(error),
+    }
+}
+
 async fn token_holder(state: &AppState, headers: &HeaderMap) -> Result<String, ApiError> {
     let token = bearer_token(headers).ok_or_else(|| {
         ApiError::new(StatusCode::UNAUTHORIZED, "unauthenticated", "send an administrator API token as a Bearer token")
