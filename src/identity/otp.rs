@@ -1,6 +1,13 @@
 //! One-time codes sent by SMS: six digits, single-use, short-lived, with a limited number of wrong
-//! entries. Sending is limited per number (one per interval, a daily cap) and per client address. Only a
-//! keyed hash of each code is kept.
+//! entries. Only a keyed hash of each code is kept.
+//!
+//! Sending is limited per number and purpose (one per interval), per client address, and per number and
+//! day from separate allowances, so that nobody can spend a person's codes for them: the second factor
+//! and a phone change (asked for by a signed-in person) have an allowance of their own; codes that anyone
+//! who knows the number can ask for (SMS sign-in; registration and password reset) count per number and
+//! requesting network, under a higher cap per number against SMS bombing. The message is handed to a
+//! background delivery, so that the answer takes the same time whether or not the number has an account
+//! (for an unknown number nothing is sent at all).
 
 use super::person::FIELD_PHONE;
 use super::phone::PhoneNumber;
@@ -33,6 +40,15 @@ impl OtpPurpose {
         }
     }
 
+    /// The daily allowance a code draws on: anonymous requests never spend the owner's.
+    fn allowance(self) -> Allowance {
+        match self {
+            Self::SecondFactor | Self::ChangePhone => Allowance::Owner,
+            Self::Login => Allowance::SignIn,
+            Self::Register | Self::ResetPassword => Allowance::Anonymous,
+        }
+    }
+
     fn action_text(self) -> &'static str {
         match self {
             Self::Register => "注册账号",
@@ -42,6 +58,30 @@ impl OtpPurpose {
         }
     }
 }
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Allowance {
+    /// Asked for by a signed-in person (or one who has shown their password).
+    Owner,
+    /// SMS sign-in codes, asked for by anyone who knows the number.
+    SignIn,
+    /// Registration and password-reset codes, asked for by anyone who knows the number.
+    Anonymous,
+}
+
+impl Allowance {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::Owner => "owner",
+            Self::SignIn => "signin",
+            Self::Anonymous => "anonymous",
+        }
+    }
+}
+
+/// Codes one number may receive per day from one allowance across all networks, as a multiple of the
+/// per-network allowance: the cap against SMS bombing from many networks.
+const NETWORKS_PER_NUMBER: i64 = 3;
 
 #[derive(Debug, thiserror::Error)]
 pub enum OtpError {
@@ -122,8 +162,7 @@ impl OtpService {
                 .unwrap_or(now_ms);
             return Err(OtpError::TooSoon { secs: ((sent_at + interval_ms - now_ms) / 1000).max(1) });
         }
-        let phone_key = format!("otp-day:{}", self.keyring.blind_index(FIELD_PHONE, phone.as_str()));
-        if self.ephemeral.incr(&phone_key, 86_400_000).await? > self.config.max_per_phone_per_day {
+        if !self.within_daily_allowance(purpose.allowance(), phone, ip).await? {
             return Err(OtpError::DailyLimit);
         }
         if let Some(ip) = ip
@@ -153,12 +192,40 @@ impl OtpService {
                 purpose.action_text()
             ),
         };
-        if let Err(error) = self.sms.send(&message).await {
-            self.ephemeral.delete(&format!("otp:{context}")).await?;
-            self.ephemeral.delete(&format!("otp-sent:{context}")).await?;
-            return Err(error.into());
-        }
+        // Delivered in the background: waiting for the gateway would make registered numbers slower to
+        // answer than unknown ones. A failed delivery forgets the code, so the person may ask again at once.
+        let (sms, ephemeral) = (self.sms.clone(), self.ephemeral.clone());
+        tokio::spawn(async move {
+            if let Err(error) = sms.send(&message).await {
+                tracing::warn!(%error, purpose = purpose.as_str(), "a one-time code could not be delivered");
+                let _ = ephemeral.delete(&format!("otp:{context}")).await;
+                let _ = ephemeral.delete(&format!("otp-sent:{context}")).await;
+            }
+        });
         Ok(())
+    }
+
+    /// Counts a code against its allowance for the day; false when the allowance is spent. The owner's
+    /// allowance is per number; the others are per number and requesting network, under a cap per number.
+    async fn within_daily_allowance(
+        &self,
+        allowance: Allowance,
+        phone: &PhoneNumber,
+        ip: Option<&str>,
+    ) -> Result<bool, OtpError> {
+        const DAY_MS: i64 = 86_400_000;
+        let limit = self.config.max_per_phone_per_day;
+        let number = self.keyring.blind_index(FIELD_PHONE, phone.as_str());
+        let per_number = format!("otp-day:{}:{number}", allowance.as_str());
+        if allowance == Allowance::Owner {
+            return Ok(self.ephemeral.incr(&per_number, DAY_MS).await? <= limit);
+        }
+        let network = ip.and_then(super::login_history::network_prefix).unwrap_or_else(|| "unknown".to_owned());
+        let per_network = format!("{per_number}:{network}");
+        if self.ephemeral.incr(&per_network, DAY_MS).await? > limit {
+            return Ok(false);
+        }
+        Ok(self.ephemeral.incr(&per_number, DAY_MS).await? <= limit * NETWORKS_PER_NUMBER)
     }
 
     /// Checks a code; a correct one is consumed, a wrong one counts against the attempts.
@@ -237,10 +304,18 @@ mod tests {
         PhoneNumber::parse("13800138000").unwrap()
     }
 
+    /// Lets the background deliveries run (the test runtime has one thread).
+    async fn delivered() {
+        for _ in 0..10 {
+            tokio::task::yield_now().await;
+        }
+    }
+
     #[tokio::test]
     async fn a_code_works_once_and_only_for_its_purpose() {
         let (otp, sent, _) = service();
         otp.send(OtpPurpose::Login, &phone(), None, true).await.unwrap();
+        delivered().await;
         let code = sent.0.lock().unwrap()[0].clone();
         assert!(matches!(otp.verify(OtpPurpose::Register, &phone(), &code).await, Err(OtpError::Expired)));
         otp.verify(OtpPurpose::Login, &phone(), &code).await.unwrap();
@@ -251,6 +326,7 @@ mod tests {
     async fn wrong_entries_are_limited_and_codes_expire() {
         let (otp, sent, clock) = service();
         otp.send(OtpPurpose::Login, &phone(), None, true).await.unwrap();
+        delivered().await;
         let code = sent.0.lock().unwrap()[0].clone();
         let wrong = if code == "000000" { "111111" } else { "000000" };
         assert!(matches!(otp.verify(OtpPurpose::Login, &phone(), wrong).await, Err(OtpError::Wrong { remaining: 2 })));
@@ -262,6 +338,7 @@ mod tests {
         );
         clock.advance_secs(61);
         otp.send(OtpPurpose::Login, &phone(), None, true).await.unwrap();
+        delivered().await;
         let code = sent.0.lock().unwrap()[1].clone();
         clock.advance_secs(301);
         assert!(matches!(otp.verify(OtpPurpose::Login, &phone(), &code).await, Err(OtpError::Expired)));
@@ -271,13 +348,79 @@ mod tests {
     async fn sending_is_rate_limited_even_when_nothing_is_delivered() {
         let (otp, sent, clock) = service();
         otp.send(OtpPurpose::Login, &phone(), Some("10.0.0.1"), false).await.unwrap();
+        delivered().await;
         assert!(sent.0.lock().unwrap().is_empty());
-        assert!(matches!(otp.send(OtpPurpose::Login, &phone(), None, true).await, Err(OtpError::TooSoon { .. })));
+        assert!(matches!(
+            otp.send(OtpPurpose::Login, &phone(), Some("10.0.0.1"), true).await,
+            Err(OtpError::TooSoon { .. })
+        ));
         for _ in 0..2 {
             clock.advance_secs(61);
-            otp.send(OtpPurpose::Login, &phone(), None, true).await.unwrap();
+            otp.send(OtpPurpose::Login, &phone(), Some("10.0.0.1"), true).await.unwrap();
         }
         clock.advance_secs(61);
-        assert!(matches!(otp.send(OtpPurpose::Login, &phone(), None, true).await, Err(OtpError::DailyLimit)));
+        assert!(matches!(
+            otp.send(OtpPurpose::Login, &phone(), Some("10.0.0.1"), true).await,
+            Err(OtpError::DailyLimit)
+        ));
+    }
+
+    #[tokio::test]
+    async fn anonymous_requests_never_spend_the_owners_codes() {
+        let (otp, sent, clock) = service();
+        // Registration and reset codes, and sign-in codes from one network, until their allowances end.
+        for purpose in [OtpPurpose::Register, OtpPurpose::ResetPassword, OtpPurpose::Login] {
+            let mut refused = false;
+            for _ in 0..10 {
+                clock.advance_secs(61);
+                refused |=
+                    matches!(otp.send(purpose, &phone(), Some("203.0.113.9"), true).await, Err(OtpError::DailyLimit));
+            }
+            assert!(refused, "{purpose:?} codes from one network are limited");
+        }
+        clock.advance_secs(61);
+        otp.send(OtpPurpose::SecondFactor, &phone(), Some("203.0.113.9"), true).await.expect("the owner's allowance");
+        clock.advance_secs(61);
+        otp.send(OtpPurpose::Login, &phone(), Some("198.51.100.4"), true).await.expect("sign-in from another network");
+        // Across networks the number has a cap too.
+        let mut refused = false;
+        for n in 0..20 {
+            clock.advance_secs(61);
+            let address = format!("192.0.{n}.1");
+            refused |=
+                matches!(otp.send(OtpPurpose::Login, &phone(), Some(&address), true).await, Err(OtpError::DailyLimit));
+        }
+        assert!(refused, "no SMS bombing from many networks");
+        delivered().await;
+        assert!(!sent.0.lock().unwrap().is_empty());
+    }
+
+    #[derive(Debug)]
+    struct Held(tokio::sync::Notify);
+
+    #[async_trait::async_trait]
+    impl crate::sms::SmsSender for Held {
+        async fn send(&self, _: &Message) -> Result<(), SmsError> {
+            self.0.notified().await;
+            Err(SmsError::Timeout)
+        }
+        fn name(&self) -> &'static str {
+            "held"
+        }
+    }
+
+    #[tokio::test]
+    async fn sending_does_not_wait_for_the_gateway_and_a_failed_delivery_can_be_asked_again() {
+        let clock = Arc::new(OffsetClock::default());
+        let gateway = Arc::new(Held(tokio::sync::Notify::new()));
+        let config = OtpConfig { resend_interval_secs: 60, ..OtpConfig::default() };
+        let ephemeral = Arc::new(MemoryEphemeral::new(clock.clone()));
+        let otp = OtpService::new(ephemeral, gateway.clone(), Keyring::from_data_key(&[1; 32]), clock, config);
+        // The gateway holds every message until told; the send answers anyway.
+        otp.send(OtpPurpose::Login, &phone(), None, true).await.expect("answered before delivery");
+        delivered().await;
+        gateway.0.notify_waiters();
+        delivered().await;
+        otp.send(OtpPurpose::Login, &phone(), None, true).await.expect("after a failed delivery, at once");
     }
 }

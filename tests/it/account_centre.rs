@@ -92,7 +92,7 @@ async fn the_phone_changes_only_with_a_code_to_the_new_number() {
     let (_, _, page) = browser.open(&app.url("/account/phone")).await.page();
     let csrf = field(&page, "csrf");
     let (_, _, sent) = browser.submit("/account/phone/code", &[("csrf", &csrf), ("phone", "13700137000")]).await.page();
-    let code = app.code_for("13700137000");
+    let code = app.code_for("13700137000").await;
     let (status, _, taken) = browser
         .submit("/account/phone", &[("csrf", &field(&sent, "csrf")), ("code", &code), ("current", PASSWORD)])
         .await
@@ -101,7 +101,7 @@ async fn the_phone_changes_only_with_a_code_to_the_new_number() {
     assert!(taken.contains("已被其他账号使用"));
     app.clock.advance_secs(61);
     let (_, _, sent) = browser.submit("/account/phone/code", &[("csrf", &csrf), ("phone", "13600136000")]).await.page();
-    let code = app.code_for("13600136000");
+    let code = app.code_for("13600136000").await;
     let (status, _, done) = browser
         .submit("/account/phone", &[("csrf", &field(&sent, "csrf")), ("code", &code), ("current", PASSWORD)])
         .await

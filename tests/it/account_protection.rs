@@ -115,7 +115,7 @@ async fn a_password_alone_cannot_add_a_passkey_or_change_how_the_account_signs_i
     let sms = app.browser();
     let (_, _, page) = sms.open(&app.url("/login/sms")).await.page();
     let (_, _, sent) = sms.submit("/login/sms/code", &[("csrf", &field(&page, "csrf")), ("phone", PHONE)]).await.page();
-    let code = app.code_for(PHONE);
+    let code = app.code_for(PHONE).await;
     let (_, url, _) = sms.submit("/login/sms", &[("csrf", &field(&sent, "csrf")), ("code", &code)]).await.page();
     assert!(url.ends_with("/account"), "signed in by SMS: {url}");
     let (_, url, page) = sms.open(&app.url("/account/passkeys")).await.page();

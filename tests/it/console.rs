@@ -39,7 +39,7 @@ pub async fn sign_in_with_two_factors(app: &TestApp, browser: &Browser, phone: &
     let rid = field(&second, "rid");
     let (_, _, sent) =
         browser.submit("/login/second/code", &[("csrf", &field(&second, "csrf")), ("rid", &rid)]).await.page();
-    let code = app.code_for(phone);
+    let code = app.code_for(phone).await;
     browser.submit("/login/second", &[("csrf", &field(&sent, "csrf")), ("rid", &rid), ("code", &code)]).await;
 }
 

@@ -31,6 +31,8 @@ pub struct TestApp {
     pub catalog: yimen::catalog::Catalog,
     pub reports: yimen::catalog::report::Reports,
     pub db: yimen::store::Database,
+    /// How many codes to each phone `code_for` has handed out.
+    codes_taken: std::sync::Mutex<std::collections::HashMap<String, usize>>,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     server: Option<tokio::task::JoinHandle<()>>,
     _postgres: Option<TestDatabase>,
@@ -100,6 +102,7 @@ impl TestApp {
             catalog,
             reports,
             db,
+            codes_taken: Default::default(),
             shutdown: Some(shutdown),
             server: Some(server),
             _postgres: postgres,
@@ -149,14 +152,23 @@ impl TestApp {
         }
     }
 
-    /// The latest code sent to a phone number.
-    pub fn code_for(&self, phone: &str) -> String {
-        self.sent_codes()
-            .into_iter()
-            .rev()
-            .find(|(to, _)| to == phone)
-            .map(|(_, code)| code)
-            .unwrap_or_else(|| panic!("no code was sent to {phone}"))
+    /// The newest code sent to a phone number that this test has not taken yet, waiting for it: codes are
+    /// delivered in the background, after the answer to the request that asked for them.
+    pub async fn code_for(&self, phone: &str) -> String {
+        for _ in 0..250 {
+            let codes: Vec<String> =
+                self.sent_codes().into_iter().filter(|(to, _)| to == phone).map(|(_, code)| code).collect();
+            {
+                let mut taken = self.codes_taken.lock().unwrap();
+                let taken = taken.entry(phone.to_owned()).or_default();
+                if codes.len() > *taken {
+                    *taken = codes.len();
+                    return codes.last().cloned().unwrap_or_default();
+                }
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        panic!("no new code was sent to {phone}")
     }
 
     /// The PostgreSQL database of this test, when it runs on PostgreSQL.
@@ -436,7 +448,7 @@ pub async fn second_factor(app: &TestApp, browser: &Browser, second: &str, phone
     let rid = optional_field(second, "rid").unwrap_or_default();
     let (_, _, sent) =
         browser.submit("/login/second/code", &[("csrf", &field(second, "csrf")), ("rid", &rid)]).await.page();
-    let code = app.code_for(phone);
+    let code = app.code_for(phone).await;
     browser.submit("/login/second", &[("csrf", &field(&sent, "csrf")), ("rid", &rid), ("code", &code)]).await.page()
 }
 

@@ -63,7 +63,7 @@ async fn identity_and_phone_numbers_are_never_in_the_logs_or_the_database_in_cle
     let (_, _, page) = other.open(&app.url("/register")).await.page();
     other.submit("/register/code", &[("csrf", &field(&page, "csrf")), ("phone", "13912345678")]).await;
     let (_, _, page) = other.open(&app.url("/register")).await.page();
-    let sms = app.code_for("13912345678");
+    let sms = app.code_for("13912345678").await;
     other
         .submit(
             "/register",

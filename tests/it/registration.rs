@@ -38,7 +38,7 @@ async fn a_citizen_registers_with_a_phone_code_and_is_signed_in_at_level_one() {
     let app = TestApp::spawn().await;
     let browser = app.browser();
     let page = send_code(&app, &browser, NEW_PHONE).await;
-    let code = app.code_for(NEW_PHONE);
+    let code = app.code_for(NEW_PHONE).await;
     let (status, url, account) = submit(&browser, &details(&page, &code, NEW_ID)).await.page();
     assert_eq!(status, 200);
     assert!(url.ends_with("/account"), "signed in and on the account page: {url}");
@@ -61,7 +61,7 @@ async fn registration_refuses_bad_numbers_wrong_codes_and_taken_phones() {
     app.citizen().await;
     let browser = app.browser();
     let page = send_code(&app, &browser, NEW_PHONE).await;
-    let code = app.code_for(NEW_PHONE);
+    let code = app.code_for(NEW_PHONE).await;
     let (status, _, refused) = submit(&browser, &details(&page, &code, "440301199003071231")).await.page();
     assert_eq!(status, 400);
     assert!(refused.contains("校验位不符"), "the reason is given, in the page's language");
@@ -80,7 +80,7 @@ async fn registration_refuses_bad_numbers_wrong_codes_and_taken_phones() {
     // A number that already has an account: said only once the code proves the number is theirs.
     app.clock.advance_secs(61);
     let page = send_code(&app, &browser, crate::helpers::PHONE).await;
-    let code = app.code_for(crate::helpers::PHONE);
+    let code = app.code_for(crate::helpers::PHONE).await;
     let (status, _, taken) = submit(&browser, &details(&page, &code, NEW_ID)).await.page();
     assert_eq!(status, 400);
     assert!(taken.contains("已经注册过账号"));
@@ -92,7 +92,7 @@ async fn codes_allow_only_a_few_wrong_attempts_and_resending_is_limited() {
     let app = TestApp::spawn().await;
     let browser = app.browser();
     let page = send_code(&app, &browser, NEW_PHONE).await;
-    let code = app.code_for(NEW_PHONE);
+    let code = app.code_for(NEW_PHONE).await;
     let wrong = if code == "000000" { "111111" } else { "000000" };
     let mut last = page.clone();
     for _ in 0..5 {

@@ -45,7 +45,7 @@ async fn sms_login_works_and_says_the_same_for_unknown_numbers() {
     let codes = app.sent_codes();
     assert!(codes.iter().all(|(to, _)| to != "13700137000"), "nothing is sent to an unknown number");
 
-    let code = app.code_for(PHONE);
+    let code = app.code_for(PHONE).await;
     let callback =
         browser.submit("/login/sms", &[("csrf", &field(&known, "csrf")), ("rid", &rid), ("code", &code)]).await;
     let callback = match callback {
@@ -87,7 +87,7 @@ async fn a_forgotten_password_is_reset_by_sms_and_other_sessions_end() {
     let (_, _, page) = browser.open(&app.url("/password/reset")).await.page();
     let (_, _, page) =
         browser.submit("/password/reset/code", &[("csrf", &field(&page, "csrf")), ("phone", PHONE)]).await.page();
-    let sms = app.code_for(PHONE);
+    let sms = app.code_for(PHONE).await;
     let new_password = "quiet-river-stone-88";
     let (status, _, refused) = browser
         .submit(
@@ -175,7 +175,7 @@ async fn a_client_that_requires_two_factors_gets_them() {
     let rid = field(&second, "rid");
     let (_, _, sent) =
         browser.submit("/login/second/code", &[("csrf", &field(&second, "csrf")), ("rid", &rid)]).await.page();
-    let sms = app.code_for(PHONE);
+    let sms = app.code_for(PHONE).await;
     let step = browser.submit("/login/second", &[("csrf", &field(&sent, "csrf")), ("rid", &rid), ("code", &sms)]).await;
     let callback = match step {
         Step::Page { html, .. } => browser.consent(&html, "allow").await.left(),
@@ -229,7 +229,7 @@ async fn an_sms_sign_in_cannot_take_its_second_factor_from_the_same_phone() {
         .submit("/login/sms/code", &[("csrf", &field(&page, "csrf")), ("rid", &rid), ("phone", PHONE)])
         .await
         .page();
-    let code = app.code_for(PHONE);
+    let code = app.code_for(PHONE).await;
     let (_, second_url, second) =
         browser.submit("/login/sms", &[("csrf", &field(&sent, "csrf")), ("rid", &rid), ("code", &code)]).await.page();
     assert!(second_url.contains("/login/second"), "the system needs a second factor: {second_url}");
@@ -245,5 +245,107 @@ async fn an_sms_sign_in_cannot_take_its_second_factor_from_the_same_phone() {
         .await
         .page();
     assert_eq!(status, 400, "the first code does not count twice either");
+    app.stop().await;
+}
+
+/// Asks for a code on one of the SMS pages from a network of the test's choosing (the test server trusts
+/// 127.0.0.1 as a proxy, so `X-Forwarded-For` names the network); returns the status.
+async fn ask_for_code(app: &TestApp, page: &str, action: &str, phone: &str, network: &str) -> u16 {
+    let browser = app.browser();
+    let (_, _, form) = browser.open(&app.url(page)).await.page();
+    let response = browser
+        .http
+        .post(app.url(action))
+        .header("x-forwarded-for", network)
+        .form(&[("csrf", field(&form, "csrf").as_str()), ("phone", phone)])
+        .send()
+        .await
+        .unwrap();
+    response.status().as_u16()
+}
+
+#[tokio::test]
+async fn strangers_asking_for_codes_do_not_spend_the_owners_sign_in_or_second_factor() {
+    let app = TestApp::spawn_with(|config| {
+        config.http.trusted_proxies = vec![yimen::cidr::Cidr::parse("127.0.0.0/8").unwrap()];
+        config.otp.resend_interval_secs = 1;
+        config.otp.max_per_phone_per_day = 3;
+        config.otp.max_per_ip_per_hour = 1_000;
+    })
+    .await;
+    app.citizen().await;
+    // A stranger on one network asks for every kind of code anyone may ask for, until refused.
+    let stranger = "203.0.113.9";
+    for (page, action) in [
+        ("/register", "/register/code"),
+        ("/password/reset", "/password/reset/code"),
+        ("/login/sms", "/login/sms/code"),
+    ] {
+        let mut statuses = Vec::new();
+        for _ in 0..4 {
+            crate::helpers::next_code_may_be_sent(&app).await;
+            statuses.push(ask_for_code(&app, page, action, PHONE, stranger).await);
+        }
+        assert_eq!(statuses.last(), Some(&429), "{action} from one network is limited: {statuses:?}");
+    }
+    // The owner, from home, still signs in by SMS...
+    crate::helpers::next_code_may_be_sent(&app).await;
+    let browser = app.browser();
+    let (_, _, page) = browser.open(&app.url("/login/sms")).await.page();
+    let sent = browser
+        .http
+        .post(app.url("/login/sms/code"))
+        .header("x-forwarded-for", "198.51.100.20")
+        .form(&[("csrf", field(&page, "csrf").as_str()), ("phone", PHONE)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(sent.status().as_u16(), 200);
+    let code = app.code_for(PHONE).await;
+    let (_, url, _) = browser.submit("/login/sms", &[("csrf", &field(&page, "csrf")), ("code", &code)]).await.page();
+    assert!(url.ends_with("/account"), "the owner's SMS sign-in works: {url}");
+    // ...and gets the console's second factor after the password.
+    crate::helpers::next_code_may_be_sent(&app).await;
+    let (status, url, _) = crate::helpers::sign_in_twice(&app, &app.browser(), PHONE, "/account/passkeys").await;
+    assert_eq!((status, url.ends_with("/account/passkeys")), (200, true), "{url}");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn asking_for_a_code_does_not_wait_for_the_sms_gateway() {
+    // A gateway that holds every message until the test lets it go.
+    let release = std::sync::Arc::new(tokio::sync::Notify::new());
+    let held = release.clone();
+    let router = axum::Router::new().route(
+        "/send",
+        axum::routing::post(move || {
+            let held = held.clone();
+            async move {
+                held.notified().await;
+                axum::http::StatusCode::OK
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let gateway = format!("http://{}/send", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+    let app = TestApp::spawn_with(|config| {
+        config.sms.sender = yimen::config::SmsSenderKind::Http;
+        config.sms.http.url = gateway;
+        config.sms.http.timeout_ms = 60_000;
+    })
+    .await;
+    app.citizen().await;
+    let browser = app.browser();
+    let (_, _, page) = browser.open(&app.url("/login/sms")).await.page();
+    let asked = browser
+        .http
+        .post(app.url("/login/sms/code"))
+        .form(&[("csrf", field(&page, "csrf").as_str()), ("phone", PHONE)])
+        .send();
+    let answered = tokio::time::timeout(std::time::Duration::from_secs(10), asked).await;
+    release.notify_waiters();
+    let response = answered.expect("answered while the gateway still held the message").unwrap();
+    assert_eq!(response.status(), 200, "a registered number is answered like an unknown one, without waiting");
     app.stop().await;
 }
