@@ -341,6 +341,15 @@ impl App {
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
         let router = Self::router(&self.services);
+        let ephemeral = self.services.ephemeral.clone();
+        let housekeeping = tokio::spawn(async move {
+            let mut interval = tokio::time::interval(Duration::from_secs(30));
+            loop {
+                interval.tick().await;
+                let ephemeral = ephemeral.clone();
+                let _ = tokio::task::spawn_blocking(move || ephemeral.housekeeping()).await;
+            }
+        });
         let upkeep = tokio::spawn(upkeep(
             self.services.keys.clone(),
             self.services.accounts.clone(),
@@ -352,6 +361,7 @@ impl App {
             .with_graceful_shutdown(shutdown)
             .await;
         upkeep.abort();
+        housekeeping.abort();
         self.services.db.close().await;
         Ok(served?)
     }

@@ -202,7 +202,7 @@ pub fn load_or_create_key_file(data_dir: &Path) -> Result<(Zeroizing<[u8; 32]>, 
     match std::fs::read_to_string(&path) {
         Ok(text) => Ok((parse_data_key(&text)?, DataKeySource::ExistingFile)),
         Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
-            std::fs::create_dir_all(data_dir).map_err(io_error)?;
+            crate::private_files::private_dir(data_dir).map_err(io_error)?;
             let mut key = Zeroizing::new([0u8; 32]);
             rand::thread_rng().fill_bytes(key.as_mut_slice());
             write_private_file(&path, &STANDARD.encode(key.as_slice())).map_err(io_error)?;

@@ -21,8 +21,10 @@ pub mod identity;
 pub mod keys;
 pub mod oidc;
 pub mod paths;
+pub mod private_files;
 pub mod secret;
 pub mod sms;
+pub mod spreadsheet;
 pub mod store;
 
 rust_i18n::i18n!("locales", fallback = "zh-CN");

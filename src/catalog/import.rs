@@ -46,17 +46,24 @@ pub enum Problem {
     UnknownColumn(String),
     MissingColumn(&'static str),
     UnreadableRow(String),
-    FieldCount { found: usize, expected: usize },
+    FieldCount {
+        found: usize,
+        expected: usize,
+    },
     UnknownField(String),
     NotAString,
     BadCode(String),
     NoName,
+    /// A control character (NUL, a line break inside a cell…) in a text that is stored.
+    ControlCharacter,
     BadKind(String),
     BadAudience(String),
     BadTheme(String),
     UnknownSystem(String),
     BadStatus(String),
-    Repeated { earlier: usize },
+    Repeated {
+        earlier: usize,
+    },
     OtherDepartment,
 }
 
@@ -78,6 +85,7 @@ impl Problem {
             Self::NotAString => "not_a_string",
             Self::BadCode(_) => "bad_code",
             Self::NoName => "no_name",
+            Self::ControlCharacter => "control_character",
             Self::BadKind(_) => "bad_kind",
             Self::BadAudience(_) => "bad_audience",
             Self::BadTheme(_) => "bad_theme",
@@ -128,6 +136,7 @@ impl std::fmt::Display for Problem {
             Self::NotAString => write!(f, "must be a string"),
             Self::BadCode(c) => write!(f, "{c:?} is not an item code (letters, digits, - _ . up to 64)"),
             Self::NoName => write!(f, "the item needs a name of at most 200 characters"),
+            Self::ControlCharacter => write!(f, "the text contains a control character (such as NUL)"),
             Self::BadKind(v) => write!(f, "{v:?} is not 行政许可 (licence) or 公共服务 (public_service)"),
             Self::BadAudience(v) => write!(f, "{v:?} is not 自然人 (person), 法人 (legal) or 自然人和法人 (both)"),
             Self::BadTheme(v) => write!(f, "{v:?} is not a service theme (P01–P31, L01–L34 or their names)"),
@@ -245,6 +254,8 @@ fn check_row(
     let name = row.name.trim().to_owned();
     if name.is_empty() || name.chars().count() > 200 {
         fail("name", Problem::NoName);
+    } else if name.chars().any(char::is_control) {
+        fail("name", Problem::ControlCharacter);
     }
     let kind = match row.kind.trim() {
         "licence" | "行政许可" => Some(ItemKind::Licence),

@@ -110,27 +110,24 @@ fn print_table(report: &Report, lines: &[&Line]) -> std::io::Result<()> {
 
 fn print_csv(lines: &[&Line]) -> anyhow::Result<()> {
     let mut writer = csv::Writer::from_writer(std::io::stdout());
-    writer.write_record([
-        "key",
-        "label",
-        "active_items",
-        "registered",
-        "connected",
-        "recently_used",
-        "rate",
-        "meets_target",
-    ])?;
+    crate::spreadsheet::write_row(
+        &mut writer,
+        ["key", "label", "active_items", "registered", "connected", "recently_used", "rate", "meets_target"],
+    )?;
     for line in lines {
-        writer.write_record([
-            line.key.clone(),
-            line.label.clone(),
-            line.counts.active_items.to_string(),
-            line.counts.registered.to_string(),
-            line.counts.connected.to_string(),
-            line.counts.recently_used.to_string(),
-            line.rate.map(|r| format!("{r:.4}")).unwrap_or_default(),
-            line.meets_target.to_string(),
-        ])?;
+        crate::spreadsheet::write_row(
+            &mut writer,
+            [
+                line.key.clone(),
+                line.label.clone(),
+                line.counts.active_items.to_string(),
+                line.counts.registered.to_string(),
+                line.counts.connected.to_string(),
+                line.counts.recently_used.to_string(),
+                line.rate.map(|r| format!("{r:.4}")).unwrap_or_default(),
+                line.meets_target.to_string(),
+            ],
+        )?;
     }
     writer.flush()?;
     Ok(())

@@ -2,10 +2,11 @@
 //! themselves or for one organisation; the choice rides in the browser session and can be switched.
 
 use super::account::signed_in;
-use super::complete_login::{after_login, is_local_path};
+use super::complete_login::after_login;
 use super::error::AppError;
 use super::extract::parse_form;
 use super::pages::{Chrome, render};
+use super::redirect::local_path;
 use super::session::Browser;
 use super::state::AppState;
 use crate::paths;
@@ -63,7 +64,7 @@ pub async fn get_acting(
         .into_iter()
         .map(|(m, o)| (o.id, format!("{}（{}）", o.name, tr.t(&format!("role.{}", m.role.as_str())))))
         .collect();
-    let next = query.next.filter(|n| is_local_path(n)).unwrap_or_else(|| paths::ACCOUNT.to_owned());
+    let next = query.next.as_deref().and_then(local_path).unwrap_or_else(|| paths::ACCOUNT.to_owned());
     let page = ActingPage {
         chrome: Chrome::new(signed.locale, paths::ACCOUNT_ACTING),
         csrf: browser.csrf_token().await?,

@@ -113,19 +113,10 @@ pub async fn get_export(
     };
     let halls = state.halls.list().await?;
     let mut writer = csv::Writer::from_writer(Vec::new());
-    writer.write_record([
-        "seq",
-        "time",
-        "actor",
-        "role",
-        "hall",
-        "action",
-        "subject_type",
-        "subject_id",
-        "detail",
-        "origin",
-        "hash",
-    ])?;
+    crate::spreadsheet::write_row(
+        &mut writer,
+        ["seq", "time", "actor", "role", "hall", "action", "subject_type", "subject_id", "detail", "origin", "hash"],
+    )?;
     for row in state.audit.search(&filter).await? {
         let (seq, role, subject_type, subject_id, origin, hash) = (
             row.seq,
@@ -136,19 +127,22 @@ pub async fn get_export(
             row.hash.clone(),
         );
         let shown = view(&state, &halls, row).await?;
-        writer.write_record([
-            seq.to_string(),
-            shown.at,
-            shown.actor,
-            role,
-            shown.hall,
-            shown.action,
-            subject_type,
-            subject_id.unwrap_or_default(),
-            shown.detail,
-            origin.unwrap_or_default(),
-            hash,
-        ])?;
+        crate::spreadsheet::write_row(
+            &mut writer,
+            [
+                seq.to_string(),
+                shown.at,
+                shown.actor,
+                role,
+                shown.hall,
+                shown.action,
+                subject_type,
+                subject_id.unwrap_or_default(),
+                shown.detail,
+                origin.unwrap_or_default(),
+                hash,
+            ],
+        )?;
     }
     let bytes = writer.into_inner().map_err(|e| AppError(e.to_string()))?;
     let mut response = bytes.into_response();

@@ -16,14 +16,7 @@ pub const DEFAULT_ACR: &str = "urn:yimen:loa:1";
 
 /// Where the browser goes after a login that has no authorization request behind it.
 pub fn after_login(next: Option<&str>) -> String {
-    match next {
-        Some(path) if is_local_path(path) => path.to_owned(),
-        _ => paths::ACCOUNT.to_owned(),
-    }
-}
-
-pub fn is_local_path(path: &str) -> bool {
-    path.starts_with('/') && !path.starts_with("//") && !path.contains('\\')
+    next.and_then(super::redirect::local_path).unwrap_or_else(|| paths::ACCOUNT.to_owned())
 }
 
 /// Who proved themselves, and with which factors (RFC 8176 `amr` values).

@@ -27,6 +27,9 @@ pub async fn get_ready(State(state): State<AppState>) -> Response {
 }
 
 pub async fn get_metrics(State(state): State<AppState>) -> Response {
+    if let Some(entries) = state.ephemeral.held_in_process() {
+        state.metrics.set_ephemeral_entries(entries);
+    }
     let mut response = state.metrics.render().into_response();
     response.headers_mut().insert(
         header::CONTENT_TYPE,

@@ -36,10 +36,7 @@ pub struct LangQuery {
 pub async fn get_lang(Query(query): Query<LangQuery>) -> Response {
     let locale = query.to.as_deref().and_then(Locale::from_tag).unwrap_or_default();
     // Only a local path: the switch must not become an open redirector.
-    let back = query
-        .back
-        .filter(|b| b.starts_with('/') && !b.starts_with("//") && !b.contains('\\'))
-        .unwrap_or_else(|| paths::HOME.to_owned());
+    let back = query.back.as_deref().and_then(super::redirect::local_path).unwrap_or_else(|| paths::HOME.to_owned());
     let mut response = Redirect::to(&back).into_response();
     let cookie = format!("{LANG_COOKIE}={}; Path=/; Max-Age=31536000; SameSite=Lax", locale.tag());
     if let Ok(value) = HeaderValue::from_str(&cookie) {

@@ -143,7 +143,7 @@ impl LoginContext {
             None => None,
         };
         let rid = if pending.is_some() { rid.to_owned() } else { String::new() };
-        let next = next.filter(|n| super::complete_login::is_local_path(n)).unwrap_or_default().to_owned();
+        let next = next.and_then(super::redirect::local_path).unwrap_or_default();
         Ok(Self { locale, rid, next, client_name })
     }
 

@@ -44,6 +44,7 @@ pub struct Metrics {
     logins: Family<LoginLabels, Counter>,
     tokens: Family<GrantLabels, Counter>,
     anonymous_refused: Counter,
+    ephemeral_entries: prometheus_client::metrics::gauge::Gauge,
 }
 
 impl Metrics {
@@ -64,7 +65,17 @@ impl Metrics {
             "Sign-in requests from anonymous browsers refused because http.max_anonymous_requests was reached",
             anonymous_refused.clone(),
         );
-        Arc::new(Self { registry, requests, latency, logins, tokens, anonymous_refused })
+        let ephemeral_entries = prometheus_client::metrics::gauge::Gauge::default();
+        registry.register(
+            "ephemeral_entries_in_process",
+            "Short-lived entries (sessions, codes, tokens, counters) held in process memory; 0 with Redis",
+            ephemeral_entries.clone(),
+        );
+        Arc::new(Self { registry, requests, latency, logins, tokens, anonymous_refused, ephemeral_entries })
+    }
+
+    pub fn set_ephemeral_entries(&self, entries: u64) {
+        self.ephemeral_entries.set(i64::try_from(entries).unwrap_or(i64::MAX));
     }
 
     pub fn anonymous_refused(&self) {

@@ -28,6 +28,7 @@ pub mod metrics;
 pub mod pages;
 mod passkey_login;
 mod password_reset;
+mod redirect;
 mod register;
 mod revoke;
 mod second_factor;
@@ -141,6 +142,7 @@ pub fn router(state: AppState, settings: &HttpSettings) -> Router {
         )
         .route(paths::DASHBOARD, get(dashboard::get_dashboard))
         .route(paths::DASHBOARD_CSV, get(dashboard::export::get_export))
+        .route_layer(axum::middleware::from_fn_with_state(settings.body_limit_bytes, extract::refuse_nul))
         .layer(RequestBodyLimitLayer::new(settings.body_limit_bytes));
 
     // Photos for the face check are larger than any form; only this route takes them.
@@ -176,6 +178,7 @@ pub fn router(state: AppState, settings: &HttpSettings) -> Router {
         .route(paths::USERINFO, get(userinfo::get_userinfo).post(userinfo::post_userinfo))
         .route(paths::INTROSPECT, post(introspect::post_introspect))
         .route(paths::REVOKE, post(revoke::post_revoke))
+        .route_layer(axum::middleware::from_fn_with_state(settings.body_limit_bytes, extract::refuse_nul))
         .layer(cors)
         .layer(RequestBodyLimitLayer::new(settings.body_limit_bytes));
 
@@ -211,6 +214,7 @@ pub fn router(state: AppState, settings: &HttpSettings) -> Router {
         .layer(RequestBodyLimitLayer::new(IMPORT_LIMIT_BYTES));
     let admin_api = admin_api
         .merge(api_imports)
+        .route_layer(axum::middleware::from_fn_with_state(IMPORT_LIMIT_BYTES, extract::refuse_nul))
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), admin::authenticated));
 
     let metrics = state.metrics.clone();

@@ -50,30 +50,45 @@ pub enum PageReason {
     BadRedirectUri,
 }
 
+/// Kept in the browser session while the person signs in, so it is serialised without its empty fields:
+/// an anonymous visitor's request should cost as little memory as it can.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct AuthorizationRequest {
     pub id: String,
     pub client_id: String,
     pub redirect_uri: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub state: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub nonce: Option<String>,
     /// Requested scopes the client may have.
     pub scopes: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub code_challenge: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub prompt: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_age: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub login_hint: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id_token_hint_sub: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ui_locales: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub claims: Option<ClaimsRequest>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub acr_values: Vec<String>,
     /// The assurance level the request needs (a rank on the ladder): the client's minimum, the lowest
     /// of `acr_values`, or the essential `acr` claim, whichever is highest.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub required_rank: Option<usize>,
     pub created_at: i64,
     /// Set when the person logged in while handling this request; satisfies prompt=login and max_age.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub authenticated_at: Option<i64>,
     /// Set when the person consented while handling this request; satisfies prompt=consent.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub consented: bool,
 }
 

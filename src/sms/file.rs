@@ -35,7 +35,8 @@ impl SmsSender for FileSender {
         let _guard = self.lock.lock().await;
         let path = self.path.clone();
         tokio::task::spawn_blocking(move || -> std::io::Result<()> {
-            let mut file = std::fs::OpenOptions::new().create(true).append(true).open(path)?;
+            crate::private_files::private_file(&path)?;
+            let mut file = std::fs::OpenOptions::new().append(true).open(path)?;
             writeln!(file, "{line}")
         })
         .await

@@ -34,8 +34,11 @@ impl Database {
         let url = match url {
             Some(url) => url.to_owned(),
             None => {
-                std::fs::create_dir_all(data_dir).map_err(|e| sqlx::Error::Configuration(Box::new(e)))?;
-                format!("sqlite://{}?mode=rwc", data_dir.join(SQLITE_FILE).display())
+                let file = data_dir.join(SQLITE_FILE);
+                crate::private_files::private_dir(data_dir)
+                    .and_then(|()| crate::private_files::private_file(&file))
+                    .map_err(|e| sqlx::Error::Configuration(Box::new(e)))?;
+                format!("sqlite://{}?mode=rwc", file.display())
             }
         };
         let backend = if url.starts_with("sqlite:") { Backend::Sqlite } else { Backend::Postgres };

@@ -14,6 +14,7 @@ mod cli;
 mod code_flow;
 mod console;
 mod counter;
+mod hardening;
 mod helpers;
 mod layering;
 mod login_security;

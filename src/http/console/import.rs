@@ -133,6 +133,7 @@ mod tests {
             Problem::NotAString,
             Problem::BadCode("x".into()),
             Problem::NoName,
+            Problem::ControlCharacter,
             Problem::BadKind("x".into()),
             Problem::BadAudience("外国人".into()),
             Problem::BadTheme("x".into()),

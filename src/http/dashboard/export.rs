@@ -43,59 +43,54 @@ pub async fn get_export(
     let mut writer = csv::Writer::from_writer(Vec::new());
     let name = if what.what == "missing" {
         let departments = state.catalog.departments(&Scope::All).await.map_err(|e| AppError(e.to_string()))?;
-        writer.write_record([
-            "department",
-            "department_contact",
-            "code",
-            "name",
-            "system",
-            "system_contact",
-            "system_phone",
-            "reason",
-        ])?;
+        crate::spreadsheet::write_row(
+            &mut writer,
+            ["department", "department_contact", "code", "name", "system", "system_contact", "system_phone", "reason"],
+        )?;
         for item in state.reports.missing(&filter, EXPORT_LIMIT).await? {
             let department = departments.iter().find(|d| d.id == item.department_id);
-            writer.write_record([
-                department.map(|d| d.name.clone()).unwrap_or_default(),
-                department
-                    .map(|d| {
-                        [d.contact_name.clone(), d.contact_phone.clone()]
-                            .into_iter()
-                            .flatten()
-                            .collect::<Vec<_>>()
-                            .join(" ")
-                    })
-                    .unwrap_or_default(),
-                item.code,
-                item.name,
-                item.system_name.unwrap_or_default(),
-                item.contact_name.unwrap_or_default(),
-                item.contact_phone.unwrap_or_default(),
-                tr.t(&format!("dashboard.reason.{}", item.reason)),
-            ])?;
+            crate::spreadsheet::write_row(
+                &mut writer,
+                [
+                    department.map(|d| d.name.clone()).unwrap_or_default(),
+                    department
+                        .map(|d| {
+                            [d.contact_name.clone(), d.contact_phone.clone()]
+                                .into_iter()
+                                .flatten()
+                                .collect::<Vec<_>>()
+                                .join(" ")
+                        })
+                        .unwrap_or_default(),
+                    item.code,
+                    item.name,
+                    item.system_name.unwrap_or_default(),
+                    item.contact_name.unwrap_or_default(),
+                    item.contact_phone.unwrap_or_default(),
+                    tr.t(&format!("dashboard.reason.{}", item.reason)),
+                ],
+            )?;
         }
         "yimen-missing-items.csv"
     } else {
         let report = state.reports.report(&filter, &[Dimension::Department]).await?;
-        writer.write_record([
-            "department",
-            "active_items",
-            "registered",
-            "connected",
-            "recently_used",
-            "rate",
-            "meets_target",
-        ])?;
+        crate::spreadsheet::write_row(
+            &mut writer,
+            ["department", "active_items", "registered", "connected", "recently_used", "rate", "meets_target"],
+        )?;
         for line in report.breakdowns.get(&Dimension::Department).into_iter().flatten() {
-            writer.write_record([
-                label(tr, Dimension::Department, line),
-                line.counts.active_items.to_string(),
-                line.counts.registered.to_string(),
-                line.counts.connected.to_string(),
-                line.counts.recently_used.to_string(),
-                percent(line.rate),
-                line.meets_target.to_string(),
-            ])?;
+            crate::spreadsheet::write_row(
+                &mut writer,
+                [
+                    label(tr, Dimension::Department, line),
+                    line.counts.active_items.to_string(),
+                    line.counts.registered.to_string(),
+                    line.counts.connected.to_string(),
+                    line.counts.recently_used.to_string(),
+                    percent(line.rate),
+                    line.meets_target.to_string(),
+                ],
+            )?;
         }
         "yimen-connection-rate.csv"
     };

@@ -145,12 +145,24 @@ pub async fn viewer(
         Ok(console) => console,
         Err(response) => return Ok(Err(response)),
     };
-    let scope = state
-        .catalog
-        .scope_of(&console.signed.person.id)
-        .await
-        .map_err(|e| AppError(e.to_string()))?
-        .unwrap_or(Scope::All);
+    // Platform administrators and auditors see the whole platform; anyone else sees what their roles
+    // scope, and a scope that cannot be found shows nothing rather than everything.
+    let scope = if console.held.iter().any(|role| matches!(role, RoleKind::PlatformAdmin | RoleKind::Auditor)) {
+        Scope::All
+    } else {
+        match state.catalog.scope_of(&console.signed.person.id).await.map_err(|e| AppError(e.to_string()))? {
+            Some(scope) => scope,
+            None => {
+                let page = crate::http::pages::error_page(
+                    StatusCode::FORBIDDEN,
+                    console.signed.locale,
+                    "console.not_for_role",
+                    None,
+                );
+                return Ok(Err(page));
+            }
+        }
+    };
     Ok(Ok((console, scope)))
 }
 
@@ -247,15 +259,18 @@ async fn trend(
     query: &DashboardQuery,
     report: &Report,
 ) -> Result<String, AppError> {
+    // Snapshots exist for the whole platform and for each department: only one the viewer may see.
     let scope_key = match (scope, query.department.as_str()) {
-        (_, department) if !department.is_empty() => format!("dept:{department}"),
-        (Scope::Departments(ids), _) if ids.len() == 1 => format!("dept:{}", ids[0]),
-        _ => "all".to_owned(),
+        (_, department) if !department.is_empty() => scope.allows(department).then(|| format!("dept:{department}")),
+        (Scope::Departments(ids), _) if ids.len() == 1 => Some(format!("dept:{}", ids[0])),
+        (Scope::Departments(_), _) => None,
+        (Scope::All, _) => Some("all".to_owned()),
     };
-    let mut points: Vec<(String, f64)> = state
-        .reports
-        .trend(&scope_key, TREND_DAYS)
-        .await?
+    let snapshots = match &scope_key {
+        Some(key) => state.reports.trend(key, TREND_DAYS).await?,
+        None => Vec::new(),
+    };
+    let mut points: Vec<(String, f64)> = snapshots
         .into_iter()
         .filter(|s| s.active_items > 0)
         .map(|s| (s.day, s.connected as f64 * 100.0 / s.active_items as f64))

@@ -118,6 +118,16 @@ impl Ephemeral for MemoryEphemeral {
     async fn ping(&self) -> StoreResult<()> {
         Ok(())
     }
+
+    /// Entries held now, expired ones that housekeeping has not removed yet included.
+    fn held_in_process(&self) -> Option<u64> {
+        Some(self.entries.entry_count())
+    }
+
+    /// The cache removes expired entries little by little as it is used; this removes them all now.
+    fn housekeeping(&self) {
+        self.entries.run_pending_tasks();
+    }
 }
 
 #[cfg(test)]

@@ -30,6 +30,12 @@ pub trait Ephemeral: Send + Sync + std::fmt::Debug {
         self.incr_by(key, 1, ttl_ms).await
     }
     async fn ping(&self) -> StoreResult<()>;
+    /// Entries held in process memory (embedded mode); None where the state lives elsewhere (Redis).
+    fn held_in_process(&self) -> Option<u64> {
+        None
+    }
+    /// Removes expired entries now, where expiry is otherwise lazy.
+    fn housekeeping(&self) {}
 }
 
 pub type SharedEphemeral = Arc<dyn Ephemeral>;
