@@ -155,6 +155,9 @@ impl TestApp {
     /// The newest code sent to a phone number that this test has not taken yet, waiting for it: codes are
     /// delivered in the background, after the answer to the request that asked for them.
     pub async fn code_for(&self, phone: &str) -> String {
+        // A code asked for just now may still be on its way behind an older one nobody took: a moment's
+        // wait lets it arrive, so that the newest is the one asked for.
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
         for _ in 0..250 {
             let codes: Vec<String> =
                 self.sent_codes().into_iter().filter(|(to, _)| to == phone).map(|(_, code)| code).collect();
@@ -169,6 +172,19 @@ impl TestApp {
             tokio::time::sleep(std::time::Duration::from_millis(20)).await;
         }
         panic!("no new code was sent to {phone}")
+    }
+
+    /// Waits until `count` codes in all have been sent to a phone, and counts them as taken.
+    pub async fn await_codes(&self, phone: &str, count: usize) {
+        for _ in 0..250 {
+            let sent = self.sent_codes().into_iter().filter(|(to, _)| to == phone).count();
+            if sent >= count {
+                self.codes_taken.lock().unwrap().insert(phone.to_owned(), sent);
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        panic!("fewer than {count} codes were sent to {phone}")
     }
 
     /// The PostgreSQL database of this test, when it runs on PostgreSQL.
