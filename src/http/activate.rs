@@ -94,7 +94,7 @@ pub async fn post_activate(
         state.accounts.count_failure(&keys).await.map_err(|e| AppError(e.to_string()))?;
         return page(&browser, locale, StatusCode::UNAUTHORIZED, Some(tr.t("activate.wrong"))).await;
     };
-    if let Err(reason) = crate::identity::password::check_policy(&form.password) {
+    if let Err(reason) = crate::identity::password_context::check_password_for(&form.password, &person.facts()) {
         return page(&browser, locale, StatusCode::BAD_REQUEST, Some(policy_message(tr, &reason))).await;
     }
     // The code is used up before the password changes, so two simultaneous activations cannot both win.

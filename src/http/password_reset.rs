@@ -129,7 +129,14 @@ pub async fn post_reset(
         )
         .await;
     }
-    if let Err(reason) = crate::identity::password::check_policy(&form.password) {
+    // Only the phone is known to this page before the code is checked: the rest of what the password
+    // must not contain is checked when it is set, so that this answer reveals nothing about the account.
+    let facts = crate::identity::password_context::PersonalFacts {
+        name: "",
+        document_number: None,
+        phone: Some(phone.as_str()),
+    };
+    if let Err(reason) = crate::identity::password_context::check_password_for(&form.password, &facts) {
         return page(
             &browser,
             &context,
@@ -203,6 +210,8 @@ pub fn policy_message(tr: Tr, reason: &crate::identity::password::PasswordPolicy
         P::TooShort => "password.too_short",
         P::TooLong => "password.too_long",
         P::TooCommon => "password.too_common",
+        P::PersonalInfo => "password.personal_info",
+        P::TooGuessable => "password.too_guessable",
     })
 }
 

@@ -141,7 +141,12 @@ pub async fn post_register(
     if form.password != form.password2 {
         return refuse(tr.t("flow.passwords_differ")).await;
     }
-    if let Err(reason) = crate::identity::password::check_policy(&form.password) {
+    let facts = crate::identity::password_context::PersonalFacts {
+        name: &name,
+        document_number: Some(document.number()),
+        phone: Some(phone.as_str()),
+    };
+    if let Err(reason) = crate::identity::password_context::check_password_for(&form.password, &facts) {
         return refuse(policy_message(tr, &reason)).await;
     }
     let ip = peer.to_string();

@@ -2,7 +2,7 @@
 //! then erasure of personal data), and the export of everything held about them.
 
 use super::accounts::{AccountError, Accounts};
-use super::password::check_policy;
+use super::password_context::check_password_for;
 use super::person::{FIELD_PHONE, Person, PersonStatus};
 use super::phone::PhoneNumber;
 use crate::secret::SecretString;
@@ -11,7 +11,7 @@ impl Accounts {
     /// Sets a new password (after the caller has verified the current one, an SMS code, or a counter
     /// check).
     pub async fn set_password(&self, person: &Person, new_password: &SecretString) -> Result<(), AccountError> {
-        check_policy(new_password.expose())?;
+        check_password_for(new_password.expose(), &person.facts())?;
         let hash = self.hasher().hash(new_password).await.map_err(|e| AccountError::Internal(e.to_string()))?;
         self.db().update_password_hash(&person.id, &hash, self.clock().now()).await?;
         self.forget(&person.id).await;

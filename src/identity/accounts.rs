@@ -2,7 +2,7 @@
 //! their throttling are in `password_check`.
 
 use super::document::{DocumentKind, IdDocument};
-use super::password::{PasswordHasher, PasswordPolicyError, check_policy};
+use super::password::{PasswordHasher, PasswordPolicyError};
 use super::person::{FIELD_ID_NUMBER, FIELD_PHONE, Person, PersonStatus};
 use super::phone::PhoneNumber;
 use super::resident_id::ResidentId;
@@ -123,7 +123,12 @@ impl Accounts {
     pub async fn register_citizen(&self, new: NewCitizen) -> Result<Person, AccountError> {
         let password_hash = match &new.password {
             Some(password) => {
-                check_policy(password.expose())?;
+                let facts = super::password_context::PersonalFacts {
+                    name: &new.name,
+                    document_number: Some(new.document.number()),
+                    phone: Some(new.phone.as_str()),
+                };
+                super::password_context::check_password_for(password.expose(), &facts)?;
                 Some(self.hasher.hash(password).await.map_err(|e| AccountError::Internal(e.to_string()))?)
             }
             None => None,

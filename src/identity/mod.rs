@@ -12,6 +12,7 @@ pub mod otp;
 pub mod passkeys;
 pub mod password;
 mod password_check;
+pub mod password_context;
 pub mod person;
 pub mod phone;
 pub mod resident_id;

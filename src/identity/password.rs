@@ -19,6 +19,10 @@ pub enum PasswordPolicyError {
     TooLong,
     #[error("this password is among the most commonly used ones; choose another")]
     TooCommon,
+    #[error("the password contains the person's phone number, document number, birth date or name")]
+    PersonalInfo,
+    #[error("the password is too easy to guess; make it longer or less predictable")]
+    TooGuessable,
 }
 
 /// Checks a new password against the policy: length, and not among the most common passwords.

@@ -79,6 +79,15 @@ pub fn parse_name(input: &str) -> Result<String, NameError> {
 }
 
 impl Person {
+    /// What others may know about the person, which their password must not contain.
+    pub fn facts(&self) -> super::password_context::PersonalFacts<'_> {
+        super::password_context::PersonalFacts {
+            name: &self.name,
+            document_number: Some(self.document.number()),
+            phone: self.phone.as_ref().map(|p| p.as_str()),
+        }
+    }
+
     pub fn from_row(row: PersonRow, keyring: &Keyring) -> Result<Self, crate::crypto::CryptoError> {
         let number = keyring.decrypt_pii(FIELD_ID_NUMBER, &row.id_number_enc)?;
         let kind = DocumentKind::parse(&row.id_type).unwrap_or(DocumentKind::Passport);

@@ -154,3 +154,40 @@ async fn nul_characters_are_refused_with_a_clear_error() {
     assert!(refused.is_err(), "an item name with a NUL is refused, not stored");
     app.stop().await;
 }
+
+#[tokio::test]
+async fn a_new_password_may_not_contain_what_others_know_about_its_owner() {
+    let app = TestApp::spawn().await;
+    app.citizen().await;
+    let browser = app.browser();
+    let (_, _, page) = crate::helpers::sign_in_twice(&app, &browser, PHONE, "/account/password").await;
+    let csrf = field(&page, "csrf");
+    for (password, language, message) in [
+        ("harbour-19491231-quilt", "zh-CN", "出生日期"),
+        ("my-phone-13800138000", "zh-CN", "手机号"),
+        ("quilt-231002X-harbour", "en", "document number"),
+        ("aaaaaaaaaaaa", "en", "too easy to guess"),
+    ] {
+        let response = browser
+            .http
+            .post(app.url("/account/password"))
+            .header("accept-language", language)
+            .form(&[("csrf", csrf.as_str()), ("current", PASSWORD), ("password", password), ("password2", password)])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 400, "{password}");
+        let html = response.text().await.unwrap();
+        assert!(html.contains(message), "{password}: the reason, in {language}: {html}");
+    }
+    let strong = "copper-meadow-lantern-4";
+    let (status, _, _) = browser
+        .submit(
+            "/account/password",
+            &[("csrf", &csrf), ("current", PASSWORD), ("password", strong), ("password2", strong)],
+        )
+        .await
+        .page();
+    assert_eq!(status, 200);
+    app.stop().await;
+}
