@@ -121,8 +121,8 @@ start_yimen() {
     REDIRECT_URI="http://127.0.0.1:4999/cb"
     export YIMEN_LISTEN="127.0.0.1:$port" YIMEN_ISSUER="$ISSUER" YIMEN_DATA_DIR="$DATA_DIR"
     local password; password="Bench-$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')"
-    "$BIN" client add --name bench-cc --redirect-uri "$REDIRECT_URI" --grant-type client_credentials --json > "$OUT/yimen-cc.json" 2>> "$OUT/yimen-cli.log"
-    "$BIN" client add --name bench-code --redirect-uri "$REDIRECT_URI" --json > "$OUT/yimen-code.json" 2>> "$OUT/yimen-cli.log"
+    "$BIN" client add --name bench-cc --redirect-uri "$REDIRECT_URI" --grant-type client_credentials --max-tokens-per-minute 1000000000 --json > "$OUT/yimen-cc.json" 2>> "$OUT/yimen-cli.log"
+    "$BIN" client add --name bench-code --redirect-uri "$REDIRECT_URI" --max-tokens-per-minute 1000000000 --json > "$OUT/yimen-code.json" 2>> "$OUT/yimen-cli.log"
     printf '%s\n' "$password" | "$BIN" user add --name "Bench User" --id-number 11010519491231002X \
         --phone 13800138000 --password-stdin --json > "$OUT/yimen-user.json" 2>> "$OUT/yimen-cli.log"
     CC_ID=$(json_get "$OUT/yimen-cc.json" client_id); CC_SECRET=$(json_get "$OUT/yimen-cc.json" client_secret)

@@ -87,6 +87,9 @@ pub struct TokenConfig {
     pub session_idle_secs: i64,
     /// An SSO session ends this long after the login, whatever its use.
     pub session_max_secs: i64,
+    /// The most tokens one client may be issued per minute, unless its registration says otherwise:
+    /// each access token is held until it expires, so a client cannot be allowed to take them unbounded.
+    pub max_per_client_per_minute: i64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -389,6 +392,7 @@ impl Default for TokenConfig {
             refresh_token_ttl_secs: 30 * 86_400,
             session_idle_secs: 2 * 3600,
             session_max_secs: 12 * 3600,
+            max_per_client_per_minute: 1_200,
         }
     }
 }
@@ -489,6 +493,7 @@ impl Config {
             ("tokens.refresh_token_ttl_secs", t.refresh_token_ttl_secs),
             ("tokens.session_idle_secs", t.session_idle_secs),
             ("tokens.session_max_secs", t.session_max_secs),
+            ("tokens.max_per_client_per_minute", t.max_per_client_per_minute),
             ("keys.rotation_days", self.keys.rotation_days),
             ("login.lockout_secs", self.login.lockout_secs),
             ("http.anonymous_session_idle_secs", self.http.anonymous_session_idle_secs),

@@ -14,3 +14,6 @@ CREATE TABLE credential_resets (
     confirmed       INTEGER
 );
 CREATE INDEX credential_resets_person_idx ON credential_resets (person_id, settled_at);
+
+-- The most tokens a client may be issued per minute; NULL: the default (tokens.max_per_client_per_minute).
+ALTER TABLE clients ADD COLUMN max_tokens_per_minute INTEGER;

@@ -72,6 +72,9 @@ pub struct AddArgs {
     /// The lowest assurance level the system accepts, e.g. urn:yimen:loa:2.
     #[arg(long)]
     min_acr: Option<String>,
+    /// The most tokens the system may be issued per minute (default: tokens.max_per_client_per_minute).
+    #[arg(long, value_parser = clap::value_parser!(i64).range(1..))]
+    max_tokens_per_minute: Option<i64>,
     /// Print JSON instead of text.
     #[arg(long)]
     json: bool,
@@ -164,6 +167,7 @@ async fn add(args: AddArgs, services: &Services) -> anyhow::Result<()> {
         jwks,
         require_mfa: args.require_mfa,
         min_acr: args.min_acr,
+        max_tokens_per_minute: args.max_tokens_per_minute,
         system_id: None,
     };
     let registered = services.provider.register_client(registration).await?;

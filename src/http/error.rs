@@ -39,6 +39,7 @@ impl IntoResponse for OAuthJson {
             ErrorCode::InvalidClient => StatusCode::UNAUTHORIZED,
             ErrorCode::ServerError => StatusCode::INTERNAL_SERVER_ERROR,
             ErrorCode::TemporarilyUnavailable => StatusCode::SERVICE_UNAVAILABLE,
+            ErrorCode::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
             _ => StatusCode::BAD_REQUEST,
         };
         let body =
@@ -48,6 +49,9 @@ impl IntoResponse for OAuthJson {
         no_store(headers);
         if status == StatusCode::UNAUTHORIZED && self.basic_attempted {
             headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Basic realm=\"yimen\""));
+        }
+        if status == StatusCode::TOO_MANY_REQUESTS {
+            headers.insert(header::RETRY_AFTER, HeaderValue::from_static("60"));
         }
         response
     }

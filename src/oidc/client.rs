@@ -107,6 +107,8 @@ pub struct Client {
     pub min_acr: Option<String>,
     /// The business system (in the catalog) this client belongs to.
     pub system_id: Option<String>,
+    /// The most tokens it may be issued per minute; None: `tokens.max_per_client_per_minute`.
+    pub max_tokens_per_minute: Option<i64>,
     pub enabled: bool,
     pub created_at: i64,
     pub updated_at: i64,
@@ -149,6 +151,7 @@ pub struct ClientRegistration {
     pub require_mfa: bool,
     pub min_acr: Option<String>,
     pub system_id: Option<String>,
+    pub max_tokens_per_minute: Option<i64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -265,6 +268,7 @@ impl ClientRegistration {
             require_mfa: self.require_mfa,
             min_acr: self.min_acr,
             system_id: self.system_id,
+            max_tokens_per_minute: self.max_tokens_per_minute.filter(|n| *n > 0),
             enabled: true,
             created_at: now,
             updated_at: now,

@@ -13,6 +13,8 @@ pub enum ErrorCode {
     InvalidScope,
     ServerError,
     TemporarilyUnavailable,
+    /// `temporarily_unavailable` too, answered 429 with Retry-After: the client asked for too much.
+    TooManyRequests,
     InteractionRequired,
     LoginRequired,
     /// OpenID Connect Core errata set 2, §3.1.2.6: the requested authentication (here, assurance level)
@@ -38,7 +40,7 @@ impl ErrorCode {
             Self::UnsupportedResponseType => "unsupported_response_type",
             Self::InvalidScope => "invalid_scope",
             Self::ServerError => "server_error",
-            Self::TemporarilyUnavailable => "temporarily_unavailable",
+            Self::TemporarilyUnavailable | Self::TooManyRequests => "temporarily_unavailable",
             Self::InteractionRequired => "interaction_required",
             Self::LoginRequired => "login_required",
             Self::UnmetAuthenticationRequirements => "unmet_authentication_requirements",

@@ -10,7 +10,8 @@ use sqlx::any::AnyRow;
 
 const COLUMNS: &str = "id, name, secret_hash, redirect_uris, post_logout_redirect_uris, grant_types, \
                        token_endpoint_auth_method, id_token_signed_response_alg, subject_type, sector_identifier, \
-                       allowed_scopes, jwks, require_mfa, min_acr, system_id, enabled, created_at, updated_at";
+                       allowed_scopes, jwks, require_mfa, min_acr, system_id, enabled, created_at, updated_at, \
+                       max_tokens_per_minute";
 
 fn corrupt(what: &str, value: &str) -> StoreError {
     StoreError::Corrupt(format!("client {what} {value:?}"))
@@ -41,6 +42,7 @@ fn from_row(row: &AnyRow) -> StoreResult<Client> {
         jwks: jwks.map(|text| serde_json::from_str(&text)).transpose()?,
         require_mfa: flag(row.try_get("require_mfa")?),
         min_acr: row.try_get("min_acr")?,
+        max_tokens_per_minute: row.try_get("max_tokens_per_minute")?,
         system_id: row.try_get("system_id")?,
         enabled: flag(row.try_get("enabled")?),
         created_at: row.try_get("created_at")?,
@@ -54,8 +56,9 @@ impl Database {
         sqlx::query(
             "INSERT INTO clients (id, name, secret_hash, redirect_uris, post_logout_redirect_uris, grant_types, \
              token_endpoint_auth_method, id_token_signed_response_alg, subject_type, sector_identifier, \
-             allowed_scopes, jwks, require_mfa, min_acr, system_id, enabled, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)",
+             allowed_scopes, jwks, require_mfa, min_acr, system_id, enabled, created_at, updated_at, \
+             max_tokens_per_minute) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)",
         )
         .bind(&client.id)
         .bind(&client.name)
@@ -75,6 +78,7 @@ impl Database {
         .bind(i64::from(client.enabled))
         .bind(client.created_at)
         .bind(client.updated_at)
+        .bind(client.max_tokens_per_minute)
         .execute(self.pool())
         .await?;
         Ok(())

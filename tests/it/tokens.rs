@@ -181,3 +181,39 @@ async fn userinfo_takes_the_token_from_the_header_or_the_body_but_not_both() {
     assert_eq!(expired.status(), 401, "access tokens expire");
     app.stop().await;
 }
+
+#[tokio::test]
+async fn a_client_is_issued_no_more_tokens_a_minute_than_its_budget() {
+    let app = TestApp::spawn().await;
+    let limited = app
+        .client(ClientRegistration {
+            name: "批量查询".into(),
+            grant_types: vec![GrantType::ClientCredentials],
+            max_tokens_per_minute: Some(3),
+            ..ClientRegistration::default()
+        })
+        .await;
+    let other = app
+        .client(ClientRegistration {
+            name: "另一个系统".into(),
+            grant_types: vec![GrantType::ClientCredentials],
+            ..ClientRegistration::default()
+        })
+        .await;
+    let ask = |registered: &yimen::oidc::client::Registered| {
+        let (id, secret) = (registered.client.id.clone(), registered.secret.clone().unwrap());
+        let app = &app;
+        async move { token_request(app, Some((&id, &secret)), &[("grant_type", "client_credentials")]).await }
+    };
+    for _ in 0..3 {
+        assert_eq!(ask(&limited).await.0, 200);
+    }
+    let (status, body, headers) = ask(&limited).await;
+    assert_eq!(status, 429, "{body}");
+    assert_eq!(body["error"], "temporarily_unavailable");
+    assert_eq!(headers["retry-after"], "60");
+    assert_eq!(ask(&other).await.0, 200, "another client keeps its own budget");
+    app.clock.advance_secs(60);
+    assert_eq!(ask(&limited).await.0, 200, "a new minute, a new budget");
+    app.stop().await;
+}

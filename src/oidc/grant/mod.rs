@@ -51,6 +51,25 @@ pub struct TokenResponse {
 }
 
 impl Provider {
+    /// Counts a token request against the client's budget for this minute (across instances: the count is
+    /// in the ephemeral store); over it, the request is refused before anything is issued or stored.
+    async fn within_token_budget(&self, client: &super::client::Client) -> Result<(), OAuthError> {
+        let limit = client.max_tokens_per_minute.unwrap_or(self.tokens.max_per_client_per_minute);
+        let minute = self.now() / 60;
+        let count =
+            self.ephemeral.incr(&format!("token-budget:{}:{minute}", client.id), 120_000).await.map_err(|error| {
+                tracing::error!(%error, "the token budget could not be counted");
+                OAuthError::server_error()
+            })?;
+        if count > limit {
+            return Err(OAuthError::new(
+                ErrorCode::TooManyRequests,
+                format!("this client may be issued at most {limit} tokens a minute; try again in a minute"),
+            ));
+        }
+        Ok(())
+    }
+
     pub async fn token(
         &self,
         params: TokenParams,
@@ -75,6 +94,7 @@ impl Provider {
                 format!("this client is not registered for the {grant_type} grant"),
             ));
         }
+        self.within_token_budget(&client.client).await?;
         let response = match grant {
             GrantType::AuthorizationCode => self.redeem_code(&client, &params).await?,
             GrantType::RefreshToken => self.refresh(&client, &params).await?,
