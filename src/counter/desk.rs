@@ -205,14 +205,19 @@ impl Desk {
         let Some(phone) = phone else {
             return Err(DeskError::Invalid("a mobile number is needed to receive notices".into()));
         };
-        let citizen = NewCitizen {
+        let citizen = || NewCitizen {
             name: check.name.clone(),
             document: check.document.clone(),
-            phone,
+            phone: phone.clone(),
             phone_verified: true,
             password: None,
         };
-        let person = self.accounts.register_citizen(citizen).await?;
+        let person = match self.accounts.register_citizen(citizen()).await {
+            Err(AccountError::DuplicateIdNumber) if self.reclaim_from_claimant(seat, check).await? => {
+                self.accounts.register_citizen(citizen()).await?
+            }
+            other => other?,
+        };
         let evidence = NewEvidence {
             person_id: &person.id,
             method: Method::Counter,
@@ -401,6 +406,34 @@ impl Desk {
                 (halls.iter().find(|h| h.id == hall).map(|h| h.name.clone()).unwrap_or(hall), action, count)
             })
             .collect())
+    }
+
+    /// The holder of a document, checked here in person, takes it back from an account that registered it
+    /// with no verification at all (level 1); true when it was taken back. An account verified in any way
+    /// keeps it: that conflict is for a supervisor, not for this desk.
+    async fn reclaim_from_claimant(&self, seat: &StaffSeat, check: &InPersonCheck) -> Result<bool, DeskError> {
+        let Some(claimant) = self.accounts.find_by_document(&check.document).await? else { return Ok(false) };
+        let evidence = self.assurance.evidence().of(&claimant.id).await?;
+        if evidence.iter().any(|e| e.outcome == "passed" && e.revoked_at.is_none()) {
+            return Ok(false);
+        }
+        self.accounts.reclaim_document(&claimant).await?;
+        self.provider
+            .end_all_sessions(&claimant.id, "document reclaimed by its holder")
+            .await
+            .map_err(|e| DeskError::Corrupt(e.to_string()))?;
+        self.provider
+            .revoke_person_grants(&claimant.id, None, "document reclaimed by its holder")
+            .await
+            .map_err(|e| DeskError::Corrupt(e.to_string()))?;
+        let detail = json!({ "document": check.document.masked(), "kind": check.document.kind().as_str() });
+        self.audit(seat, "counter.reclaim", "person", &claimant.id, detail).await?;
+        self.notify(
+            &claimant,
+            "您账号登记的证件号码已由证件持有人本人在政务服务大厅核验后收回，该账号已停用。如有疑问，请携带本人证件到政务服务大厅咨询。",
+        )
+        .await;
+        Ok(true)
     }
 
     pub(super) fn matches(&self, person: &Person, check: &InPersonCheck) -> Result<(), DeskError> {

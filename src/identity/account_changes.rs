@@ -79,6 +79,28 @@ impl Accounts {
         Ok(due)
     }
 
+    /// The account registered with a document, whatever its kind.
+    pub async fn find_by_document(
+        &self,
+        document: &super::document::IdDocument,
+    ) -> Result<Option<Person>, AccountError> {
+        let index = self.keyring().blind_index(super::person::FIELD_ID_NUMBER, document.number());
+        let Some(row) = self.db().find_person_by_id_number(document.kind().as_str(), &index).await? else {
+            return Ok(None);
+        };
+        Person::from_row(row, self.keyring()).map(Some).map_err(|e| AccountError::Internal(e.to_string()))
+    }
+
+    /// Takes the document number back from an account that claimed it without proof, for its real holder
+    /// who has proven it: the account keeps no trace of the number and can no longer sign in. The caller
+    /// decides that the proof outranks the claim, ends the account's sessions and tells its phone.
+    pub async fn reclaim_document(&self, claimant: &Person) -> Result<(), AccountError> {
+        let tombstone = self.keyring().encrypt_pii(super::person::FIELD_ID_NUMBER, "");
+        self.db().release_document(&claimant.id, &tombstone, self.clock().now()).await?;
+        self.forget(&claimant.id).await;
+        Ok(())
+    }
+
     /// Finds the account of a verified phone number, for SMS login and password reset.
     pub async fn find_by_phone(&self, phone: &PhoneNumber) -> Result<Option<Person>, AccountError> {
         self.find_by_login_identifier(phone.as_str()).await

@@ -147,6 +147,22 @@ impl Database {
         rows.iter().map(|row| Ok(row.try_get("id")?)).collect()
     }
 
+    /// Takes a document number off an account that only claimed it: the number goes (the index becomes a
+    /// tombstone, so the real holder can register it), and so do the password and the right to sign in.
+    pub async fn release_document(&self, id: &str, tombstone: &[u8], now: i64) -> StoreResult<()> {
+        sqlx::query(
+            "UPDATE people SET id_number_enc = $1, id_number_index = $2, password_hash = NULL, status = 'disabled', \
+             updated_at = $3 WHERE id = $4",
+        )
+        .bind(tombstone)
+        .bind(format!("reclaimed:{id}"))
+        .bind(now)
+        .bind(id)
+        .execute(self.pool())
+        .await?;
+        Ok(())
+    }
+
     /// Erases a person's personal data in one transaction, keeping the row (and so the audit trail's
     /// references) with nothing identifying left in it.
     pub async fn erase_person(&self, id: &str, tombstone: &[u8], now: i64) -> StoreResult<()> {

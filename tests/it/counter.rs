@@ -489,3 +489,32 @@ async fn a_staff_seat_at_a_hall_is_validated() {
     );
     app.stop().await;
 }
+
+#[tokio::test]
+async fn the_holder_proven_at_the_counter_takes_a_document_back_from_an_account_that_only_claimed_it() {
+    let app = TestApp::spawn().await;
+    let claimant = app.citizen().await;
+    let city = hall(&app, "市民中心", HallKind::City, None).await;
+    let seat = staff_at(&app, &city, STAFF_ID, STAFF_PHONE, RoleKind::HallStaff).await;
+    let holder_phone = PhoneNumber::parse(NEWCOMER_PHONE).unwrap();
+
+    let holder =
+        app.desk.assisted_registration(&seat, &check(ID_NUMBER, "张三"), Some(holder_phone.clone())).await.unwrap();
+    assert_ne!(holder.id, claimant.id, "the holder gets an account of their own");
+    assert_eq!(acr(&app, &holder.id).await, "urn:yimen:loa:4");
+    let before = app.accounts.find(&claimant.id).await.unwrap().unwrap();
+    assert!(!before.can_sign_in(), "the claiming account is stopped");
+    assert!(app.accounts.password_login(PHONE, &yimen::secret::SecretString::new(PASSWORD), None).await.is_err());
+    let found = app.accounts.find_by_login_identifier(ID_NUMBER).await.unwrap().unwrap();
+    assert_eq!(found.id, holder.id, "the number now leads to its holder");
+    assert!(app.sent_texts(PHONE).iter().any(|text| text.contains("收回")), "the claimant is told by SMS");
+    assert_eq!(audit_entries(&app, "counter.reclaim").await.len(), 1);
+
+    // A document on an account that was verified in any way is not taken back at a desk.
+    let again = app
+        .desk
+        .assisted_registration(&seat, &check(ID_NUMBER, "张三"), Some(PhoneNumber::parse("13900139000").unwrap()))
+        .await;
+    assert!(matches!(again, Err(DeskError::AlreadyRegistered)), "{again:?}");
+    app.stop().await;
+}
