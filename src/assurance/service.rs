@@ -76,6 +76,19 @@ impl Assurance {
         Ok(answer)
     }
 
+    /// Checks a name and resident ID number against the register for someone who has no account yet (a
+    /// registration whose number another account claims), counted against `budget` (their phone).
+    pub async fn check_register_before_account(
+        &self,
+        name: &str,
+        document: &crate::identity::document::IdDocument,
+        budget: &str,
+    ) -> Result<RegisterAnswer, AssuranceError> {
+        let Some(id) = document.resident_id() else { return Err(AssuranceError::NotCheckable) };
+        self.spend_check(budget).await?;
+        Ok(self.register.check_identity(name, id.as_str()).await?)
+    }
+
     /// Checks a photo of the person against the register's, after the name and number matched.
     pub async fn check_face(&self, person: &Person, image: &[u8]) -> Result<RegisterAnswer, AssuranceError> {
         let Some(id) = person.document.resident_id() else { return Err(AssuranceError::NotCheckable) };

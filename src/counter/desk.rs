@@ -34,7 +34,7 @@ pub struct StaffSeat {
 }
 
 impl StaffSeat {
-    fn actor(&self) -> Actor {
+    pub(super) fn actor(&self) -> Actor {
         Actor {
             id: Some(self.person_id.clone()),
             role: if self.supervisor { ActorRole::Supervisor } else { ActorRole::Staff },
@@ -409,30 +409,11 @@ impl Desk {
     }
 
     /// The holder of a document, checked here in person, takes it back from an account that registered it
-    /// with no verification at all (level 1); true when it was taken back. An account verified in any way
-    /// keeps it: that conflict is for a supervisor, not for this desk.
+    /// without proving it (level 1); true when it was taken back. An account verified beyond that keeps
+    /// it: that conflict is for a supervisor, not for this desk.
     async fn reclaim_from_claimant(&self, seat: &StaffSeat, check: &InPersonCheck) -> Result<bool, DeskError> {
-        let Some(claimant) = self.accounts.find_by_document(&check.document).await? else { return Ok(false) };
-        let evidence = self.assurance.evidence().of(&claimant.id).await?;
-        if evidence.iter().any(|e| e.outcome == "passed" && e.revoked_at.is_none()) {
-            return Ok(false);
-        }
-        self.accounts.reclaim_document(&claimant).await?;
-        self.provider
-            .end_all_sessions(&claimant.id, "document reclaimed by its holder")
-            .await
-            .map_err(|e| DeskError::Corrupt(e.to_string()))?;
-        self.provider
-            .revoke_person_grants(&claimant.id, None, "document reclaimed by its holder")
-            .await
-            .map_err(|e| DeskError::Corrupt(e.to_string()))?;
-        let detail = json!({ "document": check.document.masked(), "kind": check.document.kind().as_str() });
-        self.audit(seat, "counter.reclaim", "person", &claimant.id, detail).await?;
-        self.notify(
-            &claimant,
-            "您账号登记的证件号码已由证件持有人本人在政务服务大厅核验后收回，该账号已停用。如有疑问，请携带本人证件到政务服务大厅咨询。",
-        )
-        .await;
+        let Some(claimant) = self.unproven_holder(&check.document).await? else { return Ok(false) };
+        self.take_back(&claimant, &seat.actor(), "counter", &check.document).await?;
         Ok(true)
     }
 

@@ -7,6 +7,7 @@ pub mod codes;
 pub mod desk;
 pub mod enrolment;
 pub mod halls;
+pub mod reclaim;
 pub mod reset;
 
 pub use codes::{CodePurpose, CounterCodes};

@@ -158,14 +158,24 @@ pub async fn post_register(
             return page(&browser, &context, StatusCode::UNAUTHORIZED, Some(&phone), Some(message), None, &form).await;
         }
     }
-    let citizen = NewCitizen {
-        name,
-        document,
+    let citizen = || NewCitizen {
+        name: name.clone(),
+        document: document.clone(),
         phone: phone.clone(),
         phone_verified: true,
         password: Some(SecretString::new(form.password.clone())),
     };
-    let person = match state.accounts.register_citizen(citizen).await {
+    let mut proven_by_register = false;
+    let registered = match state.accounts.register_citizen(citizen()).await {
+        Err(AccountError::DuplicateIdNumber)
+            if taken_back_by_register(&state, &name, &document, &phone, &ip).await? =>
+        {
+            proven_by_register = true;
+            state.accounts.register_citizen(citizen()).await
+        }
+        other => other,
+    };
+    let person = match registered {
         Ok(person) => person,
         Err(AccountError::DuplicatePhone) => return refuse(tr.t("register.phone_taken")).await,
         Err(AccountError::DuplicateIdNumber) => return refuse(tr.t("register.document_taken")).await,
@@ -173,12 +183,50 @@ pub async fn post_register(
         Err(error) => return Err(AppError(error.to_string())),
     };
     record_registration(&state, &person, &phone, &ip).await?;
+    if proven_by_register {
+        let matched = NewEvidence {
+            person_id: &person.id,
+            method: Method::RegisterMatch,
+            verifier: "system",
+            hall_id: None,
+            passed: true,
+            reference: Some(person.document.masked()),
+            adapter: None,
+        };
+        state.evidence.record(matched).await?;
+    }
     browser.take_flow(FLOW).await?;
     let next = Some(context.next.as_str()).filter(|n| !n.is_empty());
     let location =
         complete_login(&state, &browser, &headers, Some(ip), Proven::new(&person.id, &["sms"]), &context.rid, next)
             .await?;
     Ok(Redirect::to(&location).into_response())
+}
+
+/// A registration whose resident ID number another account claims without proof (level 1) takes it back
+/// when the population register confirms the name and number (level 2): true when it did.
+async fn taken_back_by_register(
+    state: &AppState,
+    name: &str,
+    document: &IdDocument,
+    phone: &PhoneNumber,
+    ip: &str,
+) -> Result<bool, AppError> {
+    let Some(claimant) = state.desk.unproven_holder(document).await.map_err(|e| AppError(e.to_string()))? else {
+        return Ok(false);
+    };
+    let budget = format!("registration:{}", state.keyring.blind_index("phone", phone.as_str()));
+    match state.assurance.check_register_before_account(name, document, &budget).await {
+        Ok(crate::assurance::register::RegisterAnswer::Match) => {}
+        Ok(_) => return Ok(false),
+        Err(error) => {
+            tracing::info!(%error, "a registration could not check a claimed number against the register");
+            return Ok(false);
+        }
+    }
+    let actor = Actor { id: None, role: ActorRole::Citizen, hall_id: None, origin: Some(ip.to_owned()) };
+    state.desk.take_back(&claimant, &actor, "register", document).await.map_err(|e| AppError(e.to_string()))?;
+    Ok(true)
 }
 
 /// Why a document number was refused, in the page's language.

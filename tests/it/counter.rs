@@ -494,6 +494,19 @@ async fn a_staff_seat_at_a_hall_is_validated() {
 async fn the_holder_proven_at_the_counter_takes_a_document_back_from_an_account_that_only_claimed_it() {
     let app = TestApp::spawn().await;
     let claimant = app.citizen().await;
+    // What a self-registration proves: a phone, and a number typed in.
+    for method in [yimen::assurance::Method::Sms, yimen::assurance::Method::SelfAsserted] {
+        let evidence = yimen::assurance::NewEvidence {
+            person_id: &claimant.id,
+            method,
+            verifier: "system",
+            hall_id: None,
+            passed: true,
+            reference: None,
+            adapter: None,
+        };
+        app.desk.assurance.evidence().record(evidence).await.unwrap();
+    }
     let city = hall(&app, "市民中心", HallKind::City, None).await;
     let seat = staff_at(&app, &city, STAFF_ID, STAFF_PHONE, RoleKind::HallStaff).await;
     let holder_phone = PhoneNumber::parse(NEWCOMER_PHONE).unwrap();
@@ -508,7 +521,7 @@ async fn the_holder_proven_at_the_counter_takes_a_document_back_from_an_account_
     let found = app.accounts.find_by_login_identifier(ID_NUMBER).await.unwrap().unwrap();
     assert_eq!(found.id, holder.id, "the number now leads to its holder");
     assert!(app.sent_texts(PHONE).iter().any(|text| text.contains("收回")), "the claimant is told by SMS");
-    assert_eq!(audit_entries(&app, "counter.reclaim").await.len(), 1);
+    assert_eq!(audit_entries(&app, "account.reclaim").await.len(), 1);
 
     // A document on an account that was verified in any way is not taken back at a desk.
     let again = app

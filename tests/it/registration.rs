@@ -107,3 +107,42 @@ async fn codes_allow_only_a_few_wrong_attempts_and_resending_is_limited() {
     assert!(too_soon.contains("秒后再试"));
     app.stop().await;
 }
+
+#[tokio::test]
+async fn the_register_confirming_a_number_takes_it_back_from_an_account_that_only_claimed_it() {
+    let app = TestApp::spawn().await;
+    // Someone registered NEW_ID for themselves first: a phone and a typed-in number, nothing more.
+    let browser = app.browser();
+    let page = send_code(&app, &browser, crate::helpers::PHONE).await;
+    let code = app.code_for(crate::helpers::PHONE).await;
+    let (_, url, _) = submit(&browser, &details(&page, &code, NEW_ID)).await.page();
+    assert!(url.ends_with("/account"), "{url}");
+    let claimant = app.accounts.find_by_login_identifier(NEW_ID).await.unwrap().unwrap();
+    // The register knows NEW_ID as 王五's.
+    let register = serde_json::json!({ "people": [{ "id_number": NEW_ID, "name": "王五" }] });
+    std::fs::write(app.data_dir().join("register.json"), register.to_string()).unwrap();
+
+    // Someone else typing the number with a name the register does not confirm gets nothing.
+    let other = app.browser();
+    let page = send_code(&app, &other, "13600136000").await;
+    let code = app.code_for("13600136000").await;
+    let (status, _, refused) = submit(&other, &details(&page, &code, NEW_ID)).await.page();
+    assert_eq!(status, 400);
+    assert!(refused.contains("这个证件号码已经注册过账号"), "{refused}");
+    assert!(app.accounts.find(&claimant.id).await.unwrap().unwrap().can_sign_in(), "the claimant is untouched");
+
+    // 王五, whose name and number the register confirms, takes the number back.
+    let holder = app.browser();
+    let page = send_code(&app, &holder, NEW_PHONE).await;
+    let code = app.code_for(NEW_PHONE).await;
+    let mut fields = details(&page, &code, NEW_ID);
+    fields[2].1 = "王五".to_owned();
+    let (status, url, account) = submit(&holder, &fields).await.page();
+    assert_eq!(status, 200, "{account}");
+    assert!(url.ends_with("/account") && account.contains("二级"), "signed in at level 2: {url}");
+    assert!(!app.accounts.find(&claimant.id).await.unwrap().unwrap().can_sign_in(), "the claimant is stopped");
+    let found = app.accounts.find_by_login_identifier(NEW_ID).await.unwrap().unwrap();
+    assert_ne!(found.id, claimant.id, "the number leads to its holder now");
+    assert!(app.sent_texts(crate::helpers::PHONE).iter().any(|text| text.contains("收回")), "the claimant is told");
+    app.stop().await;
+}
