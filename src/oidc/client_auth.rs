@@ -140,6 +140,8 @@ impl Provider {
         let audiences = [self.endpoint(crate::paths::TOKEN), self.issuer.clone(), endpoint_url.to_owned()];
         let mut validation = Validation::new(header.alg);
         validation.leeway = 60;
+        // An assertion made for later (nbf in the future) is not valid yet (RFC 7519 §4.1.5).
+        validation.validate_nbf = true;
         validation.set_issuer(&[&client.id]);
         validation.sub = Some(client.id.clone());
         validation.set_audience(&audiences);

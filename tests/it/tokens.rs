@@ -95,6 +95,16 @@ async fn private_key_jwt_authenticates_once_per_jti() {
     let (other_pem, _) = generate_key(SigningAlg::Rs256, "client-key-1").unwrap();
     let forged = assertion(&other_pem, "client-key-1", id, &app.url("/token"), "jti-5", exp);
     assert_eq!(send(&app, &forged).await.0, 401, "signed by a key the client never registered");
+    let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::RS256);
+    header.kid = Some("client-key-1".to_owned());
+    #[allow(clippy::disallowed_methods)] // jsonwebtoken checks nbf against the wall clock
+    let wall = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
+    let claims = serde_json::json!({ "iss": id, "sub": id, "aud": app.url("/token"), "jti": "jti-6",
+        "exp": wall + 3000, "iat": wall, "nbf": wall + 1800 });
+    let early =
+        jsonwebtoken::encode(&header, &claims, &jsonwebtoken::EncodingKey::from_rsa_pem(pem.as_bytes()).unwrap())
+            .unwrap();
+    assert_eq!(send(&app, &early).await.0, 401, "an assertion not valid for another half hour is refused");
     app.stop().await;
 }
 
