@@ -74,13 +74,13 @@ PHONE=13800138000
 ID_NUMBER=11010519491231002X            # passes the GB 11643 check digit
 
 log "registering clients and the test user in $DATA_DIR"
-add_client() {   # name, redirect path, output file
-    "$BIN" client add --name "$1" --redirect-uri "$RP$2" \
+add_client() {   # name, redirect path, output file, token endpoint auth method
+    "$BIN" client add --name "$1" --redirect-uri "$RP$2" --auth-method "$4" \
         --post-logout-redirect-uri "$RP/post_logout_redirect" --json > "$WORK/$3.json"
 }
-add_client oidf-client /cb client
-add_client oidf-client2 /cb2 client2
-add_client oidf-client-secret-post /cb3 client_secret_post
+add_client oidf-client /cb client client_secret_basic
+add_client oidf-client2 /cb2 client2 client_secret_basic
+add_client oidf-client-secret-post /cb3 client_secret_post client_secret_post
 printf '%s\n' "$PASSWORD" | "$BIN" user add --name "OIDF Conformance" --id-number "$ID_NUMBER" \
     --phone "$PHONE" --password-stdin --json > "$WORK/user.json"
 

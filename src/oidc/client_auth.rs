@@ -106,6 +106,15 @@ impl Provider {
         if !self.keyring.verify_client_secret(secret, hash) {
             return Err(failed());
         }
+        // The registered method is the only one (OIDC Registration §2, token_endpoint_auth_method): a secret
+        // meant for the Authorization header is not accepted in the body, nor the other way round.
+        if client.auth_method != method {
+            return Err(OAuthError::invalid_client(format!(
+                "this client is registered for {}; it authenticated with {}",
+                client.auth_method.as_str(),
+                method.as_str()
+            )));
+        }
         Ok(AuthenticatedClient { client, method })
     }
 

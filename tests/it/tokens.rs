@@ -38,14 +38,58 @@ async fn client_credentials_issue_a_token_for_the_client_itself() {
     let (status, body, _) =
         token_request(&app, Some((&id, &secret)), &[("grant_type", "client_credentials"), ("scope", "openid")]).await;
     assert_eq!((status, body["error"].as_str()), (400, Some("invalid_scope")));
-    // client_secret_post works for the same client.
-    let (status, _, _) = token_request(
+    // The client is registered for client_secret_basic: the same secret in the body is refused.
+    let (status, body, _) = token_request(
         &app,
         None,
         &[("grant_type", "client_credentials"), ("client_id", &id), ("client_secret", &secret)],
     )
     .await;
-    assert_eq!(status, 200);
+    assert_eq!((status, body["error"].as_str()), (401, Some("invalid_client")), "{body}");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_client_authenticates_only_by_the_method_it_registered() {
+    use openidconnect::{AuthType, AuthorizationCode, OAuth2TokenResponse, PkceCodeVerifier};
+    let app = TestApp::spawn().await;
+    app.citizen().await;
+    let basic = app.confidential_client().await;
+    let post = app
+        .client(ClientRegistration {
+            name: "表单认证系统".into(),
+            redirect_uris: vec![RP.into()],
+            auth_method: Some(AuthMethod::ClientSecretPost),
+            ..ClientRegistration::default()
+        })
+        .await;
+    for (registered, auth_type, accepted) in [
+        (&basic, AuthType::BasicAuth, true),
+        (&basic, AuthType::RequestBody, false),
+        (&post, AuthType::RequestBody, true),
+        (&post, AuthType::BasicAuth, false),
+    ] {
+        let rp = crate::rp::discover(&app, &registered.client.id, registered.secret.as_deref())
+            .await
+            .set_auth_type(auth_type.clone());
+        let (code, verifier) = code_for(&app, &app.browser(), &registered.client.id, "openid").await;
+        let exchanged = rp
+            .exchange_code(AuthorizationCode::new(code))
+            .unwrap()
+            .set_pkce_verifier(PkceCodeVerifier::new(verifier))
+            .request_async(&http())
+            .await;
+        match (accepted, exchanged) {
+            (true, Ok(tokens)) => assert!(!tokens.access_token().secret().is_empty()),
+            (false, Err(openidconnect::RequestTokenError::ServerResponse(error))) => {
+                assert_eq!(error.error().as_ref(), "invalid_client", "{auth_type:?}")
+            }
+            (accepted, other) => panic!(
+                "{auth_type:?} for a {} client, accepted {accepted}: {other:?}",
+                registered.client.auth_method.as_str()
+            ),
+        }
+    }
     app.stop().await;
 }
 
