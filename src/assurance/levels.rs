@@ -51,6 +51,18 @@ impl Ladder {
     }
 
     /// The lowest rank among requested acr values, ignoring unknown ones: the requirement they express.
+    /// The acr to state for a person at `rank` when a client asked, as an essential claim, for one of
+    /// `requested` (OIDC Core §5.5.1.1): the highest requested value the person reaches (a higher level
+    /// satisfies a lower requested one), else the person's own level.
+    pub fn acr_for(&self, rank: usize, requested: &[String]) -> &str {
+        requested
+            .iter()
+            .filter_map(|acr| self.rank(acr))
+            .filter(|wanted| *wanted <= rank)
+            .max()
+            .map_or_else(|| self.acr_at(rank), |wanted| self.acr_at(wanted))
+    }
+
     pub fn requirement(&self, requested: &[String]) -> Option<usize> {
         requested.iter().filter_map(|acr| self.rank(acr)).min()
     }

@@ -173,7 +173,8 @@ pub async fn advance(
                 return Ok(Redirect::to(paths::ACCOUNT_CLOSE).into_response());
             }
             let acting = browser.acting().await?;
-            let acr = state.assurance.ladder().acr_at(rank).to_owned();
+            let essential = request.claims.as_ref().and_then(|c| c.essential_acr_values()).unwrap_or_default();
+            let acr = state.assurance.ladder().acr_for(rank, &essential).to_owned();
             let location = state.provider.issue_code(&request, &login, acr, acting).await?;
             browser.remove_pending(&request.id).await?;
             Ok(Redirect::to(&location).into_response())

@@ -298,3 +298,50 @@ mod http_adapter {
         ));
     }
 }
+
+#[tokio::test]
+async fn an_essential_acr_with_values_is_answered_with_one_of_them() {
+    use openidconnect::core::CoreAuthenticationFlow;
+    use openidconnect::{AuthorizationCode, CsrfToken, Nonce, PkceCodeChallenge, TokenResponse};
+    let app = TestApp::spawn().await;
+    let person = app.citizen().await;
+    // 张三 is at level 2: the register confirmed his name and number.
+    let evidence = yimen::assurance::NewEvidence {
+        person_id: &person.id,
+        method: yimen::assurance::Method::RegisterMatch,
+        verifier: "system",
+        hall_id: None,
+        passed: true,
+        reference: None,
+        adapter: None,
+    };
+    app.desk.assurance.evidence().record(evidence).await.unwrap();
+    let registered = client_needing(&app, None).await;
+    let rp = crate::rp::discover(&app, &registered.client.id, registered.secret.as_deref()).await;
+    let browser = app.browser();
+    for (values, expected) in [
+        (r#"["urn:yimen:loa:1"]"#, "urn:yimen:loa:1"),
+        (r#"["urn:yimen:loa:1","urn:yimen:loa:2"]"#, "urn:yimen:loa:2"),
+        (r#"["urn:yimen:loa:0-unknown","urn:yimen:loa:1"]"#, "urn:yimen:loa:1"),
+    ] {
+        let claims = format!(r#"{{"id_token":{{"acr":{{"essential":true,"values":{values}}}}}}}"#);
+        let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
+        let (url, _, nonce) = rp
+            .authorize_url(CoreAuthenticationFlow::AuthorizationCode, CsrfToken::new_random, Nonce::new_random)
+            .add_extra_param("claims", claims)
+            .set_pkce_challenge(challenge)
+            .url();
+        let callback = browser.authorize(url.as_str()).await;
+        let tokens = rp
+            .exchange_code(AuthorizationCode::new(crate::helpers::param(&callback, "code").unwrap()))
+            .unwrap()
+            .set_pkce_verifier(verifier)
+            .request_async(&crate::rp::http())
+            .await
+            .expect("code exchange");
+        let id_token = tokens.id_token().expect("an ID token");
+        let verified = id_token.claims(&rp.id_token_verifier(), &nonce).expect("the ID token verifies");
+        assert_eq!(verified.auth_context_ref().map(|acr| acr.as_str()), Some(expected), "values {values}");
+    }
+    app.stop().await;
+}
