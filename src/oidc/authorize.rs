@@ -330,8 +330,11 @@ impl Provider {
             if request.prompts("login") || request.prompts("select_account") {
                 return NextStep::Login;
             }
+            // Times are whole seconds: a login in the same second may be up to a second old, so an age equal
+            // to max_age already counts as too old, and max_age=0 always asks for a new login (as
+            // prompt=login does), never letting an older login through.
             if let Some(max_age) = request.max_age
-                && self.now() - login.auth_time > max_age
+                && self.now() - login.auth_time >= max_age
             {
                 return needs_login("the login is older than max_age");
             }

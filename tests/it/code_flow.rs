@@ -396,3 +396,37 @@ async fn the_identity_scope_releases_the_id_number_to_approved_clients_only() {
     assert_eq!(tokens["scope"], "openid", "an unapproved scope is dropped, not granted");
     app.stop().await;
 }
+
+#[tokio::test]
+async fn max_age_zero_always_asks_for_a_new_login() {
+    use openidconnect::core::CoreAuthenticationFlow;
+    use openidconnect::{CsrfToken, Nonce};
+    let app = TestApp::spawn().await;
+    app.citizen().await;
+    let registered = app.confidential_client().await;
+    let client = discover(&app, &registered.client.id, registered.secret.as_deref()).await;
+    let browser = app.browser();
+    let (first, _, _) =
+        client.authorize_url(CoreAuthenticationFlow::AuthorizationCode, CsrfToken::new_random, Nonce::new_random).url();
+    browser.authorize(first.as_str()).await;
+    for prompt_none in [false, true] {
+        let mut request = client
+            .authorize_url(CoreAuthenticationFlow::AuthorizationCode, CsrfToken::new_random, Nonce::new_random)
+            .set_max_age(std::time::Duration::from_secs(0));
+        if prompt_none {
+            request = request.add_prompt(openidconnect::core::CoreAuthPrompt::None);
+        }
+        let (url, _, _) = request.url();
+        match browser.open(url.as_str()).await {
+            crate::helpers::Step::Page { url, html, .. } => {
+                assert!(!prompt_none, "prompt=none answers at the client");
+                assert!(url.contains("/login") && html.contains("name=\"password\""), "a new login: {url}");
+            }
+            crate::helpers::Step::Left(callback) => {
+                assert!(prompt_none, "a login of this very second is not fresh enough for max_age=0: {callback}");
+                assert_eq!(param(&callback, "error").as_deref(), Some("login_required"));
+            }
+        }
+    }
+    app.stop().await;
+}
