@@ -44,7 +44,6 @@ pub fn document(issuer: &str, acr_values: &[String]) -> Value {
         "require_request_uri_registration": false,
         "acr_values_supported": acr_values,
         "prompt_values_supported": ["none", "login", "consent", "select_account"],
-        "display_values_supported": ["page", "popup", "touch"],
         "ui_locales_supported": ["zh-CN", "en"],
         "authorization_response_iss_parameter_supported": true,
         "frontchannel_logout_supported": false,

@@ -85,7 +85,8 @@ impl Provider {
         }
         let mut body = Map::new();
         body.insert("active".into(), json!(true));
-        body.insert("token_type".into(), json!("refresh_token"));
+        // token_type is the type of an access token (RFC 7662 §2.2, RFC 6749 §7.1); a refresh token has
+        // none, so the member is left out.
         body.insert("scope".into(), json!(grant.scopes));
         body.insert("client_id".into(), json!(grant.client_id));
         body.insert("iss".into(), json!(self.issuer));
