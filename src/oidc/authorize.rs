@@ -344,6 +344,19 @@ impl Provider {
                 return needs_login("a different person is logged in than id_token_hint names");
             }
         }
+        // A claims request naming a subject is answered only for that subject (OIDC Core §5.5.1): another
+        // person signed in is asked to sign in again; after a sign-in in this request, it is an error.
+        if let Some(wanted) = request.claims.as_ref().and_then(|claims| claims.requested_subject())
+            && wanted != self.subject_for(client, &login.person_id)
+        {
+            if request.authenticated_at.is_none() {
+                return needs_login("a different person is logged in than the claims request's sub names");
+            }
+            return NextStep::Fail(OAuthError::new(
+                ErrorCode::LoginRequired,
+                "the person who signed in is not the subject the claims request names",
+            ));
+        }
         if client.require_mfa && !login.amr.iter().any(|m| m == "mfa") {
             return if silent {
                 NextStep::Fail(OAuthError::new(ErrorCode::InteractionRequired, "this system requires a second factor"))

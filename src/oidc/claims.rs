@@ -65,6 +65,11 @@ impl ClaimsRequest {
         ScopeSet::parse(&scopes.join(" ")).unwrap_or_default()
     }
 
+    /// The subject a `sub` entry with a value names (§5.5.1): the answer may be only for that person.
+    pub fn requested_subject(&self) -> Option<&str> {
+        self.id_token.get("sub").or_else(|| self.userinfo.get("sub"))?.as_ref()?.value.as_ref()?.as_str()
+    }
+
     /// The essential `acr` values asked for in the ID token, if any.
     pub fn essential_acr_values(&self) -> Option<Vec<String>> {
         let spec = self.id_token.get("acr")?.as_ref()?;

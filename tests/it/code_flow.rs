@@ -430,3 +430,57 @@ async fn max_age_zero_always_asks_for_a_new_login() {
     }
     app.stop().await;
 }
+
+#[tokio::test]
+async fn a_claims_request_naming_a_subject_is_answered_only_for_that_subject() {
+    use openidconnect::core::CoreAuthenticationFlow;
+    use openidconnect::{AuthorizationCode, CsrfToken, Nonce, PkceCodeChallenge, TokenResponse};
+    let app = TestApp::spawn().await;
+    app.citizen().await;
+    let registered = app.confidential_client().await;
+    let client = discover(&app, &registered.client.id, registered.secret.as_deref()).await;
+    let browser = app.browser();
+    let sign_in = |claims: Option<String>| {
+        let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
+        let mut request = client
+            .authorize_url(CoreAuthenticationFlow::AuthorizationCode, CsrfToken::new_random, Nonce::new_random)
+            .set_pkce_challenge(challenge);
+        if let Some(claims) = claims {
+            request = request.add_extra_param("claims", claims);
+        }
+        let (url, _, nonce) = request.url();
+        (url, nonce, verifier)
+    };
+    let (url, nonce, verifier) = sign_in(None);
+    let callback = browser.authorize(url.as_str()).await;
+    let tokens = client
+        .exchange_code(AuthorizationCode::new(param(&callback, "code").unwrap()))
+        .unwrap()
+        .set_pkce_verifier(verifier)
+        .request_async(&http())
+        .await
+        .unwrap();
+    let subject = tokens.id_token().unwrap().claims(&client.id_token_verifier(), &nonce).unwrap().subject().to_string();
+
+    let named = |sub: &str| Some(format!(r#"{{"id_token":{{"sub":{{"value":"{sub}"}}}}}}"#));
+    let (url, _, _) = sign_in(named(&subject));
+    assert!(param(&browser.open(url.as_str()).await.left(), "code").is_some(), "the same subject: answered at once");
+    let (url, _, _) = sign_in(named("somebody-else"));
+    match browser.open(url.as_str()).await {
+        crate::helpers::Step::Page { url, html, .. } => {
+            assert!(
+                url.contains("/login") && html.contains("name=\"password\""),
+                "another subject signs in again: {url}"
+            );
+            let callback = browser.sign_in(&html, PHONE, crate::helpers::PASSWORD).await.left();
+            assert_eq!(
+                param(&callback, "error").as_deref(),
+                Some("login_required"),
+                "never an answer for someone else"
+            );
+            assert!(param(&callback, "code").is_none());
+        }
+        crate::helpers::Step::Left(callback) => panic!("answered for another subject: {callback}"),
+    }
+    app.stop().await;
+}
