@@ -1,5 +1,6 @@
-//! GET/POST /logout (RP-Initiated Logout) and POST /logout/confirm. With a valid id_token_hint the
-//! person is logged out at once; otherwise they are asked first, so a stray link cannot log them out.
+//! GET/POST /logout (RP-Initiated Logout) and POST /logout/confirm. With a valid id_token_hint that names
+//! this browser's session the person is logged out at once; otherwise they are asked first, so neither a
+//! stray link nor someone else's ID token can log them out.
 
 use super::authorize::current_login;
 use super::error::AppError;
@@ -62,7 +63,8 @@ async fn end_session(
     };
     let locale = Locale::negotiate(params.ui_locales.as_deref(), headers);
     let browser = Browser(session);
-    match state.provider.plan_end_session(&params).await? {
+    let current = current_login(state, &browser).await?;
+    match state.provider.plan_end_session(&params, current.as_ref()).await? {
         EndSessionPlan::Reject(detail) => {
             Ok(error_page(StatusCode::BAD_REQUEST, locale, "logout.rejected", Some(detail)))
         }
@@ -74,7 +76,7 @@ async fn end_session(
             Ok(finish(locale, redirect))
         }
         EndSessionPlan::Confirm { redirect, client_name } => {
-            if current_login(state, &browser).await?.is_none() {
+            if current.is_none() {
                 return Ok(finish(locale, redirect));
             }
             let ticket = LogoutTicket { ticket: crate::crypto::random_token(16), redirect };

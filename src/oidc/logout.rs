@@ -30,11 +30,21 @@ pub enum EndSessionPlan {
 #[derive(Deserialize)]
 struct HintClaims {
     aud: serde_json::Value,
+    sub: String,
     sid: Option<String>,
 }
 
 impl Provider {
-    pub async fn plan_end_session(&self, params: &EndSessionParams) -> Result<EndSessionPlan, ProviderError> {
+    /// Plans a logout for a browser whose SSO login session is `current`. A valid `id_token_hint` logs out
+    /// at once only when it names that session (its `sid`, or without one its subject); a hint of another
+    /// person or another session — logout CSRF — only leads to the question, and no session the hint does
+    /// not name is ever ended. An expired hint is accepted when it names the current session, as
+    /// RP-Initiated Logout 1.0 §2 asks.
+    pub async fn plan_end_session(
+        &self,
+        params: &EndSessionParams,
+        current: Option<&crate::identity::LoginSession>,
+    ) -> Result<EndSessionPlan, ProviderError> {
         let hint =
             params.id_token_hint.as_deref().filter(|h| !h.is_empty()).and_then(|hint| self.verify_logout_hint(hint));
         let hinted_client = hint.as_ref().and_then(|claims| match &claims.aud {
@@ -73,9 +83,21 @@ impl Provider {
                 })
             }
         };
-        Ok(match hint {
-            Some(claims) => EndSessionPlan::LogoutNow { session_id: claims.sid, redirect },
-            None => EndSessionPlan::Confirm { redirect, client_name: client.map(|c| c.name) },
+        let Some(claims) = hint else {
+            return Ok(EndSessionPlan::Confirm { redirect, client_name: client.map(|c| c.name) });
+        };
+        let Some(current) = current else {
+            // Nobody is signed in here: nothing to end, and the hint is not a licence to end it elsewhere.
+            return Ok(EndSessionPlan::LogoutNow { session_id: None, redirect });
+        };
+        let names_this_session = match &claims.sid {
+            Some(sid) => *sid == current.id,
+            None => client.as_ref().is_some_and(|c| self.subject_for(c, &current.person_id) == claims.sub),
+        };
+        Ok(if names_this_session {
+            EndSessionPlan::LogoutNow { session_id: Some(current.id.clone()), redirect }
+        } else {
+            EndSessionPlan::Confirm { redirect, client_name: client.map(|c| c.name) }
         })
     }
 

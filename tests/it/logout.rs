@@ -112,3 +112,83 @@ async fn offline_access_survives_logout() {
     assert_eq!(status, 200, "offline_access was granted for exactly this");
     app.stop().await;
 }
+
+/// Signs `phone` in through the client in `browser` and returns the ID token the client received.
+async fn id_token_for(
+    app: &TestApp,
+    browser: &crate::helpers::Browser,
+    registered: &yimen::oidc::client::Registered,
+    phone: &str,
+) -> String {
+    use openidconnect::core::CoreAuthenticationFlow;
+    use openidconnect::{AuthorizationCode, CsrfToken, Nonce, PkceCodeChallenge, TokenResponse};
+    let rp = crate::rp::discover(app, &registered.client.id, registered.secret.as_deref()).await;
+    let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
+    let (url, _, nonce) = rp
+        .authorize_url(CoreAuthenticationFlow::AuthorizationCode, CsrfToken::new_random, Nonce::new_random)
+        .set_pkce_challenge(challenge)
+        .url();
+    let callback = match browser.open(url.as_str()).await {
+        Step::Left(callback) => callback,
+        Step::Page { html, .. } => browser.sign_in(&html, phone, crate::helpers::PASSWORD).await.left(),
+    };
+    let tokens = rp
+        .exchange_code(AuthorizationCode::new(param(&callback, "code").unwrap()))
+        .unwrap()
+        .set_pkce_verifier(verifier)
+        .request_async(&http())
+        .await
+        .expect("code exchange");
+    let id_token = tokens.id_token().expect("an ID token");
+    id_token.claims(&rp.id_token_verifier(), &nonce).expect("the ID token verifies");
+    id_token.to_string()
+}
+
+#[tokio::test]
+async fn someone_elses_id_token_cannot_log_this_browser_out() {
+    let app = TestApp::spawn().await;
+    app.citizen().await;
+    app.citizen_with("440301199003071230", "13700137000").await;
+    let registered = app.confidential_client().await;
+    let victim = app.browser();
+    let victims_token = id_token_for(&app, &victim, &registered, crate::helpers::PHONE).await;
+    let attacker = app.browser();
+    let attackers_token = id_token_for(&app, &attacker, &registered, "13700137000").await;
+    let silent = authorize_url(
+        &app,
+        &[
+            ("client_id", &registered.client.id),
+            ("redirect_uri", RP),
+            ("response_type", "code"),
+            ("scope", "openid"),
+            ("prompt", "none"),
+        ],
+    );
+
+    // The attacker's own valid ID token, opened in the victim's browser (a link, an image, a redirect).
+    let (status, _, page) = victim
+        .open(&logout_url(&app, &[("id_token_hint", &attackers_token), ("post_logout_redirect_uri", BYE)]))
+        .await
+        .page();
+    assert_eq!(status, 200);
+    assert!(page.contains("确定要退出"), "another person's hint only leads to the question: {page}");
+    assert!(param(&victim.open(&silent).await.left(), "code").is_some(), "the victim is still signed in");
+    assert!(param(&attacker.open(&silent).await.left(), "code").is_some(), "and so is the hint's own session");
+
+    // The victim's own hint from another session of theirs names another session: asked, too.
+    let second = app.browser();
+    let other_session_token = id_token_for(&app, &second, &registered, crate::helpers::PHONE).await;
+    let (_, _, page) = victim.open(&logout_url(&app, &[("id_token_hint", &other_session_token)])).await.page();
+    assert!(page.contains("确定要退出"), "a hint of another session: asked");
+    assert!(param(&second.open(&silent).await.left(), "code").is_some(), "that other session is not ended");
+
+    // The victim's own hint for this session logs out at once, even once the token has expired.
+    app.clock.advance_secs(3_600);
+    let left = victim
+        .open(&logout_url(&app, &[("id_token_hint", &victims_token), ("post_logout_redirect_uri", BYE)]))
+        .await
+        .left();
+    assert!(left.as_str().starts_with(BYE), "{left}");
+    assert_eq!(param(&victim.open(&silent).await.left(), "error").as_deref(), Some("login_required"));
+    app.stop().await;
+}
