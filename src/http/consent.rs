@@ -47,7 +47,8 @@ pub async fn get_consent(
     }
     let locale = Locale::negotiate(request.ui_locales.as_deref(), &headers);
     let tr = Tr(locale);
-    let mut items = vec![tr.t("consent.scope.openid")];
+    let mut items =
+        vec![tr.t(if client.has_own_subjects() { "consent.scope.openid" } else { "consent.scope.openid_shared" })];
     items.extend(
         request
             .consent_scopes(&client)

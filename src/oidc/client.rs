@@ -170,8 +170,6 @@ pub enum RegistrationError {
     AuthMethodMismatch,
     #[error("private_key_jwt needs the client's public keys (a JWK Set with at least one key)")]
     MissingJwks,
-    #[error("the redirect URIs span several hosts ({0}); give a sector identifier for pairwise subjects")]
-    AmbiguousSector(String),
     #[error("scope {0} cannot be granted to clients")]
     UnknownScope(String),
 }
@@ -241,7 +239,7 @@ impl ClientRegistration {
         let subject_type = self.subject_type.unwrap_or(SubjectType::Pairwise);
         let sector_identifier = match self.sector_identifier {
             Some(sector) => sector,
-            None => sector_of(&redirect_uris, subject_type, &id)?,
+            None => default_sector(self.system_id.as_deref(), &id),
         };
         let allowed_scopes = match self.scopes {
             Some(scopes) => {
@@ -278,25 +276,24 @@ impl ClientRegistration {
     }
 }
 
-/// The sector of a client (OIDC Core §8.1): the host of its redirect URIs. A client without redirect
-/// URIs (client credentials only) is its own sector.
-fn sector_of(
-    redirect_uris: &[String],
-    subject_type: SubjectType,
-    client_id: &str,
-) -> Result<String, RegistrationError> {
-    let mut hosts: Vec<String> = redirect_uris
-        .iter()
-        .filter_map(|uri| url::Url::parse(uri).ok())
-        .map(|url| url.host_str().map(str::to_owned).unwrap_or_else(|| url.scheme().to_owned()))
-        .collect();
-    hosts.sort();
-    hosts.dedup();
-    match hosts.as_slice() {
-        [] => Ok(client_id.to_owned()),
-        [host] => Ok(host.clone()),
-        _ if subject_type == SubjectType::Public => Ok(hosts[0].clone()),
-        _ => Err(RegistrationError::AmbiguousSector(hosts.join(", "))),
+/// The sector of a client (OIDC Core §8.1), which its pairwise subjects are computed for: its business
+/// system, so that every system sees its own `sub` and the clients of one system share it; a client not
+/// linked to a system is a sector of its own. It is fixed at registration and stored, so that a later
+/// change of this default never changes a `sub` a system already holds.
+fn default_sector(system_id: Option<&str>, client_id: &str) -> String {
+    match system_id {
+        Some(system) => format!("system:{system}"),
+        None => format!("client:{client_id}"),
+    }
+}
+
+impl Client {
+    /// Whether this client's `sub` differs from that of every client of another business system (true for
+    /// pairwise subjects in a default sector; not when a sector identifier groups systems, nor for public
+    /// subjects).
+    pub fn has_own_subjects(&self) -> bool {
+        self.subject_type == SubjectType::Pairwise
+            && (self.sector_identifier.starts_with("system:") || self.sector_identifier.starts_with("client:"))
     }
 }
 
@@ -318,7 +315,11 @@ mod tests {
         let client = registered.client;
         assert_eq!(client.auth_method, AuthMethod::ClientSecretBasic);
         assert_eq!(client.subject_type, SubjectType::Pairwise);
-        assert_eq!(client.sector_identifier, "rp.example.gov.cn");
+        assert_eq!(client.sector_identifier, "client:c1", "a client of no business system is its own sector");
+        let of_system = ClientRegistration { system_id: Some("sys-1".into()), ..registration() };
+        let sector =
+            of_system.into_client("c9".into(), Some("s"), Some("h".into()), 0).unwrap().client.sector_identifier;
+        assert_eq!(sector, "system:sys-1", "the clients of one business system share its sector");
         assert_eq!(registered.secret.as_deref(), Some("s"));
         assert!(client.allows_grant(GrantType::RefreshToken));
         assert!(client.has_redirect_uri("https://rp.example.gov.cn/callback"));
@@ -337,7 +338,7 @@ mod tests {
     }
 
     #[test]
-    fn refuses_bad_redirect_uris_and_ambiguous_sectors() {
+    fn refuses_bad_redirect_uris() {
         let fragment = ClientRegistration { redirect_uris: vec!["https://rp.example/cb#x".into()], ..registration() };
         assert!(matches!(
             fragment.into_client("c".into(), None, None, 0),
@@ -347,6 +348,6 @@ mod tests {
             redirect_uris: vec!["https://a.example/cb".into(), "https://b.example/cb".into()],
             ..registration()
         };
-        assert!(matches!(two_hosts.into_client("c".into(), None, None, 0), Err(RegistrationError::AmbiguousSector(_))));
+        assert!(two_hosts.into_client("c".into(), None, None, 0).is_ok(), "the sector no longer depends on hosts");
     }
 }

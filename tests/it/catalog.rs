@@ -310,3 +310,52 @@ async fn designated_pages_count_distinct_people_and_organisations() {
     assert_eq!((usage.enterprise.users, usage.enterprise.share), (2, Some(0.2)), "distinct organisations");
     app.stop().await;
 }
+
+#[tokio::test]
+async fn every_business_system_sees_its_own_subject_and_its_clients_share_it() {
+    let app = TestApp::spawn().await;
+    app.citizen().await;
+    let department = department(&app, "市人社局", "city", None).await;
+    let pensions = system(&app, &department, "养老保险系统", "local", "none").await;
+    let jobs = system(&app, &department, "就业服务系统", "local", "none").await;
+    // Three clients on one host: two of the pensions system (web and mobile), one of the jobs system.
+    let (web, mobile, other) =
+        (client_of(&app, &pensions).await, client_of(&app, &pensions).await, client_of(&app, &jobs).await);
+    let browser = app.browser();
+    let mut subjects = Vec::new();
+    for registered in [&web, &mobile, &other] {
+        let (code, verifier) = code_for(&app, &browser, &registered.client.id, "openid").await;
+        let basic = (registered.client.id.as_str(), registered.secret.as_deref().unwrap());
+        let (_, tokens, _) = token_request(
+            &app,
+            Some(basic),
+            &[
+                ("grant_type", "authorization_code"),
+                ("code", &code),
+                ("redirect_uri", RP),
+                ("code_verifier", &verifier),
+            ],
+        )
+        .await;
+        subjects.push(crate::rp::jwt_claims(tokens["id_token"].as_str().unwrap())["sub"].as_str().unwrap().to_owned());
+    }
+    assert_eq!(subjects[0], subjects[1], "the clients of one system share its subject");
+    assert_ne!(subjects[0], subjects[2], "another system on the same host sees another subject");
+
+    // A client whose sector groups it with others says so on the consent page.
+    let grouped = app
+        .client(ClientRegistration {
+            name: "人社联办".into(),
+            redirect_uris: vec![RP.into()],
+            sector_identifier: Some("https://rs.example.gov.cn".into()),
+            ..ClientRegistration::default()
+        })
+        .await;
+    let url = crate::rp::authorize_url(
+        &app,
+        &[("client_id", &grouped.client.id), ("redirect_uri", RP), ("response_type", "code"), ("scope", "openid")],
+    );
+    let (_, _, consent) = browser.open(&url).await.page();
+    assert!(consent.contains("与其同组的系统看到相同的标识"), "{consent}");
+    app.stop().await;
+}
