@@ -356,12 +356,15 @@ impl App {
             self.services.audit.clone(),
             self.services.reports.clone(),
         ));
+        let logout_deliveries =
+            tokio::spawn(crate::oidc::backchannel_logout::run_deliveries(self.services.provider.clone()));
         tracing::info!(listen = %self.local_addr(), issuer = %self.issuer(), "yimen is serving");
         let served = axum::serve(self.listener, router.into_make_service_with_connect_info::<SocketAddr>())
             .with_graceful_shutdown(shutdown)
             .await;
         upkeep.abort();
         housekeeping.abort();
+        logout_deliveries.abort();
         self.services.db.close().await;
         Ok(served?)
     }

@@ -1,9 +1,9 @@
-//! `yimen client add|list|show|disable|enable`: registering department systems as relying parties.
+//! `yimen client add|list|show|logout|disable|enable`: registering department systems as relying parties.
 
 use super::print_json;
 use crate::app::Services;
 use crate::keys::SigningAlg;
-use crate::oidc::client::{AuthMethod, Client, ClientRegistration, GrantType, SubjectType};
+use crate::oidc::client::{AuthMethod, Client, ClientRegistration, GrantType, LogoutChannels, SubjectType};
 use crate::oidc::scope::ScopeSet;
 use anyhow::{Context, anyhow, bail};
 use clap::{Args, Subcommand};
@@ -24,6 +24,12 @@ pub enum ClientCommand {
         client_id: String,
         #[arg(long)]
         json: bool,
+    },
+    /// Set (or, without URIs, clear) where a client is told that a person logged out.
+    Logout {
+        client_id: String,
+        #[command(flatten)]
+        logout: LogoutArgs,
     },
     /// Disable a client: it can no longer start logins or obtain tokens.
     Disable { client_id: String },
@@ -60,9 +66,12 @@ pub struct AddArgs {
     /// pairwise (default) or public.
     #[arg(long)]
     subject_type: Option<String>,
-    /// Sector identifier for pairwise subjects when the redirect URIs span several hosts.
+    /// Sector for pairwise subjects, to share them with other clients registered with the same value
+    /// (default: the client's business system, or the client alone). Fixed once registered.
     #[arg(long)]
     sector_identifier: Option<String>,
+    #[command(flatten)]
+    logout: LogoutArgs,
     /// ID token signing algorithm: RS256 (default), ES256 or EdDSA.
     #[arg(long)]
     id_token_alg: Option<String>,
@@ -78,6 +87,34 @@ pub struct AddArgs {
     /// Print JSON instead of text.
     #[arg(long)]
     json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct LogoutArgs {
+    /// Back-Channel Logout 1.0: where yimen POSTs a signed logout token when a session the client had a
+    /// login in ends.
+    #[arg(long, value_name = "URI")]
+    backchannel_logout_uri: Option<String>,
+    /// The client needs `sid` in logout tokens (yimen always sends it; recorded as registered).
+    #[arg(long)]
+    backchannel_logout_session_required: bool,
+    /// Front-Channel Logout 1.0: the page the logout page loads in a hidden frame, for browser-only systems.
+    #[arg(long, value_name = "URI")]
+    frontchannel_logout_uri: Option<String>,
+    /// Add `iss` and `sid` to the front-channel logout URI.
+    #[arg(long)]
+    frontchannel_logout_session_required: bool,
+}
+
+impl From<LogoutArgs> for LogoutChannels {
+    fn from(args: LogoutArgs) -> Self {
+        LogoutChannels {
+            backchannel_uri: args.backchannel_logout_uri,
+            backchannel_session_required: args.backchannel_logout_session_required,
+            frontchannel_uri: args.frontchannel_logout_uri,
+            frontchannel_session_required: args.frontchannel_logout_session_required,
+        }
+    }
 }
 
 pub async fn run(command: ClientCommand, services: &Services) -> anyhow::Result<()> {
@@ -112,6 +149,13 @@ pub async fn run(command: ClientCommand, services: &Services) -> anyhow::Result<
                     println!("{key}: {value}");
                 }
             }
+            Ok(())
+        }
+        ClientCommand::Logout { client_id, logout } => {
+            if !services.provider.set_client_logout(&client_id, logout.into()).await? {
+                bail!("no client {client_id}");
+            }
+            println!("client {client_id}: logout endpoints saved");
             Ok(())
         }
         ClientCommand::Disable { client_id } => set_enabled(services, &client_id, false).await,
@@ -169,6 +213,7 @@ async fn add(args: AddArgs, services: &Services) -> anyhow::Result<()> {
         min_acr: args.min_acr,
         max_tokens_per_minute: args.max_tokens_per_minute,
         system_id: None,
+        logout: args.logout.into(),
     };
     let registered = services.provider.register_client(registration).await?;
     let mut description = describe(&registered.client);
@@ -205,6 +250,10 @@ fn describe(client: &Client) -> serde_json::Value {
         "subject_type": client.subject_type.as_str(),
         "sector_identifier": client.sector_identifier,
         "scope": client.allowed_scopes.to_string(),
+        "backchannel_logout_uri": client.logout.backchannel_uri,
+        "backchannel_logout_session_required": client.logout.backchannel_session_required,
+        "frontchannel_logout_uri": client.logout.frontchannel_uri,
+        "frontchannel_logout_session_required": client.logout.frontchannel_session_required,
         "created_at": client.created_at,
     })
 }

@@ -1,7 +1,9 @@
 //! GET/POST /logout (RP-Initiated Logout) and POST /logout/confirm. With a valid id_token_hint that names
 //! this browser's session the person is logged out at once; otherwise they are asked first, so neither a
-//! stray link nor someone else's ID token can log them out.
+//! stray link nor someone else's ID token can log them out. Clients with a front-channel logout URI are
+//! told through hidden frames of the page shown afterwards.
 
+use super::CSP;
 use super::authorize::current_login;
 use super::error::AppError;
 use super::extract::{is_form, parse_form};
@@ -9,11 +11,12 @@ use super::i18n::Locale;
 use super::pages::{Chrome, LoggedOutPage, LogoutConfirmPage, error_page, render};
 use super::session::{Browser, LogoutTicket};
 use super::state::AppState;
+use crate::oidc::frontchannel_logout;
 use crate::oidc::logout::{EndSessionParams, EndSessionPlan};
 use crate::paths;
 use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use tower_sessions::Session;
@@ -69,15 +72,16 @@ async fn end_session(
             Ok(error_page(StatusCode::BAD_REQUEST, locale, "logout.rejected", Some(detail)))
         }
         EndSessionPlan::LogoutNow { session_id, redirect } => {
-            if let Some(session_id) = session_id {
-                state.provider.end_login_session(&session_id, "logged out by the relying party").await?;
-            }
-            log_out_browser(state, &browser).await?;
-            Ok(finish(locale, redirect))
+            // The plan names only this browser's session, so ending the browser's login ends exactly it.
+            let frames = match session_id {
+                Some(_) => log_out_browser(state, &browser, "logged out by the relying party").await?,
+                None => Vec::new(),
+            };
+            Ok(finish(locale, redirect, frames))
         }
         EndSessionPlan::Confirm { redirect, client_name } => {
             if current.is_none() {
-                return Ok(finish(locale, redirect));
+                return Ok(finish(locale, redirect, Vec::new()));
             }
             let ticket = LogoutTicket { ticket: crate::crypto::random_token(16), redirect };
             browser.put_logout_ticket(&ticket).await?;
@@ -122,25 +126,37 @@ pub async fn post_confirm(
     if form.decision != "logout" {
         return Ok(Redirect::to(paths::HOME).into_response());
     }
-    log_out_browser(&state, &browser).await?;
-    Ok(finish(locale, ticket.redirect))
+    let frames = log_out_browser(&state, &browser, "logged out").await?;
+    Ok(finish(locale, ticket.redirect, frames))
 }
 
-/// Ends the browser's login session, if any, and forgets it.
-async fn log_out_browser(state: &AppState, browser: &Browser<'_>) -> Result<(), AppError> {
-    if let Some(login) = browser.login().await? {
-        state.provider.end_login_session(&login.session_id, "logged out").await?;
-        browser.end_login().await?;
-    }
-    Ok(())
+/// Ends the browser's login session, if any, and forgets it; returns the front-channel logout URIs of the
+/// clients that had a login in it.
+async fn log_out_browser(state: &AppState, browser: &Browser<'_>, reason: &str) -> Result<Vec<String>, AppError> {
+    let Some(login) = browser.login().await? else {
+        return Ok(Vec::new());
+    };
+    let frames = state.provider.frontchannel_logout_uris(&login.session_id).await?;
+    state.provider.end_login_session(&login.session_id, reason).await?;
+    browser.end_login().await?;
+    Ok(frames)
 }
 
-fn finish(locale: Locale, redirect: Option<String>) -> Response {
-    match redirect {
-        Some(location) => Redirect::to(&location).into_response(),
-        None => render(
-            StatusCode::OK,
-            &LoggedOutPage { chrome: Chrome::new(locale, paths::END_SESSION), return_href: None },
-        ),
+/// Where the person goes once logged out: straight to the relying party, or, when front-channel clients
+/// are to be told, to a page that loads their logout URIs in hidden frames and then continues.
+fn finish(locale: Locale, redirect: Option<String>, frames: Vec<String>) -> Response {
+    if frames.is_empty()
+        && let Some(location) = &redirect
+    {
+        return Redirect::to(location).into_response();
     }
+    let frame_src = frontchannel_logout::frame_origins(&frames).join(" ");
+    let page = LoggedOutPage { chrome: Chrome::new(locale, paths::END_SESSION), continue_href: redirect, frames };
+    let mut response = render(StatusCode::OK, &page);
+    if !frame_src.is_empty()
+        && let Ok(csp) = HeaderValue::from_str(&format!("{CSP}; frame-src {frame_src}"))
+    {
+        response.headers_mut().insert(header::CONTENT_SECURITY_POLICY, csp);
+    }
+    response
 }

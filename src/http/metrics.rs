@@ -31,6 +31,11 @@ struct LoginLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct OutcomeLabels {
+    outcome: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct GrantLabels {
     grant_type: String,
 }
@@ -45,6 +50,8 @@ pub struct Metrics {
     tokens: Family<GrantLabels, Counter>,
     anonymous_refused: Counter,
     ephemeral_entries: prometheus_client::metrics::gauge::Gauge,
+    logout_notices: Family<OutcomeLabels, Counter>,
+    logout_notices_pending: prometheus_client::metrics::gauge::Gauge,
 }
 
 impl Metrics {
@@ -71,7 +78,29 @@ impl Metrics {
             "Short-lived entries (sessions, codes, tokens, counters) held in process memory; 0 with Redis",
             ephemeral_entries.clone(),
         );
-        Arc::new(Self { registry, requests, latency, logins, tokens, anonymous_refused, ephemeral_entries })
+        let logout_notices = Family::<OutcomeLabels, Counter>::default();
+        registry.register(
+            "backchannel_logout_attempts",
+            "Back-channel logout deliveries by outcome (delivered, retry, failed)",
+            logout_notices.clone(),
+        );
+        let logout_notices_pending = prometheus_client::metrics::gauge::Gauge::default();
+        registry.register(
+            "backchannel_logout_pending",
+            "Back-channel logout notices waiting to be delivered, as of this instance's last sweep (each minute)",
+            logout_notices_pending.clone(),
+        );
+        Arc::new(Self {
+            registry,
+            requests,
+            latency,
+            logins,
+            tokens,
+            anonymous_refused,
+            ephemeral_entries,
+            logout_notices,
+            logout_notices_pending,
+        })
     }
 
     pub fn set_ephemeral_entries(&self, entries: u64) {
@@ -98,6 +127,14 @@ impl Metrics {
 impl ProviderMetrics for Metrics {
     fn token_issued(&self, grant_type: &str) {
         self.tokens.get_or_create(&GrantLabels { grant_type: grant_type.to_owned() }).inc();
+    }
+
+    fn logout_notice(&self, outcome: &str) {
+        self.logout_notices.get_or_create(&OutcomeLabels { outcome: outcome.to_owned() }).inc();
+    }
+
+    fn logout_notices_pending(&self, pending: i64) {
+        self.logout_notices_pending.set(pending);
     }
 }
 

@@ -241,7 +241,7 @@ const UPLOAD_LIMIT_BYTES: usize = 6 * 1024 * 1024;
 /// A department's item list (100,000 items as CSV is about 10 MiB).
 const IMPORT_LIMIT_BYTES: usize = 32 * 1024 * 1024;
 
-const CSP: &str = "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'self'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'";
+pub(crate) const CSP: &str = "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'self'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'";
 
 /// Headers every response carries: no framing, no sniffing, no referrer (URLs carry codes and state),
 /// and a CSP that allows only our own stylesheet.

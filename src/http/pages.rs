@@ -120,7 +120,10 @@ pub struct LogoutConfirmPage {
 #[template(path = "logged_out.html")]
 pub struct LoggedOutPage {
     pub chrome: Chrome,
-    pub return_href: Option<String>,
+    /// Where to continue once the front-channel frames had their moment.
+    pub continue_href: Option<String>,
+    /// Front-channel logout URIs, loaded in hidden frames.
+    pub frames: Vec<String>,
 }
 
 #[derive(Template)]

@@ -109,6 +109,8 @@ pub struct Client {
     pub system_id: Option<String>,
     /// The most tokens it may be issued per minute; None: `tokens.max_per_client_per_minute`.
     pub max_tokens_per_minute: Option<i64>,
+    /// Where it is told that a person logged out (Back-Channel and Front-Channel Logout 1.0).
+    pub logout: LogoutChannels,
     pub enabled: bool,
     pub created_at: i64,
     pub updated_at: i64,
@@ -152,6 +154,39 @@ pub struct ClientRegistration {
     pub min_acr: Option<String>,
     pub system_id: Option<String>,
     pub max_tokens_per_minute: Option<i64>,
+    pub logout: LogoutChannels,
+}
+
+/// A client's logout notification endpoints: the back channel receives a signed logout token from the
+/// server, the front channel is loaded in a hidden frame of the logout page (for browser-only systems).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LogoutChannels {
+    pub backchannel_uri: Option<String>,
+    /// The client asked for `sid` in logout tokens; yimen always sends it.
+    pub backchannel_session_required: bool,
+    pub frontchannel_uri: Option<String>,
+    /// The front-channel URI is loaded with `iss` and `sid` added.
+    pub frontchannel_session_required: bool,
+}
+
+impl LogoutChannels {
+    /// Checks both URIs: absolute http(s), https except on loopback, no fragment (Back-Channel Logout 1.0
+    /// §2.2, Front-Channel Logout 1.0 §2).
+    pub fn validated(self) -> Result<Self, RegistrationError> {
+        for uri in [&self.backchannel_uri, &self.frontchannel_uri].into_iter().flatten() {
+            let reason = match RedirectUri::parse(uri) {
+                Err(error) => Some(error.to_string()),
+                Ok(_) if !(uri.starts_with("https://") || uri.starts_with("http://")) => {
+                    Some("a logout URI must use https (or http on a loopback host)".to_owned())
+                }
+                Ok(_) => None,
+            };
+            if let Some(reason) = reason {
+                return Err(RegistrationError::BadLogoutUri { uri: uri.clone(), reason });
+            }
+        }
+        Ok(self)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -164,6 +199,8 @@ pub enum RegistrationError {
     BadRedirectUri { uri: String, reason: String },
     #[error("post-logout redirect URI {uri}: {reason}")]
     BadPostLogoutUri { uri: String, reason: String },
+    #[error("logout URI {uri}: {reason}")]
+    BadLogoutUri { uri: String, reason: String },
     #[error("a public client can only use the authorization code grant (with PKCE) and refresh tokens")]
     PublicGrant,
     #[error("a public client authenticates with 'none'; a confidential one cannot")]
@@ -230,6 +267,7 @@ impl ClientRegistration {
                 })
             })
             .collect::<Result<Vec<_>, _>>()?;
+        let logout = self.logout.validated()?;
         if auth_method == AuthMethod::PrivateKeyJwt {
             let has_keys = self.jwks.as_ref().and_then(|jwks| jwks.get("keys")?.as_array().map(|k| !k.is_empty()));
             if has_keys != Some(true) {
@@ -267,6 +305,7 @@ impl ClientRegistration {
             min_acr: self.min_acr,
             system_id: self.system_id,
             max_tokens_per_minute: self.max_tokens_per_minute.filter(|n| *n > 0),
+            logout,
             enabled: true,
             created_at: now,
             updated_at: now,
@@ -349,5 +388,21 @@ mod tests {
             ..registration()
         };
         assert!(two_hosts.into_client("c".into(), None, None, 0).is_ok(), "the sector no longer depends on hosts");
+    }
+
+    #[test]
+    fn logout_uris_must_be_web_addresses_without_fragments() {
+        let with = |uri: &str| ClientRegistration {
+            logout: LogoutChannels { backchannel_uri: Some(uri.into()), ..LogoutChannels::default() },
+            ..registration()
+        };
+        for bad in ["https://rp.example/logout#x", "http://rp.example/logout", "gov.app:/logout", "/logout"] {
+            assert!(
+                matches!(with(bad).into_client("c".into(), None, None, 0), Err(RegistrationError::BadLogoutUri { .. })),
+                "{bad} is refused"
+            );
+        }
+        let good = with("https://rp.example/logout?tenant=1").into_client("c".into(), None, None, 0).unwrap();
+        assert_eq!(good.client.logout.backchannel_uri.as_deref(), Some("https://rp.example/logout?tenant=1"));
     }
 }

@@ -102,8 +102,12 @@ impl Provider {
     }
 
     /// Ends a login session and everything that depends on it: its non-offline grants and their tokens.
+    /// Clients that had a login in it and registered a back-channel URI are told (see
+    /// `backchannel_logout.rs`).
     pub async fn end_login_session(&self, session_id: &str, reason: &str) -> Result<(), ProviderError> {
-        self.sessions.end(session_id, reason).await?;
+        if self.sessions.end(session_id, reason).await? {
+            self.logout_notices_queued();
+        }
         let revoked = self.db.revoke_session_grants(session_id, self.now(), reason).await?;
         for grant_id in revoked {
             self.mark_grant_revoked(&grant_id).await?;

@@ -4,12 +4,14 @@
 
 pub mod access_token;
 pub mod authorize;
+pub mod backchannel_logout;
 pub mod claims;
 pub mod client;
 pub mod client_auth;
 pub mod code;
 pub mod discovery;
 pub mod error;
+pub mod frontchannel_logout;
 pub mod grant;
 pub mod id_token;
 pub mod introspection;

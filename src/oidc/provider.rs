@@ -15,6 +15,10 @@ use std::sync::Arc;
 /// Counters the provider reports; the HTTP layer exports them.
 pub trait ProviderMetrics: Send + Sync {
     fn token_issued(&self, grant_type: &str);
+    /// A back-channel logout attempt ended: "delivered", "retry" or "failed".
+    fn logout_notice(&self, outcome: &str);
+    /// Back-channel logout notices still to be delivered (by any instance).
+    fn logout_notices_pending(&self, pending: i64);
 }
 
 pub struct Provider {
@@ -35,6 +39,8 @@ pub struct Provider {
     /// Clients by id, absent ones included, for a short while: the token endpoint and UserInfo look a
     /// client up on every request. A change made by another process shows within the lifetime.
     clients: moka::future::Cache<String, Option<Client>>,
+    /// Wakes this instance's back-channel logout deliveries when a notice is queued.
+    pub(super) logout_wakeup: tokio::sync::Notify,
 }
 
 /// How long a client lookup is reused.
@@ -99,6 +105,7 @@ impl Provider {
                 .max_capacity(10_000)
                 .time_to_live(std::time::Duration::from_secs(CLIENT_CACHE_SECS))
                 .build(),
+            logout_wakeup: tokio::sync::Notify::new(),
         })
     }
 
@@ -184,6 +191,18 @@ impl Provider {
 
     pub async fn client_by_id(&self, client_id: &str) -> Result<Option<Client>, ProviderError> {
         Ok(self.db.find_client(client_id).await?)
+    }
+
+    /// Replaces a client's logout endpoints after checking them; false when no such client exists.
+    pub async fn set_client_logout(
+        &self,
+        client_id: &str,
+        logout: super::client::LogoutChannels,
+    ) -> Result<bool, RegisterClientError> {
+        let logout = logout.validated()?;
+        let changed = self.db.set_client_logout(client_id, &logout, self.now()).await.map_err(ProviderError::from)?;
+        self.clients.invalidate(client_id).await;
+        Ok(changed)
     }
 
     pub async fn set_client_enabled(&self, client_id: &str, enabled: bool) -> Result<bool, ProviderError> {

@@ -3,7 +3,7 @@
 use super::db::{flag, json_list};
 use super::{Database, StoreError, StoreResult};
 use crate::keys::SigningAlg;
-use crate::oidc::client::{AuthMethod, Client, GrantType, SubjectType};
+use crate::oidc::client::{AuthMethod, Client, GrantType, LogoutChannels, SubjectType};
 use crate::oidc::scope::ScopeSet;
 use sqlx::Row;
 use sqlx::any::AnyRow;
@@ -11,7 +11,8 @@ use sqlx::any::AnyRow;
 const COLUMNS: &str = "id, name, secret_hash, redirect_uris, post_logout_redirect_uris, grant_types, \
                        token_endpoint_auth_method, id_token_signed_response_alg, subject_type, sector_identifier, \
                        allowed_scopes, jwks, require_mfa, min_acr, system_id, enabled, created_at, updated_at, \
-                       max_tokens_per_minute";
+                       max_tokens_per_minute, backchannel_logout_uri, backchannel_logout_session_required, \
+                       frontchannel_logout_uri, frontchannel_logout_session_required";
 
 fn corrupt(what: &str, value: &str) -> StoreError {
     StoreError::Corrupt(format!("client {what} {value:?}"))
@@ -43,6 +44,12 @@ fn from_row(row: &AnyRow) -> StoreResult<Client> {
         require_mfa: flag(row.try_get("require_mfa")?),
         min_acr: row.try_get("min_acr")?,
         max_tokens_per_minute: row.try_get("max_tokens_per_minute")?,
+        logout: LogoutChannels {
+            backchannel_uri: row.try_get("backchannel_logout_uri")?,
+            backchannel_session_required: flag(row.try_get("backchannel_logout_session_required")?),
+            frontchannel_uri: row.try_get("frontchannel_logout_uri")?,
+            frontchannel_session_required: flag(row.try_get("frontchannel_logout_session_required")?),
+        },
         system_id: row.try_get("system_id")?,
         enabled: flag(row.try_get("enabled")?),
         created_at: row.try_get("created_at")?,
@@ -57,8 +64,10 @@ impl Database {
             "INSERT INTO clients (id, name, secret_hash, redirect_uris, post_logout_redirect_uris, grant_types, \
              token_endpoint_auth_method, id_token_signed_response_alg, subject_type, sector_identifier, \
              allowed_scopes, jwks, require_mfa, min_acr, system_id, enabled, created_at, updated_at, \
-             max_tokens_per_minute) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)",
+             max_tokens_per_minute, backchannel_logout_uri, backchannel_logout_session_required, \
+             frontchannel_logout_uri, frontchannel_logout_session_required) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, \
+             $22, $23)",
         )
         .bind(&client.id)
         .bind(&client.name)
@@ -79,6 +88,10 @@ impl Database {
         .bind(client.created_at)
         .bind(client.updated_at)
         .bind(client.max_tokens_per_minute)
+        .bind(&client.logout.backchannel_uri)
+        .bind(i64::from(client.logout.backchannel_session_required))
+        .bind(&client.logout.frontchannel_uri)
+        .bind(i64::from(client.logout.frontchannel_session_required))
         .execute(self.pool())
         .await?;
         Ok(())
@@ -102,6 +115,23 @@ impl Database {
             .bind(id)
             .execute(self.pool())
             .await?;
+        Ok(result.rows_affected() == 1)
+    }
+
+    /// Replaces a client's logout endpoints; returns false when no such client exists.
+    pub async fn set_client_logout(&self, id: &str, logout: &LogoutChannels, now: i64) -> StoreResult<bool> {
+        let result = sqlx::query(
+            "UPDATE clients SET backchannel_logout_uri = $1, backchannel_logout_session_required = $2, \
+             frontchannel_logout_uri = $3, frontchannel_logout_session_required = $4, updated_at = $5 WHERE id = $6",
+        )
+        .bind(&logout.backchannel_uri)
+        .bind(i64::from(logout.backchannel_session_required))
+        .bind(&logout.frontchannel_uri)
+        .bind(i64::from(logout.frontchannel_session_required))
+        .bind(now)
+        .bind(id)
+        .execute(self.pool())
+        .await?;
         Ok(result.rows_affected() == 1)
     }
 

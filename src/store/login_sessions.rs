@@ -80,16 +80,58 @@ impl Database {
         Ok(result.rows_affected() == 1)
     }
 
-    /// Ends a session; returns false if it had already ended.
+    /// Ends a session and, in the same transaction, queues a back-channel logout notice for every client
+    /// with a back-channel URI that had a login in it; returns false if it had already ended.
     pub async fn end_login_session(&self, id: &str, now: i64, reason: &str) -> StoreResult<bool> {
+        let mut tx = self.pool().begin().await?;
         let result =
             sqlx::query("UPDATE login_sessions SET ended_at = $1, end_reason = $2 WHERE id = $3 AND ended_at IS NULL")
                 .bind(now)
                 .bind(reason)
                 .bind(id)
-                .execute(self.pool())
+                .execute(&mut *tx)
                 .await?;
-        Ok(result.rows_affected() == 1)
+        if result.rows_affected() != 1 {
+            return Ok(false);
+        }
+        sqlx::query(
+            "INSERT INTO logout_deliveries (session_id, client_id, person_id, created_at, attempts, next_attempt_at) \
+             SELECT DISTINCT g.session_id, g.client_id, s.person_id, $2, 0, $2 FROM grants g \
+             JOIN clients c ON c.id = g.client_id JOIN login_sessions s ON s.id = g.session_id \
+             WHERE g.session_id = $1 AND c.backchannel_logout_uri IS NOT NULL \
+             ON CONFLICT (session_id, client_id) DO NOTHING",
+        )
+        .bind(id)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    /// Sessions past their expiry that nobody ended, oldest first: the sweep ends them so that their
+    /// clients are told.
+    pub async fn expired_unended_login_sessions(&self, now: i64, limit: i64) -> StoreResult<Vec<String>> {
+        let rows = sqlx::query(
+            "SELECT id FROM login_sessions WHERE expires_at <= $1 AND ended_at IS NULL ORDER BY expires_at LIMIT $2",
+        )
+        .bind(now)
+        .bind(limit)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter().map(|row| Ok(row.try_get("id")?)).collect()
+    }
+
+    /// The clients that had a login (redeemed a code) in a session, in the order of their first login.
+    pub async fn clients_of_login_session(&self, id: &str) -> StoreResult<Vec<String>> {
+        let rows = sqlx::query(
+            "SELECT client_id, MIN(created_at) AS first FROM grants WHERE session_id = $1 GROUP BY client_id \
+             ORDER BY first, client_id",
+        )
+        .bind(id)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter().map(|row| Ok(row.try_get("client_id")?)).collect()
     }
 
     /// A person's sessions that have neither ended nor expired, newest first.

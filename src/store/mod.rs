@@ -18,6 +18,7 @@ pub mod halls;
 pub mod keys;
 pub mod login_events;
 pub mod login_sessions;
+pub mod logout_deliveries;
 pub mod organisations;
 pub mod passkeys;
 pub mod people;

@@ -31,6 +31,7 @@ pub struct TestApp {
     pub catalog: yimen::catalog::Catalog,
     pub reports: yimen::catalog::report::Reports,
     pub db: yimen::store::Database,
+    config: Config,
     /// How many codes to each phone `code_for` has handed out.
     codes_taken: std::sync::Mutex<std::collections::HashMap<String, usize>>,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
@@ -76,8 +77,34 @@ impl TestApp {
             config.redis_prefix = format!("yimen-test:{}:", uuid::Uuid::new_v4().simple());
         }
         adjust(&mut config);
-        let clock = Arc::new(OffsetClock::default());
-        let app = App::build_with(config, clock.clone(), Arc::new(PregeneratedKeys)).await.expect("the app builds");
+        Self::start(config, Arc::new(OffsetClock::default()), postgres, dir).await
+    }
+
+    /// Stops this server and starts another on the same address, database, data directory, Redis prefix
+    /// and clock, as a restart would. The same address keeps the same issuer, so that tokens of the first
+    /// instance stay valid for the second.
+    pub async fn restart(mut self) -> Self {
+        if let Some(shutdown) = self.shutdown.take() {
+            let _ = shutdown.send(());
+        }
+        if let Some(server) = self.server.take() {
+            let _ = server.await;
+        }
+        let config = self.config.clone();
+        let postgres = self._postgres.take();
+        let dir = std::mem::replace(&mut self._dir, tempfile::tempdir().expect("temporary directory"));
+        Self::start(config, self.clock.clone(), postgres, dir).await
+    }
+
+    async fn start(
+        mut config: Config,
+        clock: Arc<OffsetClock>,
+        postgres: Option<TestDatabase>,
+        dir: tempfile::TempDir,
+    ) -> Self {
+        let app =
+            App::build_with(config.clone(), clock.clone(), Arc::new(PregeneratedKeys)).await.expect("the app builds");
+        config.listen = app.local_addr();
         let base = app.issuer();
         let provider = app.services().provider.clone();
         let accounts = app.services().accounts.clone();
@@ -102,6 +129,7 @@ impl TestApp {
             catalog,
             reports,
             db,
+            config,
             codes_taken: Default::default(),
             shutdown: Some(shutdown),
             server: Some(server),

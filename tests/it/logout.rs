@@ -114,7 +114,7 @@ async fn offline_access_survives_logout() {
 }
 
 /// Signs `phone` in through the client in `browser` and returns the ID token the client received.
-async fn id_token_for(
+pub async fn id_token_for(
     app: &TestApp,
     browser: &crate::helpers::Browser,
     registered: &yimen::oidc::client::Registered,

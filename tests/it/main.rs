@@ -25,6 +25,7 @@ mod passkeys;
 mod pii;
 mod registration;
 mod rp;
+mod single_logout;
 mod sms_flows;
 mod sms_gateway;
 mod token_errors;

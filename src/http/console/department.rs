@@ -16,9 +16,10 @@ use crate::http::pages::{Chrome, error_page, render};
 use crate::http::session::Browser;
 use crate::http::state::AppState;
 use crate::identity::roles::RoleKind;
-use crate::oidc::client::{AuthMethod, ClientRegistration, Registered};
+use crate::oidc::client::{AuthMethod, ClientRegistration, LogoutChannels, Registered};
 use crate::oidc::provider::RegisterClientError;
 use crate::paths;
+use crate::store::logout_deliveries::LogoutDeliveryStatus;
 use askama::Template;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
@@ -120,6 +121,10 @@ struct DepartmentForm {
     redirect_uris: String,
     #[serde(default)]
     post_logout_redirect_uris: String,
+    #[serde(default)]
+    backchannel_logout_uri: String,
+    #[serde(default)]
+    frontchannel_logout_uri: String,
     #[serde(default)]
     public: String,
     #[serde(default)]
@@ -238,6 +243,10 @@ async fn add_system(
     }
 }
 
+fn optional(text: &str) -> Option<String> {
+    Some(text.trim()).filter(|t| !t.is_empty()).map(str::to_owned)
+}
+
 fn lines(text: &str) -> Vec<String> {
     text.lines().map(str::trim).filter(|l| !l.is_empty()).map(str::to_owned).collect()
 }
@@ -257,6 +266,13 @@ async fn register_client(
         redirect_uris: lines(&form.redirect_uris),
         post_logout_redirect_uris: lines(&form.post_logout_redirect_uris),
         public: form.public == "yes",
+        // Both channels carry the session id when given: it is what lets a system end the right session.
+        logout: LogoutChannels {
+            backchannel_uri: optional(&form.backchannel_logout_uri),
+            backchannel_session_required: true,
+            frontchannel_uri: optional(&form.frontchannel_logout_uri),
+            frontchannel_session_required: true,
+        },
         ..ClientRegistration::default()
     };
     let registered: Registered = match state.catalog.register_client(scope, &form.system_id, registration, actor).await
@@ -370,6 +386,12 @@ pub async fn show(
             None if client.enabled => tr.t("catalog.not_connected"),
             None => tr.t("catalog.disabled"),
         };
+        let status = match client.logout.backchannel_uri {
+            Some(_) => {
+                format!("{status} · {}", logout_status(&tr, &state.provider.logout_delivery_status(&client.id).await?))
+            }
+            None => status,
+        };
         statuses.insert(client.id.clone(), status);
     }
     let offset = offset.max(0);
@@ -444,4 +466,19 @@ pub async fn show(
         import_errors,
     };
     Ok(render(status, &page))
+}
+
+/// How a client's back-channel logout notices fared: counts, and the latest error while any failed.
+fn logout_status(tr: &crate::http::i18n::Tr, status: &LogoutDeliveryStatus) -> String {
+    let mut text = tr
+        .t("catalog.logout_status")
+        .replace("%{delivered}", &status.delivered.to_string())
+        .replace("%{pending}", &status.pending.to_string())
+        .replace("%{failed}", &status.failed.to_string());
+    if status.pending + status.failed > 0
+        && let Some(error) = &status.last_error
+    {
+        text.push_str(&tr.t("catalog.logout_last_error").replace("%{error}", error));
+    }
+    text
 }
