@@ -102,3 +102,36 @@ scenario('logout confirmation: switching language keeps the RP\'s sign-out reque
   await page.locator('#rp-signed-out').waitFor();
   assert.equal(rp.logouts.at(-1)?.state, 'state-kept-across-switch', 'the RP gets back its own state');
 });
+
+// Single logout: the RP registered a front-channel URI (loaded by yimen's logout page in a hidden frame,
+// with iss and sid) and a back-channel URI (a signed logout token, verified here with jose against the
+// JWKS). Both must arrive for the session the RP's ID token named, and the browser must still end up at
+// the RP's post_logout_redirect_uri.
+scenario('single logout tells the RP through a hidden frame and a signed logout token, then returns to it', { singleLogout: true }, async ({ yimen, rp, citizen, page }) => {
+  await signInThroughRp(page, rp, yimen, citizen);
+  const { sid } = rp.lastLogin.claims;
+  assert.ok(sid, 'the ID token names the session');
+
+  await page.goto(rp.logoutUrl);
+  await page.waitForURL((url) => url.href.startsWith(rp.postLogoutRedirectUri), { timeout: 15_000 });
+  await page.locator('#rp-signed-out').waitFor();
+  assert.equal(rp.logouts.at(-1)?.expected, true, 'back at the RP with its own state');
+
+  assert.equal(rp.frontchannelLogouts.length, 1, 'the front-channel URI was loaded once');
+  const front = rp.frontchannelLogouts[0];
+  assert.equal(front.iss, yimen.issuer, 'with the issuer');
+  assert.equal(front.sid, sid, 'and the session the RP knows');
+  assert.equal(front.fetchDest, 'iframe', 'in a frame of the logout page, as the CSP allowed');
+
+  for (let i = 0; i < 100 && rp.backchannelLogouts.length === 0; i += 1) {
+    await new Promise((done) => setTimeout(done, 100));
+  }
+  assert.equal(rp.backchannelLogouts.length, 1, 'one logout token arrived over the back channel');
+  const { header, claims } = rp.backchannelLogouts[0];
+  assert.equal(header.typ, 'logout+jwt');
+  assert.equal(claims.sid, sid);
+  assert.equal(claims.sub, rp.lastLogin.claims.sub);
+  assert.deepEqual(claims.events, { 'http://schemas.openid.net/event/backchannel-logout': {} });
+  assert.equal(claims.nonce, undefined, 'a logout token carries no nonce');
+  assert.match(await homeSaysSignedIn(page, yimen), /您尚未登录/);
+});

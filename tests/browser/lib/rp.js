@@ -7,6 +7,9 @@
 //   GET /callback       → code exchanged at /token (client_secret_basic), ID token validated, /userinfo read
 //   GET /logout         → redirect to yimen's end_session_endpoint with id_token_hint, post_logout_redirect_uri, state
 //   GET /logged-out     → where yimen sends the browser back after logout; records the state it got
+//   GET /frontchannel-logout  → Front-Channel Logout 1.0: records iss and sid (yimen loads it in a frame)
+//   POST /backchannel-logout  → Back-Channel Logout 1.0: validates the logout token with openid-client's
+//                         JOSE checks (signature by the JWKS, iss, aud) and records its claims
 //   GET /               → a page saying who is signed in here
 //
 // The RP is served on http://127.0.0.1:PORT, a different site from the OP (http://localhost:PORT), as a
@@ -29,6 +32,8 @@ export class RelyingParty {
     this.errors = []; // every failed callback: { url, error }
     this.logouts = []; // every return from logout: { state, expectedState, url }
     this.logoutStates = new Set();
+    this.frontchannelLogouts = []; // every front-channel logout request: { iss, sid, fetchDest }
+    this.backchannelLogouts = []; // every back-channel logout token's claims
     this.idToken = null; // the ID token of the last sign-in, used as id_token_hint
   }
 
@@ -36,6 +41,8 @@ export class RelyingParty {
   get postLogoutRedirectUri() { return `${this.base}/logged-out`; }
   get loginUrl() { return `${this.base}/login`; }
   get logoutUrl() { return `${this.base}/logout`; }
+  get frontchannelLogoutUri() { return `${this.base}/frontchannel-logout`; }
+  get backchannelLogoutUri() { return `${this.base}/backchannel-logout`; }
   get lastLogin() { return this.logins.at(-1); }
 
   /** Serves on a free loopback port; call before registering the client (its redirect URI needs the port). */
@@ -75,6 +82,17 @@ export class RelyingParty {
       case '/callback': return this.callback(url, res);
       case '/logout': return this.logout(url, res);
       case '/logged-out': return this.loggedOut(url, res);
+      case '/frontchannel-logout': {
+        this.frontchannelLogouts.push({
+          iss: url.searchParams.get('iss'),
+          sid: url.searchParams.get('sid'),
+          fetchDest: req.headers['sec-fetch-dest'],
+        });
+        res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' });
+        res.end(html('Front-channel logout', '<p>signed out</p>'));
+        return undefined;
+      }
+      case '/backchannel-logout': return this.backchannelLogout(req, res);
       case '/': {
         const who = this.lastLogin?.userinfo?.name;
         res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
@@ -147,6 +165,23 @@ export class RelyingParty {
     this.idToken = null;
     res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
     res.end(html('Signed out', `<h1 id="rp-signed-out">Signed out</h1><p id="state">${esc(state ?? '')}</p>`));
+  }
+
+  async backchannelLogout(req, res) {
+    let body = '';
+    for await (const chunk of req) body += chunk;
+    const token = new URLSearchParams(body).get('logout_token');
+    const [header, payload] = token.split('.').slice(0, 2).map((part) => JSON.parse(Buffer.from(part, 'base64url')));
+    // Verify the signature against the OP's JWKS with jose, as openid-client's own validation does.
+    const jose = await import('jose');
+    const jwks = jose.createRemoteJWKSet(new URL(this.config.serverMetadata().jwks_uri));
+    const { payload: verified } = await jose.jwtVerify(token, jwks, {
+      issuer: this.config.serverMetadata().issuer,
+      audience: this.config.clientMetadata().client_id,
+      typ: 'logout+jwt',
+    });
+    this.backchannelLogouts.push({ header, claims: verified, unverified: payload });
+    res.writeHead(200, { 'cache-control': 'no-store' }).end();
   }
 
   async close() {

@@ -15,6 +15,7 @@ import { launch, screenshot } from './browser.js';
  *   options.yimenEnv extra environment for yimen serve
  *   options.scope    the scopes the RP client is registered with (`yimen client add --scope`) and asks for
  *   options.minAcr   the lowest assurance level the RP client accepts (`yimen client add --min-acr`)
+ *   options.singleLogout  true to register the RP's front- and back-channel logout URIs
  *   options.todo / options.skip  as node:test
  */
 export function scenario(name, options, fn) {
@@ -22,7 +23,7 @@ export function scenario(name, options, fn) {
     fn = options;
     options = {};
   }
-  const { browser: browserOptions = {}, seed = true, yimenEnv, scope, minAcr, todo, skip, timeout = 120_000 } = options;
+  const { browser: browserOptions = {}, seed = true, yimenEnv, scope, minAcr, singleLogout, todo, skip, timeout = 120_000 } = options;
   return test(name, { todo, skip, timeout }, async (t) => {
     const yimen = await startYimenFor(t, { env: yimenEnv });
     const rp = await startRpFor(t);
@@ -32,6 +33,8 @@ export function scenario(name, options, fn) {
       postLogoutRedirectUri: rp.postLogoutRedirectUri,
       scope,
       minAcr,
+      frontchannelLogoutUri: singleLogout ? rp.frontchannelLogoutUri : undefined,
+      backchannelLogoutUri: singleLogout ? rp.backchannelLogoutUri : undefined,
     });
     if (seed) await yimen.addCitizen(CITIZEN);
     await rp.configure({ issuer: yimen.issuer, clientId: client.client_id, clientSecret: client.client_secret, scope });

@@ -133,9 +133,12 @@ export async function startYimen({ env: extraEnv = {} } = {}) {
     url: (path) => new URL(path, issuer).toString(),
     /** Runs `yimen ARGS…` against the same data dir and database. */
     cli: (args, options = {}) => run(YIMEN_BIN, args, { env, ...options }),
-    /** `yimen client add … --json` → {client_id, client_secret, …}; `minAcr` is `--min-acr`. */
-    async addClient({ name = '社保查询系统', redirectUri, postLogoutRedirectUri, scope, minAcr } = {}) {
+    /** `yimen client add … --json` → {client_id, client_secret, …}; `minAcr` is `--min-acr`; the logout URIs
+     *  are `--frontchannel-logout-uri` (with `iss` and `sid`) and `--backchannel-logout-uri`. */
+    async addClient({ name = '社保查询系统', redirectUri, postLogoutRedirectUri, scope, minAcr, frontchannelLogoutUri, backchannelLogoutUri } = {}) {
       const args = ['client', 'add', '--name', name, '--redirect-uri', redirectUri];
+      if (frontchannelLogoutUri) args.push('--frontchannel-logout-uri', frontchannelLogoutUri, '--frontchannel-logout-session-required');
+      if (backchannelLogoutUri) args.push('--backchannel-logout-uri', backchannelLogoutUri);
       if (postLogoutRedirectUri) args.push('--post-logout-redirect-uri', postLogoutRedirectUri);
       if (scope) args.push('--scope', scope);
       if (minAcr) args.push('--min-acr', minAcr);
