@@ -214,6 +214,7 @@ scenario('a department admin imports items and registers a client; a citizen sig
   assert.equal(await page.locator('#client-system option:checked').innerText(), SYSTEM);
   await page.locator('#redirect_uris').fill(deptRp.redirectUri);
   await page.locator('#post_logout_redirect_uris').fill(deptRp.postLogoutRedirectUri);
+  await page.locator('#backchannel_logout_uri').fill(deptRp.backchannelLogoutUri);
   status = await postStatus(page, departmentPath,
     () => clickToNewPage(page, page.locator('form[aria-labelledby="register-client"] button[type="submit"]')));
   assert.equal(status, 201);
@@ -244,6 +245,7 @@ scenario('a department admin imports items and registers a client; a citizen sig
   await clickToNewPage(page, page.getByRole('link', { name: '返回部门页面' }));
   const systemRow = page.locator('table[aria-labelledby="systems"] tbody tr').filter({ hasText: SYSTEM });
   assert.match(await systemRow.innerText(), new RegExp(`${clientId}[\\s\\S]*尚无成功登录`));
+  assert.match(await systemRow.innerText(), /退出通知：已送达 0，待送 0，失败 0/, 'the back-channel logout status is shown');
   assert.doesNotMatch(await page.content(), new RegExp(clientSecret), 'the secret is shown once only');
 
   // The test RP, configured with exactly what the page showed.
