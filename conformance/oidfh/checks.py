@@ -7,6 +7,7 @@ severity the suite uses (FAILURE unless stated).
 from __future__ import annotations
 
 import base64
+import datetime
 import hashlib
 import json
 import math
@@ -33,10 +34,14 @@ ID_TOKEN_ALLOWED_CLAIMS = {"iss", "sub", "aud", "exp", "iat", "auth_time", "nonc
 # AbstractValidateOpenIdStandardClaims
 STRING_CLAIMS = ("sub", "name", "given_name", "family_name", "middle_name", "nickname", "preferred_username",
                  "profile", "picture", "website", "email", "gender", "birthdate", "zoneinfo", "locale",
-                 "phone_number")
+                 "phone_number", "txn")
 BOOLEAN_CLAIMS = ("email_verified", "phone_number_verified")
 ADDRESS_MEMBERS = ("formatted", "street_address", "locality", "region", "postal_code", "country")
-BIRTHDATE_RE = re.compile(r"^(\d{4}|0000-\d{2}-\d{2}|\d{4}-\d{2}-\d{2})$")
+# ValidateIdTokenStandardClaims.idTokenNonIdentityClaims: not checked as standard claims in an id_token
+ID_TOKEN_NON_IDENTITY_CLAIMS = {"iss", "aud", "exp", "iat", "auth_time", "nonce", "acr", "amr", "azp", "c_hash",
+                                "at_hash", "s_hash", "jti", "nbf", "verified_claims"}
+# AbstractUpdatedAtValid: an updated_at before 1990 predates the web
+UPDATED_AT_FLOOR = 631152000        # 1990-01-01T00:00:00Z
 
 # RFC 6749 §5.2 / §4.1.2.1 character sets
 ERROR_CODE_RE = re.compile(r"^[\x20-\x21\x23-\x5B\x5D-\x7E]+$")
@@ -57,6 +62,22 @@ def b64url_decode(part: str) -> bytes:
 
 def b64url_encode(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def form_urlencode(value: str) -> str:
+    """java.net.URLEncoder.encode(value, UTF-8), as the suite's AddBasicAuthClientSecretToRequest uses it
+    (application/x-www-form-urlencoded, RFC 6749 §2.3.1): letters, digits and ``.-*_`` stay, a space
+    becomes ``+``, every other byte of the UTF-8 encoding becomes ``%XX``."""
+    out = []
+    for byte in value.encode("utf-8"):
+        char = chr(byte)
+        if char.isascii() and (char.isalnum() or char in ".-*_"):
+            out.append(char)
+        elif char == " ":
+            out.append("+")
+        else:
+            out.append(f"%{byte:02X}")
+    return "".join(out)
 
 
 def shannon_entropy_bits(value: str) -> float:
@@ -311,37 +332,139 @@ def decode_jwt_unverified(token: str) -> tuple[dict, dict]:
     return header, claims
 
 
-def verify_jws_signature(token: str, header: dict, jwks: dict) -> str | None:
-    """ValidateIdTokenSignature(+UsingKid). Returns None when valid, else the reason."""
+# JWS alg → the JWK kty that can verify it (KeyType.forAlgorithm in the suite's JOSE library)
+def kty_for_alg(alg: str) -> str | None:
+    if alg.startswith(("RS", "PS")):
+        return "RSA"
+    if alg.startswith("ES"):
+        return "EC"
+    if alg.startswith("HS"):
+        return "oct"
+    if alg in ("EdDSA", "Ed25519", "Ed448"):
+        return "OKP"
+    return None
+
+
+def _key_selected(key: dict, alg: str, kty: str) -> bool:
+    """isSelectedJWKKeyBaseOnJWSHeader: kty matches; alg and use match when the key has them."""
+    if key.get("kty") != kty:
+        return False
+    if key.get("alg") is not None and key.get("alg") != alg:
+        return False
+    if key.get("use") is not None and key.get("use") != "sig":
+        return False
+    return True
+
+
+def _verifies(token: str, key: dict, alg: str) -> bool:
+    try:
+        jwk = jwt.PyJWK(key, algorithm=alg)
+        jwt.api_jws.PyJWS().decode_complete(token, key=jwk.key, algorithms=[alg])
+        return True
+    except Exception:  # noqa: BLE001 - any error means "does not verify with this key"
+        return False
+
+
+NO_KEY_WITH_KID = "does not contain a key with kid"
+
+
+def verify_jws_signature(token: str, header: dict, jwks: dict, kid_required: bool = False,
+                         what: str = "id_token") -> str | None:
+    """AbstractVerifyJwsSignature (ValidateIdTokenSignature, ValidateLogoutTokenSignature).
+
+    With a ``kid`` in the header: more than one JWKS key with that kid and the token's kty, alg and
+    ``use: sig`` is an error; the key with that kid whose kty matches (and alg / use, when the key
+    has them) must verify the signature.  Without a kid (an error if ``kid_required``): some key
+    whose kty matches (and alg / use when present) must verify it.  Returns None when valid, else
+    the reason.
+    """
     alg = header.get("alg")
     if not alg or alg == "none":
-        return "id_token is unsigned (alg none)"
-    algorithms = get_default_algorithms()
-    if alg not in algorithms:
-        return f"unsupported signature alg {alg}"
-    keys = jwks.get("keys") or []
+        return f"{what} is unsigned (alg none)"
+    kty = kty_for_alg(alg)
+    if kty is None or alg not in get_default_algorithms():
+        return f"{what} uses an unsupported signature alg {alg}"
+    keys = [key for key in (jwks.get("keys") or []) if isinstance(key, dict)]
     kid = header.get("kid")
-    if kid is not None:
-        keys = [key for key in keys if key.get("kid") == kid]
-        if not keys:
-            return f"no key with kid {kid!r} in the JWKS"
-    for key in keys:
-        if key.get("use") not in (None, "sig"):
-            continue
-        try:
-            jwk = jwt.PyJWK(key, algorithm=alg)
-            jwt.api_jws.PyJWS().decode_complete(token, key=jwk.key, algorithms=[alg])
-            return None
-        except Exception:  # noqa: BLE001 - try the next key
-            continue
-    return "signature does not verify against any key in the JWKS"
+    if kid:
+        exact = [key for key in keys if key.get("kid") == kid and key.get("alg") == alg
+                 and key.get("use") == "sig" and key.get("kty") == kty]
+        if len(exact) > 1:
+            return (f"the JWKS has {len(exact)} keys with kid {kid!r}, kty {kty}, alg {alg} and use sig; "
+                    f"the key for {what} is ambiguous")
+        for key in keys:
+            if key.get("kid") != kid or not _key_selected(key, alg, kty):
+                continue
+            if _verifies(token, key, alg):
+                return None
+            return f"{what} signature does not verify with the JWKS key kid {kid!r}"
+        return (f"the JWKS {NO_KEY_WITH_KID} {kid!r} whose kty is {kty} (and alg {alg}, use sig, "
+                f"where the key states them)")
+    if kid_required:
+        return f"{what} JWS header has no kid (OIDCC-10.1)"
+    candidates = [key for key in keys if _key_selected(key, alg, kty)]
+    if not candidates:
+        return f"the JWKS has no key with kty {kty} (and alg {alg}, use sig, where stated) for {what}"
+    if any(_verifies(token, key, alg) for key in candidates):
+        return None
+    return f"{what} signature does not verify against any key in the JWKS"
+
+
+def check_signing_alg(o: Outcome, header: dict, expected_alg: str, where: str = "id_token") -> None:
+    """EnsureIdTokenSignatureIsRS256 / CheckIdTokenSignatureAlgorithm: the header alg is the client's
+    registered id_token_signed_response_alg (RS256 when none was registered, OIDC Registration §2)."""
+    alg = header.get("alg")
+    if not alg:
+        o.error(f"{where} JWS header has no alg")
+    elif alg != expected_alg:
+        o.error(f"{where} is signed with {alg}, not the client's id_token_signed_response_alg {expected_alg} "
+                "(OIDCC-3.1.3.7)")
+
+
+def check_kid_present(o: Outcome, header: dict, where: str = "id_token") -> None:
+    """EnsureIdTokenContainsKid (OIDCC-10.1). FAILURE."""
+    if not header.get("kid"):
+        o.error(f"{where} JWS header has no kid (OIDCC-10.1)")
+
+
+def check_subject(o: Outcome, claims: dict, where: str = "id_token") -> None:
+    """CheckForSubjectInIdToken (OIDCC-2): sub present, at most 255 ASCII characters, all printable."""
+    sub = claims.get("sub")
+    if not isinstance(sub, str) or not sub:
+        o.error(f"{where} has no sub")
+        return
+    if len(sub) > 255:
+        o.error(f"{where} sub is {len(sub)} characters long (at most 255 ASCII characters, OIDCC-2)")
+        return
+    for index, char in enumerate(sub):
+        if ord(char) < 0x20:
+            o.error(f"{where} sub contains the non-printable character 0x{ord(char):02x} at offset {index}")
+            return
+        if ord(char) >= 0x7F:
+            o.error(f"{where} sub contains the non-ASCII character 0x{ord(char):02x} at offset {index}")
+            return
+
+
+def check_updated_at(o: Outcome, claims: dict, where: str) -> None:
+    """EnsureIdTokenUpdatedAtValid / EnsureUserInfoUpdatedAtValid (OIDCC-5.1): if present, not in the
+    future (5 minutes' skew) and not before 1990-01-01."""
+    value = claims.get("updated_at")
+    if not _is_number(value):
+        return                  # absent; a wrong type is reported by check_standard_claims
+    if value > time.time() + CLOCK_SKEW:
+        o.error(f"{where} updated_at {value} is in the future")
+    elif value < UPDATED_AT_FLOOR:
+        o.error(f"{where} updated_at {value} is before 1990-01-01 (seconds since the epoch expected)")
 
 
 def validate_id_token(o: Outcome, token: str, *, issuer: str, client_id: str, nonce: str | None,
                       jwks_provider, where: str = "id_token", requested_acr: str | None = None,
-                      check_iat_age: bool = True) -> tuple[dict, dict]:
-    """ValidateIdToken, ValidateIdTokenNonce, ValidateIdTokenACRClaimAgainstRequest,
-    ValidateIdTokenSignature(UsingKid), CheckForSubjectInIdToken, standard claim types.
+                      check_iat_age: bool = True, expected_alg: str | None = None,
+                      kid_required: bool = False) -> tuple[dict, dict]:
+    """PerformStandardIdTokenChecks: ValidateIdToken, ValidateIdTokenStandardClaims, ValidateIdTokenNonce,
+    ValidateIdTokenACRClaimAgainstRequest, ValidateIdTokenSignature, CheckForSubjectInIdToken,
+    EnsureIdTokenUpdatedAtValid; with ``expected_alg`` also CheckIdTokenSignatureAlgorithm, with
+    ``kid_required`` EnsureIdTokenContainsKid (oidcc-idtoken-signature).
 
     ``jwks_provider(refresh: bool)`` returns the OP's JWKS (refresh=True re-fetches, for key rotation).
     Returns (header, claims).
@@ -386,16 +509,20 @@ def validate_id_token(o: Outcome, token: str, *, issuer: str, client_id: str, no
         o.error(f"{where} acr {claims.get('acr')!r} != essential acr {requested_acr!r}")
     if nonce is not None and claims.get("nonce") != nonce:
         o.error(f"{where} nonce {claims.get('nonce')!r} != request nonce {nonce!r}")
-    if not isinstance(claims.get("sub"), str) or not claims.get("sub"):
-        o.error(f"{where} has no sub")
+    check_subject(o, claims, where)
 
-    problem = verify_jws_signature(token, header, jwks_provider(False))
-    if problem and "kid" in problem:
-        problem = verify_jws_signature(token, header, jwks_provider(True))
+    problem = verify_jws_signature(token, header, jwks_provider(False), what=where)
+    if problem and NO_KEY_WITH_KID in problem:       # FetchServerKeys again: the keys may have rotated
+        problem = verify_jws_signature(token, header, jwks_provider(True), what=where)
     if problem:
         o.error(f"{where}: {problem}")
+    if kid_required:
+        check_kid_present(o, header, where)
+    if expected_alg is not None:
+        check_signing_alg(o, header, expected_alg, where)
 
-    check_standard_claims(o, claims, where)
+    check_standard_claims(o, id_token_identity_claims(claims), where)
+    check_updated_at(o, claims, where)
     return header, claims
 
 
@@ -426,37 +553,102 @@ def validate_hash_claim(o: Outcome, claims: dict, header: dict, claim: str, valu
         o.error(f"{where} {claim} {claims[claim]!r} does not match (expected {expected!r})")
 
 
-def check_standard_claims(o: Outcome, claims: dict, where: str) -> None:
-    """AbstractValidateOpenIdStandardClaims: type/format of the standard claims. FAILURE.
+def id_token_identity_claims(claims: dict) -> dict:
+    """ValidateIdTokenStandardClaims.getIdTokenIdentityClaims: the id_token minus its own claims."""
+    return {name: value for name, value in claims.items() if name not in ID_TOKEN_NON_IDENTITY_CLAIMS}
 
-    Strings non-blank and not the text "null"; *_verified booleans; birthdate format;
-    address an object of strings; updated_at a number.  A JSON null value is a FAILURE.
+
+def valid_birthdate(value: str) -> bool:
+    """AbstractValidateOpenIdStandardClaims.VALIDATE_BIRTHDATE: YYYY-MM-DD (a real date, year 1850 to
+    this year), 0000-MM-DD (year withheld), or a year alone (1850 to this year)."""
+    this_year = time.gmtime().tm_year
+    full = re.fullmatch(r"([0-9]{4})-([0-9]{2})-([0-9]{2})", value)
+    if full:
+        year, month, day = (int(part) for part in full.groups())
+        try:
+            # year 0000 (withheld) is a leap year in the proleptic calendar, as 2000 is
+            datetime.date(year or 2000, month, day)
+        except ValueError:
+            return False
+        return year == 0 or 1850 <= year <= this_year
+    if re.fullmatch(r"[+-]?[0-9]{1,9}", value):     # Integer.parseInt
+        return 1850 <= int(value) <= this_year
+    return False
+
+
+def _valid_string(value) -> bool:
+    """VALIDATE_STRING: a JSON string with content, and not the text "null" (in any case)."""
+    return isinstance(value, str) and bool(value.strip()) and value.lower() != "null"
+
+
+def check_standard_claims(o: Outcome, claims: dict, where: str) -> None:
+    """AbstractValidateOpenIdStandardClaims (ValidateIdTokenStandardClaims, ValidateUserInfoStandardClaims).
+
+    FAILURE for: strings that are blank, not strings, or the text "null"; *_verified not booleans;
+    birthdate not YYYY-MM-DD / 0000-MM-DD / YYYY (with a plausible year); address not a non-empty
+    object of strings; updated_at not a number; _claim_names / _claim_sources not objects.  So a
+    JSON null value is a FAILURE.  Unknown claims are ignored.
     """
     for name, value in claims.items():
-        if value is None and (name in STRING_CLAIMS or name in BOOLEAN_CLAIMS
-                              or name in ("address", "updated_at")):
-            o.error(f"{where} claim {name} is JSON null")
-    for name in STRING_CLAIMS:
-        if name in claims and claims[name] is not None:
-            value = claims[name]
-            if not isinstance(value, str) or not value.strip() or value.strip() == "null":
+        if name in STRING_CLAIMS:
+            if value is None:
+                o.error(f"{where} claim {name} is JSON null")
+            elif not _valid_string(value):
                 o.error(f"{where} claim {name} {value!r} is not a non-blank string")
-    for name in BOOLEAN_CLAIMS:
-        if name in claims and claims[name] is not None and not isinstance(claims[name], bool):
-            o.error(f"{where} claim {name} {claims[name]!r} is not a boolean")
-    if "birthdate" in claims and isinstance(claims["birthdate"], str) \
-            and not BIRTHDATE_RE.match(claims["birthdate"]):
-        o.error(f"{where} birthdate {claims['birthdate']!r} is not YYYY-MM-DD, 0000-MM-DD or YYYY")
-    if "updated_at" in claims and claims["updated_at"] is not None and not _is_number(claims["updated_at"]):
-        o.error(f"{where} updated_at {claims['updated_at']!r} is not a number")
-    if "address" in claims and claims["address"] is not None:
-        address = claims["address"]
-        if not isinstance(address, dict):
-            o.error(f"{where} address is not a JSON object")
-        else:
-            for member, value in address.items():
-                if member in ADDRESS_MEMBERS and (not isinstance(value, str) or not value.strip()):
-                    o.error(f"{where} address.{member} {value!r} is not a non-blank string")
+            elif name == "birthdate" and not valid_birthdate(value):
+                o.error(f"{where} birthdate {value!r} is not YYYY-MM-DD, 0000-MM-DD or YYYY with a year "
+                        f"from 1850 to this year")
+        elif name in BOOLEAN_CLAIMS:
+            if not isinstance(value, bool):
+                o.error(f"{where} claim {name} {value!r} is not a boolean"
+                        + (" (JSON null)" if value is None else ""))
+        elif name == "updated_at":
+            if not _is_number(value):
+                o.error(f"{where} updated_at {value!r} is not a number"
+                        + (" (JSON null)" if value is None else ""))
+        elif name in ("_claim_names", "_claim_sources"):
+            if not isinstance(value, dict):
+                o.error(f"{where} {name} is not a JSON object")
+        elif name == "address":
+            if not isinstance(value, dict) or not value:
+                o.error(f"{where} address {value!r} is not a non-empty JSON object")
+                continue
+            for member, member_value in value.items():
+                if member in ADDRESS_MEMBERS and not _valid_string(member_value):
+                    o.error(f"{where} address.{member} {member_value!r} is not a non-blank string")
+
+
+def compare_refreshed_id_token(o: Outcome, first: dict, second: dict, where: str) -> None:
+    """CompareIdTokenClaims (OIDCC-12.2) for an id_token from a refresh.
+
+    iss and sub present and equal; iat present in both and different; aud equal (as a set when it is
+    an array, so the order may differ); auth_time, if the new id_token has it, equal to the original
+    (it may be left out); azp equal, and absent from the new one if the original had none.
+    """
+    for claim in ("iss", "sub"):
+        if claim not in first or claim not in second:
+            o.error(f"{where}: {'original' if claim not in first else 'refreshed'} id_token has no {claim}")
+        elif first[claim] != second[claim]:
+            o.error(f"{where}: refreshed id_token {claim} {second[claim]!r} != original {first[claim]!r}")
+    if "iat" not in first or "iat" not in second:
+        o.error(f"{where}: {'original' if 'iat' not in first else 'refreshed'} id_token has no iat")
+    elif first["iat"] == second["iat"]:
+        o.error(f"{where}: refreshed id_token has the same iat as the original (it must be the time it "
+                "was issued)")
+    if "aud" not in first or "aud" not in second:
+        o.error(f"{where}: {'original' if 'aud' not in first else 'refreshed'} id_token has no aud")
+    else:
+        a1, a2 = first["aud"], second["aud"]
+        same = (set(a1) == set(a2)) if isinstance(a1, list) and isinstance(a2, list) else a1 == a2
+        if not same:
+            o.error(f"{where}: refreshed id_token aud {a2!r} != original {a1!r}")
+    if "auth_time" in second and second["auth_time"] != first.get("auth_time"):
+        o.error(f"{where}: refreshed id_token auth_time {second['auth_time']!r} != original "
+                f"{first.get('auth_time')!r} (it must be the time of the original authentication)")
+    if "azp" not in first and "azp" in second:
+        o.error(f"{where}: refreshed id_token has azp although the original had none")
+    elif "azp" in first and first["azp"] != second.get("azp"):
+        o.error(f"{where}: refreshed id_token azp {second.get('azp')!r} != original {first['azp']!r}")
 
 
 def check_claim_sources(o: Outcome, userinfo: dict) -> None:

@@ -12,7 +12,7 @@ import hashlib
 import secrets
 import string
 from dataclasses import dataclass, field
-from urllib.parse import quote, urlencode
+from urllib.parse import urlencode
 
 import requests
 
@@ -40,6 +40,14 @@ class AuthRequest:
 class AuthResponse:
     nav: Navigation
     params: dict = field(default_factory=dict)
+    fragment_params: dict = field(default_factory=dict)    # never read in the code flow; for diagnostics
+
+    def fragment_hint(self, name: str) -> str:
+        """Explains a missing query parameter that the OP put in the fragment instead."""
+        if name in self.fragment_params and name not in self.params:
+            return (f" ({name} was in the URL fragment; the code flow reads the authorization response "
+                    "from the query only, OIDCC-3.1.2.5)")
+        return ""
 
     @property
     def redirected(self) -> bool:
@@ -73,13 +81,14 @@ class FlowResult:
 # ---------------------------------------------------------------------------------------------
 def build_auth_request(client: Client, scope: str = "openid", *, state_length: int = 10,
                        nonce: bool = True, response_type: str | None = "code",
-                       extra: dict | None = None, reverse_params: bool = False) -> AuthRequest:
+                       extra: dict | None = None, reverse_params: bool = False,
+                       nonce_length: int = 10) -> AuthRequest:
     """CreateAuthorizationEndpointRequestFromClientInformation + state + nonce + response_type.
 
     ``extra`` adds parameters; a value of None removes one.
     """
     state = random_value(state_length) if state_length else None
-    nonce_value = random_value() if nonce else None
+    nonce_value = random_value(nonce_length) if nonce else None
     params: dict = {"client_id": client.client_id, "redirect_uri": client.redirect_uri, "scope": scope}
     if state is not None:
         params["state"] = state
@@ -115,8 +124,10 @@ def send_auth_request(rt: Runtime, o: Outcome, browser: Browser, request: AuthRe
         if nav.callback_method == "POST":
             response.params = dict(nav.callback_body or {})
         else:
-            response.params = checks.callback_params(nav.callback, "query") \
-                or checks.callback_params(nav.callback, "fragment")
+            # response_type=code, default response mode: the suite maps authorization_endpoint_response
+            # to callback_query_params, so parameters in the fragment are not seen
+            response.params = checks.callback_params(nav.callback, "query")
+            response.fragment_params = checks.callback_params(nav.callback, "fragment")
     return response
 
 
@@ -139,7 +150,7 @@ def check_success_callback(rt: Runtime, o: Outcome, request: AuthRequest, respon
     checks.check_iss(o, response.params, rt.issuer)
     code = response.params.get("code")
     if not code:
-        o.fail("authorization response has no code")
+        o.fail("authorization response has no code" + response.fragment_hint("code"))
     return code
 
 
@@ -150,7 +161,8 @@ def check_error_callback(rt: Runtime, o: Outcome, request: AuthRequest, response
     error = response.params.get("error")
     if error is None:
         what = "a code" if "code" in response.params else "no error"
-        o.fail(f"expected an error ({' / '.join(allowed)}) but the OP redirected with {what}")
+        o.fail(f"expected an error ({' / '.join(allowed)}) but the OP redirected with {what}"
+               + response.fragment_hint("error"))
     checks.validate_authorization_error_response(o, response.params, request.state, rt.issuer)
     if error not in allowed:
         o.error(f"error={error} is not one of {', '.join(allowed)}")
@@ -160,11 +172,11 @@ def check_error_callback(rt: Runtime, o: Outcome, request: AuthRequest, response
 # ---------------------------------------------------------------------------------------------
 # token endpoint
 # ---------------------------------------------------------------------------------------------
-def _basic_header(client_id: str, secret: str, encode: bool) -> str:
-    """HTTP Basic credentials; RFC 6749 §2.3.1 form-urlencodes id and secret before base64."""
-    if encode:
-        client_id, secret = quote(client_id, safe=""), quote(secret, safe="")
-    return "Basic " + base64.b64encode(f"{client_id}:{secret}".encode()).decode()
+def basic_header(client_id: str, secret: str) -> str:
+    """AddBasicAuthClientSecretToRequest: HTTP Basic credentials, with client id and secret each
+    form-urlencoded before base64 (RFC 6749 §2.3.1), always; an OP that cannot decode them fails."""
+    credentials = f"{checks.form_urlencode(client_id)}:{checks.form_urlencode(secret)}"
+    return "Basic " + base64.b64encode(credentials.encode()).decode()
 
 
 def token_request(rt: Runtime, o: Outcome, client: Client, form: dict,
@@ -176,25 +188,14 @@ def token_request(rt: Runtime, o: Outcome, client: Client, form: dict,
     headers = {"Accept": "application/json"}
     secret = client.client_secret or ""
     if method == "client_secret_basic":
-        headers["Authorization"] = _basic_header(client.client_id, secret, encode=True)
+        headers["Authorization"] = basic_header(client.client_id, secret)
     elif method == "client_secret_post":
         data["client_id"] = client.client_id
         data["client_secret"] = secret
     else:
         data["client_id"] = client.client_id
     try:
-        response = rt.http.post(endpoint, data=data, headers=headers, timeout=rt.timeout)
-        encoding_matters = quote(client.client_id, safe="") != client.client_id or quote(secret, safe="") != secret
-        if method == "client_secret_basic" and encoding_matters and response.status_code in (400, 401) \
-                and (checks.json_body(response) or {}).get("error") == "invalid_client":
-            # Some suite versions send the credentials unencoded: accept that, with a WARNING.
-            headers["Authorization"] = _basic_header(client.client_id, secret, encode=False)
-            raw = rt.http.post(endpoint, data=data, headers=headers, timeout=rt.timeout)
-            if raw.status_code != response.status_code:
-                o.warn("client_secret_basic only worked without form-urlencoding the credentials "
-                       "(RFC 6749 §2.3.1)")
-                return raw
-        return response
+        return rt.http.post(endpoint, data=data, headers=headers, timeout=rt.timeout)
     except requests.RequestException as exc:
         o.fail(f"token request failed: {exc}")
 
@@ -208,11 +209,13 @@ def redeem_code(rt: Runtime, o: Outcome, client: Client, code: str, extra: dict 
 
 
 def validate_flow_id_token(rt: Runtime, o: Outcome, result: FlowResult, client: Client,
-                           where: str = "id_token") -> None:
-    """performIdTokenValidation on the token-endpoint id_token, plus at_hash/c_hash if present."""
+                           where: str = "id_token", kid_required: bool = False) -> None:
+    """performIdTokenValidation on the token-endpoint id_token, plus at_hash/c_hash if present, and
+    the signing alg the client registered (RS256 by default)."""
     header, claims = checks.validate_id_token(
         o, result.id_token, issuer=rt.issuer, client_id=client.client_id, nonce=result.request.nonce,
-        jwks_provider=lambda refresh: rt.jwks(o, refresh), where=where)
+        jwks_provider=lambda refresh: rt.jwks(o, refresh), where=where, expected_alg=client.id_token_alg,
+        kid_required=kid_required)
     checks.validate_hash_claim(o, claims, header, "at_hash", result.access_token, where)
     checks.validate_hash_claim(o, claims, header, "c_hash", result.code, where)
     result.id_header, result.id_claims = header, claims
@@ -238,20 +241,26 @@ def call_userinfo(rt: Runtime, o: Outcome, access_token: str, how: str = "get") 
         o.fail(f"userinfo request failed: {exc}")
 
 
-def validate_userinfo(o: Outcome, response: requests.Response, id_claims: dict) -> dict:
-    """The userinfo module requirements: 200, JSON content type, sub equal to the id_token's, claims well formed."""
+def validate_userinfo(o: Outcome, response: requests.Response, id_claims: dict, where: str = "userinfo") -> dict:
+    """AbstractOIDCCUserInfoTest.validateExtractedUserInfoResponse: HTTP 200 (EnsureHttpStatusCodeIs200),
+    a JSON object (EnsureContentTypeJson), ValidateUserInfoStandardClaims, EnsureUserInfoContainsSub,
+    EnsureUserInfoUpdatedAtValid, _claim_names → _claim_sources, and
+    VerifyUserInfoAndIdTokenInTokenEndpointSameSub.  All FAILURE."""
     if response.status_code != 200:
-        o.fail(f"userinfo answered HTTP {response.status_code}: {response.text[:200]}")
+        o.fail(f"{where} answered HTTP {response.status_code}: {response.text[:200]}")
     o.check(checks.is_json_response(response),
-            f"userinfo Content-Type is {response.headers.get('Content-Type')!r}, not application/json")
+            f"{where} Content-Type is {response.headers.get('Content-Type')!r}, not application/json")
     body = checks.json_body(response)
     if body is None:
-        o.fail("userinfo response is not a JSON object")
-    if not body.get("sub"):
-        o.error("userinfo response has no sub")
-    elif id_claims.get("sub") and body["sub"] != id_claims["sub"]:
-        o.error(f"userinfo sub {body['sub']!r} != id_token sub {id_claims['sub']!r}")
-    checks.check_standard_claims(o, body, "userinfo")
+        o.fail(f"{where} response is not a JSON object")
+    if not isinstance(body.get("sub"), str) or not body.get("sub"):
+        o.error(f"{where} response has no sub")
+    elif not id_claims.get("sub"):
+        o.error("the id_token has no sub to compare with userinfo's")
+    elif body["sub"] != id_claims["sub"]:
+        o.error(f"{where} sub {body['sub']!r} != id_token sub {id_claims['sub']!r} (OIDCC-5.3.2)")
+    checks.check_standard_claims(o, body, where)
+    checks.check_updated_at(o, body, where)
     checks.check_claim_sources(o, body)
     return body
 
@@ -263,16 +272,18 @@ def code_flow(rt: Runtime, o: Outcome, browser: Browser | None = None, client: C
               scope: str = "openid", extra: dict | None = None, state_length: int = 10,
               nonce: bool = True, method: str = "GET", token_extra: dict | None = None,
               userinfo: str | None = "get", expires_in_missing: str | None = None,
-              check_code: bool = False, where: str = "id_token", reverse_params: bool = False) -> FlowResult:
+              check_code: bool = False, where: str = "id_token", reverse_params: bool = False,
+              kid_required: bool = False, nonce_length: int = 10) -> FlowResult:
     """One complete authorization-code flow with every §1 check.
 
     ``userinfo``: how to call userinfo after the token request (None: don't).  A non-200 answer
-    there is a FAILURE, as in the suite's CallProtectedResourceWithBearerToken.
+    there is a FAILURE, as in the suite's CallProtectedResource; the response is then validated as
+    the userinfo modules do (sub equal to the id_token's, claim types, updated_at).
     """
     client = client or rt.client("client")
     browser = browser or rt.new_browser()
     request = build_auth_request(client, scope, state_length=state_length, nonce=nonce, extra=extra,
-                                 reverse_params=reverse_params)
+                                 reverse_params=reverse_params, nonce_length=nonce_length)
     response = send_auth_request(rt, o, browser, request, method)
     result = FlowResult(request, response)
     result.code = check_success_callback(rt, o, request, response, client)
@@ -282,13 +293,11 @@ def code_flow(rt: Runtime, o: Outcome, browser: Browser | None = None, client: C
     result.token_http = redeem_code(rt, o, client, result.code, token_extra)
     result.tokens = checks.validate_token_response(o, result.token_http, expires_in_missing)
     result.id_token = result.tokens["id_token"]
-    validate_flow_id_token(rt, o, result, client, where)
+    validate_flow_id_token(rt, o, result, client, where, kid_required)
 
     if userinfo:
         result.userinfo_http = call_userinfo(rt, o, result.access_token, userinfo)
-        if result.userinfo_http.status_code != 200:
-            o.fail(f"userinfo ({userinfo}) answered HTTP {result.userinfo_http.status_code}")
-        result.userinfo = checks.json_body(result.userinfo_http)
+        result.userinfo = validate_userinfo(o, result.userinfo_http, result.id_claims, f"userinfo ({userinfo})")
     return result
 
 
@@ -322,6 +331,9 @@ def expect_error_page(o: Outcome, nav: Navigation, why: str, shown: str = "error
         o.fail(nav.gave_up)
     if nav.final is None:
         o.fail("no response from the OP")
+    if nav.final.status_code >= 500:
+        o.error(f"the {shown} is an HTTP {nav.final.status_code} server error ({nav.describe_final()}); "
+                "the OP must detect the problem and answer it, not fail (4xx expected)")
     if not nav.final_is_html:
         o.warn(f"{shown} is not HTML: {nav.describe_final()}")
     forms = f" after {nav.forms_submitted} form submission(s)" if nav.forms_submitted else ""

@@ -102,9 +102,15 @@ def _add_path(uri: str, suffix: str) -> str:
 # ---------------------------------------------------------------------------------------------
 @module("basic", "oidcc-server")
 def server(rt: Runtime, o: Outcome) -> None:
-    """Happy path + code length/entropy, missing expires_in (WARNING), unrequested id_token claims (WARNING)."""
+    """Happy path + code length/entropy, missing expires_in (WARNING), unrequested id_token claims (WARNING).
+
+    It also runs what oidcc-idtoken-signature checks (that module needs dynamic registration, so it
+    SKIPs here): the id_token header has a kid (EnsureIdTokenContainsKid) naming one JWKS key, and
+    is signed with the client's registered algorithm, RS256 by default (EnsureIdTokenSignatureIsRS256).
+    """
     setup_checks(rt, o)
-    result = code_flow(rt, o, check_code=True, expires_in_missing=WARNING)
+    result = code_flow(rt, o, check_code=True, expires_in_missing=WARNING, kid_required=True)
+    o.note(f"id_token signed {result.id_header.get('alg')} with kid {result.id_header.get('kid')!r}")
     extra = sorted(set(result.id_claims) - checks.ID_TOKEN_ALLOWED_CLAIMS)
     if extra:
         o.warn(f"id_token holds claims that were not requested (scope=openid): {', '.join(extra)}")
@@ -127,7 +133,8 @@ def response_type_missing(rt: Runtime, o: Outcome) -> None:
 
 @module("basic", "oidcc-idtoken-signature")
 def idtoken_signature(rt: Runtime, o: Outcome) -> None:
-    o.skip(DYN_ONLY + " (registers a client without id_token_signed_response_alg)")
+    o.skip(DYN_ONLY + " (registers a client without id_token_signed_response_alg); oidcc-server checks "
+           "the same on the static client: a kid naming one JWKS key, and RS256 (or the registered alg)")
 
 
 @module("basic", "oidcc-idtoken-unsigned")
@@ -481,15 +488,6 @@ def request_object_redirect_uri(rt: Runtime, o: Outcome) -> None:
 
 
 # -- oidcc-refresh-token ------------------------------------------------------------------------
-def _compare_refreshed_id_token(o: Outcome, first: dict, second: dict, where: str) -> None:
-    """CompareIdTokenClaims (OIDCC-12.2): same iss, sub, aud, azp, auth_time; a new iat."""
-    for claim in ("iss", "sub", "aud", "azp", "auth_time"):
-        if first.get(claim) != second.get(claim):
-            o.error(f"{where}: refreshed id_token {claim} {second.get(claim)!r} != original {first.get(claim)!r}")
-    if first.get("iat") == second.get("iat"):
-        o.error(f"{where}: refreshed id_token has the same iat as the original")
-
-
 def _refresh(rt: Runtime, o: Outcome, client, result: FlowResult, send_scope: bool, where: str) -> str:
     """RefreshTokenRequestSteps; returns the refresh token to use later."""
     rt.wait_past(1, after=result.id_claims.get("iat"))
@@ -517,12 +515,11 @@ def _refresh(rt: Runtime, o: Outcome, client, result: FlowResult, send_scope: bo
     if isinstance(body.get("id_token"), str):
         try:
             _, claims = checks.decode_jwt_unverified(body["id_token"])
-            _compare_refreshed_id_token(o, result.id_claims, claims, where)
+            checks.compare_refreshed_id_token(o, result.id_claims, claims, where)
         except ValueError as exc:
             o.error(f"{where}: refreshed id_token does not parse: {exc}")
     userinfo = call_userinfo(rt, o, access)
-    o.check(userinfo.status_code == 200, f"{where}: userinfo with the refreshed access token answered "
-                                         f"HTTP {userinfo.status_code}")
+    validate_userinfo(o, userinfo, result.id_claims, f"{where}: userinfo with the refreshed access token")
     return new_refresh or result.refresh_token
 
 
@@ -530,7 +527,9 @@ def _refresh_client(rt: Runtime, o: Outcome, browser, label: str, disc: dict, sc
                     send_scope: bool) -> str:
     client = rt.client(label)
     where = "client" if label == "client" else "second client"
-    result = code_flow(rt, o, browser, client, scope=scope, extra=extra, userinfo=None, where=f"{where} id_token")
+    # OIDCCRefreshToken: the second client's request uses a 43-character nonce
+    result = code_flow(rt, o, browser, client, scope=scope, extra=extra, userinfo=None, where=f"{where} id_token",
+                       nonce_length=10 if label == "client" else 43)
     grants = disc.get("grant_types_supported")
     if not result.refresh_token:
         if isinstance(grants, list) and "refresh_token" in grants:

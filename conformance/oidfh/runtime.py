@@ -24,6 +24,8 @@ class Client:
     client_secret: str | None
     redirect_uri: str
     auth_method: str = "client_secret_basic"
+    id_token_alg: str = "RS256"          # id_token_signed_response_alg as registered (default RS256)
+    redirect_uris: tuple = ()            # every registered redirect URI (the first is redirect_uri)
 
 
 class Runtime:
@@ -47,11 +49,15 @@ class Runtime:
 
     def client(self, label: str = "client") -> Client:
         block = self.config.get(label)
-        if not isinstance(block, dict) or not block.get("client_id"):
+        if not isinstance(block, dict) or not block.get("client_id") \
+                or not (block.get("redirect_uri") or block.get("redirect_uris")):
             raise KeyError(f"config has no '{label}' client block")
         method = "client_secret_post" if label == "client_secret_post" else "client_secret_basic"
-        return Client(label, block["client_id"], block.get("client_secret"), block["redirect_uri"],
-                      block.get("token_endpoint_auth_method", method))
+        redirect_uris = block.get("redirect_uris") or [block["redirect_uri"]]
+        return Client(label, block["client_id"], block.get("client_secret"),
+                      block.get("redirect_uri") or redirect_uris[0],
+                      block.get("token_endpoint_auth_method", method),
+                      block.get("id_token_signed_response_alg") or "RS256", tuple(redirect_uris))
 
     @property
     def post_logout_redirect_uri(self) -> str | None:

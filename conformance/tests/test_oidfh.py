@@ -94,6 +94,150 @@ class CommonChecks(unittest.TestCase):
             checks.validate_authorization_error_response(o, {"error": "login_required"}, "s", "http://op")
 
 
+def rsa_jwk(kid: str | None = "k1", **members):
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    jwk = jwt.algorithms.RSAAlgorithm.to_jwk(key.public_key(), as_dict=True)
+    if kid is not None:
+        jwk["kid"] = kid
+    jwk.update(members)
+    return key, jwk
+
+
+class SignatureChecks(unittest.TestCase):
+    """AbstractVerifyJwsSignature, EnsureIdTokenContainsKid, EnsureIdTokenSignatureIsRS256."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.key, cls.jwk = rsa_jwk("k1", alg="RS256", use="sig")
+        cls.other_key, cls.other_jwk = rsa_jwk("k2", alg="RS256", use="sig")
+        cls.token = jwt.encode({"sub": "s"}, cls.key, algorithm="RS256", headers={"kid": "k1"})
+
+    def verify(self, token, jwks, **kwargs):
+        header, _ = checks.decode_jwt_unverified(token)
+        return checks.verify_jws_signature(token, header, {"keys": jwks}, **kwargs)
+
+    def test_the_key_named_by_kid_verifies(self):
+        self.assertIsNone(self.verify(self.token, [self.other_jwk, self.jwk]))
+
+    def test_two_keys_with_the_same_kid_kty_alg_and_use_are_ambiguous(self):
+        twin = dict(self.other_jwk, kid="k1")
+        self.assertIn("ambiguous", self.verify(self.token, [self.jwk, twin]))
+
+    def test_a_kid_naming_a_key_of_another_kty_or_alg_or_use_fails(self):
+        for other in ({"kty": "EC", "crv": "P-256", "x": "x", "y": "y", "kid": "k1"},
+                      dict(self.jwk, alg="PS256"), dict(self.jwk, use="enc")):
+            self.assertIn("does not contain a key with kid", self.verify(self.token, [other]))
+
+    def test_a_kid_naming_the_wrong_key_fails_even_if_another_key_verifies(self):
+        wrong = dict(self.other_jwk, kid="k1")
+        self.assertIn("does not verify with the JWKS key", self.verify(self.token, [wrong, dict(self.jwk, kid="k9")]))
+
+    def test_without_kid_any_matching_key_may_verify_unless_a_kid_is_required(self):
+        token = jwt.encode({"sub": "s"}, self.key, algorithm="RS256")
+        self.assertIsNone(self.verify(token, [self.other_jwk, self.jwk]))
+        self.assertIn("no kid", self.verify(token, [self.jwk], kid_required=True))
+
+    def test_kid_and_alg_checks_in_validate_id_token(self):
+        now = int(time.time())
+        claims = {"iss": "http://op", "aud": "c", "sub": "s", "exp": now + 300, "iat": now}
+        token = jwt.encode(claims, self.key, algorithm="RS256")
+        o = Outcome()
+        checks.validate_id_token(o, token, issuer="http://op", client_id="c", nonce=None,
+                                 jwks_provider=lambda refresh: {"keys": [self.jwk]}, expected_alg="RS256")
+        self.assertEqual(o.failures, [])
+        checks.validate_id_token(o, token, issuer="http://op", client_id="c", nonce=None,
+                                 jwks_provider=lambda refresh: {"keys": [self.jwk]}, expected_alg="ES256",
+                                 kid_required=True)
+        self.assertEqual(len(o.failures), 2, o.failures)
+        self.assertIn("no kid", o.failures[0])
+        self.assertIn("not the client's id_token_signed_response_alg ES256", o.failures[1])
+
+
+class ClaimChecks(unittest.TestCase):
+    def test_subject_length_and_characters(self):
+        for sub, ok in (("a" * 255, True), ("a" * 256, False), ("ab\tc", False), ("abç", False), ("", False),
+                        ("AZaz09-_.~!@ ", True)):
+            o = Outcome()
+            checks.check_subject(o, {"sub": sub})
+            self.assertEqual(not o.failures, ok, (sub, o.failures))
+
+    def test_birthdate_formats_and_years(self):
+        year = time.gmtime().tm_year
+        for value in ("1990-01-31", "0000-02-29", "1990", "1850", str(year)):
+            self.assertTrue(checks.valid_birthdate(value), value)
+        for value in ("1990-02-30", "1990/01/01", "1849-12-31", str(year + 1), f"{year + 1}-01-01",
+                      "0000", "19900101", "90-01-01", "0000-13-01", "abc"):
+            self.assertFalse(checks.valid_birthdate(value), value)
+
+    def test_updated_at_range(self):
+        now = int(time.time())
+        for value, ok in ((now, True), (631152000, True), (631151999, False), (now + 3600, False),
+                          (now * 1000, False)):
+            o = Outcome()
+            checks.check_updated_at(o, {"updated_at": value}, "userinfo")
+            self.assertEqual(not o.failures, ok, (value, o.failures))
+        o = Outcome()
+        checks.check_standard_claims(o, {"updated_at": "2020-01-01"}, "userinfo")
+        self.assertEqual(len(o.failures), 1)
+
+    def test_standard_claims_follow_the_suite(self):
+        o = Outcome()
+        checks.check_standard_claims(o, {"sub": "s", "name": "NULL", "address": {}, "_claim_names": [],
+                                         "phone_number_verified": None, "unknown": None}, "userinfo")
+        self.assertEqual(len(o.failures), 4, o.failures)
+        o = Outcome()
+        claims = {"iss": "x", "aud": ["a"], "acr": "1", "sid": "s", "sub": "s", "birthdate": "1981-01-19"}
+        checks.check_standard_claims(o, checks.id_token_identity_claims(claims), "id_token")
+        self.assertEqual(o.failures, [])
+
+    def test_refreshed_id_token_comparison(self):
+        first = {"iss": "i", "sub": "s", "aud": ["c", "d"], "iat": 1, "auth_time": 5}
+        o = Outcome()
+        checks.compare_refreshed_id_token(o, first, {"iss": "i", "sub": "s", "aud": ["d", "c"], "iat": 2}, "r")
+        self.assertEqual(o.failures, [])           # auth_time may be left out, aud order may differ
+        checks.compare_refreshed_id_token(o, first, {"iss": "i", "sub": "s", "aud": ["c"], "iat": 1,
+                                                     "auth_time": 6, "azp": "c"}, "r")
+        self.assertEqual(len(o.failures), 4, o.failures)
+
+
+class ClientAuthentication(unittest.TestCase):
+    def test_basic_credentials_are_form_urlencoded_as_java_does(self):
+        self.assertEqual(checks.form_urlencode("a b+c/d~e*f.g-h_i%é"), "a+b%2Bc%2Fd%7Ee*f.g-h_i%25%C3%A9")
+        from oidfh.flow import basic_header
+        import base64
+        decoded = base64.b64decode(basic_header("id:1", "s+/=").split()[1]).decode()
+        self.assertEqual(decoded, "id%3A1:s%2B%2F%3D")
+
+
+class FakeResponse:
+    def __init__(self, status, ctype="text/html", url="http://127.0.0.1:1/authorize"):
+        self.status_code, self.headers, self.url = status, {"Content-Type": ctype}, url
+
+
+class Callbacks(unittest.TestCase):
+    def test_code_flow_reads_the_query_only(self):
+        from oidfh.flow import AuthRequest, AuthResponse, check_success_callback
+        from oidfh.browser import Navigation
+        from oidfh.runtime import Client, Runtime
+        rt = Runtime("http://op", {})
+        client = Client("client", "c", "s", "http://rp/cb")
+        nav = Navigation(callback="http://rp/cb#code=abc&state=xyz")
+        response = AuthResponse(nav, params={}, fragment_params={"code": "abc", "state": "xyz"})
+        o = Outcome()
+        with self.assertRaises(StopModule):
+            check_success_callback(rt, o, AuthRequest({}, None, None), response, client)
+        self.assertIn("fragment", o.failures[-1])
+
+    def test_an_error_page_that_is_a_server_error_fails(self):
+        from oidfh.flow import expect_error_page
+        from oidfh.browser import Navigation
+        o = Outcome()
+        expect_error_page(o, Navigation(final=FakeResponse(400)), "bad redirect_uri")
+        self.assertEqual(o.failures, [])
+        expect_error_page(o, Navigation(final=FakeResponse(500)), "bad redirect_uri")
+        self.assertEqual(len(o.failures), 1)
+
+
 class Severities(unittest.TestCase):
     def test_https_rule_is_a_warning_on_loopback_only(self):
         self.assertTrue(is_loopback_host("http://127.0.0.5:8080/x"))
