@@ -11,6 +11,8 @@ me out"), as the suite's browser automation does.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import time
 from urllib.parse import urlencode, urlsplit, urlunsplit
@@ -113,12 +115,19 @@ def _redirect_module(rt: Runtime, o: Outcome, with_state: bool) -> None:
     o.note(f"redirected to post_logout_redirect_uri{forms}; prompt=none then gave error={error}")
 
 
-def _no_redirect_module(rt: Runtime, o: Outcome, why: str, customise) -> None:
+def _no_redirect_module(rt: Runtime, o: Outcome, why: str, customise, must_log_out: bool = False) -> None:
+    """The end-session request must not redirect.  With ``must_log_out`` (the modules whose screenshot
+    shows "you are logged out": no-params, no-post-logout-redirect-uri, only-state) the session must
+    have ended: a following prompt=none authorization must fail with an error that needs the user."""
     run = LogoutRun(rt, o)
     params = customise(run, run.default_params())
     nav = run.end_session_request(params)
     run.expect_no_redirect(nav, why)
-    run.note_session_state()
+    if must_log_out:
+        error = run.expect_prompt_none_fails()
+        o.note(f"logged out: prompt=none then gave error={error}")
+    else:
+        run.note_session_state()
 
 
 def _with_path_or_query(uri: str, *, path_suffix: str = "", query: str = "") -> str:
@@ -134,6 +143,17 @@ def _alg_none(id_token: str) -> str:
     header["alg"] = "none"
     header.pop("kid", None)
     return f"{checks.b64url_encode(json.dumps(header).encode())}.{payload_b64}."
+
+
+def _client_secret_signed(issuer: str, client_id: str, secret: str) -> str:
+    """GenerateJWKsFromClientSecret + GenerateFakeIdTokenClaims + SignFakeIdToken: an id_token
+    "issued" by the client (iss and aud the wrong way round), HS256 with the client secret, no kid."""
+    now = int(time.time())
+    claims = {"iss": client_id, "sub": "SubjectID", "aud": issuer, "nonce": "flibble", "iat": now, "exp": now + 300}
+    header = checks.b64url_encode(json.dumps({"alg": "HS256"}).encode())
+    payload = checks.b64url_encode(json.dumps(claims).encode())
+    signature = hmac.new(secret.encode(), f"{header}.{payload}".encode(), hashlib.sha256).digest()
+    return f"{header}.{payload}.{checks.b64url_encode(signature)}"
 
 
 def _foreign_signed(id_token: str) -> str:
@@ -189,7 +209,7 @@ def no_id_token_hint(rt: Runtime, o: Outcome) -> None:
 
 @module("logout", "oidcc-rp-initiated-logout-no-params")
 def no_params(rt: Runtime, o: Outcome) -> None:
-    _no_redirect_module(rt, o, "no parameters were sent", lambda run, params: {})
+    _no_redirect_module(rt, o, "no parameters were sent", lambda run, params: {}, must_log_out=True)
 
 
 @module("logout", "oidcc-rp-initiated-logout-no-post-logout-redirect-uri")
@@ -197,7 +217,7 @@ def no_post_logout_redirect_uri(rt: Runtime, o: Outcome) -> None:
     def customise(run: LogoutRun, params: dict) -> dict:
         params.pop("post_logout_redirect_uri")
         return params
-    _no_redirect_module(rt, o, "no post_logout_redirect_uri was sent", customise)
+    _no_redirect_module(rt, o, "no post_logout_redirect_uri was sent", customise, must_log_out=True)
 
 
 @module("logout", "oidcc-rp-initiated-logout-no-state")
@@ -207,7 +227,8 @@ def no_state(rt: Runtime, o: Outcome) -> None:
 
 @module("logout", "oidcc-rp-initiated-logout-only-state")
 def only_state(rt: Runtime, o: Outcome) -> None:
-    _no_redirect_module(rt, o, "only state was sent", lambda run, params: {"state": params["state"]})
+    _no_redirect_module(rt, o, "only state was sent", lambda run, params: {"state": params["state"]},
+                        must_log_out=True)
 
 
 @module("logout", "oidcc-rp-initiated-logout-query-added-to-post-logout-redirect-uri")
@@ -220,7 +241,17 @@ def query_added(rt: Runtime, o: Outcome) -> None:
 
 @module("logout", "oidcc-rp-initiated-logout-bad-id-token-hint")
 def bad_id_token_hint(rt: Runtime, o: Outcome) -> None:
-    def customise(run: LogoutRun, params: dict) -> dict:
+    """Two logins, two end-session requests that must not redirect: first the suite's own hint
+    (GenerateFakeIdTokenClaims + SignFakeIdToken: HS256 with the client secret, iss = client_id,
+    aud = issuer, sub "SubjectID"), then the real claims signed by an RSA key the OP never saw."""
+    def suite_hint(run: LogoutRun, params: dict) -> dict:
+        client = run.rt.client()
+        params["id_token_hint"] = _client_secret_signed(run.rt.issuer, client.client_id, client.client_secret or "")
+        return params
+
+    def foreign_hint(run: LogoutRun, params: dict) -> dict:
         params["id_token_hint"] = _foreign_signed(run.flow.id_token)
         return params
-    _no_redirect_module(rt, o, "the id_token_hint was not signed by the OP", customise)
+    _no_redirect_module(rt, o, "the id_token_hint was signed HS256 with the client secret (the suite's hint)",
+                        suite_hint)
+    _no_redirect_module(rt, o, "the id_token_hint was signed by a key the OP does not hold", foreign_hint)
