@@ -1,4 +1,5 @@
-// yimen pages: passkey ceremonies. Everything else works without JavaScript.
+// yimen pages: passkey ceremonies, and the countdown of "send the code again". Everything else works
+// without JavaScript (a resend pressed too early is answered with the seconds left).
 // A button with data-passkey="login|second|register" runs the ceremony: it POSTs the page's CSRF token to
 // data-options, hands the options to the browser's WebAuthn API, POSTs the result to data-finish and
 // follows the returned redirect. Errors are shown in the element named by data-error.
@@ -124,4 +125,27 @@
     var button = event.target.closest("[data-passkey]");
     if (button) { event.preventDefault(); run(button); }
   });
+
+  // A button with data-wait="N" stays disabled for N seconds, its label counting down (data-wait-label,
+  // with %{seconds}); then it is enabled with its own label again.
+  function countDown(button) {
+    var left = parseInt(button.getAttribute("data-wait"), 10) || 0;
+    if (left <= 0) return;
+    var label = button.textContent, template = button.getAttribute("data-wait-label") || label;
+    var hint = document.getElementById("resend-hint");
+    if (hint) hint.hidden = true; // the label itself counts down
+    button.disabled = true;
+    (function tick() {
+      if (left <= 0) {
+        button.disabled = false;
+        button.textContent = label;
+        return;
+      }
+      button.textContent = template.replace("%{seconds}", String(left));
+      left -= 1;
+      window.setTimeout(tick, 1000);
+    })();
+  }
+
+  Array.prototype.forEach.call(document.querySelectorAll("button[data-wait]"), countDown);
 })();

@@ -5,7 +5,7 @@ use super::error::AppError;
 use super::i18n::Tr;
 use super::session::Browser;
 use super::state::AppState;
-use crate::identity::otp::OtpError;
+use crate::identity::otp::{OtpError, OtpPurpose};
 use crate::identity::phone::PhoneNumber;
 
 const FIELD: &str = "flow.phone";
@@ -30,6 +30,11 @@ pub async fn recalled_phone(
     let Some(bytes) = crate::crypto::b64url_decode(&sealed) else { return Ok(None) };
     let Ok(plain) = state.keyring.decrypt_pii(FIELD, &bytes) else { return Ok(None) };
     Ok(PhoneNumber::parse(&plain).ok())
+}
+
+/// Seconds until another code may be sent, for the resend button's countdown.
+pub async fn resend_wait(state: &AppState, purpose: OtpPurpose, phone: &PhoneNumber) -> Result<i64, AppError> {
+    state.otp.resend_wait_secs(purpose, phone).await.map_err(|error| AppError(error.to_string()))
 }
 
 /// A person-facing message for a failed send or check; None for failures that are the server's.

@@ -65,6 +65,8 @@ pub struct CodeFlowPage {
     pub phone_input: bool,
     pub phone: String,
     pub code_stage: bool,
+    /// Seconds before the resend button works again (counted down by the page's script).
+    pub resend_wait: i64,
     pub new_password: bool,
     pub submit_label: String,
     pub passkey: Option<PasskeyButton>,
@@ -81,8 +83,11 @@ pub struct RegisterPage {
     pub rid: String,
     pub next: String,
     pub query: String,
-    /// The phone number being registered, masked; empty before a code was sent.
+    /// The phone number the code went to (code step), or as typed (number step).
     pub phone: String,
+    pub code_stage: bool,
+    /// Seconds before the resend button works again.
+    pub resend_wait: i64,
     pub document_types: Vec<(&'static str, String)>,
     pub form_name: String,
     pub form_document_type: String,

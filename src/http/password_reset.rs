@@ -5,7 +5,7 @@
 use super::complete_login::{Proven, complete_login};
 use super::error::AppError;
 use super::extract::parse_form;
-use super::flow::{code_sent_notice, otp_message, recalled_phone, remember_phone};
+use super::flow::{code_sent_notice, otp_message, recalled_phone, remember_phone, resend_wait};
 use super::i18n::{Locale, Tr};
 use super::login::LoginContext;
 use super::pages::{Chrome, CodeFlowPage, error_page, render};
@@ -51,6 +51,9 @@ struct FlowForm {
     password2: String,
     #[serde(default)]
     resend: String,
+    /// "1": forget the number the code went to and ask for the number again.
+    #[serde(default)]
+    change: String,
 }
 
 pub async fn get_reset(
@@ -64,7 +67,7 @@ pub async fn get_reset(
         LoginContext::load(&state, &browser, &headers, query.rid.as_deref().unwrap_or_default(), query.next.as_deref())
             .await?;
     let phone = recalled_phone(&state, &browser, FLOW).await?;
-    page(&browser, &context, StatusCode::OK, phone.as_ref(), None, None).await
+    page(&state, &browser, &context, StatusCode::OK, phone.as_ref(), None, None).await
 }
 
 pub async fn post_send(
@@ -79,24 +82,33 @@ pub async fn post_send(
         return Ok(error_page(StatusCode::FORBIDDEN, Locale::negotiate(None, &headers), "error.csrf", None));
     };
     let tr = Tr(context.locale);
+    if form.change == "1" {
+        let typed = recalled_phone(&state, &browser, FLOW).await?;
+        browser.take_flow(FLOW).await?;
+        let page = flow_page(&state, &browser, &context, typed.as_ref(), false, None, None).await?;
+        return Ok(render(StatusCode::OK, &page));
+    }
     let phone = if form.resend == "1" {
         recalled_phone(&state, &browser, FLOW).await?
     } else {
         PhoneNumber::parse(&form.phone).ok()
     };
     let Some(phone) = phone else {
-        return page(&browser, &context, StatusCode::BAD_REQUEST, None, Some(tr.t("flow.bad_phone")), None).await;
+        let message = tr.t("flow.bad_phone");
+        let mut page = flow_page(&state, &browser, &context, None, false, Some(message), None).await?;
+        page.phone = form.phone.trim().chars().take(40).collect();
+        return Ok(render(StatusCode::BAD_REQUEST, &page));
     };
     let deliver = state.accounts.find_by_phone(&phone).await?.is_some_and(|p| p.can_sign_in());
     remember_phone(&state, &browser, FLOW, &phone).await?;
     match state.otp.send(OtpPurpose::ResetPassword, &phone, Some(&peer.to_string()), deliver).await {
         Ok(()) => {
             let notice = code_sent_notice(tr, &phone, state.otp.code_minutes(), true);
-            page(&browser, &context, StatusCode::OK, Some(&phone), None, Some(notice)).await
+            page(&state, &browser, &context, StatusCode::OK, Some(&phone), None, Some(notice)).await
         }
         Err(error) => match otp_message(tr, &error) {
             Some(message) => {
-                page(&browser, &context, StatusCode::TOO_MANY_REQUESTS, Some(&phone), Some(message), None).await
+                page(&state, &browser, &context, StatusCode::TOO_MANY_REQUESTS, Some(&phone), Some(message), None).await
             }
             None => Err(AppError(error.to_string())),
         },
@@ -116,10 +128,12 @@ pub async fn post_reset(
     };
     let tr = Tr(context.locale);
     let Some(phone) = recalled_phone(&state, &browser, FLOW).await? else {
-        return page(&browser, &context, StatusCode::BAD_REQUEST, None, Some(tr.t("flow.code_expired")), None).await;
+        return page(&state, &browser, &context, StatusCode::BAD_REQUEST, None, Some(tr.t("flow.code_expired")), None)
+            .await;
     };
     if form.password != form.password2 {
         return page(
+            &state,
             &browser,
             &context,
             StatusCode::BAD_REQUEST,
@@ -138,6 +152,7 @@ pub async fn post_reset(
     };
     if let Err(reason) = crate::identity::password_context::check_password_for(&form.password, &facts) {
         return page(
+            &state,
             &browser,
             &context,
             StatusCode::BAD_REQUEST,
@@ -153,7 +168,7 @@ pub async fn post_reset(
         return match error {
             crate::identity::LoginError::Throttled { retry_after_secs, locked } => {
                 let message = super::login::throttled_message(tr, retry_after_secs, locked);
-                page(&browser, &context, StatusCode::TOO_MANY_REQUESTS, Some(&phone), Some(message), None).await
+                page(&state, &browser, &context, StatusCode::TOO_MANY_REQUESTS, Some(&phone), Some(message), None).await
             }
             other => Err(AppError(other.to_string())),
         };
@@ -163,18 +178,35 @@ pub async fn post_reset(
         Err(OtpError::Store(error)) => return Err(AppError(error.to_string())),
         Err(error) => {
             state.accounts.count_failure(&keys).await.map_err(|e| AppError(e.to_string()))?;
-            return page(&browser, &context, StatusCode::UNAUTHORIZED, Some(&phone), otp_message(tr, &error), None)
-                .await;
+            return page(
+                &state,
+                &browser,
+                &context,
+                StatusCode::UNAUTHORIZED,
+                Some(&phone),
+                otp_message(tr, &error),
+                None,
+            )
+            .await;
         }
     }
     let Some(person) = state.accounts.find_by_phone(&phone).await?.filter(|p| p.can_sign_in()) else {
-        return page(&browser, &context, StatusCode::UNAUTHORIZED, Some(&phone), Some(tr.t("flow.code_expired")), None)
-            .await;
+        return page(
+            &state,
+            &browser,
+            &context,
+            StatusCode::UNAUTHORIZED,
+            Some(&phone),
+            Some(tr.t("flow.code_expired")),
+            None,
+        )
+        .await;
     };
     match state.accounts.set_password(&person, &SecretString::new(form.password)).await {
         Ok(()) => {}
         Err(AccountError::Policy(reason)) => {
             return page(
+                &state,
                 &browser,
                 &context,
                 StatusCode::BAD_REQUEST,
@@ -230,6 +262,7 @@ async fn checked_form(
 }
 
 async fn page(
+    state: &AppState,
     browser: &Browser<'_>,
     context: &LoginContext,
     status: StatusCode,
@@ -237,7 +270,25 @@ async fn page(
     error: Option<String>,
     notice: Option<String>,
 ) -> Result<Response, AppError> {
+    let page = flow_page(state, browser, context, phone, phone.is_some(), error, notice).await?;
+    Ok(render(status, &page))
+}
+
+/// The page at the number step (`phone` prefilled, when it is being changed) or the code step.
+async fn flow_page(
+    state: &AppState,
+    browser: &Browser<'_>,
+    context: &LoginContext,
+    phone: Option<&PhoneNumber>,
+    code_stage: bool,
+    error: Option<String>,
+    notice: Option<String>,
+) -> Result<CodeFlowPage, AppError> {
     let tr = Tr(context.locale);
+    let resend_wait = match phone {
+        Some(phone) if code_stage => resend_wait(state, OtpPurpose::ResetPassword, phone).await?,
+        _ => 0,
+    };
     let query = context.query();
     let page = CodeFlowPage {
         chrome: Chrome::new(context.locale, &format!("{}{query}", paths::PASSWORD_RESET)),
@@ -251,11 +302,12 @@ async fn page(
         verify_action: paths::PASSWORD_RESET.to_owned(),
         phone_input: true,
         phone: phone.map(|p| p.as_str().to_owned()).unwrap_or_default(),
-        code_stage: phone.is_some(),
+        code_stage,
+        resend_wait,
         new_password: true,
         submit_label: tr.t("reset.submit"),
         passkey: None,
         back_href: format!("{}{query}", paths::LOGIN),
     };
-    Ok(render(status, &page))
+    Ok(page)
 }

@@ -5,7 +5,7 @@
 use super::complete_login::{Proven, complete_login};
 use super::error::AppError;
 use super::extract::parse_form;
-use super::flow::{code_sent_notice, otp_message, recalled_phone, remember_phone};
+use super::flow::{code_sent_notice, otp_message, recalled_phone, remember_phone, resend_wait};
 use super::i18n::{Locale, Tr};
 use super::login::LoginContext;
 use super::pages::{Chrome, RegisterPage, error_page, render};
@@ -49,6 +49,9 @@ struct RegisterForm {
     phone: String,
     #[serde(default)]
     resend: String,
+    /// "1": forget the number the code went to and ask for the number again.
+    #[serde(default)]
+    change: String,
     #[serde(default)]
     code: String,
     #[serde(default)]
@@ -74,7 +77,7 @@ pub async fn get_register(
         LoginContext::load(&state, &browser, &headers, query.rid.as_deref().unwrap_or_default(), query.next.as_deref())
             .await?;
     let phone = recalled_phone(&state, &browser, FLOW).await?;
-    page(&browser, &context, StatusCode::OK, phone.as_ref(), None, None, &RegisterForm::default()).await
+    page(&state, &browser, &context, StatusCode::OK, phone.as_ref(), None, None, &RegisterForm::default()).await
 }
 
 pub async fn post_send(
@@ -89,25 +92,43 @@ pub async fn post_send(
         return Ok(error_page(StatusCode::FORBIDDEN, Locale::negotiate(None, &headers), "error.csrf", None));
     };
     let tr = Tr(context.locale);
+    if form.change == "1" {
+        let typed = recalled_phone(&state, &browser, FLOW).await?;
+        browser.take_flow(FLOW).await?;
+        let page = register_page(&state, &browser, &context, typed.as_ref(), false, None, None, &form).await?;
+        return Ok(render(StatusCode::OK, &page));
+    }
     let phone = if form.resend == "1" {
         recalled_phone(&state, &browser, FLOW).await?
     } else {
         PhoneNumber::parse(&form.phone).ok()
     };
     let Some(phone) = phone else {
-        return page(&browser, &context, StatusCode::BAD_REQUEST, None, Some(tr.t("flow.bad_phone")), None, &form)
-            .await;
+        let message = Some(tr.t("flow.bad_phone"));
+        let mut page = register_page(&state, &browser, &context, None, false, message, None, &form).await?;
+        page.phone = form.phone.trim().chars().take(40).collect();
+        return Ok(render(StatusCode::BAD_REQUEST, &page));
     };
     remember_phone(&state, &browser, FLOW, &phone).await?;
     // Whether the number is taken is said only after the code proves the number is the person's.
     match state.otp.send(OtpPurpose::Register, &phone, Some(&peer.to_string()), true).await {
         Ok(()) => {
             let notice = code_sent_notice(tr, &phone, state.otp.code_minutes(), false);
-            page(&browser, &context, StatusCode::OK, Some(&phone), None, Some(notice), &form).await
+            page(&state, &browser, &context, StatusCode::OK, Some(&phone), None, Some(notice), &form).await
         }
         Err(error) => match otp_message(tr, &error) {
             Some(message) => {
-                page(&browser, &context, StatusCode::TOO_MANY_REQUESTS, Some(&phone), Some(message), None, &form).await
+                page(
+                    &state,
+                    &browser,
+                    &context,
+                    StatusCode::TOO_MANY_REQUESTS,
+                    Some(&phone),
+                    Some(message),
+                    None,
+                    &form,
+                )
+                .await
             }
             None => Err(AppError(error.to_string())),
         },
@@ -127,11 +148,21 @@ pub async fn post_register(
     };
     let tr = Tr(context.locale);
     let Some(phone) = recalled_phone(&state, &browser, FLOW).await? else {
-        return page(&browser, &context, StatusCode::BAD_REQUEST, None, Some(tr.t("flow.code_expired")), None, &form)
-            .await;
+        return page(
+            &state,
+            &browser,
+            &context,
+            StatusCode::BAD_REQUEST,
+            None,
+            Some(tr.t("flow.code_expired")),
+            None,
+            &form,
+        )
+        .await;
     };
-    let refuse =
-        |message: String| page(&browser, &context, StatusCode::BAD_REQUEST, Some(&phone), Some(message), None, &form);
+    let refuse = |message: String| {
+        page(&state, &browser, &context, StatusCode::BAD_REQUEST, Some(&phone), Some(message), None, &form)
+    };
     let Ok(name) = parse_name(&form.name) else { return refuse(tr.t("register.bad_name")).await };
     let kind = DocumentKind::parse(&form.document_type).unwrap_or(DocumentKind::ResidentId);
     let document = match IdDocument::parse(kind, &form.document_number, state.accounts.today()) {
@@ -155,7 +186,17 @@ pub async fn post_register(
         Err(OtpError::Store(error)) => return Err(AppError(error.to_string())),
         Err(error) => {
             let message = otp_message(tr, &error).unwrap_or_default();
-            return page(&browser, &context, StatusCode::UNAUTHORIZED, Some(&phone), Some(message), None, &form).await;
+            return page(
+                &state,
+                &browser,
+                &context,
+                StatusCode::UNAUTHORIZED,
+                Some(&phone),
+                Some(message),
+                None,
+                &form,
+            )
+            .await;
         }
     }
     let citizen = || NewCitizen {
@@ -294,7 +335,9 @@ async fn checked_form(
     Ok(Some((form, context)))
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn page(
+    state: &AppState,
     browser: &Browser<'_>,
     context: &LoginContext,
     status: StatusCode,
@@ -303,9 +346,30 @@ async fn page(
     notice: Option<String>,
     form: &RegisterForm,
 ) -> Result<Response, AppError> {
+    let page = register_page(state, browser, context, phone, phone.is_some(), error, notice, form).await?;
+    Ok(render(status, &page))
+}
+
+/// The page at the number step (`phone` prefilled, when it is being changed) or the code step, keeping
+/// what the person typed except passwords.
+#[allow(clippy::too_many_arguments)]
+async fn register_page(
+    state: &AppState,
+    browser: &Browser<'_>,
+    context: &LoginContext,
+    phone: Option<&PhoneNumber>,
+    code_stage: bool,
+    error: Option<String>,
+    notice: Option<String>,
+    form: &RegisterForm,
+) -> Result<RegisterPage, AppError> {
     let tr = Tr(context.locale);
     let query = context.query();
-    let page = RegisterPage {
+    let resend_wait = match phone {
+        Some(phone) if code_stage => resend_wait(state, OtpPurpose::Register, phone).await?,
+        _ => 0,
+    };
+    Ok(RegisterPage {
         chrome: Chrome::new(context.locale, &format!("{}{query}", paths::REGISTER)),
         error,
         notice,
@@ -313,7 +377,9 @@ async fn page(
         rid: context.rid.clone(),
         next: context.next.clone(),
         query,
-        phone: phone.map(|p| p.masked()).unwrap_or_default(),
+        phone: phone.map(|p| p.as_str().to_owned()).unwrap_or_default(),
+        code_stage,
+        resend_wait,
         document_types: DocumentKind::ALL
             .iter()
             .map(|kind| (kind.as_str(), tr.t(&format!("doc.{}", kind.as_str()))))
@@ -325,6 +391,5 @@ async fn page(
             form.document_type.clone()
         },
         form_document_number: form.document_number.clone(),
-    };
-    Ok(render(status, &page))
+    })
 }

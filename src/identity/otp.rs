@@ -228,6 +228,21 @@ impl OtpService {
         Ok(self.ephemeral.incr(&per_number, DAY_MS).await? <= limit * NETWORKS_PER_NUMBER)
     }
 
+    /// How long until another code may be sent for this purpose to this number (0: now). Reads only.
+    pub async fn resend_wait_secs(&self, purpose: OtpPurpose, phone: &PhoneNumber) -> Result<i64, OtpError> {
+        let context = self.context(purpose, phone);
+        let Some(sent_at) = self
+            .ephemeral
+            .get(&format!("otp-sent:{context}"))
+            .await?
+            .and_then(|b| String::from_utf8(b).ok()?.parse::<i64>().ok())
+        else {
+            return Ok(0);
+        };
+        let wait_ms = sent_at + self.config.resend_interval_secs * 1000 - self.clock.now_millis();
+        Ok(if wait_ms <= 0 { 0 } else { (wait_ms + 999) / 1000 })
+    }
+
     /// Checks a code; a correct one is consumed, a wrong one counts against the attempts.
     pub async fn verify(&self, purpose: OtpPurpose, phone: &PhoneNumber, code: &str) -> Result<(), OtpError> {
         let context = self.context(purpose, phone);
@@ -320,6 +335,19 @@ mod tests {
         assert!(matches!(otp.verify(OtpPurpose::Register, &phone(), &code).await, Err(OtpError::Expired)));
         otp.verify(OtpPurpose::Login, &phone(), &code).await.unwrap();
         assert!(matches!(otp.verify(OtpPurpose::Login, &phone(), &code).await, Err(OtpError::Expired)));
+    }
+
+    #[tokio::test]
+    async fn the_wait_before_another_code_counts_down() {
+        let (otp, _, clock) = service();
+        assert_eq!(otp.resend_wait_secs(OtpPurpose::Login, &phone()).await.unwrap(), 0, "nothing sent yet");
+        otp.send(OtpPurpose::Login, &phone(), None, true).await.unwrap();
+        assert_eq!(otp.resend_wait_secs(OtpPurpose::Login, &phone()).await.unwrap(), 60);
+        assert_eq!(otp.resend_wait_secs(OtpPurpose::Register, &phone()).await.unwrap(), 0, "per purpose");
+        clock.advance_secs(45);
+        assert_eq!(otp.resend_wait_secs(OtpPurpose::Login, &phone()).await.unwrap(), 15);
+        clock.advance_secs(15);
+        assert_eq!(otp.resend_wait_secs(OtpPurpose::Login, &phone()).await.unwrap(), 0);
     }
 
     #[tokio::test]

@@ -80,3 +80,40 @@ scenario('phone (360 px): SMS-code sign-in through the RP; a wrong code says how
   assert.equal(userinfo.name, citizen.name);
   assert.equal(userinfo.phone_number, `+86${citizen.phone}`);
 });
+
+// A mistyped number is not a dead end: the code step names the number, "更换手机号" brings back the
+// number step with what was typed, and "重新发送" counts down the wait before it can be used. Walked in
+// Chinese and in English (ui_locales=en from the RP), on a phone.
+for (const lang of [
+  { query: '', change: '更换手机号', sendCode: '发送验证码', countdown: /^重新发送（\d+ 秒）$/, codeTo: '验证码已发送至' },
+  { query: '?ui_locales=en', change: 'Change number', sendCode: 'Send a code', countdown: /^Send again \(\d+ s\)$/, codeTo: 'The code was sent to' },
+]) {
+  scenario(`phone (360 px, ${lang.query ? 'English' : 'Chinese'}): a mistyped number is changed at the code step, then the sign-in finishes`, { browser: PHONE }, async ({ yimen, rp, citizen, page }) => {
+    await openLoginFromRp(page, rp, yimen, lang.query);
+    await clickToNewPage(page, page.locator('a[href^="/login/sms"]'));
+    const typo = '13900139000';
+    await page.locator('#phone').fill(typo);
+    await clickToNewPage(page, page.getByRole('button', { name: lang.sendCode, exact: true }));
+    assert.equal(await page.locator('#code-phone').innerText(), typo, 'the code step shows the number as typed');
+    assert.match(await page.locator('.phone-line').innerText(), new RegExp(lang.codeTo));
+    const resend = page.locator('button#resend');
+    assert.ok(await resend.isDisabled(), 'the resend button waits');
+    assert.match((await resend.innerText()).trim(), lang.countdown, 'and shows its countdown');
+    const change = page.getByRole('button', { name: lang.change, exact: true });
+    const box = await change.boundingBox();
+    assert.ok(box.height >= 44, `the change button is a 44 px tap target (${box.height})`);
+
+    await clickToNewPage(page, change);
+    assert.equal(await page.locator('#phone').inputValue(), typo, 'the number step comes back with the number as typed');
+    assert.equal(await page.locator('#code').count(), 0, 'and without the code field');
+    const seen = (await yimen.smsOutbox(citizen.phone)).length;
+    await page.locator('#phone').fill(citizen.phone);
+    await clickToNewPage(page, page.getByRole('button', { name: lang.sendCode, exact: true }));
+    const sms = await yimen.nextSms(citizen.phone, seen);
+    assert.equal(await page.locator('#code-phone').innerText(), citizen.phone);
+    await page.locator('#code').fill(sms.params.code);
+    await clickToNewPage(page, page.locator('form[action="/login/sms"] button[type="submit"]'));
+    await allowConsent(page, rp);
+    assert.equal(rp.logins.length, 1, 'signed in with the corrected number');
+  });
+}

@@ -28,5 +28,6 @@ mod rp;
 mod single_logout;
 mod sms_flows;
 mod sms_gateway;
+mod sms_numbers;
 mod token_errors;
 mod tokens;

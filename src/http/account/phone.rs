@@ -5,7 +5,7 @@ use super::{AccountFrame, checked_form, current_password_refusal, expired_form, 
 use crate::audit::{Actor, ActorRole, Event};
 use crate::http::client_ip::ClientIp;
 use crate::http::error::AppError;
-use crate::http::flow::{code_sent_notice, otp_message, recalled_phone, remember_phone};
+use crate::http::flow::{code_sent_notice, otp_message, recalled_phone, remember_phone, resend_wait};
 use crate::http::pages::{Chrome, render};
 use crate::http::session::Browser;
 use crate::http::state::AppState;
@@ -29,7 +29,11 @@ struct PhonePage {
     chrome: Chrome,
     frame: AccountFrame,
     current: String,
+    /// The number the code went to; empty at the number step.
     new_phone: String,
+    /// What the person typed at the number step (kept after an error or a change of number).
+    typed: String,
+    resend_wait: i64,
     has_password: bool,
 }
 
@@ -43,6 +47,11 @@ struct PhoneForm {
     code: String,
     #[serde(default)]
     current: String,
+    #[serde(default)]
+    resend: String,
+    /// "1": forget the number the code went to and ask for the number again.
+    #[serde(default)]
+    change: String,
 }
 
 pub async fn get_phone(
@@ -69,9 +78,24 @@ pub async fn post_send(
         return Ok(expired_form(&headers));
     };
     let tr = signed.tr();
-    let Ok(phone) = PhoneNumber::parse(&form.phone) else {
-        return show(&state, &browser, &headers, StatusCode::BAD_REQUEST, None, Some(tr.t("flow.bad_phone"))).await;
+    if form.change == "1" {
+        let previous = recalled_phone(&state, &browser, FLOW).await?.map(|p| p.as_str().to_owned());
+        browser.take_flow(FLOW).await?;
+        return show_with(&state, &browser, &headers, StatusCode::OK, None, None, &previous.unwrap_or_default()).await;
+    }
+    let phone = if form.resend == "1" {
+        recalled_phone(&state, &browser, FLOW).await?
+    } else {
+        PhoneNumber::parse(&form.phone).ok()
     };
+    let Some(phone) = phone else {
+        let message = Some(tr.t("flow.bad_phone"));
+        return show_with(&state, &browser, &headers, StatusCode::BAD_REQUEST, None, message, &form.phone).await;
+    };
+    if signed.person.phone.as_ref() == Some(&phone) {
+        let message = Some(tr.t("phone.same"));
+        return show_with(&state, &browser, &headers, StatusCode::BAD_REQUEST, None, message, &form.phone).await;
+    }
     remember_phone(&state, &browser, FLOW, &phone).await?;
     match state.otp.send(OtpPurpose::ChangePhone, &phone, Some(&peer.to_string()), true).await {
         Ok(()) => {
@@ -149,6 +173,18 @@ async fn show(
     flash: Option<String>,
     error: Option<String>,
 ) -> Result<Response, AppError> {
+    show_with(state, browser, headers, status, flash, error, "").await
+}
+
+async fn show_with(
+    state: &AppState,
+    browser: &Browser<'_>,
+    headers: &HeaderMap,
+    status: StatusCode,
+    flash: Option<String>,
+    error: Option<String>,
+    typed: &str,
+) -> Result<Response, AppError> {
     let signed = match signed_in(state, browser, headers, paths::ACCOUNT_PHONE).await? {
         Ok(signed) => signed,
         Err(redirect) => return Ok(redirect),
@@ -156,12 +192,18 @@ async fn show(
     let (chrome, mut frame) = frame(state, browser, &signed, paths::ACCOUNT_PHONE).await?;
     frame.flash = flash;
     frame.error = error;
-    let new_phone = recalled_phone(state, browser, FLOW).await?.map(|p| p.masked()).unwrap_or_default();
+    let new_phone = recalled_phone(state, browser, FLOW).await?;
+    let resend_wait = match &new_phone {
+        Some(phone) => resend_wait(state, OtpPurpose::ChangePhone, phone).await?,
+        None => 0,
+    };
     let page = PhonePage {
         chrome,
         frame,
         current: signed.person.phone.as_ref().map(|p| p.masked()).unwrap_or_default(),
-        new_phone,
+        new_phone: new_phone.map(|p| p.as_str().to_owned()).unwrap_or_default(),
+        typed: typed.trim().chars().take(40).collect(),
+        resend_wait,
         has_password: signed.person.password_hash.is_some(),
     };
     Ok(render(status, &page))
