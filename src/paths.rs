@@ -54,6 +54,7 @@ pub const STEP_UP_REGISTER: &str = "/stepup/register";
 pub const STEP_UP_FACE: &str = "/stepup/face";
 pub const STEP_UP_COUNTER: &str = "/stepup/counter";
 pub const STEP_UP_CANCEL: &str = "/stepup/cancel";
+pub const STEP_UP_DONE: &str = "/stepup/done";
 pub const ACTIVATE: &str = "/activate";
 pub const DESK: &str = "/desk";
 pub const DESK_FIND: &str = "/desk/find";

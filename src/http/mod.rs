@@ -119,6 +119,7 @@ pub fn router(state: AppState, settings: &HttpSettings) -> Router {
         .route(paths::STEP_UP_REGISTER, post(stepup::post_register))
         .route(paths::STEP_UP_COUNTER, post(stepup::post_counter))
         .route(paths::STEP_UP_CANCEL, get(stepup::get_cancel))
+        .route(paths::STEP_UP_DONE, get(stepup::get_done))
         .route(paths::ACTIVATE, get(activate::get_activate).post(activate::post_activate))
         .route(paths::DESK, get(desk::find::get_desk))
         .route(paths::DESK_FIND, post(desk::find::post_find))

@@ -59,7 +59,19 @@ pub async fn get_stepup(
     headers: HeaderMap,
     Query(query): Query<RidQuery>,
 ) -> Result<Response, AppError> {
-    show(&state, &Browser(&session), &headers, query.rid.as_deref().unwrap_or_default(), StatusCode::OK, None, None)
+    show(&state, &Browser(&session), &headers, query.rid.as_deref().unwrap_or_default(), StatusCode::OK, None, false)
+        .await
+}
+
+/// "Done at the counter, continue": continues when the counter has recorded the visit; otherwise says
+/// so, with the same code still shown.
+pub async fn get_done(
+    State(state): State<AppState>,
+    session: Session,
+    headers: HeaderMap,
+    Query(query): Query<RidQuery>,
+) -> Result<Response, AppError> {
+    show(&state, &Browser(&session), &headers, query.rid.as_deref().unwrap_or_default(), StatusCode::OK, None, true)
         .await
 }
 
@@ -102,7 +114,7 @@ pub async fn post_register(
         Ok(RegisterAnswer::NotFound) => tr.t("stepup.not_found"),
         Err(error) => assurance_message(tr, error)?,
     };
-    show(&state, &browser, &headers, &form.rid, StatusCode::OK, Some(message), None).await
+    show(&state, &browser, &headers, &form.rid, StatusCode::OK, Some(message), false).await
 }
 
 pub async fn post_face(
@@ -126,7 +138,7 @@ pub async fn post_face(
                     &rid,
                     StatusCode::BAD_REQUEST,
                     Some(tr.t("stepup.bad_photo")),
-                    None,
+                    false,
                 )
                 .await;
             }
@@ -142,7 +154,7 @@ pub async fn post_face(
         return Ok(forbidden(&headers));
     }
     let Some(photo) = photo.filter(|p| !p.is_empty() && p.len() <= MAX_PHOTO_BYTES) else {
-        return show(&state, &browser, &headers, &rid, StatusCode::BAD_REQUEST, Some(tr.t("stepup.bad_photo")), None)
+        return show(&state, &browser, &headers, &rid, StatusCode::BAD_REQUEST, Some(tr.t("stepup.bad_photo")), false)
             .await;
     };
     let Some(login) = current_login(&state, &browser).await? else { return Ok(to_continue(&rid)) };
@@ -152,7 +164,7 @@ pub async fn post_face(
         Ok(_) => tr.t("stepup.face_mismatch"),
         Err(error) => assurance_message(tr, error)?,
     };
-    show(&state, &browser, &headers, &rid, StatusCode::OK, Some(message), None).await
+    show(&state, &browser, &headers, &rid, StatusCode::OK, Some(message), false).await
 }
 
 pub async fn post_counter(
@@ -167,8 +179,34 @@ pub async fn post_counter(
         return Ok(forbidden(&headers));
     }
     let Some(login) = current_login(&state, &browser).await? else { return Ok(to_continue(&form.rid)) };
-    let code = state.codes.issue(&login.person_id, CodePurpose::CounterVisit, state.counter_code_days).await?;
-    show(&state, &browser, &headers, &form.rid, StatusCode::OK, None, Some(code)).await
+    // Asking again shows the code already given, while it lives: one person, one live visit code.
+    if live_counter_code(&state, &browser, &login.person_id).await?.is_none() {
+        let code = state.codes.issue(&login.person_id, CodePurpose::CounterVisit, state.counter_code_days).await?;
+        let expires_at = state.provider.now() + state.counter_code_days * 86_400;
+        let sealed = crate::crypto::b64url(&state.keyring.encrypt_pii(CODE_FIELD, &code));
+        browser.put_flow(COUNTER_FLOW, &format!("{expires_at}:{sealed}")).await?;
+    }
+    show(&state, &browser, &headers, &form.rid, StatusCode::OK, None, false).await
+}
+
+const COUNTER_FLOW: &str = "stepup-counter-code";
+const CODE_FIELD: &str = "stepup.counter_code";
+
+/// The counter-visit code this browser was given for this person, with its expiry, while it is unused
+/// and unexpired.
+async fn live_counter_code(
+    state: &AppState,
+    browser: &Browser<'_>,
+    person_id: &str,
+) -> Result<Option<(String, i64)>, AppError> {
+    let Some(stored) = browser.flow(COUNTER_FLOW).await? else { return Ok(None) };
+    let Some((expires_at, sealed)) = stored.split_once(':') else { return Ok(None) };
+    let Some(code) = crate::crypto::b64url_decode(sealed).and_then(|b| state.keyring.decrypt_pii(CODE_FIELD, &b).ok())
+    else {
+        return Ok(None);
+    };
+    let holder = state.codes.holder(&code, CodePurpose::CounterVisit).await?;
+    Ok((holder.as_deref() == Some(person_id)).then(|| (code, expires_at.parse().unwrap_or_default())))
 }
 
 fn to_continue(rid: &str) -> Response {
@@ -197,7 +235,7 @@ async fn show(
     rid: &str,
     status: StatusCode,
     error: Option<String>,
-    counter_code: Option<String>,
+    after_counter: bool,
 ) -> Result<Response, AppError> {
     let Some((request, client)) = pending_with_client(state, browser, Some(rid)).await? else {
         return Ok(expired(headers));
@@ -209,6 +247,14 @@ async fn show(
     let evidence = state.assurance.evidence().of(&login.person_id).await?;
     let rank = ladder.rank_of(&evidence);
     let required = request.required_rank.unwrap_or(rank);
+    if after_counter && rank >= required {
+        return Ok(to_continue(rid));
+    }
+    let counter_code = live_counter_code(state, browser, &login.person_id).await?;
+    let error = match error {
+        None if after_counter => Some(tr.t("stepup.not_recorded")),
+        error => error,
+    };
     let level = |rank: usize| tr.t(&format!("level.{}", ladder.acr_at(rank).rsplit(':').next().unwrap_or("1")));
     let matched =
         evidence.iter().any(|e| e.method == "register_match" && e.outcome == "passed" && e.revoked_at.is_none());
@@ -225,8 +271,13 @@ async fn show(
         rid: rid.to_owned(),
         offer_register: !matched && required <= 2,
         offer_face: matched && required == 2,
-        counter_code,
-        counter_valid: tr.t("stepup.counter_valid").replace("%{days}", &state.counter_code_days.to_string()),
+        counter_valid: counter_code
+            .as_ref()
+            .map(|(_, expires_at)| {
+                tr.t("stepup.counter_valid_until").replace("%{until}", &crate::http::account::when(*expires_at))
+            })
+            .unwrap_or_default(),
+        counter_code: counter_code.map(|(code, _)| code),
     };
     Ok(render(status, &page))
 }

@@ -121,7 +121,7 @@ scenario('step-up to level 4 at the counter: code online, a passkey-signed-in st
   await seedHallAndStaff(yimen);
 
   // 1. The RP asks for level 4; after the password the citizen lands on the step-up page, in Chinese.
-  await reachStepUp(page, rp, yimen, citizen, `?acr_values=${encodeURIComponent(LEVEL_4)}`);
+  const stepUpRid = (await reachStepUp(page, rp, yimen, citizen, `?acr_values=${encodeURIComponent(LEVEL_4)}`)).searchParams.get('rid');
   assert.equal(await page.locator('html').getAttribute('lang'), 'zh-CN');
   assert.equal(await page.locator('h1').innerText(), '提升认证等级');
   const main = await page.locator('main').innerText();
@@ -138,11 +138,20 @@ scenario('step-up to level 4 at the counter: code online, a passkey-signed-in st
   assert.equal(new URL(page.url()).pathname, '/stepup/counter');
   const notice = page.getByRole('status');
   assert.match(await notice.innerText(), /请携带身份证件到任一政务服务大厅，向工作人员出示以下核验码：/);
-  assert.match(await notice.innerText(), /核验码 \d+ 天内有效，仅能使用一次。/, 'the page says how long the code lasts');
+  assert.match(await notice.innerText(), /核验码有效期至 \d{4}-\d{2}-\d{2} \d{2}:\d{2}，仅能使用一次。/, 'the page says until when the code lasts');
   const code = (await page.locator('p.code').innerText()).trim();
   assert.match(code, /^[A-Z0-9]{4}-[A-Z0-9]{4}$/, `a code like ABCD-EFGH: "${code}"`);
   const proceed = page.getByRole('link', { name: '已完成窗口核验，继续' });
   assert.equal(await proceed.count(), 1, 'a way to continue after the counter visit');
+
+  // Pressed before the visit: the same code stays, and the page says the counter has not recorded it yet.
+  await clickToNewPage(page, proceed);
+  assert.equal(new URL(page.url()).pathname, '/stepup/done');
+  assert.match(await page.getByRole('alert').innerText(), /窗口尚未记录您的核验/, 'the page says why it did not continue');
+  assert.equal((await page.locator('p.code').innerText()).trim(), code, 'the same code is still shown');
+  // Coming back to the step-up page later shows that code again instead of a second one.
+  await page.goto(yimen.url(`/stepup?rid=${stepUpRid}`));
+  assert.equal((await page.locator('p.code').innerText()).trim(), code, 'one live code, shown again');
   t.diagnostic(`counter code ${code}`);
 
   // 3. The staff member, in another browser: refused after a password sign-in, then back with a passkey.
