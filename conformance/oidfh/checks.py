@@ -651,6 +651,77 @@ def compare_refreshed_id_token(o: Outcome, first: dict, second: dict, where: str
         o.error(f"{where}: refreshed id_token azp {second.get('azp')!r} != original {first['azp']!r}")
 
 
+# ---------------------------------------------------------------------------------------------
+# Back-Channel Logout 1.0 logout tokens (OIDCCBackChannelRpInitiatedLogout.validateLogoutResults)
+# ---------------------------------------------------------------------------------------------
+BACKCHANNEL_LOGOUT_EVENT = "http://schemas.openid.net/event/backchannel-logout"
+ONE_DAY = 24 * 3600
+
+
+def validate_logout_token_claims(o: Outcome, claims: dict, *, issuer: str, client_id: str,
+                                 where: str = "logout token") -> None:
+    """ValidateLogoutTokenClaims (iss, aud, iat, jti, events), CheckLogoutTokenNoNonce and
+    CheckLogoutTokenHasSubOrSid (OIDCBCL-2.4). FAILURE."""
+    now = time.time()
+    if "iss" not in claims:
+        o.error(f"{where} has no iss")
+    elif claims["iss"] != issuer:
+        o.error(f"{where} iss {claims['iss']!r} != issuer {issuer!r}")
+    aud = claims.get("aud")
+    if aud is None:
+        o.error(f"{where} has no aud")
+    elif not (aud == client_id or (isinstance(aud, list) and client_id in aud)):
+        o.error(f"{where} aud {aud!r} does not contain client_id {client_id!r}")
+    iat = claims.get("iat")
+    if not _is_number(iat):
+        o.error(f"{where} has no numeric iat")
+    elif iat > now + CLOCK_SKEW:
+        o.error(f"{where} iat {iat} is in the future")
+    elif iat < now - ONE_DAY:
+        o.error(f"{where} iat {iat} is more than 1 day in the past")
+    if not isinstance(claims.get("jti"), str) or not claims.get("jti"):
+        o.error(f"{where} has no jti")
+    events = claims.get("events")
+    if events is None:
+        o.error(f"{where} has no events claim")
+    elif not isinstance(events, dict):
+        o.error(f"{where} events {events!r} is not a JSON object")
+    elif len(events) != 1:
+        o.error(f"{where} events has {len(events)} members, not exactly 1: {sorted(events)}")
+    elif BACKCHANNEL_LOGOUT_EVENT not in events:
+        o.error(f"{where} events lacks the member {BACKCHANNEL_LOGOUT_EVENT}")
+    elif events[BACKCHANNEL_LOGOUT_EVENT] != {} or not isinstance(events[BACKCHANNEL_LOGOUT_EVENT], dict):
+        o.error(f"{where} events.{BACKCHANNEL_LOGOUT_EVENT} is {events[BACKCHANNEL_LOGOUT_EVENT]!r}, "
+                "not an empty JSON object")
+    if "nonce" in claims:
+        o.error(f"{where} has a nonce, which it must not (OIDCBCL-2.4)")
+    if "sub" not in claims and "sid" not in claims:
+        o.error(f"{where} has neither sub nor sid")
+
+
+def check_logout_token_typ(o: Outcome, header: dict, where: str = "logout token") -> None:
+    """OIDCBCL-2.4 recommends explicit typing: typ logout+jwt, or no typ.  Anything else (an id_token's
+    JWT, say) is a WARNING here; the suite does not look at typ."""
+    typ = header.get("typ")
+    if typ is None:
+        return
+    if not isinstance(typ, str) or typ.lower().removeprefix("application/") != "logout+jwt":
+        o.warn(f"{where} header typ {typ!r} is neither logout+jwt nor absent (OIDCBCL-2.4)")
+
+
+def check_logout_token_session(o: Outcome, logout_claims: dict, id_claims: dict,
+                               where: str = "logout token") -> None:
+    """CheckIdTokenSubMatchesLogoutToken and CheckIdTokenSidMatchesLogoutToken (each only when the
+    logout token carries the claim). FAILURE."""
+    if "sub" in logout_claims and logout_claims["sub"] != id_claims.get("sub"):
+        o.error(f"{where} sub {logout_claims['sub']!r} != the id_token's sub {id_claims.get('sub')!r}")
+    if "sid" in logout_claims:
+        if "sid" not in id_claims:
+            o.error(f"{where} has sid {logout_claims['sid']!r} but the id_token has none to match")
+        elif logout_claims["sid"] != id_claims["sid"]:
+            o.error(f"{where} sid {logout_claims['sid']!r} != the id_token's sid {id_claims['sid']!r}")
+
+
 def check_claim_sources(o: Outcome, userinfo: dict) -> None:
     """_claim_names entries must refer to members of _claim_sources (OIDCC-5.6.2)."""
     names = userinfo.get("_claim_names")

@@ -10,7 +10,7 @@ import traceback
 
 import requests
 
-from . import plan_basic, plan_config, plan_logout  # noqa: F401  (registers the modules)
+from . import plan_backchannel, plan_basic, plan_config, plan_extra, plan_logout  # noqa: F401  (registers the modules)
 from .registry import MODULES, PLAN_ORDER, PLAN_TITLES
 from .result import FAILURE, STATUSES, Outcome, SkipModule, StopModule, summarise
 from .runtime import Runtime
@@ -19,7 +19,8 @@ from .runtime import Runtime
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="harness.py",
-        description="OIDF OP conformance harness (Basic OP, Config OP, RP-Initiated Logout OP).")
+        description="OIDF OP conformance harness (Basic OP, Config OP, RP-Initiated Logout OP, "
+                    "Back-Channel Logout OP, extra checks).")
     parser.add_argument("--issuer", help="issuer URL (default: the config's 'issuer')")
     parser.add_argument("--config", required=True, help="harness config JSON (clients, user, consent)")
     parser.add_argument("--plan", choices=(*PLAN_ORDER, "all"), default="all")
@@ -65,15 +66,18 @@ def main(argv: list[str] | None = None) -> int:
     results = []
     started = time.monotonic()
     print(f"# issuer {issuer}  plans: {', '.join(plans)}{'  (--fast)' if args.fast else ''}", flush=True)
-    for plan in plans:
-        print(f"# {PLAN_TITLES[plan]}", flush=True)
-        for name, func in MODULES[plan]:
-            if args.module and name not in args.module:
-                continue
-            result = run_module(rt, name, func, args.verbose)
-            result.details["plan"] = plan
-            results.append(result)
-            print(result.line(), flush=True)
+    try:
+        for plan in plans:
+            print(f"# {PLAN_TITLES[plan]}", flush=True)
+            for name, func in MODULES[plan]:
+                if args.module and name not in args.module:
+                    continue
+                result = run_module(rt, name, func, args.verbose)
+                result.details["plan"] = plan
+                results.append(result)
+                print(result.line(), flush=True)
+    finally:
+        rt.close()
 
     counts = {status: sum(1 for r in results if r.status == status) for status in STATUSES}
     elapsed = time.monotonic() - started

@@ -38,15 +38,19 @@ UI_REQUIRED_ERRORS = ("login_required", "interaction_required", "consent_require
 class LogoutRun:
     """A logged-in browser plus what the end-session request needs."""
 
-    def __init__(self, rt: Runtime, o: Outcome) -> None:
+    def __init__(self, rt: Runtime, o: Outcome, client_label: str = "client", browser: Browser | None = None) -> None:
         setup_checks(rt, o)
         self.rt, self.o = rt, o
+        try:
+            self.client = rt.client(client_label)
+        except KeyError as exc:
+            o.fail(str(exc))
         self.end_session = rt.endpoint(o, "end_session_endpoint")
         self.post_logout_uri = rt.post_logout_redirect_uri
         if not self.post_logout_uri:
             o.fail("config has no post_logout_redirect_uri")
-        self.browser: Browser = rt.new_browser()
-        self.flow = code_flow(rt, o, self.browser, state_length=128)
+        self.browser: Browser = browser or rt.new_browser()
+        self.flow = code_flow(rt, o, self.browser, self.client, state_length=128)
         self.state = random_value(10)
 
     def default_params(self) -> dict:
@@ -59,7 +63,7 @@ class LogoutRun:
         url = self.end_session
         if params:
             url += ("&" if "?" in url else "?") + urlencode(params)
-        stops = [self.post_logout_uri, self.rt.client().redirect_uri]
+        stops = [self.post_logout_uri, self.client.redirect_uri]
         return self.browser.navigate(url, stops)
 
     def expect_post_logout_redirect(self, nav: Navigation, state: str | None) -> None:
@@ -81,7 +85,7 @@ class LogoutRun:
 
     def expect_prompt_none_fails(self) -> str:
         """The second authorization, with prompt=none and a 128-character state, must fail."""
-        client = self.rt.client()
+        client = self.client
         request = build_auth_request(client, state_length=128, extra={"prompt": "none"})
         response = send_auth_request(self.rt, self.o, self.browser, request)
         return check_error_callback(self.rt, self.o, request, response, client, UI_REQUIRED_ERRORS)
@@ -94,7 +98,7 @@ class LogoutRun:
 
     def note_session_state(self) -> None:
         """Informational only (the suite takes a screenshot): did the OP end the session?"""
-        client = self.rt.client()
+        client = self.client
         request = build_auth_request(client, extra={"prompt": "none"})
         response = send_auth_request(self.rt, self.o, self.browser, request)
         if response.redirected and response.params.get("error") in UI_REQUIRED_ERRORS:
@@ -245,7 +249,7 @@ def bad_id_token_hint(rt: Runtime, o: Outcome) -> None:
     (GenerateFakeIdTokenClaims + SignFakeIdToken: HS256 with the client secret, iss = client_id,
     aud = issuer, sub "SubjectID"), then the real claims signed by an RSA key the OP never saw."""
     def suite_hint(run: LogoutRun, params: dict) -> dict:
-        client = run.rt.client()
+        client = run.client
         params["id_token_hint"] = _client_secret_signed(run.rt.issuer, client.client_id, client.client_secret or "")
         return params
 
@@ -254,4 +258,6 @@ def bad_id_token_hint(rt: Runtime, o: Outcome) -> None:
         return params
     _no_redirect_module(rt, o, "the id_token_hint was signed HS256 with the client secret (the suite's hint)",
                         suite_hint)
+    o.note("HS256 hint signed with the client secret: refused")
     _no_redirect_module(rt, o, "the id_token_hint was signed by a key the OP does not hold", foreign_hint)
+    o.note("RS256 hint signed by a foreign key: refused")

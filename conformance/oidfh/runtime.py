@@ -10,6 +10,7 @@ import requests
 
 from .browser import Browser
 from .checks import json_body
+from .receiver import Receiver
 from .result import Outcome
 
 WELL_KNOWN = "/.well-known/openid-configuration"
@@ -41,6 +42,27 @@ class Runtime:
         self._discovery: requests.Response | None = None
         self._discovery_error: str | None = None
         self._jwks: dict | None = None
+        self._receiver: Receiver | None = None
+
+    # -- the relying party's own endpoint ---------------------------------------------------
+    def receiver(self, o: Outcome) -> Receiver:
+        """The harness's HTTP receiver (back-channel logout, request_uri), started on first use."""
+        if self._receiver is None:
+            base = self.config.get("receiver_base_url")
+            if not base:
+                o.skip("the harness config has no receiver_base_url, so the OP cannot reach the relying party")
+            receiver = Receiver(base)
+            try:
+                receiver.start()
+            except OSError as exc:
+                o.fail(f"cannot listen on receiver_base_url {base}: {exc}")
+            self._receiver = receiver
+        return self._receiver
+
+    def close(self) -> None:
+        if self._receiver is not None:
+            self._receiver.stop()
+            self._receiver = None
 
     # -- configuration ------------------------------------------------------------------
     @property

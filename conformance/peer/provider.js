@@ -3,11 +3,13 @@
 // oidc-provider (panva) is OpenID Certified for Basic OP, Config OP and RP-Initiated Logout OP,
 // so any FAILURE the harness reports against this peer is a harness bug.  The configuration mirrors
 // yimen's feature set: static confidential clients, authorization code flow, refresh tokens for
-// offline_access, RP-initiated logout, no request objects, PKCE optional for confidential clients.
+// offline_access, RP-initiated logout, Back-Channel Logout, no request objects, PKCE optional for
+// confidential clients.
 //
 // Environment:
 //   PEER_PORT       port to listen on (127.0.0.1), default 4000
-//   RP_BASE         base URL of the (never served) client redirect URIs, default http://127.0.0.1:4999
+//   RP_BASE         base URL of the client redirect URIs (never served) and of the harness's receiver
+//                   (back-channel logout), default http://127.0.0.1:4999
 //   HARNESS_CONFIG  if set, the harness config JSON for this peer is written to this path
 //   PEER_BREAK      harness self-test only: comma-separated faults to inject (see FAULTS below);
 //                   the harness must then report FAILUREs, so run-peer.sh exits non-zero
@@ -33,16 +35,17 @@ const signingKey = {
 
 const secret = () => randomBytes(24).toString('base64url');
 
-function client(clientId, path, authMethod) {
+function client(clientId, paths, authMethod, extra = {}) {
   return {
     client_id: clientId,
     client_secret: secret(),
     client_name: clientId,
-    redirect_uris: [`${RP_BASE}${path}`],
+    redirect_uris: [].concat(paths).map((path) => `${RP_BASE}${path}`),
     post_logout_redirect_uris: [POST_LOGOUT_REDIRECT_URI],
     grant_types: ['authorization_code', 'refresh_token'],
     response_types: ['code'],
     token_endpoint_auth_method: authMethod,
+    ...extra,
   };
 }
 
@@ -50,6 +53,13 @@ const clients = [
   client('client', '/cb', 'client_secret_basic'),
   client('client2', '/cb2', 'client_secret_basic'),
   client('client_secret_post', '/cb3', 'client_secret_post'),
+  // extra plan: two redirect URIs, the second with a query
+  client('redirect_client', ['/cb4', '/cb4q?bar=foo'], 'client_secret_basic'),
+  // backchannel plan: the suite's static-client registration for oidcc-backchannel-rp-initiated-logout
+  client('backchannel_client', '/cb5', 'client_secret_basic', {
+    backchannel_logout_uri: `${RP_BASE}/backchannel_logout`,
+    backchannel_logout_session_required: true,
+  }),
 ];
 
 // One full test account: devInteractions accept any login; the login becomes the subject.
@@ -112,15 +122,35 @@ const configuration = {
   features: {
     devInteractions: { enabled: true },
     rpInitiatedLogout: { enabled: true },
+    backchannelLogout: { enabled: true },
     claimsParameter: { enabled: true },
     userinfo: { enabled: true },
     requestObjects: { enabled: false },
+  },
+  // oidc-provider refuses outgoing requests to special-use addresses (SSRF protection). The harness's
+  // receiver for back-channel logout listens on 127.0.0.1, so the peer may call loopback addresses
+  // (and nothing else).
+  fetch(url, options) {
+    const { hostname } = new URL(url);
+    if (hostname === '127.0.0.1' || hostname === 'localhost' || hostname === '[::1]') {
+      const { dispatcher, ...rest } = options;
+      return globalThis.fetch(url, rest);
+    }
+    return globalThis.fetch(url, options);
   },
   // PKCE stays optional for confidential clients (required only for public ones).
   pkce: { required: (ctx, c) => c.clientAuthMethod === 'none' },
 };
 
 const provider = new Provider(ISSUER, configuration);
+
+// Back-channel logout deliveries, in peer/last-peer.log.
+provider.on('backchannel.success', (ctx, client, accountId, sid) => {
+  console.log(`backchannel logout delivered to ${client.clientId} (sid ${sid})`);
+});
+provider.on('backchannel.error', (ctx, err, client, accountId, sid) => {
+  console.log(`backchannel logout to ${client.clientId} (sid ${sid}) failed: ${err.message}`);
+});
 
 // Fault injection, to check that the harness notices broken OPs (never enabled by default).
 const FAULTS = {
@@ -169,14 +199,24 @@ if (process.env.HARNESS_CONFIG) {
     client: pick(clients[0]),
     client2: pick(clients[1]),
     client_secret_post: pick(clients[2]),
+    redirect_client: pick(clients[3]),
+    backchannel_client: pick(clients[4]),
     post_logout_redirect_uri: POST_LOGOUT_REDIRECT_URI,
+    receiver_base_url: RP_BASE,
+    // no rotate_keys_command: the peer's keys are fixed for its lifetime (oidcc-server-rotate-keys SKIPs)
     user: { fields: { login: 'buffy', password: 'anything' } },
   };
   writeFileSync(process.env.HARNESS_CONFIG, `${JSON.stringify(config, null, 2)}\n`);
 }
 
 function pick(c) {
-  return { client_id: c.client_id, client_secret: c.client_secret, redirect_uri: c.redirect_uris[0] };
+  const block = { client_id: c.client_id, client_secret: c.client_secret, redirect_uri: c.redirect_uris[0] };
+  if (c.redirect_uris.length > 1) block.redirect_uris = c.redirect_uris;
+  if (c.backchannel_logout_uri) {
+    block.backchannel_logout_uri = c.backchannel_logout_uri;
+    block.backchannel_logout_session_required = c.backchannel_logout_session_required;
+  }
+  return block;
 }
 
 provider.listen(PORT, HOST, () => {

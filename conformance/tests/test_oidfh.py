@@ -238,6 +238,84 @@ class Callbacks(unittest.TestCase):
         self.assertEqual(len(o.failures), 1)
 
 
+class LogoutTokens(unittest.TestCase):
+    """ValidateLogoutTokenClaims, CheckLogoutTokenNoNonce, CheckLogoutTokenHasSubOrSid, CheckIdToken*MatchesLogoutToken."""
+
+    def good(self, **changes):
+        claims = {"iss": "http://op", "aud": "c", "iat": int(time.time()), "jti": "j", "sub": "s", "sid": "x",
+                  "events": {checks.BACKCHANNEL_LOGOUT_EVENT: {}}}
+        claims.update(changes)
+        return {k: v for k, v in claims.items() if v is not None}
+
+    def failures(self, claims, id_claims=None):
+        o = Outcome()
+        checks.validate_logout_token_claims(o, claims, issuer="http://op", client_id="c")
+        checks.check_logout_token_session(o, claims, id_claims or {"sub": "s", "sid": "x"})
+        return o.failures
+
+    def test_a_valid_token_passes(self):
+        self.assertEqual(self.failures(self.good()), [])
+        self.assertEqual(self.failures(self.good(aud=["d", "c"], sub=None)), [])
+
+    def test_each_rule(self):
+        bad = [self.good(iss="http://other"), self.good(aud="d"), self.good(iat=None),
+               self.good(iat=int(time.time()) - 2 * 86400), self.good(iat=int(time.time()) + 3600),
+               self.good(jti=None), self.good(events=None), self.good(events={checks.BACKCHANNEL_LOGOUT_EVENT: {"a": 1}}),
+               self.good(events={checks.BACKCHANNEL_LOGOUT_EVENT: {}, "other": {}}), self.good(events={"other": {}}),
+               self.good(nonce="n"), self.good(sub=None, sid=None), self.good(sub="t"), self.good(sid="y")]
+        for claims in bad:
+            self.assertEqual(len(self.failures(claims)), 1, claims)
+        self.assertEqual(len(self.failures(self.good(), {"sub": "s"})), 1)    # sid but none in the id_token
+
+    def test_typ_is_logout_jwt_or_absent(self):
+        for header, warnings in (({}, 0), ({"typ": "logout+jwt"}, 0), ({"typ": "application/logout+jwt"}, 0),
+                                 ({"typ": "JWT"}, 1)):
+            o = Outcome()
+            checks.check_logout_token_typ(o, header)
+            self.assertEqual(len(o.warnings), warnings, header)
+
+
+class ReceiverAndRotation(unittest.TestCase):
+    def test_the_receiver_records_posts_and_serves_documents(self):
+        import socket
+        import requests
+        from oidfh.receiver import Receiver
+        sock = socket.socket()
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+        sock.close()
+        receiver = Receiver(f"http://127.0.0.1:{port}")
+        receiver.start()
+        try:
+            since = time.time() - 1
+            url = receiver.publish("/request_uri/x", b"a.b.", "application/oauth-authz-req+jwt")
+            self.assertEqual(requests.get(url, timeout=5).content, b"a.b.")
+            answer = requests.post(receiver.url("backchannel_logout"), data={"logout_token": "t"}, timeout=5)
+            self.assertEqual((answer.status_code, answer.headers["Cache-Control"]), (200, "no-store"))
+            got = receiver.wait_for("/backchannel_logout", since, lambda r: r.method == "POST", timeout=2)
+            self.assertEqual(got[0].form, {"logout_token": ["t"]})
+            self.assertEqual(got[0].content_type, "application/x-www-form-urlencoded")
+        finally:
+            receiver.stop()
+
+    def test_rotated_jwks_comparison(self):
+        from oidfh.plan_extra import compare_rotated_jwks
+        _, old = rsa_jwk("old", use="sig")
+        _, new = rsa_jwk("new", use="sig")
+        o = Outcome()
+        self.assertEqual(compare_rotated_jwks(o, {"keys": [old]}, {"keys": [old, new]}), [new])
+        self.assertEqual((o.failures, o.warnings), ([], []))
+        o = Outcome()
+        compare_rotated_jwks(o, {"keys": [old]}, {"keys": [new]})
+        self.assertEqual((len(o.failures), len(o.warnings)), (0, 1))
+        o = Outcome()
+        compare_rotated_jwks(o, {"keys": [old]}, {"keys": [old]})
+        self.assertEqual(len(o.failures), 1)
+        o = Outcome()
+        compare_rotated_jwks(o, {"keys": [old]}, {"keys": [dict(new, kid="old")]})
+        self.assertEqual(len(o.failures), 1)                     # a new key under an old kid
+
+
 class Severities(unittest.TestCase):
     def test_https_rule_is_a_warning_on_loopback_only(self):
         self.assertTrue(is_loopback_host("http://127.0.0.5:8080/x"))
