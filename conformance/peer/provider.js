@@ -134,6 +134,7 @@ const configuration = {
     const { hostname } = new URL(url);
     if (hostname === '127.0.0.1' || hostname === 'localhost' || hostname === '[::1]') {
       const { dispatcher, ...rest } = options;
+      if (faults.includes('logout-token-bad-signature')) tamperLogoutToken(rest);
       return globalThis.fetch(url, rest);
     }
     return globalThis.fetch(url, options);
@@ -173,6 +174,8 @@ const FAULTS = {
   'cacheable-token': (ctx) => {
     if (ctx.path === '/token') ctx.remove('Cache-Control');
   },
+  // logout tokens with a nonce added after signing, so the signature no longer verifies (see fetch above)
+  'logout-token-bad-signature': () => {},
   // redirect to the client even when the logout request is invalid (no-redirect logout modules)
   'logout-always-redirects': (ctx) => {
     if (ctx.path === '/session/end' && ctx.status === 400) {
@@ -182,6 +185,15 @@ const FAULTS = {
   },
 };
 const faults = (process.env.PEER_BREAK || '').split(',').filter(Boolean);
+
+function tamperLogoutToken(options) {
+  const body = new URLSearchParams(options.body);
+  const [header, payload, signature] = (body.get('logout_token') || '').split('.');
+  const claims = JSON.parse(Buffer.from(payload, 'base64url'));
+  claims.nonce = 'added-after-signing';
+  body.set('logout_token', [header, Buffer.from(JSON.stringify(claims)).toString('base64url'), signature].join('.'));
+  options.body = body;
+}
 for (const name of faults) {
   if (!FAULTS[name]) throw new Error(`unknown PEER_BREAK fault ${name}; known: ${Object.keys(FAULTS)}`);
 }
