@@ -121,6 +121,17 @@ pub struct LogoutConfirmPage {
     pub ticket: String,
 }
 
+/// What just happened, with the one way on: shown after an action whose next page would not say it.
+#[derive(Template)]
+#[template(path = "notice.html")]
+pub struct NoticePage {
+    pub chrome: Chrome,
+    pub title: String,
+    pub body: String,
+    pub continue_href: String,
+    pub continue_label: String,
+}
+
 #[derive(Template)]
 #[template(path = "logged_out.html")]
 pub struct LoggedOutPage {

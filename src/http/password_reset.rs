@@ -8,7 +8,7 @@ use super::extract::parse_form;
 use super::flow::{code_sent_notice, otp_message, recalled_phone, remember_phone, resend_wait};
 use super::i18n::{Locale, Tr};
 use super::login::LoginContext;
-use super::pages::{Chrome, CodeFlowPage, error_page, render};
+use super::pages::{Chrome, CodeFlowPage, NoticePage, error_page, render};
 use super::session::Browser;
 use super::state::AppState;
 use crate::audit::{Actor, ActorRole, Event};
@@ -21,7 +21,7 @@ use crate::secret::SecretString;
 use axum::body::Bytes;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::Response;
 use serde::Deserialize;
 use tower_sessions::Session;
 
@@ -233,7 +233,15 @@ pub async fn post_reset(
     let location =
         complete_login(&state, &browser, &headers, Some(ip), Proven::new(&person.id, &["sms"]), &context.rid, next)
             .await?;
-    Ok(Redirect::to(&location).into_response())
+    // The next page (the account, or the system being signed in to) would not say what happened.
+    let page = NoticePage {
+        chrome: Chrome::new(context.locale, paths::PASSWORD_RESET),
+        title: tr.t("reset.done_title"),
+        body: tr.t("reset.done_body"),
+        continue_href: location,
+        continue_label: tr.t(if context.client_name.is_some() { "reset.continue_to_system" } else { "reset.continue" }),
+    };
+    Ok(render(StatusCode::OK, &page))
 }
 
 pub fn policy_message(tr: Tr, reason: &crate::identity::password::PasswordPolicyError) -> String {

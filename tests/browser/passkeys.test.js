@@ -137,8 +137,16 @@ scenario('phone (360 px): passkey sign-in without a usable credential shows #pas
   }
 
   // 1. The passkey is removed in the account centre, but the phone still offers it: yimen refuses it.
+  // Removing asks first; "keep it" keeps it.
   const row = page.locator('table tbody tr').filter({ hasText: PASSKEY_NAME });
   await clickToNewPage(page, row.locator('button[name="action"][value="remove"]'));
+  const question = page.getByRole('alertdialog');
+  assert.equal(await question.locator('h2').innerText(), `删除通行密钥“${PASSKEY_NAME}”？`, 'removal asks first, naming the passkey');
+  await clickToNewPage(page, question.getByRole('link', { name: '不删除' }));
+  assert.equal(await page.locator('table tbody tr').filter({ hasText: PASSKEY_NAME }).count(), 1, 'not removed without confirmation');
+  await clickToNewPage(page, row.locator('button[name="action"][value="remove"]'));
+  await clickToNewPage(page, page.getByRole('alertdialog').getByRole('button', { name: '确认删除' }));
+  assert.equal(await page.getByRole('status').innerText(), '通行密钥已删除。', 'the removal is confirmed');
   assert.equal(await page.locator('table tbody tr').filter({ hasText: PASSKEY_NAME }).count(), 0, 'the passkey is no longer listed');
   await signOut(page, yimen);
   ctx.t.diagnostic(`passkey removed at yimen: ${await failedPasskeyLogin('a passkey yimen no longer knows')}`);
@@ -163,6 +171,7 @@ scenario('passkey error on a Chinese page is all Chinese', {
   await signInAndAddPasskey(ctx);
   const row = page.locator('table tbody tr').filter({ hasText: PASSKEY_NAME });
   await clickToNewPage(page, row.locator('button[name="action"][value="remove"]'));
+  await clickToNewPage(page, page.getByRole('alertdialog').getByRole('button', { name: '确认删除' }));
   await signOut(page, yimen);
   await openLoginFromRp(page, rp, yimen);
   await (await passkeyButton(page)).click();

@@ -117,3 +117,26 @@ for (const lang of [
     assert.equal(rp.logins.length, 1, 'signed in with the corrected number');
   });
 }
+
+// A forgotten password, reset from the sign-in page of a system: after the new password the person is told
+// what happened (signed in, other devices signed out) before going on to the system.
+scenario('phone (360 px): a forgotten password is reset by SMS, the page says so, then the sign-in continues', { browser: PHONE }, async ({ yimen, rp, citizen, page }) => {
+  await openLoginFromRp(page, rp, yimen);
+  await clickToNewPage(page, page.getByRole('link', { name: '忘记密码', exact: true }));
+  assert.equal(await page.locator('h1').innerText(), '重设密码');
+  const seen = (await yimen.smsOutbox(citizen.phone)).length;
+  await page.locator('#phone').fill(citizen.phone);
+  await clickToNewPage(page, page.getByRole('button', { name: '发送验证码', exact: true }));
+  const sms = await yimen.nextSms(citizen.phone, seen);
+  await page.locator('#code').fill(sms.params.code);
+  await page.locator('#password').fill('quiet-river-stone-88');
+  await page.locator('#password2').fill('quiet-river-stone-88');
+  await clickToNewPage(page, page.getByRole('button', { name: '重设密码并登录', exact: true }));
+  assert.equal(await page.locator('h1').innerText(), '密码已重置', 'the reset is confirmed');
+  assert.match(await page.getByRole('status').innerText(), /其他设备上的登录已全部退出/);
+  const go = page.getByRole('link', { name: '继续登录原系统', exact: true });
+  assert.equal(await go.count(), 1, 'one way on, to the system being signed in to');
+  await go.click();
+  await allowConsent(page, rp);
+  assert.equal(rp.logins.length, 1, 'the sign-in finished with the new password');
+});

@@ -513,6 +513,18 @@ pub fn optional_field(html: &str, name: &str) -> Option<String> {
     document.select(&selector).next().and_then(|input| input.value().attr("value")).map(str::to_owned)
 }
 
+/// An attribute of the first element matching a CSS selector in a page.
+pub fn attr(html: &str, selector: &str, name: &str) -> String {
+    let document = scraper::Html::parse_document(html);
+    let selector = scraper::Selector::parse(selector).unwrap();
+    document
+        .select(&selector)
+        .next()
+        .and_then(|element| element.value().attr(name))
+        .unwrap_or_else(|| panic!("no {name} on the element in page"))
+        .to_owned()
+}
+
 /// The value of a named input in a page.
 pub fn field(html: &str, name: &str) -> String {
     let document = scraper::Html::parse_document(html);

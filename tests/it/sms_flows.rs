@@ -109,10 +109,14 @@ async fn a_forgotten_password_is_reset_by_sms_and_other_sessions_end() {
             &[("csrf", &field(&page, "csrf")), ("code", &sms), ("password", new_password), ("password2", new_password)],
         )
         .await;
+    let Step::Page { status: 200, html: done, .. } = step else { panic!("a page after the reset: {step:?}") };
     assert!(
-        matches!(step, Step::Page { ref url, .. } if url.ends_with("/account")),
-        "signed in after the reset: {step:?}"
+        done.contains("密码已重置") && done.contains("其他设备上的登录已全部退出"),
+        "the reset is confirmed: {done}"
     );
+    let continue_href = crate::helpers::attr(&done, "#continue", "href");
+    let (status, url, _) = browser.open(&app.url(&continue_href)).await.page();
+    assert_eq!((status, url.ends_with("/account")), (200, true), "signed in after the reset: {url}");
     assert!(
         app.accounts.password_login(PHONE, &yimen::secret::SecretString::new(PASSWORD), None).await.is_err(),
         "the old password is gone"

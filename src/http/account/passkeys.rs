@@ -45,6 +45,8 @@ struct PasskeysPage {
     /// The first passkey of a staff member or administrator, added with an enrolment code.
     enrolment: bool,
     passkeys: Vec<PasskeyView>,
+    /// The passkey whose removal waits for the person's confirmation.
+    confirm_remove: Option<PasskeyView>,
 }
 
 #[derive(Deserialize)]
@@ -67,6 +69,9 @@ struct ManageForm {
     name: String,
     #[serde(default)]
     action: String,
+    /// "yes" once the person confirmed a removal.
+    #[serde(default)]
+    confirmed: String,
 }
 
 #[derive(Deserialize)]
@@ -154,6 +159,9 @@ pub async fn post_manage(
     };
     let tr = signed.tr();
     let person_id = &signed.person.id;
+    if form.action == "remove" && form.confirmed != "yes" {
+        return show_with(&state, &browser, &headers, StatusCode::OK, None, None, Some(&form.id)).await;
+    }
     let (done, action) = match form.action.as_str() {
         "remove" => {
             (passkeys.remove(person_id, &form.id).await.map_err(|e| AppError(e.to_string()))?, "account.passkey.remove")
@@ -185,7 +193,8 @@ pub async fn post_manage(
         )
         .await;
     }
-    show(&state, &browser, &headers, StatusCode::OK, Some(tr.t("passkeys.saved")), None).await
+    let done = if action == "account.passkey.remove" { "passkeys.removed" } else { "passkeys.saved" };
+    show(&state, &browser, &headers, StatusCode::OK, Some(tr.t(done)), None).await
 }
 
 pub async fn post_options(
@@ -307,6 +316,19 @@ async fn show(
     flash: Option<String>,
     error: Option<String>,
 ) -> Result<Response, AppError> {
+    show_with(state, browser, headers, status, flash, error, None).await
+}
+
+/// The page, asking to confirm the removal of `confirm_remove` (a passkey id) when given.
+async fn show_with(
+    state: &AppState,
+    browser: &Browser<'_>,
+    headers: &HeaderMap,
+    status: StatusCode,
+    flash: Option<String>,
+    error: Option<String>,
+    confirm_remove: Option<&str>,
+) -> Result<Response, AppError> {
     let signed = match signed_in_any(state, browser, headers, paths::ACCOUNT_PASSKEYS).await? {
         Ok(signed) => signed,
         Err(redirect) => return Ok(redirect),
@@ -321,7 +343,7 @@ async fn show(
         None => Vec::new(),
     };
     let tr = signed.tr();
-    let views = passkeys
+    let views: Vec<PasskeyView> = passkeys
         .into_iter()
         .map(|p| PasskeyView {
             id: p.id,
@@ -330,7 +352,21 @@ async fn show(
             last_used: p.last_used_at.map(when).unwrap_or_else(|| tr.t("passkeys.never")),
         })
         .collect();
-    let page =
-        PasskeysPage { chrome, frame, available: state.passkeys.is_some(), can_change, enrolment, passkeys: views };
+    let confirm_remove =
+        confirm_remove.filter(|_| can_change).and_then(|id| views.iter().find(|v| v.id == id)).map(|v| PasskeyView {
+            id: v.id.clone(),
+            name: v.name.clone(),
+            added: v.added.clone(),
+            last_used: v.last_used.clone(),
+        });
+    let page = PasskeysPage {
+        chrome,
+        frame,
+        available: state.passkeys.is_some(),
+        can_change,
+        enrolment,
+        passkeys: views,
+        confirm_remove,
+    };
     Ok(render(status, &page))
 }
