@@ -178,7 +178,13 @@ async fn an_administrator_builds_the_hall_tree_and_seats_and_unseats_staff() {
         .await
         .page();
     assert_eq!(status, 403, "a forged form is refused");
-    let (_, _, page) = post(&browser, &page, &[("action", "revoke"), ("role_id", &field(&page, "role_id"))]).await;
+    let role_id = field(&page, "role_id");
+    let (status, _, asked) = post(&browser, &page, &[("action", "revoke"), ("role_id", &role_id)]).await;
+    assert_eq!(status, 200);
+    assert!(asked.contains("role=\"alertdialog\"") && asked.contains("确认取消"), "a removal asks first: {asked}");
+    assert!(app.desk.seat(&staff.id, None, None).await.is_ok(), "nothing is removed before the confirmation");
+    let (_, _, page) =
+        post(&browser, &asked, &[("action", "revoke"), ("role_id", &role_id), ("confirmed", "yes")]).await;
     assert!(page.contains("已移除"));
     assert!(matches!(app.desk.seat(&staff.id, None, None).await, Err(DeskError::NotStaff)), "the seat is gone at once");
 

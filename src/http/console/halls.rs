@@ -51,6 +51,8 @@ struct HallsPage {
     halls: Vec<HallView>,
     kinds: Vec<(&'static str, String)>,
     roles: Vec<(&'static str, String)>,
+    /// A removal waiting for confirmation: (role id, the question).
+    confirm_revoke: Option<(String, String)>,
 }
 
 #[derive(Deserialize)]
@@ -78,6 +80,9 @@ struct HallsForm {
     hall_id: String,
     #[serde(default)]
     role_id: String,
+    /// "yes" once the administrator confirmed a removal.
+    #[serde(default)]
+    confirmed: String,
 }
 
 pub async fn get_halls(
@@ -135,6 +140,9 @@ pub async fn post_halls(
     }
     let tr = console.tr();
     let actor = Actor::person(&console.signed.person.id, ActorRole::PlatformAdmin, console.origin.clone());
+    if form.action == "revoke" && form.confirmed != "yes" {
+        return show_with(&state, &browser, &console, StatusCode::OK, None, None, Some(&form.role_id)).await;
+    }
     let outcome = match form.action.as_str() {
         "add_hall" => add_hall(&state, tr, &form, &actor).await?,
         "grant" => grant(&state, tr, &form, &actor).await?,
@@ -206,7 +214,21 @@ async fn show(
     flash: Option<String>,
     error: Option<String>,
 ) -> Result<Response, AppError> {
+    show_with(state, browser, console, status, flash, error, None).await
+}
+
+/// The page, asking to confirm the removal of the hall role `confirm_revoke` when given.
+async fn show_with(
+    state: &AppState,
+    browser: &Browser<'_>,
+    console: &AtConsole,
+    status: StatusCode,
+    flash: Option<String>,
+    error: Option<String>,
+    confirm_revoke: Option<&str>,
+) -> Result<Response, AppError> {
     let tr = console.tr();
+    let mut question = None;
     let halls = state.halls.list().await?;
     let holders = state.roles.holders(&HALL_ROLES).await.map_err(role_error)?;
     let mut views = Vec::with_capacity(halls.len());
@@ -214,6 +236,14 @@ async fn show(
         let mut staff = Vec::new();
         for (person_id, role) in holders.iter().filter(|(_, role)| role.scope_id.as_deref() == Some(hall.id.as_str())) {
             let Some(person) = state.accounts.find(person_id).await? else { continue };
+            if confirm_revoke == Some(role.id.as_str()) {
+                let text = tr
+                    .t("console.confirm_remove_staff")
+                    .replace("%{name}", &person.name)
+                    .replace("%{hall}", &hall.name)
+                    .replace("%{role}", &tr.t(&format!("role.{}", role.kind.as_str())));
+                question = Some((role.id.clone(), text));
+            }
             staff.push(StaffView {
                 role_id: role.id.clone(),
                 name: person.name,
@@ -236,6 +266,7 @@ async fn show(
         halls: views,
         kinds: HallKind::ALL.iter().map(|kind| (kind.as_str(), tr.t(&format!("hall.{}", kind.as_str())))).collect(),
         roles: HALL_ROLES.iter().map(|kind| (kind.as_str(), tr.t(&format!("role.{}", kind.as_str())))).collect(),
+        confirm_revoke: question,
     };
     Ok(render(status, &page))
 }
