@@ -356,6 +356,16 @@ impl App {
             self.services.audit.clone(),
             self.services.reports.clone(),
         ));
+        let keys = self.services.keys.clone();
+        let key_watch = tokio::spawn(async move {
+            let mut interval = tokio::time::interval(Duration::from_secs(crate::keys::RELOAD_CHECK_SECS));
+            loop {
+                interval.tick().await;
+                if let Err(error) = keys.reload_if_changed().await {
+                    tracing::error!(%error, "could not check the signing keys");
+                }
+            }
+        });
         let logout_deliveries =
             tokio::spawn(crate::oidc::backchannel_logout::run_deliveries(self.services.provider.clone()));
         tracing::info!(listen = %self.local_addr(), issuer = %self.issuer(), "yimen is serving");
@@ -365,6 +375,7 @@ impl App {
         upkeep.abort();
         housekeeping.abort();
         logout_deliveries.abort();
+        key_watch.abort();
         self.services.db.close().await;
         Ok(served?)
     }

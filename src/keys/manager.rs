@@ -51,6 +51,8 @@ pub struct KeyManager {
     /// A retired key stays published this long, so every token it signed can still be verified.
     longest_token_lifetime: i64,
     state: RwLock<Arc<KeyState>>,
+    /// What the key table looked like at the last load, to notice changes made by another process.
+    fingerprint: std::sync::Mutex<(i64, i64, i64)>,
 }
 
 impl std::fmt::Debug for KeyManager {
@@ -58,6 +60,11 @@ impl std::fmt::Debug for KeyManager {
         f.debug_struct("KeyManager").field("config", &self.config).finish_non_exhaustive()
     }
 }
+
+/// How often a serving process checks whether another process changed the keys.
+pub const RELOAD_CHECK_SECS: u64 = 2;
+/// A retired key stays published this much longer than its last token could live.
+const RELOAD_MARGIN_SECS: i64 = 60;
 
 impl KeyManager {
     pub async fn start(
@@ -76,6 +83,7 @@ impl KeyManager {
             source,
             longest_token_lifetime,
             state: RwLock::new(Arc::new(KeyState { keys: Vec::new(), jwks: bytes::Bytes::new() })),
+            fingerprint: std::sync::Mutex::new((0, 0, 0)),
         };
         manager.refresh().await?;
         Ok(manager)
@@ -87,6 +95,7 @@ impl KeyManager {
     pub async fn refresh(&self) -> Result<(), KeyError> {
         let now = self.clock.now();
         self.db.delete_expired_keys(now).await?;
+        let fingerprint = self.db.keys_fingerprint().await?;
         let mut rows = self.db.published_keys(now).await?;
         let mut generated = false;
         for alg in SigningAlg::ALL {
@@ -107,7 +116,23 @@ impl KeyManager {
             rows = self.db.published_keys(now).await?;
         }
         self.install(rows)?;
+        // Read before the keys were: a change in between (or the keys generated here) is seen, and loaded,
+        // by the next check.
+        *self.fingerprint.lock().unwrap_or_else(|p| p.into_inner()) = fingerprint;
         Ok(())
+    }
+
+    /// Loads the keys again when another process changed them (`yimen keys rotate`, a successor generated
+    /// by another instance); reads only. Returns whether they changed.
+    pub async fn reload_if_changed(&self) -> Result<bool, KeyError> {
+        let fingerprint = self.db.keys_fingerprint().await?;
+        if *self.fingerprint.lock().unwrap_or_else(|p| p.into_inner()) == fingerprint {
+            return Ok(false);
+        }
+        self.install(self.db.published_keys(self.clock.now()).await?)?;
+        *self.fingerprint.lock().unwrap_or_else(|p| p.into_inner()) = fingerprint;
+        tracing::info!("signing keys changed elsewhere; reloaded");
+        Ok(true)
     }
 
     /// Replaces every current key now: new keys sign from this moment; the old ones stay published until
@@ -115,8 +140,9 @@ impl KeyManager {
     pub async fn rotate_now(&self) -> Result<Vec<String>, KeyError> {
         let now = self.clock.now();
         let mut new_kids = Vec::new();
+        // Other processes sign with a retired key until they notice (seconds): its publication covers that.
         for key in self.current().keys.iter().filter(|key| key.retires_at > now) {
-            self.db.retire_key(&key.kid, now, now + self.longest_token_lifetime).await?;
+            self.db.retire_key(&key.kid, now, now + self.longest_token_lifetime + RELOAD_MARGIN_SECS).await?;
         }
         for alg in SigningAlg::ALL {
             new_kids.push(self.create_key(alg, now).await?.kid);

@@ -59,6 +59,18 @@ impl Database {
             .collect()
     }
 
+    /// Changes whenever a key is added, retired early or deleted: (number of keys, newest creation, sum of
+    /// retirements modulo a prime, so that an early retirement shows even without a new key).
+    pub async fn keys_fingerprint(&self) -> StoreResult<(i64, i64, i64)> {
+        let row = sqlx::query(
+            "SELECT COUNT(*) AS n, COALESCE(MAX(created_at), 0) AS newest, \
+             CAST(COALESCE(SUM(retires_at % 1000003), 0) AS BIGINT) AS retirements FROM signing_keys",
+        )
+        .fetch_one(self.pool())
+        .await?;
+        Ok((row.try_get("n")?, row.try_get("newest")?, row.try_get("retirements")?))
+    }
+
     /// Ends a key's signing period early (manual rotation); it stays published until `expires_at`.
     pub async fn retire_key(&self, kid: &str, retires_at: i64, expires_at: i64) -> StoreResult<()> {
         sqlx::query("UPDATE signing_keys SET retires_at = $1, expires_at = $2 WHERE kid = $3 AND retires_at > $1")

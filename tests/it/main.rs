@@ -16,6 +16,7 @@ mod console;
 mod counter;
 mod hardening;
 mod helpers;
+mod key_rotation;
 mod layering;
 mod login_security;
 mod logout;
