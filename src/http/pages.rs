@@ -92,6 +92,11 @@ pub struct RegisterPage {
     pub form_name: String,
     pub form_document_type: String,
     pub form_document_number: String,
+    /// The code as typed, kept when another field is in error.
+    pub form_code: String,
+    /// The field the error is about ("name", "document_number", "password", "password2", "code"), or ""
+    /// for an error about the whole form.
+    pub error_field: &'static str,
 }
 
 #[derive(Template)]

@@ -160,17 +160,22 @@ pub async fn post_register(
         )
         .await;
     };
-    let refuse = |message: String| {
-        page(&state, &browser, &context, StatusCode::BAD_REQUEST, Some(&phone), Some(message), None, &form)
+    // A refusal names the field it is about: the message is shown there and the focus goes there.
+    let (shared, held, request, number, typed) = (&state, &browser, &context, &phone, &form);
+    let refuse = move |field: &'static str, status: StatusCode, message: String| async move {
+        let mut page = register_page(shared, held, request, Some(number), true, Some(message), None, typed).await?;
+        page.error_field = field;
+        Ok::<_, AppError>(render(status, &page))
     };
-    let Ok(name) = parse_name(&form.name) else { return refuse(tr.t("register.bad_name")).await };
+    let bad = StatusCode::BAD_REQUEST;
+    let Ok(name) = parse_name(&form.name) else { return refuse("name", bad, tr.t("register.bad_name")).await };
     let kind = DocumentKind::parse(&form.document_type).unwrap_or(DocumentKind::ResidentId);
     let document = match IdDocument::parse(kind, &form.document_number, state.accounts.today()) {
         Ok(document) => document,
-        Err(reason) => return refuse(document_message(tr, &reason)).await,
+        Err(reason) => return refuse("document_number", bad, document_message(tr, &reason)).await,
     };
     if form.password != form.password2 {
-        return refuse(tr.t("flow.passwords_differ")).await;
+        return refuse("password2", bad, tr.t("flow.passwords_differ")).await;
     }
     let facts = crate::identity::password_context::PersonalFacts {
         name: &name,
@@ -178,7 +183,7 @@ pub async fn post_register(
         phone: Some(phone.as_str()),
     };
     if let Err(reason) = crate::identity::password_context::check_password_for(&form.password, &facts) {
-        return refuse(policy_message(tr, &reason)).await;
+        return refuse("password", bad, policy_message(tr, &reason)).await;
     }
     let ip = peer.to_string();
     match state.otp.verify(OtpPurpose::Register, &phone, &form.code).await {
@@ -186,17 +191,7 @@ pub async fn post_register(
         Err(OtpError::Store(error)) => return Err(AppError(error.to_string())),
         Err(error) => {
             let message = otp_message(tr, &error).unwrap_or_default();
-            return page(
-                &state,
-                &browser,
-                &context,
-                StatusCode::UNAUTHORIZED,
-                Some(&phone),
-                Some(message),
-                None,
-                &form,
-            )
-            .await;
+            return refuse("code", StatusCode::UNAUTHORIZED, message).await;
         }
     }
     let citizen = || NewCitizen {
@@ -218,9 +213,11 @@ pub async fn post_register(
     };
     let person = match registered {
         Ok(person) => person,
-        Err(AccountError::DuplicatePhone) => return refuse(tr.t("register.phone_taken")).await,
-        Err(AccountError::DuplicateIdNumber) => return refuse(tr.t("register.document_taken")).await,
-        Err(AccountError::Policy(reason)) => return refuse(policy_message(tr, &reason)).await,
+        Err(AccountError::DuplicatePhone) => return refuse("", bad, tr.t("register.phone_taken")).await,
+        Err(AccountError::DuplicateIdNumber) => {
+            return refuse("document_number", bad, tr.t("register.document_taken")).await;
+        }
+        Err(AccountError::Policy(reason)) => return refuse("password", bad, policy_message(tr, &reason)).await,
         Err(error) => return Err(AppError(error.to_string())),
     };
     record_registration(&state, &person, &phone, &ip).await?;
@@ -391,5 +388,7 @@ async fn register_page(
             form.document_type.clone()
         },
         form_document_number: form.document_number.clone(),
+        form_code: form.code.trim().chars().filter(char::is_ascii_digit).take(6).collect(),
+        error_field: "",
     })
 }

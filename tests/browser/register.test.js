@@ -127,3 +127,29 @@ scenario('registration refusal: the reason is in Chinese and the document-number
   }
   assert.deepEqual(problems, []);
 });
+
+// Passwords that differ: the error is at the second password field, focus goes there, the ID number is
+// not marked, and everything typed except the passwords is kept. Guards a fixed bug: every error marked the
+// ID field invalid and left the focus at the top of the page.
+scenario('registration: an error is shown at its own field, which gets the focus', {
+  browser: PHONE,
+}, async ({ yimen, rp, page }) => {
+  const { code } = await startRegistration(page, rp, yimen);
+  await fillDetails(page, { code, name: NEWCOMER.name, documentNumber: NEWCOMER.idNumber, password: NEWCOMER.password });
+  await page.locator('#password2').fill(`${NEWCOMER.password}x`);
+  await submitRegistration(page);
+  const alert = page.getByRole('alert');
+  assert.equal(await alert.count(), 1, 'one error');
+  assert.equal((await alert.innerText()).trim(), '两次输入的密码不一致。');
+  assert.equal(await alert.getAttribute('id'), 'password2-error', 'shown at the second password field');
+  const second = page.locator('#password2');
+  assert.equal(await second.getAttribute('aria-invalid'), 'true');
+  assert.equal(await second.getAttribute('aria-describedby'), 'password2-error');
+  assert.equal(await page.evaluate(() => document.activeElement?.id), 'password2', 'the focus is on the field in error');
+  assert.equal(await page.locator('#document_number').getAttribute('aria-invalid'), null, 'the ID number is not marked');
+  assert.equal(await page.locator('#document_number').inputValue(), NEWCOMER.idNumber, 'the ID number is kept');
+  assert.equal(await page.locator('#name').inputValue(), NEWCOMER.name, 'the name is kept');
+  assert.equal(await page.locator('#code').inputValue(), code, 'the code is kept');
+  assert.equal(await page.locator('#password').inputValue(), '', 'passwords are not sent back');
+  assert.equal(rp.logins.length, 0);
+});
