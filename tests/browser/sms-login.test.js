@@ -85,8 +85,8 @@ scenario('phone (360 px): SMS-code sign-in through the RP; a wrong code says how
 // number step with what was typed, and "重新发送" counts down the wait before it can be used. Walked in
 // Chinese and in English (ui_locales=en from the RP), on a phone.
 for (const lang of [
-  { query: '', change: '更换手机号', sendCode: '发送验证码', countdown: /^重新发送（\d+ 秒）$/, codeTo: '验证码已发送至' },
-  { query: '?ui_locales=en', change: 'Change number', sendCode: 'Send a code', countdown: /^Send again \(\d+ s\)$/, codeTo: 'The code was sent to' },
+  { query: '', change: '更换手机号', sendCode: '发送验证码', countdown: /^重新发送（\d+ 秒）$/, codeTo: '手机号：' },
+  { query: '?ui_locales=en', change: 'Change number', sendCode: 'Send a code', countdown: /^Send again \(\d+ s\)$/, codeTo: 'Phone number:' },
 ]) {
   scenario(`phone (360 px, ${lang.query ? 'English' : 'Chinese'}): a mistyped number is changed at the code step, then the sign-in finishes`, { browser: PHONE }, async ({ yimen, rp, citizen, page }) => {
     await openLoginFromRp(page, rp, yimen, lang.query);

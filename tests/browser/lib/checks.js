@@ -101,3 +101,39 @@ export function focusOutlineContrast(page) {
     };
   });
 }
+
+/**
+ * Interactive elements smaller than 44 × 44 px (WCAG 2.5.5): buttons, fields, and links that stand on
+ * their own (not inside a sentence: a link is exempt when its parent block has other text around it).
+ * Checkboxes and radios are measured with their label, which is what a finger hits. Returns the offenders.
+ */
+export function smallTapTargets(page) {
+  return page.evaluate(() => {
+    const offenders = [];
+    const visible = (el) => {
+      const style = getComputedStyle(el);
+      const rect = el.getBoundingClientRect();
+      return style.display !== 'none' && style.visibility !== 'hidden' && rect.width > 0 && rect.height > 0;
+    };
+    const inSentence = (a) => {
+      const block = a.parentElement;
+      if (!block) return false;
+      const own = a.textContent.trim();
+      const around = block.textContent.replace(own, '').replace(/[\s·|()（）]+/g, '');
+      return around.length > 0 && !block.matches('.links, nav, nav *, .top, header');
+    };
+    for (const el of document.querySelectorAll('a[href], button, input:not([type=hidden]), select, textarea')) {
+      if (!visible(el) || el.closest('.skip')) continue;
+      if (el.tagName === 'A' && inSentence(el)) continue;
+      let rect = el.getBoundingClientRect();
+      if (el.matches('input[type=checkbox], input[type=radio]')) {
+        const label = el.closest('label') || (el.id && document.querySelector(`label[for="${el.id}"]`));
+        if (label) rect = label.getBoundingClientRect();
+      }
+      if (rect.height < 43.5 || rect.width < 43.5) {
+        offenders.push(`${el.tagName.toLowerCase()}${el.id ? `#${el.id}` : ''} "${(el.textContent || el.value || '').trim().slice(0, 30)}" ${Math.round(rect.width)}×${Math.round(rect.height)}`);
+      }
+    }
+    return offenders;
+  });
+}
