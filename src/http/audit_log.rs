@@ -3,6 +3,7 @@
 //! numbers are never shown: people are named, details were masked when written.
 
 use super::account::signed_in;
+use super::download::{Format, download};
 use super::error::AppError;
 use super::i18n::Tr;
 use super::pages::{Chrome, error_page, render};
@@ -10,11 +11,12 @@ use super::session::Browser;
 use super::state::AppState;
 use crate::identity::roles::RoleKind;
 use crate::paths;
+use crate::spreadsheet::{Cell, Sheet};
 use crate::store::audit::{AuditFilter, AuditRow};
 use askama::Template;
 use axum::extract::{Query, RawQuery, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
 use serde::Deserialize;
 use tower_sessions::Session;
 
@@ -96,11 +98,32 @@ pub async fn get_audit(
     Ok(render(StatusCode::OK, &page))
 }
 
-pub async fn get_export(
+pub async fn get_csv(
+    state: State<AppState>,
+    session: Session,
+    headers: HeaderMap,
+    filters: Query<Filters>,
+) -> Result<Response, AppError> {
+    export(state, session, headers, filters, Format::Csv).await
+}
+
+pub async fn get_xlsx(
+    state: State<AppState>,
+    session: Session,
+    headers: HeaderMap,
+    filters: Query<Filters>,
+) -> Result<Response, AppError> {
+    export(state, session, headers, filters, Format::Xlsx).await
+}
+
+/// The log for the same filters, with headers in the reader's language and the events as the page shows
+/// them; the raw columns (role, subject, origin, hash) stay, for whoever checks the chain.
+async fn export(
     State(state): State<AppState>,
     session: Session,
     headers: HeaderMap,
     Query(filters): Query<Filters>,
+    format: Format,
 ) -> Result<Response, AppError> {
     let browser = Browser(&session);
     let tr = match auditor(&state, &browser, &headers).await? {
@@ -112,11 +135,12 @@ pub async fn get_export(
         Err(message) => return Ok(error_page(StatusCode::BAD_REQUEST, tr.0, message, None)),
     };
     let halls = state.halls.list().await?;
-    let mut writer = csv::Writer::from_writer(Vec::new());
-    crate::spreadsheet::write_row(
-        &mut writer,
-        ["seq", "time", "actor", "role", "hall", "action", "subject_type", "subject_id", "detail", "origin", "hash"],
-    )?;
+    let headers =
+        ["seq", "time", "actor", "role", "hall", "action", "subject_type", "subject_id", "detail", "origin", "hash"]
+            .iter()
+            .map(|key| tr.t(&format!("export.audit.{key}")))
+            .collect();
+    let mut rows = Vec::new();
     for row in state.audit.search(&filter).await? {
         let (seq, role, subject_type, subject_id, origin, hash) = (
             row.seq,
@@ -127,30 +151,21 @@ pub async fn get_export(
             row.hash.clone(),
         );
         let shown = view(&state, &halls, row).await?;
-        crate::spreadsheet::write_row(
-            &mut writer,
-            [
-                seq.to_string(),
-                shown.at,
-                shown.actor,
-                role,
-                shown.hall,
-                shown.action,
-                subject_type,
-                subject_id.unwrap_or_default(),
-                shown.detail,
-                origin.unwrap_or_default(),
-                hash,
-            ],
-        )?;
+        rows.push(vec![
+            Cell::from(seq),
+            Cell::from(shown.at),
+            Cell::from(shown.actor),
+            Cell::from(role),
+            Cell::from(shown.hall),
+            Cell::from(shown.action),
+            Cell::from(subject_type),
+            Cell::from(subject_id.unwrap_or_default()),
+            Cell::from(shown.detail),
+            Cell::from(origin.unwrap_or_default()),
+            Cell::from(hash),
+        ]);
     }
-    let bytes = writer.into_inner().map_err(|e| AppError(e.to_string()))?;
-    let mut response = bytes.into_response();
-    let headers = response.headers_mut();
-    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/csv; charset=utf-8"));
-    headers.insert(header::CONTENT_DISPOSITION, HeaderValue::from_static("attachment; filename=\"yimen-audit.csv\""));
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    Ok(response)
+    download(&Sheet { name: tr.t("audit.title"), headers, rows }, format, "yimen-audit")
 }
 
 /// The auditor's translator, or the page that says why they may not read the log.

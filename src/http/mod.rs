@@ -14,6 +14,7 @@ mod console;
 mod dashboard;
 mod desk;
 mod discovery;
+mod download;
 pub mod error;
 mod extract;
 mod flow;
@@ -133,7 +134,8 @@ pub fn router(state: AppState, settings: &HttpSettings) -> Router {
         .route(paths::DESK_ORG_SETTLE, post(desk::orgs::post_settle))
         .route(paths::DESK_STATS, get(desk::stats::get_stats))
         .route(paths::AUDIT, get(audit_log::get_audit))
-        .route(paths::AUDIT_CSV, get(audit_log::get_export))
+        .route(paths::AUDIT_CSV, get(audit_log::get_csv))
+        .route(paths::AUDIT_XLSX, get(audit_log::get_xlsx))
         .route(paths::ADMIN_HALLS, get(console::halls::get_halls).post(console::halls::post_halls))
         .route(paths::ADMIN_ENROLMENT, get(console::enrolment::get_enrolment).post(console::enrolment::post_enrolment))
         .route(paths::ADMIN_CATALOG, get(console::catalog::get_catalog).post(console::catalog::post_catalog))
@@ -142,7 +144,8 @@ pub fn router(state: AppState, settings: &HttpSettings) -> Router {
             get(console::department::get_department).post(console::department::post_department),
         )
         .route(paths::DASHBOARD, get(dashboard::get_dashboard))
-        .route(paths::DASHBOARD_CSV, get(dashboard::export::get_export))
+        .route(paths::DASHBOARD_CSV, get(dashboard::export::get_csv))
+        .route(paths::DASHBOARD_XLSX, get(dashboard::export::get_xlsx))
         .route_layer(axum::middleware::from_fn_with_state(settings.body_limit_bytes, extract::refuse_nul))
         .layer(RequestBodyLimitLayer::new(settings.body_limit_bytes));
 

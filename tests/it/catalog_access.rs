@@ -258,8 +258,20 @@ async fn the_dashboard_draws_the_rate_the_trend_and_whom_to_call() {
 
     let csv = browser.http.get(app.url("/dashboard/export.csv")).send().await.unwrap();
     assert_eq!(csv.headers()["content-type"], "text/csv; charset=utf-8");
-    let body = csv.text().await.unwrap();
-    assert!(body.starts_with("department,active_items") && body.contains("鼓楼区民政局,2,0,0,0,0.0%,false"), "{body}");
+    let bytes = csv.bytes().await.unwrap();
+    assert!(bytes.starts_with("\u{feff}".as_bytes()), "a byte-order mark, so Excel reads UTF-8 and not GBK");
+    let body = String::from_utf8(bytes[3..].to_vec()).unwrap();
+    assert!(
+        body.starts_with("部门,在用事项数,已注册客户端,已接入,近期有登录,接入率,是否达标")
+            && body.contains("鼓楼区民政局,2,0,0,0,0.0%,否"),
+        "headers and values in the page's language: {body}"
+    );
+    let xlsx = browser.http.get(app.url("/dashboard/export.xlsx?what=missing")).send().await.unwrap();
+    assert_eq!(xlsx.headers()["content-type"], "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet");
+    assert!(xlsx.headers()["content-disposition"].to_str().unwrap().ends_with(".xlsx\""));
+    let workbook = xlsx.bytes().await.unwrap();
+    assert!(workbook.starts_with(b"PK"), "an Excel workbook (a zip archive)");
+    assert!(workbook.windows(b"xl/worksheets/sheet1.xml".len()).any(|w| w == b"xl/worksheets/sheet1.xml"));
     app.stop().await;
 }
 

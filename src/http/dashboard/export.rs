@@ -1,18 +1,20 @@
-//! GET /dashboard/export.csv: the dashboard's figures as CSV for the same filters — the rate per
-//! department (`what=departments`, the default) or every missing item with whom to call
-//! (`what=missing`).
+//! GET /dashboard/export.csv and /dashboard/export.xlsx: the dashboard's figures for the same filters — the
+//! rate per department (`what=departments`, the default) or every missing item with whom to call
+//! (`what=missing`) — with headers and values in the page's language.
 
 use super::{DashboardQuery, filter_for, label, percent, viewer};
 use crate::catalog::Scope;
 use crate::catalog::report::Dimension;
 use crate::http::client_ip::ClientIp;
+use crate::http::download::{Format, download};
 use crate::http::error::AppError;
 use crate::http::session::Browser;
 use crate::http::state::AppState;
 use crate::paths;
+use crate::spreadsheet::{Cell, Sheet};
 use axum::extract::{Query, State};
-use axum::http::{HeaderMap, HeaderValue, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::HeaderMap;
+use axum::response::Response;
 use serde::Deserialize;
 use tower_sessions::Session;
 
@@ -25,13 +27,36 @@ pub struct What {
     what: String,
 }
 
-pub async fn get_export(
+pub async fn get_csv(
+    state: State<AppState>,
+    session: Session,
+    peer: ClientIp,
+    headers: HeaderMap,
+    query: Query<DashboardQuery>,
+    what: Query<What>,
+) -> Result<Response, AppError> {
+    export(state, session, peer, headers, query, what, Format::Csv).await
+}
+
+pub async fn get_xlsx(
+    state: State<AppState>,
+    session: Session,
+    peer: ClientIp,
+    headers: HeaderMap,
+    query: Query<DashboardQuery>,
+    what: Query<What>,
+) -> Result<Response, AppError> {
+    export(state, session, peer, headers, query, what, Format::Xlsx).await
+}
+
+async fn export(
     State(state): State<AppState>,
     session: Session,
     ClientIp(peer): ClientIp,
     headers: HeaderMap,
     Query(query): Query<DashboardQuery>,
     Query(what): Query<What>,
+    format: Format,
 ) -> Result<Response, AppError> {
     let browser = Browser(&session);
     let (console, scope) = match viewer(&state, &browser, &headers, paths::DASHBOARD, Some(peer.to_string())).await? {
@@ -40,67 +65,72 @@ pub async fn get_export(
     };
     let tr = console.tr();
     let filter = filter_for(&state, &scope, &query).await?;
-    let mut writer = csv::Writer::from_writer(Vec::new());
-    let name = if what.what == "missing" {
+    let heading = |keys: &[&str]| keys.iter().map(|key| tr.t(&format!("export.{key}"))).collect::<Vec<_>>();
+    let (sheet, name) = if what.what == "missing" {
         let departments = state.catalog.departments(&Scope::All).await.map_err(|e| AppError(e.to_string()))?;
-        crate::spreadsheet::write_row(
-            &mut writer,
-            ["department", "department_contact", "code", "name", "system", "system_contact", "system_phone", "reason"],
-        )?;
+        let mut rows = Vec::new();
         for item in state.reports.missing(&filter, EXPORT_LIMIT).await? {
             let department = departments.iter().find(|d| d.id == item.department_id);
-            crate::spreadsheet::write_row(
-                &mut writer,
-                [
-                    department.map(|d| d.name.clone()).unwrap_or_default(),
-                    department
-                        .map(|d| {
-                            [d.contact_name.clone(), d.contact_phone.clone()]
-                                .into_iter()
-                                .flatten()
-                                .collect::<Vec<_>>()
-                                .join(" ")
-                        })
-                        .unwrap_or_default(),
-                    item.code,
-                    item.name,
-                    item.system_name.unwrap_or_default(),
-                    item.contact_name.unwrap_or_default(),
-                    item.contact_phone.unwrap_or_default(),
-                    tr.t(&format!("dashboard.reason.{}", item.reason)),
-                ],
-            )?;
+            let contact = department
+                .map(|d| {
+                    [d.contact_name.clone(), d.contact_phone.clone()]
+                        .into_iter()
+                        .flatten()
+                        .collect::<Vec<_>>()
+                        .join(" ")
+                })
+                .unwrap_or_default();
+            rows.push(vec![
+                Cell::from(department.map(|d| d.name.clone()).unwrap_or_default()),
+                Cell::from(contact),
+                Cell::from(item.code),
+                Cell::from(item.name),
+                Cell::from(item.system_name.unwrap_or_default()),
+                Cell::from(item.contact_name.unwrap_or_default()),
+                Cell::from(item.contact_phone.unwrap_or_default()),
+                Cell::from(tr.t(&format!("dashboard.reason.{}", item.reason))),
+            ]);
         }
-        "yimen-missing-items.csv"
+        let headers = heading(&[
+            "department",
+            "department_contact",
+            "item_code",
+            "item_name",
+            "system",
+            "system_contact",
+            "system_phone",
+            "reason",
+        ]);
+        (Sheet { name: tr.t("export.missing_sheet"), headers, rows }, "yimen-missing-items")
     } else {
         let report = state.reports.report(&filter, &[Dimension::Department]).await?;
-        crate::spreadsheet::write_row(
-            &mut writer,
-            ["department", "active_items", "registered", "connected", "recently_used", "rate", "meets_target"],
-        )?;
-        for line in report.breakdowns.get(&Dimension::Department).into_iter().flatten() {
-            crate::spreadsheet::write_row(
-                &mut writer,
-                [
-                    label(tr, Dimension::Department, line),
-                    line.counts.active_items.to_string(),
-                    line.counts.registered.to_string(),
-                    line.counts.connected.to_string(),
-                    line.counts.recently_used.to_string(),
-                    percent(line.rate),
-                    line.meets_target.to_string(),
-                ],
-            )?;
-        }
-        "yimen-connection-rate.csv"
+        let rows = report
+            .breakdowns
+            .get(&Dimension::Department)
+            .into_iter()
+            .flatten()
+            .map(|line| {
+                vec![
+                    Cell::from(label(tr, Dimension::Department, line)),
+                    Cell::from(line.counts.active_items),
+                    Cell::from(line.counts.registered),
+                    Cell::from(line.counts.connected),
+                    Cell::from(line.counts.recently_used),
+                    Cell::from(percent(line.rate)),
+                    Cell::from(tr.t(if line.meets_target { "export.yes" } else { "export.no" })),
+                ]
+            })
+            .collect();
+        let headers = heading(&[
+            "department",
+            "active_items",
+            "registered",
+            "connected",
+            "recently_used",
+            "rate",
+            "meets_target",
+        ]);
+        (Sheet { name: tr.t("export.rate_sheet"), headers, rows }, "yimen-connection-rate")
     };
-    let bytes = writer.into_inner().map_err(|e| AppError(e.to_string()))?;
-    let mut response = bytes.into_response();
-    let headers = response.headers_mut();
-    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/csv; charset=utf-8"));
-    let disposition = format!("attachment; filename=\"{name}\"");
-    headers
-        .insert(header::CONTENT_DISPOSITION, HeaderValue::from_str(&disposition).map_err(|e| AppError(e.to_string()))?);
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    Ok(response)
+    download(&sheet, format, name)
 }
