@@ -148,4 +148,17 @@
   }
 
   Array.prototype.forEach.call(document.querySelectorAll("button[data-wait]"), countDown);
+
+  // A search field with data-filter="ID" hides the labels inside element ID whose text does not contain
+  // what is typed (case-insensitive). Hidden choices keep their state; nothing is submitted by it.
+  Array.prototype.forEach.call(document.querySelectorAll("input[data-filter]"), function (field) {
+    var list = document.getElementById(field.getAttribute("data-filter"));
+    if (!list) return;
+    field.addEventListener("input", function () {
+      var wanted = field.value.trim().toLowerCase();
+      Array.prototype.forEach.call(list.querySelectorAll("label"), function (label) {
+        label.hidden = wanted !== "" && label.textContent.toLowerCase().indexOf(wanted) < 0;
+      });
+    });
+  });
 })();

@@ -19,11 +19,13 @@ const AGENT = Object.freeze({
 const ORG_SCOPE = 'openid profile org';
 
 /** The organisation (as `yimen org add --json` printed it), 王五's account and another system's client id. */
+const OTHER_SYSTEM = '公积金系统';
+
 async function seedOrganisation(yimen, citizen) {
   const org = await yimen.addOrganisation({ ...ORG, representativeIdNumber: citizen.idNumber });
   assert.ok(org.id, `yimen org add --json printed an id: ${JSON.stringify(org)}`);
   await yimen.addCitizen(AGENT);
-  const other = await yimen.addClient({ name: '公积金系统', redirectUri: 'http://127.0.0.1:9/callback' });
+  const other = await yimen.addClient({ name: OTHER_SYSTEM, redirectUri: 'http://127.0.0.1:9/callback' });
   return { org, otherClientId: other.client_id };
 }
 
@@ -99,7 +101,7 @@ scenario('organisation: the representative acts for the company (org claim, same
   assert.equal(await agentRow.count(), 1, 'the agent appears in the members table');
   const agentCells = await agentRow.locator('td').allInnerTexts();
   assert.equal(agentCells[2].trim(), '经办人', `role agent: ${JSON.stringify(agentCells)}`);
-  assert.equal(agentCells[3].trim(), otherClientId, `scope: only the other system: ${JSON.stringify(agentCells)}`);
+  assert.equal(agentCells[3].trim(), OTHER_SYSTEM, `scope: only the other system, by name: ${JSON.stringify(agentCells)}`);
   assert.ok(!agentCells[1].includes(AGENT.idNumber), `the ID number is shown masked: ${agentCells[1]}`);
   assert.equal(await agentRow.locator('button[name="action"][value="revoke"]').count(), 1, 'the agent can be revoked');
 
@@ -143,13 +145,19 @@ async function openOrganisationAsRepresentative(page, yimen, citizen, org) {
   if (new URL(page.url()).pathname === '/account/acting') await chooseActing(page, 'self');
 }
 
-/** Authorises 王五 as an agent for the given systems only, on the organisation page. */
-async function authoriseAgent(page, systems) {
+/** Authorises 王五 as an agent for the given system only, on the organisation page: the system is found by
+ *  typing part of its name into the filter, then ticked. */
+async function authoriseAgent(page, clientId) {
   await page.locator('#name').fill(AGENT.name);
   await page.locator('#id_number').fill(AGENT.idNumber);
   await page.locator('input[type="radio"][name="role"][value="agent"]').check();
   await page.locator('input[type="radio"][name="scope"][value="only"]').check();
-  await page.locator('#systems').fill(systems);
+  const choices = page.locator('#system-list label');
+  assert.ok(await choices.count() >= 2, 'the connected systems are listed to choose from');
+  await page.locator('#system-filter').fill(OTHER_SYSTEM.slice(0, 2));
+  assert.equal(await page.locator('#system-list label:visible').count(), 1, 'typing part of a name filters the list');
+  await page.getByRole('checkbox', { name: OTHER_SYSTEM }).check();
+  assert.equal(await page.getByRole('checkbox', { name: OTHER_SYSTEM }).getAttribute('value'), clientId);
   await clickToNewPage(page, page.locator('button[name="action"][value="grant"]'));
   const refused = page.locator('#page-error');
   if (await refused.count() > 0) assert.fail(`the grant was refused: ${await refused.innerText()}`);

@@ -261,6 +261,37 @@ async fn the_representative_manages_agents_from_the_account_pages() {
         .page();
     assert_eq!(status, 200, "{granted}");
     assert!(granted.contains("440*************30") && granted.contains("经办人"));
+    // Granting the same role again is refused in Chinese, not in the service's English.
+    let grant_again = |scope: &'static str, system: &'static str| {
+        let csrf = field(&granted, "csrf");
+        let action = action.clone();
+        let browser = &browser;
+        async move {
+            browser
+                .submit(
+                    &action,
+                    &[
+                        ("csrf", csrf.as_str()),
+                        ("action", "grant"),
+                        ("name", "张三"),
+                        ("id_number", AGENT_ID),
+                        ("role", "agent"),
+                        ("scope", scope),
+                        ("system", system),
+                    ],
+                )
+                .await
+                .page()
+        }
+    };
+    let (status, _, again) = grant_again("all", "").await;
+    assert_eq!(status, 400);
+    assert!(again.contains("此人在该单位已有这一身份"), "a domain refusal reads in Chinese: {again}");
+    assert!(!again.contains("already has that role"), "{again}");
+    // A system that is not registered (a typed name, a stale id) is refused, not stored.
+    let (status, _, unknown) = grant_again("only", "社保查询系统").await;
+    assert_eq!(status, 400);
+    assert!(unknown.contains("所选系统不存在或已停用"), "{unknown}");
     let agent_membership = orgs.members(&org.id).await.unwrap().into_iter().find(|m| m.valid_until.is_some()).unwrap();
     let (_, _, revoked) = browser
         .submit(

@@ -56,6 +56,8 @@ struct OrganisationPage {
     uscc: String,
     members: Vec<MemberView>,
     is_representative: bool,
+    /// The business systems an agent can be limited to: (client id, name shown).
+    systems: Vec<(String, String)>,
 }
 
 #[derive(Deserialize)]
@@ -74,8 +76,6 @@ struct MemberForm {
     role: String,
     #[serde(default)]
     scope: String,
-    #[serde(default)]
-    systems: String,
     #[serde(default)]
     items: String,
     #[serde(default)]
@@ -142,12 +142,17 @@ pub async fn post_organisation(
     let Some(form) = checked_form::<MemberForm>(&browser, &body, |f| &f.csrf).await? else {
         return Ok(expired_form(&headers));
     };
+    // One "system" field per ticked system; serde's form parser keeps only one value of a repeated name.
+    let picked: Vec<String> = url::form_urlencoded::parse(&body)
+        .filter(|(name, _)| name == "system")
+        .map(|(_, value)| value.into_owned())
+        .collect();
     let tr = signed.tr();
     let origin = Some(peer.to_string());
     let by = signed.person.id.as_str();
     let outcome = match form.action.as_str() {
         "revoke" => state.orgs.revoke(&form.membership_id, by, origin).await.map(|_| tr.t("orgs.revoked")),
-        _ => match grant(&state, &signed, &org_id, &form, origin).await? {
+        _ => match grant(&state, &signed, &org_id, &form, &picked, origin).await? {
             Ok(()) => Ok(tr.t("orgs.granted")),
             Err(message) => {
                 return show(&state, &browser, &headers, &org_id, StatusCode::BAD_REQUEST, None, Some(message)).await;
@@ -158,9 +163,26 @@ pub async fn post_organisation(
         Ok(flash) => show(&state, &browser, &headers, &org_id, StatusCode::OK, Some(flash), None).await,
         Err(OrgError::Store(error)) => Err(AppError(error.to_string())),
         Err(error) => {
-            show(&state, &browser, &headers, &org_id, StatusCode::FORBIDDEN, None, Some(error.to_string())).await
+            show(&state, &browser, &headers, &org_id, StatusCode::FORBIDDEN, None, Some(org_message(tr, &error))).await
         }
     }
+}
+
+/// What a person reads for a refusal of the organisation service, in their language.
+pub fn org_message(tr: Tr, error: &OrgError) -> String {
+    let key = match error {
+        OrgError::Duplicate => "orgs.error.duplicate",
+        OrgError::UnknownOrg => "orgs.error.unknown_org",
+        OrgError::UnknownMembership => "orgs.error.unknown_membership",
+        OrgError::NotRepresentative => "orgs.error.not_representative",
+        OrgError::NotManager => "orgs.error.not_manager",
+        OrgError::TooManyAdministrators => "orgs.error.too_many_administrators",
+        OrgError::AlreadyMember => "orgs.error.already_member",
+        OrgError::BadValidity => "orgs.bad_date",
+        OrgError::RepresentativeIsPermanent => "orgs.error.representative_is_permanent",
+        OrgError::Store(_) => "error.server",
+    };
+    tr.t(key).replace("%{max}", &crate::identity::organisation::MAX_ADMINISTRATORS.to_string())
 }
 
 /// Appoints an administrator or authorises an agent; the outer error is the server's, the inner one a
@@ -170,6 +192,7 @@ async fn grant(
     signed: &Signed,
     org_id: &str,
     form: &MemberForm,
+    picked: &[String],
     origin: Option<String>,
 ) -> Result<Result<(), String>, AppError> {
     let tr = signed.tr();
@@ -186,9 +209,18 @@ async fn grant(
         let split =
             |text: &str| text.split([' ', ',', '，']).filter(|s| !s.is_empty()).map(str::to_owned).collect::<Vec<_>>();
         let scope = if form.scope == "only" {
-            let (clients, items) = (split(&form.systems), split(&form.items));
+            let items = split(&form.items);
+            let mut clients: Vec<String> = picked.to_vec();
+            clients.sort();
+            clients.dedup();
             if clients.is_empty() && items.is_empty() {
                 return Ok(Err(tr.t("orgs.scope_needed")));
+            }
+            // Only systems that exist: a name typed or a stale id would be stored and match nothing.
+            for client in &clients {
+                if state.provider.find_client(client).await?.is_none() {
+                    return Ok(Err(tr.t("orgs.unknown_system")));
+                }
             }
             GrantScope::Only { clients, items }
         } else {
@@ -206,8 +238,7 @@ async fn grant(
     match result {
         Ok(_) => Ok(Ok(())),
         Err(OrgError::Store(error)) => Err(AppError(error.to_string())),
-        Err(OrgError::BadValidity) => Ok(Err(tr.t("orgs.bad_date"))),
-        Err(error) => Ok(Err(error.to_string())),
+        Err(error) => Ok(Err(org_message(tr, &error))),
     }
 }
 
@@ -254,8 +285,23 @@ async fn show(
         uscc: org.uscc,
         members,
         is_representative: own.role == MemberRole::LegalRepresentative,
+        systems: system_choices(state).await?,
     };
     Ok(render(status, &page))
+}
+
+/// Every enabled client, named by its business system (and its own name when the system has several).
+async fn system_choices(state: &AppState) -> Result<Vec<(String, String)>, AppError> {
+    let mut choices: Vec<(String, String)> = state
+        .provider
+        .list_clients()
+        .await?
+        .into_iter()
+        .filter(|client| client.enabled && client.allowed_scopes.contains("openid"))
+        .map(|client| (client.id, client.name))
+        .collect();
+    choices.sort_by(|a, b| a.1.cmp(&b.1));
+    Ok(choices)
 }
 
 async fn member_view(state: &AppState, tr: Tr, own: &Membership, member: Membership) -> Result<MemberView, AppError> {
@@ -267,7 +313,13 @@ async fn member_view(state: &AppState, tr: Tr, own: &Membership, member: Members
     let scope = match member.effective_scope() {
         GrantScope::All => tr.t("orgs.scope_all"),
         GrantScope::Only { clients, items } => {
-            clients.iter().chain(items.iter()).cloned().collect::<Vec<_>>().join(", ")
+            let mut names = Vec::with_capacity(clients.len() + items.len());
+            for client in &clients {
+                names
+                    .push(state.provider.client_by_id(client).await?.map(|c| c.name).unwrap_or_else(|| client.clone()));
+            }
+            names.extend(items);
+            names.join("、")
         }
     };
     Ok(MemberView {
@@ -279,4 +331,32 @@ async fn member_view(state: &AppState, tr: Tr, own: &Membership, member: Members
         until: member.valid_until.map(when).unwrap_or_else(|| "—".to_owned()),
         revocable,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::http::i18n::Locale;
+
+    #[test]
+    fn every_refusal_of_the_organisation_service_reads_in_the_persons_language() {
+        let all = [
+            OrgError::Duplicate,
+            OrgError::UnknownOrg,
+            OrgError::UnknownMembership,
+            OrgError::NotRepresentative,
+            OrgError::NotManager,
+            OrgError::TooManyAdministrators,
+            OrgError::AlreadyMember,
+            OrgError::BadValidity,
+            OrgError::RepresentativeIsPermanent,
+            OrgError::Store(crate::store::StoreError::Corrupt("x".into())),
+        ];
+        for error in &all {
+            let zh = org_message(Tr(Locale::ZhCn), error);
+            assert!(!zh.is_ascii() && !zh.contains("orgs."), "{error:?} in Chinese: {zh}");
+            let en = org_message(Tr(Locale::En), error);
+            assert!(!en.contains("orgs.") && en != zh, "{error:?} in English: {en}");
+        }
+    }
 }
