@@ -87,10 +87,22 @@ pub enum DeskError {
     ResetExpired,
     #[error("no such reset")]
     UnknownReset,
+    #[error("a mobile number is needed to receive notices")]
+    PhoneNeeded,
+    #[error("the organisation needs its registered name")]
+    OrgNameNeeded,
+    #[error("give the reason for the revocation")]
+    ReasonNeeded,
+    #[error(transparent)]
+    Password(#[from] crate::identity::password::PasswordPolicyError),
+    #[error(transparent)]
+    Uscc(#[from] crate::identity::uscc::UsccError),
+    #[error(transparent)]
+    Org(#[from] crate::identity::organisation::OrgError),
     #[error("stored record is unusable: {0}")]
     Corrupt(String),
-    #[error("{0}")]
-    Invalid(String),
+    #[error("internal error: {0}")]
+    Internal(String),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -99,7 +111,8 @@ impl From<AccountError> for DeskError {
     fn from(error: AccountError) -> Self {
         match error {
             AccountError::DuplicateIdNumber | AccountError::DuplicatePhone => DeskError::AlreadyRegistered,
-            other => DeskError::Invalid(other.to_string()),
+            AccountError::Policy(reason) => DeskError::Password(reason),
+            AccountError::Internal(detail) => DeskError::Internal(detail),
         }
     }
 }
@@ -141,7 +154,7 @@ impl Desk {
         hall_id: Option<&str>,
         origin: Option<String>,
     ) -> Result<StaffSeat, DeskError> {
-        let roles = self.roles.of(person_id).await.map_err(|e| DeskError::Invalid(e.to_string()))?;
+        let roles = self.roles.of(person_id).await.map_err(|e| DeskError::Internal(e.to_string()))?;
         let seats: Vec<_> = roles
             .iter()
             .filter(|r| matches!(r.kind, RoleKind::HallStaff | RoleKind::HallSupervisor))
@@ -203,7 +216,7 @@ impl Desk {
         }
         self.valid_document(check)?;
         let Some(phone) = phone else {
-            return Err(DeskError::Invalid("a mobile number is needed to receive notices".into()));
+            return Err(DeskError::PhoneNeeded);
         };
         let citizen = || NewCitizen {
             name: check.name.clone(),
@@ -264,7 +277,7 @@ impl Desk {
             return Err(DeskError::FaceNotConfirmed);
         }
         if name.trim().is_empty() {
-            return Err(DeskError::Invalid("the organisation needs its registered name".into()));
+            return Err(DeskError::OrgNameNeeded);
         }
         let row = OrgVerificationRow {
             id: uuid::Uuid::now_v7().to_string(),
@@ -320,25 +333,19 @@ impl Desk {
             .await?;
             return Ok(None);
         }
-        let uscc = Uscc::parse(&verification.uscc).map_err(|e| DeskError::Invalid(e.to_string()))?;
-        let org = match self.orgs.find_by_uscc(&uscc).await.map_err(|e| DeskError::Invalid(e.to_string()))? {
+        let uscc = Uscc::parse(&verification.uscc)?;
+        let org = match self.orgs.find_by_uscc(&uscc).await? {
             Some(org) => org,
             None => {
                 let kind = OrgKind::parse(&verification.kind).unwrap_or(OrgKind::Other);
-                self.orgs
-                    .create(&uscc, &verification.name, kind, &actor)
-                    .await
-                    .map_err(|e| DeskError::Invalid(e.to_string()))?
+                self.orgs.create(&uscc, &verification.name, kind, &actor).await?
             }
         };
         // Settling first makes a second, simultaneous confirmation fail instead of binding twice.
         if !self.db.settle_org_verification(verification_id, &seat.person_id, self.clock.now(), Some(&org.id)).await? {
             return Err(DeskError::AlreadySettled);
         }
-        self.orgs
-            .bind_representative(&org.id, &verification.representative, &actor)
-            .await
-            .map_err(|e| DeskError::Invalid(e.to_string()))?;
+        self.orgs.bind_representative(&org.id, &verification.representative, &actor).await?;
         let detail = json!({ "uscc": org.uscc, "org_id": org.id, "recorded_by": verification.recorded_by });
         self.audit(seat, "counter.org.confirm", "org_verification", verification_id, detail).await?;
         Ok(Some(org.id))
@@ -357,7 +364,7 @@ impl Desk {
         }
         let reason = reason.trim();
         if reason.is_empty() {
-            return Err(DeskError::Invalid("give the reason for the revocation".into()));
+            return Err(DeskError::ReasonNeeded);
         }
         let person_id = self
             .assurance
@@ -368,11 +375,11 @@ impl Desk {
         self.provider
             .end_all_sessions(&person_id, "verification revoked")
             .await
-            .map_err(|e| DeskError::Invalid(e.to_string()))?;
+            .map_err(|e| DeskError::Internal(e.to_string()))?;
         self.provider
             .revoke_person_grants(&person_id, None, "verification revoked")
             .await
-            .map_err(|e| DeskError::Invalid(e.to_string()))?;
+            .map_err(|e| DeskError::Internal(e.to_string()))?;
         let acr = self.assurance.acr_of(&person_id).await?;
         self.audit(
             seat,
@@ -382,7 +389,7 @@ impl Desk {
             json!({ "evidence_id": evidence_id, "reason": reason, "level": acr }),
         )
         .await?;
-        if let Some(person) = self.accounts.find(&person_id).await.map_err(|e| DeskError::Invalid(e.to_string()))? {
+        if let Some(person) = self.accounts.find(&person_id).await.map_err(|e| DeskError::Internal(e.to_string()))? {
             self.notify(&person, "您账号的一项实名核验已被撤销，请重新登录。如有疑问，请到政务服务大厅咨询。").await;
         }
         Ok(acr)

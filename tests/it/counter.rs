@@ -154,7 +154,7 @@ async fn a_supervisor_revokes_a_verification_and_the_person_is_signed_out_everyw
     assert!(
         matches!(
             app.desk.revoke_verification(&supervisor, &counter_evidence.id, "  ").await,
-            Err(DeskError::Invalid(_))
+            Err(DeskError::ReasonNeeded)
         ),
         "a reason is required"
     );

@@ -146,8 +146,85 @@ pub fn desk_message(tr: Tr, error: &DeskError) -> String {
         DeskError::OtherHall => "desk_error.other_hall",
         DeskError::ResetExpired => "desk_error.reset_expired",
         DeskError::UnknownReset => "desk_error.unknown_reset",
-        DeskError::Invalid(detail) => return detail.clone(),
-        DeskError::Store(_) | DeskError::Corrupt(_) => "error.server",
+        DeskError::PhoneNeeded => "desk_error.phone_needed",
+        DeskError::OrgNameNeeded => "desk_error.org_name_needed",
+        DeskError::ReasonNeeded => "desk_error.reason_needed",
+        DeskError::Password(reason) => return crate::http::password_reset::policy_message(tr, reason),
+        DeskError::Uscc(reason) => return uscc_message(tr, reason),
+        DeskError::Org(error) => return crate::http::account::organisations::org_message(tr, error),
+        DeskError::Store(_) | DeskError::Corrupt(_) | DeskError::Internal(_) => "error.server",
     };
     tr.t(key)
+}
+
+/// Why a Unified Social Credit Code was refused, in the page's language.
+pub fn uscc_message(tr: Tr, error: &crate::identity::uscc::UsccError) -> String {
+    use crate::identity::uscc::UsccError;
+    match error {
+        UsccError::Length(count) => tr.t("uscc.length").replace("%{count}", &count.to_string()),
+        UsccError::Character(c) => tr.t("uscc.character").replace("%{char}", &c.to_string()),
+        UsccError::Area => tr.t("uscc.area"),
+        UsccError::Checksum { expected, found } => {
+            tr.t("uscc.checksum").replace("%{expected}", &expected.to_string()).replace("%{found}", &found.to_string())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::http::i18n::Locale;
+    use crate::identity::organisation::OrgError;
+    use crate::identity::password::PasswordPolicyError;
+    use crate::identity::uscc::UsccError;
+
+    /// Every refusal the desk can meet, nested domain errors included: none may reach counter staff in the
+    /// service's English or as a bare message key.
+    #[test]
+    fn every_desk_refusal_reads_in_the_pages_language() {
+        let all = [
+            DeskError::NotStaff,
+            DeskError::NotSupervisor,
+            DeskError::DocumentMismatch,
+            DeskError::NameMismatch,
+            DeskError::DocumentExpired,
+            DeskError::FaceNotConfirmed,
+            DeskError::UnknownPerson,
+            DeskError::AlreadyRegistered,
+            DeskError::SameStaff,
+            DeskError::AlreadySettled,
+            DeskError::UnknownVerification,
+            DeskError::NoPhone,
+            DeskError::OtherHall,
+            DeskError::ResetExpired,
+            DeskError::UnknownReset,
+            DeskError::PhoneNeeded,
+            DeskError::OrgNameNeeded,
+            DeskError::ReasonNeeded,
+            DeskError::Password(PasswordPolicyError::TooShort),
+            DeskError::Password(PasswordPolicyError::TooLong),
+            DeskError::Password(PasswordPolicyError::TooCommon),
+            DeskError::Password(PasswordPolicyError::PersonalInfo),
+            DeskError::Password(PasswordPolicyError::TooGuessable),
+            DeskError::Uscc(UsccError::Length(17)),
+            DeskError::Uscc(UsccError::Character('I')),
+            DeskError::Uscc(UsccError::Area),
+            DeskError::Uscc(UsccError::Checksum { expected: 'A', found: 'B' }),
+            DeskError::Org(OrgError::Duplicate),
+            DeskError::Org(OrgError::AlreadyMember),
+            DeskError::Org(OrgError::RepresentativeIsPermanent),
+            DeskError::Corrupt("x".into()),
+            DeskError::Internal("x".into()),
+            DeskError::Store(crate::store::StoreError::Corrupt("x".into())),
+        ];
+        for error in &all {
+            let zh = desk_message(Tr(Locale::ZhCn), error);
+            assert!(!zh.is_ascii(), "{error:?} reaches a Chinese page as {zh:?}");
+            for key in ["desk_error.", "desk.", "uscc.", "orgs.", "error."] {
+                assert!(!zh.contains(key), "{error:?}: a bare message key {zh:?}");
+            }
+            let en = desk_message(Tr(Locale::En), error);
+            assert!(en != zh && !en.contains("desk_error."), "{error:?} in English: {en:?}");
+        }
+    }
 }

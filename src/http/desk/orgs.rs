@@ -80,7 +80,7 @@ pub async fn post_record(
     let fail = |message: String| show(&state, &browser, &desk, StatusCode::UNPROCESSABLE_ENTITY, None, Some(message));
     let uscc = match Uscc::parse(&form.uscc) {
         Ok(uscc) => uscc,
-        Err(reason) => return fail(reason.to_string()).await,
+        Err(reason) => return fail(super::uscc_message(tr, &reason)).await,
     };
     let check = match form.check(state.accounts.today(), desk.tr()) {
         Ok(check) => check,
