@@ -177,6 +177,8 @@ scenario('step-up to level 4 at the counter: code online, a passkey-signed-in st
   await clickToNewPage(desk, desk.getByRole('button', { name: '查找', exact: true }));
   assert.equal((await desk.locator('#page-error').innerText()).trim(), '没有找到对应账号。可以为其代办注册。',
     'a used counter code finds nobody');
+  assert.equal(await desk.locator('#query').inputValue(), code, 'the search stays in the field to be corrected');
+  assert.equal(await desk.locator('#query').getAttribute('aria-invalid'), 'true');
   await desk.locator('#query').fill(citizen.idNumber);
   await clickToNewPage(desk, desk.getByRole('button', { name: '查找', exact: true }));
   assert.equal(new URL(desk.url()).pathname, personPath, 'the ID number finds the same person');

@@ -25,6 +25,8 @@ struct FindPage {
     chrome: Chrome,
     desk: DeskFrame,
     csrf: String,
+    /// What was searched for, kept when nothing was found so that a typo can be corrected.
+    query: String,
 }
 
 #[derive(Deserialize)]
@@ -46,7 +48,7 @@ pub async fn get_desk(
         Ok(desk) => desk,
         Err(response) => return Ok(response),
     };
-    show(&state, &browser, &desk, StatusCode::OK, None).await
+    show(&state, &browser, &desk, StatusCode::OK, None, "").await
 }
 
 pub async fn post_find(
@@ -76,7 +78,10 @@ pub async fn post_find(
     };
     match person_id {
         Some(id) => Ok(Redirect::to(&format!("/desk/people/{id}")).into_response()),
-        None => show(&state, &browser, &desk, StatusCode::NOT_FOUND, Some(desk.tr().t("desk.not_found"))).await,
+        None => {
+            let message = Some(desk.tr().t("desk.not_found"));
+            show(&state, &browser, &desk, StatusCode::NOT_FOUND, message, query).await
+        }
     }
 }
 
@@ -86,8 +91,10 @@ async fn show(
     desk: &AtDesk,
     status: StatusCode,
     error: Option<String>,
+    query: &str,
 ) -> Result<Response, AppError> {
     let (chrome, mut frame) = frame(state, desk).await?;
     frame.error = error;
-    Ok(render(status, &FindPage { chrome, desk: frame, csrf: browser.csrf_token().await? }))
+    let query = query.chars().take(64).collect();
+    Ok(render(status, &FindPage { chrome, desk: frame, csrf: browser.csrf_token().await?, query }))
 }
