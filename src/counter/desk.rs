@@ -292,6 +292,14 @@ impl Desk {
             confirmed_at: None,
             rejected_at: None,
             org_id: None,
+            evidence: Some(
+                json!({
+                    "document_kind": check.document.kind().as_str(),
+                    "valid_until": check.valid_until,
+                    "face_matched": check.face_matches,
+                })
+                .to_string(),
+            ),
         };
         self.db.insert_org_verification(&row).await?;
         let detail = json!({ "uscc": row.uscc, "name": row.name, "representative": representative.id });

@@ -29,6 +29,8 @@ pub struct OrgVerificationRow {
     pub confirmed_at: Option<i64>,
     pub rejected_at: Option<i64>,
     pub org_id: Option<String>,
+    /// What the first staff member checked (JSON: document_kind, valid_until, face_matched).
+    pub evidence: Option<String>,
 }
 
 fn hall_from_row(row: &AnyRow) -> StoreResult<HallRow> {
@@ -42,7 +44,7 @@ fn hall_from_row(row: &AnyRow) -> StoreResult<HallRow> {
 }
 
 const VERIFICATION_COLUMNS: &str = "id, uscc, name, kind, representative, hall_id, recorded_by, recorded_at, confirmed_by, \
-                                    confirmed_at, rejected_at, org_id";
+                                    confirmed_at, rejected_at, org_id, evidence";
 
 fn verification_from_row(row: &AnyRow) -> StoreResult<OrgVerificationRow> {
     Ok(OrgVerificationRow {
@@ -58,6 +60,7 @@ fn verification_from_row(row: &AnyRow) -> StoreResult<OrgVerificationRow> {
         confirmed_at: row.try_get("confirmed_at")?,
         rejected_at: row.try_get("rejected_at")?,
         org_id: row.try_get("org_id")?,
+        evidence: row.try_get("evidence")?,
     })
 }
 
@@ -137,8 +140,8 @@ impl Database {
 
     pub async fn insert_org_verification(&self, row: &OrgVerificationRow) -> StoreResult<()> {
         sqlx::query(
-            "INSERT INTO org_verifications (id, uscc, name, kind, representative, hall_id, recorded_by, recorded_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            "INSERT INTO org_verifications (id, uscc, name, kind, representative, hall_id, recorded_by, recorded_at, \
+             evidence) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
         )
         .bind(&row.id)
         .bind(&row.uscc)
@@ -148,6 +151,7 @@ impl Database {
         .bind(&row.hall_id)
         .bind(&row.recorded_by)
         .bind(row.recorded_at)
+        .bind(&row.evidence)
         .execute(self.pool())
         .await?;
         Ok(())

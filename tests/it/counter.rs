@@ -217,7 +217,15 @@ async fn an_organisation_takes_effect_only_when_a_second_staff_member_confirms()
         app.desk.orgs.find_by_uscc(&uscc).await.unwrap().is_none(),
         "nothing takes effect on one staff member's word"
     );
-    assert_eq!(app.desk.open_verifications(&second).await.unwrap().len(), 1, "the second staff member sees it waiting");
+    let waiting = app.desk.open_verifications(&second).await.unwrap();
+    assert_eq!(waiting.len(), 1, "the second staff member sees it waiting");
+    let evidence: serde_json::Value = serde_json::from_str(waiting[0].evidence.as_deref().unwrap()).unwrap();
+    assert_eq!(
+        (evidence["document_kind"].as_str(), evidence["face_matched"].as_bool()),
+        (Some("resident_id"), Some(true)),
+        "with what the first staff member checked: {evidence}"
+    );
+    assert!(!waiting[0].evidence.as_deref().unwrap().contains(ID_NUMBER), "but not the document number");
     assert!(matches!(app.desk.settle_organisation(&first, &recorded, true).await, Err(DeskError::SameStaff)));
     let elsewhere = hall(&app, "鼓楼区政务服务中心", HallKind::City, None).await;
     let outsider = staff_at(&app, &elsewhere, NEWCOMER_ID, NEWCOMER_PHONE, RoleKind::HallSupervisor).await;

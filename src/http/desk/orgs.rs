@@ -5,6 +5,7 @@ use super::{AtDesk, CheckForm, DeskFrame, at_desk, desk_message, document_types,
 use crate::http::account::{checked_form, expired_form};
 use crate::http::client_ip::ClientIp;
 use crate::http::error::AppError;
+use crate::http::i18n::Tr;
 use crate::http::pages::{Chrome, render};
 use crate::http::session::Browser;
 use crate::http::state::AppState;
@@ -23,8 +24,12 @@ pub struct PendingView {
     pub id: String,
     pub uscc: String,
     pub name: String,
+    pub kind: String,
     pub representative: String,
     pub recorded_by: String,
+    pub recorded_at: String,
+    /// What the first staff member checked of the representative, for the second to judge.
+    pub evidence: String,
     pub can_settle: bool,
 }
 
@@ -145,6 +150,9 @@ async fn show(
         let recorded_by = state.accounts.find(&v.recorded_by).await?.map(|p| p.name).unwrap_or_default();
         pending.push(PendingView {
             can_settle: v.recorded_by != desk.seat.person_id,
+            evidence: evidence_text(tr, v.evidence.as_deref()),
+            kind: tr.t(&format!("kind.{}", v.kind)),
+            recorded_at: crate::http::account::when(v.recorded_at),
             id: v.id,
             uscc: v.uscc,
             name: v.name,
@@ -162,4 +170,43 @@ async fn show(
         document_types: document_types(tr),
     };
     Ok(render(status, &page))
+}
+
+/// The recorded check of the representative as one line: the document, its validity, the face match.
+fn evidence_text(tr: Tr, evidence: Option<&str>) -> String {
+    let Some(value) = evidence.and_then(|text| serde_json::from_str::<serde_json::Value>(text).ok()) else {
+        return tr.t("desk.evidence_unrecorded");
+    };
+    let mut parts = Vec::new();
+    if let Some(kind) = value["document_kind"].as_str() {
+        parts.push(tr.t(&format!("doc.{kind}")));
+    }
+    parts.push(match value["valid_until"].as_u64() {
+        Some(date) => tr
+            .t("desk.evidence_valid_until")
+            .replace("%{date}", &format!("{}-{:02}-{:02}", date / 10_000, date / 100 % 100, date % 100)),
+        None => tr.t("desk.evidence_no_expiry"),
+    });
+    parts.push(tr.t(if value["face_matched"].as_bool() == Some(true) {
+        "desk.evidence_face_matched"
+    } else {
+        "desk.evidence_face_not_matched"
+    }));
+    parts.join(" · ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::http::i18n::Locale;
+
+    #[test]
+    fn the_recorded_check_reads_as_one_line() {
+        let recorded = r#"{"document_kind":"resident_id","valid_until":20360101,"face_matched":true}"#;
+        assert_eq!(
+            evidence_text(Tr(Locale::ZhCn), Some(recorded)),
+            "居民身份证 · 有效期至 2036-01-01 · 人像与证件一致"
+        );
+        assert_eq!(evidence_text(Tr(Locale::ZhCn), None), "未记录核验细节", "older verifications say so");
+    }
 }
