@@ -44,6 +44,7 @@ pub const ACCOUNT_SESSIONS: &str = "/account/sessions";
 pub const ACCOUNT_HISTORY: &str = "/account/history";
 pub const ACCOUNT_CONNECTIONS: &str = "/account/connections";
 pub const ACCOUNT_DATA: &str = "/account/data";
+pub const ACCOUNT_DATA_JSON: &str = "/account/data.json";
 pub const ACCOUNT_CLOSE: &str = "/account/close";
 pub const ACCOUNT_ORGANISATIONS: &str = "/account/organisations";
 pub const ACCOUNT_ORGANISATION: &str = "/account/organisations/{id}";

@@ -110,6 +110,7 @@ pub fn router(state: AppState, settings: &HttpSettings) -> Router {
             get(account::connections::get_connections).post(account::connections::post_revoke),
         )
         .route(paths::ACCOUNT_DATA, get(account::data::get_data))
+        .route(paths::ACCOUNT_DATA_JSON, get(account::data::get_data_json))
         .route(paths::ACCOUNT_CLOSE, get(account::close::get_close).post(account::close::post_close))
         .route(paths::ACCOUNT_ORGANISATIONS, get(account::organisations::get_organisations))
         .route(

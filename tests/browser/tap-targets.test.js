@@ -5,13 +5,15 @@
 import assert from 'node:assert/strict';
 import { scenario, openLoginFromRp, signIn, clickToNewPage } from './lib/scenario.js';
 import { PHONE } from './lib/browser.js';
-import { smallTapTargets } from './lib/checks.js';
+import { smallTapTargets, horizontalOverflow } from './lib/checks.js';
 
-scenario('phone (360 px): every interactive element of the citizen pages is at least 44 × 44 px', { browser: PHONE }, async ({ yimen, rp, citizen, page }) => {
+scenario('phone (360 px): every interactive element of the citizen pages is at least 44 × 44 px, and nothing scrolls sideways', { browser: PHONE }, async ({ yimen, rp, citizen, page }) => {
   const problems = {};
   const check = async (what) => {
     const small = await smallTapTargets(page);
     if (small.length) problems[what] = small;
+    const overflow = await horizontalOverflow(page);
+    if (overflow.scrollWidth > 360) problems[`${what}: scrolls sideways`] = overflow.culprits;
   };
   await openLoginFromRp(page, rp, yimen);
   await check('login');
@@ -27,7 +29,7 @@ scenario('phone (360 px): every interactive element of the citizen pages is at l
   await signIn(page, citizen.phone, citizen.password);
   await page.waitForURL((url) => url.pathname === '/account');
   await check('account');
-  for (const path of ['/account/sessions', '/account/connections', '/account/history']) {
+  for (const path of ['/account/sessions', '/account/connections', '/account/history', '/account/data']) {
     await page.goto(yimen.url(path));
     if (new URL(page.url()).pathname === path) await check(path);
   }

@@ -29,7 +29,7 @@ async fn account_pages_need_a_login_and_come_back_after_it() {
     assert!(url.contains("/login?next=%2Faccount%2Fsessions"), "{url}");
     let (_, url, _) = browser.login_only(&page, PHONE, PASSWORD).await.page();
     assert!(url.ends_with("/account/sessions"));
-    let data = browser.http.get(app.url("/account/data")).send().await.unwrap();
+    let data = browser.http.get(app.url("/account/data.json")).send().await.unwrap();
     assert_eq!(data.headers()["cache-control"], "no-store");
     assert!(data.headers()["content-disposition"].to_str().unwrap().contains("attachment"));
     let offsite = app.browser();

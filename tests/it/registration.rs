@@ -45,7 +45,20 @@ async fn a_citizen_registers_with_a_phone_code_and_is_signed_in_at_level_one() {
     assert!(account.contains("李四") && account.contains("440*************30") && account.contains("139****5678"));
     assert!(account.contains("一级"), "a new account is level 1");
     let export: serde_json::Value =
-        browser.http.get(app.url("/account/data")).send().await.unwrap().json().await.unwrap();
+        browser.http.get(app.url("/account/data.json")).send().await.unwrap().json().await.unwrap();
+    let created = export["account"]["created_at"].as_str().expect("times are text");
+    assert!(
+        time::OffsetDateTime::parse(created, &time::format_description::well_known::Rfc3339).is_ok()
+            && created.ends_with("+08:00"),
+        "times are ISO 8601 in China Standard Time: {created}"
+    );
+    assert!(export["about"]["verifications"].as_str().is_some_and(|t| !t.is_ascii()), "every section is described");
+    let (status, _, page) = browser.open(&app.url("/account/data")).await.page();
+    assert_eq!(status, 200);
+    assert!(
+        page.contains("实名核验记录") && page.contains("短信验证手机号") && page.contains(NEW_ID),
+        "a readable page, in Chinese, with the full document number"
+    );
     let methods: Vec<&str> =
         export["verifications"].as_array().unwrap().iter().map(|v| v["method"].as_str().unwrap()).collect();
     assert_eq!(methods, vec!["sms", "self_asserted"], "the evidence of a self-registration");
