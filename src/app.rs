@@ -121,7 +121,13 @@ impl Services {
             {
                 Ok(passkeys) => Some(passkeys),
                 Err(error) => {
-                    tracing::warn!(%error, "passkeys are disabled");
+                    tracing::warn!(
+                        %error,
+                        issuer = %config.issuer_string(),
+                        "passkeys are disabled: WebAuthn needs an issuer with a domain name, https or \
+                         http://localhost (set YIMEN_ISSUER, e.g. http://localhost:{})",
+                        config.listen.port()
+                    );
                     None
                 }
             };

@@ -458,13 +458,23 @@ impl Config {
                 let key = key.as_str().to_ascii_lowercase();
                 !key.starts_with("test_") && key != "config"
             });
-        let config: Config = figment
+        let mut config: Config = figment
             .merge(env)
             .merge(Serialized::globals(overrides))
             .extract()
             .map_err(|error| ConfigError::Load(Box::new(error)))?;
+        config.issuer = config.issuer.take().or_else(|| config.loopback_issuer());
         config.validate()?;
         Ok(config)
+    }
+
+    /// On 127.0.0.1 with no issuer set, the issuer is http://localhost:PORT: a browser treats localhost as a
+    /// secure context and WebAuthn accepts it as a relying party id, so passkeys work on a developer's
+    /// machine, which they do not at an IP address.
+    fn loopback_issuer(&self) -> Option<url::Url> {
+        (self.listen.ip() == std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST))
+            .then(|| url::Url::parse(&format!("http://localhost:{}", self.listen.port())).ok())
+            .flatten()
     }
 
     pub fn validate(&self) -> Result<(), ConfigError> {

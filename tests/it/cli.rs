@@ -145,6 +145,28 @@ fn config_check_layers_settings_and_redacts_secrets() {
 }
 
 #[test]
+fn on_a_developers_machine_the_issuer_is_localhost_so_that_passkeys_work() {
+    let dir = tempfile::tempdir().unwrap();
+    let check = |args: &[&str]| {
+        let output = Command::new(env!("CARGO_BIN_EXE_yimen"))
+            .args(args)
+            .current_dir(dir.path())
+            .env_remove("YIMEN_ISSUER")
+            .env_remove("YIMEN_LISTEN")
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    };
+    assert!(check(&["config", "check"]).contains("# issuer: http://localhost:8080"), "the default");
+    assert!(check(&["config", "check", "--listen", "127.0.0.1:9100"]).contains("# issuer: http://localhost:9100"));
+    assert!(
+        check(&["config", "check", "--listen", "0.0.0.0:9100"]).contains("# issuer: http://0.0.0.0:9100"),
+        "only 127.0.0.1 becomes localhost; other addresses need an explicit issuer"
+    );
+}
+
+#[test]
 fn the_example_configuration_is_valid() {
     let example = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("deploy/yimen.example.toml");
     let output = Command::new(env!("CARGO_BIN_EXE_yimen"))
