@@ -1,8 +1,10 @@
-//! GET /audit and GET /audit/export.csv: the read-only audit log for auditors and platform
-//! administrators, filtered by person, staff member, hall, kind and time, exportable as CSV. Personal
-//! numbers are never shown: people are named, details were masked when written.
+//! GET /audit and its exports (/audit/export.csv, /audit/export.xlsx): the read-only audit log for auditors
+//! and platform administrators, in the console frame, filtered by person, staff member, hall, kind or event
+//! and time, a page at a time. Events are named and their details read in the page's language, with people,
+//! halls, systems and organisations named instead of their ids. Personal numbers are never shown: details
+//! were masked when written.
 
-use super::account::signed_in;
+use super::console::{AtConsole, ConsoleFrame, at_console};
 use super::download::{Format, download};
 use super::error::AppError;
 use super::i18n::Tr;
@@ -14,14 +16,54 @@ use crate::paths;
 use crate::spreadsheet::{Cell, Sheet};
 use crate::store::audit::{AuditFilter, AuditRow};
 use askama::Template;
-use axum::extract::{Query, RawQuery, State};
+use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use serde::Deserialize;
 use tower_sessions::Session;
 
-const KINDS: &[&str] = &["account", "org", "counter", "role", "hall", "api_token"];
-const PAGE_ROWS: i64 = 200;
+const KINDS: &[&str] = &["account", "org", "counter", "role", "hall", "catalog", "api_token", "passkey"];
+/// Every event the platform records; each has a name in both locales (`event.*`).
+const EVENTS: &[&str] = &[
+    "account.register",
+    "account.activate",
+    "account.password.change",
+    "account.password.reset",
+    "account.phone.change",
+    "account.passkey.add",
+    "account.passkey.rename",
+    "account.passkey.remove",
+    "account.sessions.end",
+    "account.consent.withdraw",
+    "account.close.request",
+    "account.close.cancel",
+    "account.erase",
+    "account.reclaim",
+    "counter.verify",
+    "counter.register",
+    "counter.revoke",
+    "counter.reset.record",
+    "counter.reset.confirm",
+    "counter.reset.reject",
+    "counter.org.record",
+    "counter.org.confirm",
+    "counter.org.reject",
+    "org.create",
+    "org.representative.bind",
+    "org.administrator.appoint",
+    "org.agent.authorise",
+    "org.member.revoke",
+    "role.grant",
+    "role.revoke",
+    "passkey.enrolment_code.issue",
+    "hall.create",
+    "catalog.department.create",
+    "catalog.system.create",
+    "catalog.client.register",
+    "catalog.items.import",
+    "api_token.issue",
+];
+const PAGE_ROWS: i64 = 50;
 const EXPORT_ROWS: i64 = 10_000;
 
 #[derive(Deserialize, Default)]
@@ -35,9 +77,14 @@ pub struct Filters {
     #[serde(default)]
     kind: String,
     #[serde(default)]
+    event: String,
+    #[serde(default)]
     from: String,
     #[serde(default)]
     to: String,
+    /// Paging: events older than this sequence number.
+    #[serde(default)]
+    before: Option<i64>,
 }
 
 struct Row {
@@ -53,12 +100,16 @@ struct Row {
 #[template(path = "audit.html")]
 struct AuditPage {
     chrome: Chrome,
+    console: ConsoleFrame,
     filters: Filters,
+    /// The filters as a query string, without paging, for the exports and the paging links.
     query: String,
     halls: Vec<(String, String)>,
     kinds: Vec<(&'static str, String)>,
+    events: Vec<(&'static str, String)>,
     rows: Vec<Row>,
-    error: Option<String>,
+    /// The link to the next (older) page, when there is one.
+    older: Option<String>,
 }
 
 pub async fn get_audit(
@@ -66,13 +117,13 @@ pub async fn get_audit(
     session: Session,
     headers: HeaderMap,
     Query(filters): Query<Filters>,
-    RawQuery(raw): RawQuery,
 ) -> Result<Response, AppError> {
     let browser = Browser(&session);
-    let tr = match auditor(&state, &browser, &headers).await? {
-        Ok(tr) => tr,
+    let console = match auditor(&state, &browser, &headers, paths::AUDIT).await? {
+        Ok(console) => console,
         Err(response) => return Ok(response),
     };
+    let tr = console.tr();
     let (filter, error) = match to_filter(&state, &filters, PAGE_ROWS).await? {
         Ok(filter) => (Some(filter), None),
         Err(message) => (None, Some(tr.t(message))),
@@ -82,20 +133,49 @@ pub async fn get_audit(
         None => Vec::new(),
     };
     let halls = state.halls.list().await?;
+    let query = filters_query(&filters);
+    let older = match rows.last() {
+        Some(last) if rows.len() as i64 == PAGE_ROWS => Some(format!("{}?{query}&before={}", paths::AUDIT, last.seq)),
+        _ => None,
+    };
     let mut views = Vec::with_capacity(rows.len());
     for row in rows {
-        views.push(view(&state, &halls, row).await?);
+        views.push(view(&state, tr, &halls, row).await?);
     }
     let page = AuditPage {
-        chrome: Chrome::new(tr.0, paths::AUDIT),
+        chrome: Chrome::new(console.signed.locale, paths::AUDIT),
+        console: ConsoleFrame::new(&console, paths::AUDIT, None, error),
         filters,
-        query: raw.unwrap_or_default(),
+        query,
         halls: halls.iter().map(|h| (h.id.clone(), h.name.clone())).collect(),
         kinds: KINDS.iter().map(|k| (*k, tr.t(&format!("audit.kind.{k}")))).collect(),
+        events: EVENTS.iter().map(|e| (*e, event_name(tr, e))).collect(),
         rows: views,
-        error,
+        older,
     };
     Ok(render(StatusCode::OK, &page))
+}
+
+/// The filters as a query string (no paging), every value encoded.
+fn filters_query(filters: &Filters) -> String {
+    url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs([
+            ("person", filters.person.as_str()),
+            ("staff", filters.staff.as_str()),
+            ("hall", filters.hall.as_str()),
+            ("kind", filters.kind.as_str()),
+            ("event", filters.event.as_str()),
+            ("from", filters.from.as_str()),
+            ("to", filters.to.as_str()),
+        ])
+        .finish()
+}
+
+/// An event's name in the page's language; an event without one shows its key.
+fn event_name(tr: Tr, action: &str) -> String {
+    let key = format!("event.{action}");
+    let name = tr.t(&key);
+    if name.ends_with(&key) { action.to_owned() } else { name }
 }
 
 pub async fn get_csv(
@@ -126,10 +206,11 @@ async fn export(
     format: Format,
 ) -> Result<Response, AppError> {
     let browser = Browser(&session);
-    let tr = match auditor(&state, &browser, &headers).await? {
-        Ok(tr) => tr,
+    let console = match auditor(&state, &browser, &headers, paths::AUDIT_CSV).await? {
+        Ok(console) => console,
         Err(response) => return Ok(response),
     };
+    let tr = console.tr();
     let filter = match to_filter(&state, &filters, EXPORT_ROWS).await? {
         Ok(filter) => filter,
         Err(message) => return Ok(error_page(StatusCode::BAD_REQUEST, tr.0, message, None)),
@@ -150,7 +231,7 @@ async fn export(
             row.origin.clone(),
             row.hash.clone(),
         );
-        let shown = view(&state, &halls, row).await?;
+        let shown = view(&state, tr, &halls, row).await?;
         rows.push(vec![
             Cell::from(seq),
             Cell::from(shown.at),
@@ -168,21 +249,15 @@ async fn export(
     download(&Sheet { name: tr.t("audit.title"), headers, rows }, format, "yimen-audit")
 }
 
-/// The auditor's translator, or the page that says why they may not read the log.
+/// The console of an auditor or platform administrator (two factors within the hour), or the page that
+/// says why not.
 async fn auditor(
     state: &AppState,
     browser: &Browser<'_>,
     headers: &HeaderMap,
-) -> Result<Result<Tr, Response>, AppError> {
-    let signed = match signed_in(state, browser, headers, paths::AUDIT).await? {
-        Ok(signed) => signed,
-        Err(redirect) => return Ok(Err(redirect)),
-    };
-    let roles = state.roles.of(&signed.person.id).await.map_err(|e| AppError(e.to_string()))?;
-    if !roles.iter().any(|r| matches!(r.kind, RoleKind::Auditor | RoleKind::PlatformAdmin)) {
-        return Ok(Err(error_page(StatusCode::FORBIDDEN, signed.locale, "audit.forbidden", None)));
-    }
-    Ok(Ok(signed.tr()))
+    here: &str,
+) -> Result<Result<AtConsole, Response>, AppError> {
+    at_console(state, browser, headers, here, None, &[RoleKind::Auditor, RoleKind::PlatformAdmin]).await
 }
 
 /// The store filter for the page's filters; people are given by identity number and found here.
@@ -220,20 +295,27 @@ async fn to_filter(
         actor_id,
         subject_id,
         hall_id: Some(filters.hall.clone()).filter(|h| !h.is_empty()),
-        action_prefix: Some(filters.kind.clone()).filter(|k| KINDS.contains(&k.as_str())).map(|k| format!("{k}.")),
+        action_prefix: match EVENTS.iter().find(|e| **e == filters.event) {
+            Some(event) => Some((*event).to_owned()),
+            None => Some(filters.kind.clone()).filter(|k| KINDS.contains(&k.as_str())).map(|k| format!("{k}.")),
+        },
         from: day(&filters.from),
         until: day(&filters.to).map(|t| t + 86_400),
-        before_seq: None,
+        before_seq: filters.before,
         limit,
     }))
 }
 
-async fn view(state: &AppState, halls: &[crate::counter::Hall], row: AuditRow) -> Result<Row, AppError> {
+async fn view(state: &AppState, tr: Tr, halls: &[crate::counter::Hall], row: AuditRow) -> Result<Row, AppError> {
     let actor = match &row.actor_id {
         Some(id) => {
             state.accounts.find(id).await?.map(|p| p.name).filter(|n| !n.is_empty()).unwrap_or_else(|| id.clone())
         }
-        None => row.actor_role.clone(),
+        None => {
+            let key = format!("audit.role.{}", row.actor_role);
+            let name = tr.t(&key);
+            if name.ends_with(&key) { row.actor_role.clone() } else { name }
+        }
     };
     let hall = row
         .hall_id
@@ -241,5 +323,70 @@ async fn view(state: &AppState, halls: &[crate::counter::Hall], row: AuditRow) -
         .and_then(|id| halls.iter().find(|h| &h.id == id))
         .map(|h| h.name.clone())
         .unwrap_or_default();
-    Ok(Row { seq: row.seq, at: super::account::when(row.at), actor, hall, action: row.action, detail: row.detail })
+    let detail = readable_detail(state, tr, halls, &row.subject_type, row.subject_id.as_deref(), &row.detail).await?;
+    Ok(Row { seq: row.seq, at: super::account::when(row.at), actor, hall, action: event_name(tr, &row.action), detail })
+}
+
+/// The event's subject and detail as "field: value" pairs in the page's language, ids replaced by names.
+async fn readable_detail(
+    state: &AppState,
+    tr: Tr,
+    halls: &[crate::counter::Hall],
+    subject_type: &str,
+    subject_id: Option<&str>,
+    detail: &str,
+) -> Result<String, AppError> {
+    let mut parts = Vec::new();
+    if let Some(id) = subject_id {
+        parts.push(format!("{}：{}", label(tr, subject_type), name_of(state, halls, subject_type, id).await?));
+    }
+    if let Ok(serde_json::Value::Object(fields)) = serde_json::from_str::<serde_json::Value>(detail) {
+        for (key, value) in fields {
+            let text = match &value {
+                serde_json::Value::String(text) => {
+                    let kind = key.trim_end_matches("_id");
+                    name_of(state, halls, kind, text).await?
+                }
+                serde_json::Value::Null => continue,
+                serde_json::Value::Bool(yes) => tr.t(if *yes { "export.yes" } else { "export.no" }),
+                other => other.to_string(),
+            };
+            parts.push(format!("{}：{}", label(tr, &key), text));
+        }
+    } else if !detail.is_empty() && detail != "{}" {
+        parts.push(detail.to_owned());
+    }
+    Ok(parts.join("；"))
+}
+
+/// The name of a field of an event, or the field itself when it has none.
+fn label(tr: Tr, field: &str) -> String {
+    let key = format!("audit.field.{field}");
+    let name = tr.t(&key);
+    if name.ends_with(&key) { field.to_owned() } else { name }
+}
+
+/// What an id names, when it names something the platform knows: a person, a hall, a client or an
+/// organisation; otherwise the value itself.
+async fn name_of(
+    state: &AppState,
+    halls: &[crate::counter::Hall],
+    kind: &str,
+    value: &str,
+) -> Result<String, AppError> {
+    let named = match kind {
+        "person" | "representative" | "recorded_by" | "actor" | "member" | "staff" => {
+            state.accounts.find(value).await?.map(|p| p.name)
+        }
+        "hall" | "parent" => halls.iter().find(|h| h.id == value).map(|h| h.name.clone()),
+        "client" => state.provider.client_by_id(value).await?.map(|c| c.name),
+        "org" | "organisation" => state
+            .orgs
+            .find(value)
+            .await
+            .map_err(|e| AppError(e.to_string()))?
+            .map(|o| format!("{}（{}）", o.name, o.uscc)),
+        _ => None,
+    };
+    Ok(named.unwrap_or_else(|| value.to_owned()))
 }

@@ -221,3 +221,44 @@ async fn the_audit_log_and_its_export_need_a_recent_two_factor_sign_in() {
     assert_eq!(export.status(), 200);
     app.stop().await;
 }
+
+#[tokio::test]
+async fn the_audit_log_reads_in_the_auditors_language_a_page_at_a_time() {
+    let app = TestApp::spawn().await;
+    let auditor = app.citizen().await;
+    app.desk.roles.grant(&auditor.id, RoleKind::Auditor, None, &Actor::operator()).await.unwrap();
+    let hall =
+        app.desk.halls.create("市民中心", yimen::counter::HallKind::City, None, &Actor::operator()).await.unwrap();
+    for _ in 0..60 {
+        let event = yimen::audit::Event {
+            action: "role.grant",
+            subject_type: "person",
+            subject_id: Some(auditor.id.clone()),
+            detail: serde_json::json!({ "role": "auditor", "hall_id": hall.id }),
+        };
+        app.desk
+            .audit
+            .record(&Actor::person(&auditor.id, yimen::audit::ActorRole::PlatformAdmin, None), event)
+            .await
+            .unwrap();
+    }
+    let browser = app.browser();
+    sign_in_with_two_factors(&app, &browser, PHONE).await;
+    let (status, _, page) = browser.open(&app.url("/audit")).await.page();
+    assert_eq!(status, 200);
+    let table = page.split("<table").nth(1).expect("a table of events");
+    assert!(table.contains("授予角色") && !table.contains("role.grant"), "events are named in Chinese");
+    assert!(table.contains("大厅：市民中心") && table.contains("办事人：张三"), "ids are replaced by names");
+    let uuid = regex::Regex::new(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}").unwrap();
+    assert!(!uuid.is_match(table), "no ids in the table");
+    assert!(page.contains("aria-current=\"page\""), "in the console frame, with its menu");
+    let rows = |html: &str| html.matches("<tr><td").count();
+    assert_eq!(rows(&page), 50, "a page at a time");
+    let older = crate::helpers::attr(&page, "a[rel=next]", "href");
+    let (_, _, second) = browser.open(&app.url(&older)).await.page();
+    assert!(rows(&second) >= 10, "the older events are on the next page");
+    let (_, _, filtered) = browser.open(&app.url("/audit?event=hall.create")).await.page();
+    assert_eq!(rows(&filtered), 1, "filtered by event");
+    assert!(filtered.contains("建立大厅"));
+    app.stop().await;
+}
