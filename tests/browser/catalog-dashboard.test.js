@@ -50,7 +50,7 @@ GA-001,户口迁移,行政许可,自然人,P03,${POLICE_SYSTEM}
 GA-002,居住证办理,公共服务,自然人,P03,${POLICE_SYSTEM}
 `;
 
-const DEPARTMENT_CHART = '各部门接入率（红线为目标）';
+const DEPARTMENT_CHART = '各部门接入率（竖线为目标）';
 
 /**
  * Seeds by CLI: 市民政局 with 婚姻登记系统 (no items), 市公安局 with 户籍管理系统 and two items (no client),
@@ -325,6 +325,21 @@ scenario('a department admin imports items and registers a client; a citizen sig
     `the dashboard scrolls sideways at 360 px: scrollWidth ${overflow.scrollWidth}; widest elements: ${JSON.stringify(overflow.culprits)}`);
   chart = await readDepartmentChart(page);
   assert.ok(chart.shown.width <= 360 && chart.shown.width > 200, `the chart scales down to the screen: ${JSON.stringify(chart.shown)}`);
+  const top = async (selector) => (await page.locator(selector).boundingBox()).y;
+  assert.ok(await top('#headline-rate') < await top('form.filters'), 'on a phone the headline rate comes before the filters');
+
+  // --- At 1,280 px the dashboard uses the width: charts side by side, a page of sensible height -------
+  await page.setViewportSize({ width: 1280, height: 800 });
+  await page.goto(yimen.url('/dashboard'));
+  t.diagnostic(`screenshot: ${await screenshot(page, 'dashboard-1280')}`);
+  const trend = await page.locator('#trend-title').boundingBox();
+  const departmentsTitle = await page.locator('#departments-title').boundingBox();
+  assert.ok(Math.abs(trend.y - departmentsTitle.y) < 2 && departmentsTitle.x > trend.x + 300,
+    `the trend and the departments sit side by side: ${JSON.stringify({ trend, departmentsTitle })}`);
+  const wide = await horizontalOverflow(page);
+  assert.ok(wide.scrollWidth <= 1280, `no sideways scrolling at 1,280 px: ${JSON.stringify(wide)}`);
+  assert.equal(await page.locator('nav.jump a').count(), 3, 'jump links to the sections');
+  await page.setViewportSize({ width: 360, height: 740 });
 
   // --- The auditor sees the whole platform: 3 of 6 ----------------------------------------------------
   const desk = await launch();

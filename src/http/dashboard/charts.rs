@@ -8,9 +8,12 @@ use plotters::prelude::*;
 const WIDTH: u32 = 400;
 const LABEL_PX: u32 = 15;
 const BAR_HEIGHT: u32 = 26;
+// The same colours mean the same things as on the page: green meets the target, red is behind it (the
+// headline's border and the table's behind rows), the target itself is drawn in ink.
 const BLUE: RGBColor = RGBColor(29, 78, 216);
 const GREEN: RGBColor = RGBColor(21, 128, 61);
-const RED: RGBColor = RGBColor(185, 28, 28);
+const BEHIND_RED: RGBColor = RGBColor(185, 28, 28);
+const INK: RGBColor = RGBColor(31, 35, 40);
 const GREY: RGBColor = RGBColor(75, 85, 99);
 
 /// One bar per department (rate in percent), worst first as given, with the target as a vertical line.
@@ -23,6 +26,7 @@ pub fn department_bars(title: &str, bars: &[(String, f64)], target: f64) -> Stri
             root.fill(&WHITE)?;
             let mut chart = ChartBuilder::on(&root)
                 .margin(8)
+                .margin_right(24)
                 .x_label_area_size(28)
                 .y_label_area_size(160)
                 .build_cartesian_2d(0f64..100f64, (0..bars.len()).into_segmented())?;
@@ -39,13 +43,13 @@ pub fn department_bars(title: &str, bars: &[(String, f64)], target: f64) -> Stri
                 .label_style(("sans-serif", LABEL_PX).into_font().color(&GREY))
                 .draw()?;
             chart.draw_series(bars.iter().enumerate().map(|(i, (_, rate))| {
-                let colour = if *rate >= target * 100.0 { GREEN } else { BLUE };
+                let colour = if *rate >= target * 100.0 { GREEN } else { BEHIND_RED };
                 Rectangle::new([(0.0, SegmentValue::Exact(i)), (*rate, SegmentValue::Exact(i + 1))], colour.filled())
             }))?;
             let line = target * 100.0;
             chart.draw_series(std::iter::once(PathElement::new(
                 vec![(line, SegmentValue::Exact(0)), (line, SegmentValue::Last)],
-                RED.stroke_width(2),
+                INK.stroke_width(2),
             )))?;
             root.present()?;
             Ok(())
@@ -67,6 +71,7 @@ pub fn trend_line(title: &str, points: &[(String, f64)], target: f64) -> String 
             root.fill(&WHITE)?;
             let mut chart = ChartBuilder::on(&root)
                 .margin(10)
+                .margin_right(28)
                 .x_label_area_size(30)
                 .y_label_area_size(44)
                 .build_cartesian_2d(0..last, 0f64..100f64)?;
@@ -81,7 +86,7 @@ pub fn trend_line(title: &str, points: &[(String, f64)], target: f64) -> String 
                 .label_style(("sans-serif", LABEL_PX).into_font().color(&GREY))
                 .draw()?;
             let line = target * 100.0;
-            chart.draw_series(DashedLineSeries::new(vec![(0, line), (last, line)], 6, 4, RED.stroke_width(2)))?;
+            chart.draw_series(DashedLineSeries::new(vec![(0, line), (last, line)], 6, 4, INK.stroke_width(2)))?;
             chart.draw_series(LineSeries::new(
                 points.iter().enumerate().map(|(i, (_, rate))| (i, *rate)),
                 BLUE.stroke_width(3),
