@@ -187,9 +187,18 @@ scenario('step-up to level 4 at the counter: code online, a passkey-signed-in st
   const verify = desk.locator(`form[action="${personPath}/verify"]`);
   await verify.locator('#document_type').selectOption('resident_id');
   await verify.locator('#document_number').fill(citizen.idNumber);
-  await verify.locator('#name').fill(citizen.name);
+  await verify.locator('#name').fill('张四');
   await verify.locator('#valid_until').fill('2036-01-01');
   await verify.getByLabel('本人与证件照片一致').check();
+  // A name that does not match: refused, the banner says which form, and nothing typed is lost.
+  await clickToNewPage(desk, verify.getByRole('button', { name: '核验通过', exact: true }));
+  assert.match((await desk.locator('#page-error').innerText()).trim(), /^现场实名核验：/, 'the error names the form it is about');
+  assert.equal(await verify.locator('#document_number').inputValue(), citizen.idNumber, 'the document number is kept');
+  assert.equal(await verify.locator('#valid_until').inputValue(), '2036-01-01', 'the date is kept');
+  assert.ok(await verify.getByLabel('本人与证件照片一致').isChecked(), 'the face match stays ticked');
+  assert.equal(await desk.locator('#reset-document_number').inputValue(), '', 'the reset form is left alone');
+  assert.equal(await desk.locator('.danger-zone h2').innerText(), '现场重置登录凭据', 'the reset sits apart, under its own heading');
+  await verify.locator('#name').fill(citizen.name);
   const smsBefore = (await yimen.smsOutbox(citizen.phone)).length;
   await clickToNewPage(desk, verify.getByRole('button', { name: '核验通过', exact: true }));
   assert.equal(new URL(desk.url()).pathname, personPath, 'the outcome is shown on the person\'s page, reached by GET');

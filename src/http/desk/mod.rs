@@ -79,6 +79,33 @@ pub fn document_types(tr: Tr) -> Vec<(&'static str, String)> {
     DocumentKind::ALL.iter().map(|kind| (kind.as_str(), tr.t(&format!("doc.{}", kind.as_str())))).collect()
 }
 
+/// What a desk form had in it, shown again when it is refused so that nothing has to be typed twice.
+#[derive(Debug, Clone, Default)]
+pub struct CheckValues {
+    pub document_type: String,
+    pub document_number: String,
+    pub name: String,
+    pub valid_until: String,
+    pub face_matches: bool,
+    pub phone: String,
+    pub new_phone: String,
+}
+
+impl CheckValues {
+    pub fn of(form: &CheckForm) -> Self {
+        let keep = |text: &str| text.trim().chars().take(64).collect::<String>();
+        Self {
+            document_type: keep(&form.document_type),
+            document_number: keep(&form.document_number),
+            name: keep(&form.name),
+            valid_until: keep(&form.valid_until),
+            face_matches: form.face_matches == "yes",
+            phone: keep(&form.phone),
+            new_phone: keep(&form.new_phone),
+        }
+    }
+}
+
 /// The fields of an in-person check, as the desk forms send them.
 #[derive(Deserialize, Default)]
 pub struct CheckForm {

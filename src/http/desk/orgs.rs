@@ -1,7 +1,7 @@
 //! GET/POST /desk/orgs and POST /desk/orgs/{id}/settle: verifying an organisation's business licence and
 //! legal representative, which takes effect only when a second staff member confirms (four eyes).
 
-use super::{AtDesk, CheckForm, DeskFrame, at_desk, desk_message, document_types, frame};
+use super::{AtDesk, CheckForm, CheckValues, DeskFrame, at_desk, desk_message, document_types, frame};
 use crate::http::account::{checked_form, expired_form};
 use crate::http::client_ip::ClientIp;
 use crate::http::error::AppError;
@@ -42,6 +42,9 @@ struct OrgsPage {
     pending: Vec<PendingView>,
     kinds: Vec<(&'static str, String)>,
     document_types: Vec<(&'static str, String)>,
+    values: CheckValues,
+    uscc: String,
+    org_name: String,
 }
 
 #[derive(Deserialize)]
@@ -63,7 +66,7 @@ pub async fn get_orgs(
         Ok(desk) => desk,
         Err(response) => return Ok(response),
     };
-    show(&state, &browser, &desk, StatusCode::OK, None, None).await
+    show(&state, &browser, &desk, StatusCode::OK, None, None, None).await
 }
 
 pub async fn post_record(
@@ -82,7 +85,9 @@ pub async fn post_record(
         return Ok(expired_form(&headers));
     };
     let tr = desk.tr();
-    let fail = |message: String| show(&state, &browser, &desk, StatusCode::UNPROCESSABLE_ENTITY, None, Some(message));
+    let fail = |message: String| {
+        show(&state, &browser, &desk, StatusCode::UNPROCESSABLE_ENTITY, None, Some(message), Some(&form))
+    };
     let uscc = match Uscc::parse(&form.uscc) {
         Ok(uscc) => uscc,
         Err(reason) => return fail(super::uscc_message(tr, &reason)).await,
@@ -96,7 +101,7 @@ pub async fn post_record(
     };
     let kind = OrgKind::parse(&form.kind).unwrap_or(OrgKind::Enterprise);
     match state.desk.record_organisation(&desk.seat, &uscc, &form.org_name, kind, &representative, &check).await {
-        Ok(_) => show(&state, &browser, &desk, StatusCode::OK, Some(tr.t("desk.recorded")), None).await,
+        Ok(_) => show(&state, &browser, &desk, StatusCode::OK, Some(tr.t("desk.recorded")), None, None).await,
         Err(error) => fail(desk_message(tr, &error)).await,
     }
 }
@@ -119,10 +124,11 @@ pub async fn post_settle(
     };
     let tr = desk.tr();
     match state.desk.settle_organisation(&desk.seat, &id, form.decision == "confirm").await {
-        Ok(Some(_)) => show(&state, &browser, &desk, StatusCode::OK, Some(tr.t("desk.confirmed")), None).await,
-        Ok(None) => show(&state, &browser, &desk, StatusCode::OK, Some(tr.t("desk.rejected")), None).await,
+        Ok(Some(_)) => show(&state, &browser, &desk, StatusCode::OK, Some(tr.t("desk.confirmed")), None, None).await,
+        Ok(None) => show(&state, &browser, &desk, StatusCode::OK, Some(tr.t("desk.rejected")), None, None).await,
         Err(error) => {
-            show(&state, &browser, &desk, StatusCode::UNPROCESSABLE_ENTITY, None, Some(desk_message(tr, &error))).await
+            let message = Some(desk_message(tr, &error));
+            show(&state, &browser, &desk, StatusCode::UNPROCESSABLE_ENTITY, None, message, None).await
         }
     }
 }
@@ -134,6 +140,7 @@ async fn show(
     status: StatusCode,
     flash: Option<String>,
     error: Option<String>,
+    kept: Option<&CheckForm>,
 ) -> Result<Response, AppError> {
     let tr = desk.tr();
     let (chrome, mut frame) = frame(state, desk).await?;
@@ -168,6 +175,9 @@ async fn show(
         pending,
         kinds,
         document_types: document_types(tr),
+        values: kept.map(CheckValues::of).unwrap_or_default(),
+        uscc: kept.map(|f| f.uscc.trim().chars().take(32).collect()).unwrap_or_default(),
+        org_name: kept.map(|f| f.org_name.trim().chars().take(100).collect()).unwrap_or_default(),
     };
     Ok(render(status, &page))
 }

@@ -2,7 +2,7 @@
 //! them to the counter level, an in-person credential reset (recorded by one staff member, confirmed by
 //! another; see `counter::reset`), and (supervisors) revoking a verification.
 
-use super::{AtDesk, CheckForm, DeskFrame, at_desk, desk_message, document_types, frame};
+use super::{AtDesk, CheckForm, CheckValues, DeskFrame, at_desk, desk_message, document_types, frame};
 use crate::http::account::{checked_form, expired_form, when};
 use crate::http::client_ip::ClientIp;
 use crate::http::error::AppError;
@@ -41,6 +41,8 @@ struct PersonPage {
     evidence: Vec<EvidenceView>,
     resets: Vec<ResetView>,
     document_types: Vec<(&'static str, String)>,
+    verify_values: CheckValues,
+    reset_values: CheckValues,
 }
 
 /// A recorded reset waiting for a second staff member.
@@ -133,28 +135,23 @@ pub async fn post_verify(
     let Some(form) = checked_form::<CheckForm>(&browser, &body, |f| &f.csrf).await? else {
         return Ok(expired_form(&headers));
     };
+    // A refusal names the form it is about and keeps what was typed in it.
+    let kept = CheckValues::of(&form);
+    let refuse = |status: StatusCode, message: String| {
+        let message = format!("{}：{message}", desk.tr().t("desk.verify_title"));
+        show_kept(&state, &browser, &desk, &id, status, None, Some(message), Some(("verify", kept.clone())))
+    };
     let Some(person) = state.accounts.find(&id).await? else {
         return show(&state, &browser, &desk, &id, StatusCode::NOT_FOUND, None, None).await;
     };
     let check = match form.check(state.accounts.today(), desk.tr()) {
         Ok(check) => check,
-        Err(reason) => return show(&state, &browser, &desk, &id, StatusCode::BAD_REQUEST, None, Some(reason)).await,
+        Err(reason) => return refuse(StatusCode::BAD_REQUEST, reason).await,
     };
     match state.desk.verify_person(&desk.seat, &person, &check).await {
         // Back to the person's page by GET, so that reloading it cannot record the check twice.
         Ok(_) => Ok(Redirect::to(&format!("/desk/people/{id}?done=verified")).into_response()),
-        Err(error) => {
-            show(
-                &state,
-                &browser,
-                &desk,
-                &id,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                None,
-                Some(desk_message(desk.tr(), &error)),
-            )
-            .await
-        }
+        Err(error) => refuse(StatusCode::UNPROCESSABLE_ENTITY, desk_message(desk.tr(), &error)).await,
     }
 }
 
@@ -174,45 +171,31 @@ pub async fn post_reset(
     let Some(form) = checked_form::<CheckForm>(&browser, &body, |f| &f.csrf).await? else {
         return Ok(expired_form(&headers));
     };
+    // A refusal names the form it is about and keeps what was typed in it.
+    let kept = CheckValues::of(&form);
+    let refuse = |status: StatusCode, message: String| {
+        let message = format!("{}：{message}", desk.tr().t("desk.reset_title"));
+        show_kept(&state, &browser, &desk, &id, status, None, Some(message), Some(("reset", kept.clone())))
+    };
     let Some(person) = state.accounts.find(&id).await? else {
         return show(&state, &browser, &desk, &id, StatusCode::NOT_FOUND, None, None).await;
     };
     let check = match form.check(state.accounts.today(), desk.tr()) {
         Ok(check) => check,
-        Err(reason) => return show(&state, &browser, &desk, &id, StatusCode::BAD_REQUEST, None, Some(reason)).await,
+        Err(reason) => return refuse(StatusCode::BAD_REQUEST, reason).await,
     };
     let new_phone = match form.new_phone.trim() {
         "" => None,
         text => match PhoneNumber::parse(text) {
             Ok(phone) => Some(phone),
             Err(_) => {
-                return show(
-                    &state,
-                    &browser,
-                    &desk,
-                    &id,
-                    StatusCode::BAD_REQUEST,
-                    None,
-                    Some(desk.tr().t("flow.bad_phone")),
-                )
-                .await;
+                return refuse(StatusCode::BAD_REQUEST, desk.tr().t("flow.bad_phone")).await;
             }
         },
     };
     match state.desk.record_reset(&desk.seat, &person, &check, new_phone).await {
         Ok(_) => Ok(Redirect::to(&format!("/desk/people/{id}?done=reset_recorded")).into_response()),
-        Err(error) => {
-            show(
-                &state,
-                &browser,
-                &desk,
-                &id,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                None,
-                Some(desk_message(desk.tr(), &error)),
-            )
-            .await
-        }
+        Err(error) => refuse(StatusCode::UNPROCESSABLE_ENTITY, desk_message(desk.tr(), &error)).await,
     }
 }
 
@@ -297,6 +280,21 @@ async fn show(
     flash: Option<String>,
     error: Option<String>,
 ) -> Result<Response, AppError> {
+    show_kept(state, browser, desk, person_id, status, flash, error, None).await
+}
+
+/// The person's page; `kept` is the form ("verify" or "reset") that was refused, with what it held.
+#[allow(clippy::too_many_arguments)]
+async fn show_kept(
+    state: &AppState,
+    browser: &Browser<'_>,
+    desk: &AtDesk,
+    person_id: &str,
+    status: StatusCode,
+    flash: Option<String>,
+    error: Option<String>,
+    kept: Option<(&'static str, CheckValues)>,
+) -> Result<Response, AppError> {
     let tr = desk.tr();
     let (chrome, mut frame) = frame(state, desk).await?;
     frame.flash = flash;
@@ -342,6 +340,8 @@ async fn show(
         evidence,
         resets,
         document_types: document_types(tr),
+        verify_values: kept.as_ref().filter(|(form, _)| *form == "verify").map(|(_, v)| v.clone()).unwrap_or_default(),
+        reset_values: kept.filter(|(form, _)| *form == "reset").map(|(_, v)| v).unwrap_or_default(),
     };
     Ok(render(status, &page))
 }

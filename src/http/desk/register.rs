@@ -1,7 +1,7 @@
 //! GET/POST /desk/register: registering someone who has no account, from details checked in person; the
 //! person leaves with a printed activation code.
 
-use super::{CheckForm, DeskFrame, at_desk, desk_message, document_types, frame};
+use super::{CheckForm, CheckValues, DeskFrame, at_desk, desk_message, document_types, frame};
 use crate::http::account::{checked_form, expired_form};
 use crate::http::client_ip::ClientIp;
 use crate::http::error::AppError;
@@ -24,6 +24,7 @@ struct RegisterPage {
     desk: DeskFrame,
     csrf: String,
     document_types: Vec<(&'static str, String)>,
+    values: CheckValues,
 }
 
 pub async fn get_register(
@@ -45,6 +46,7 @@ pub async fn get_register(
             desk: frame,
             csrf: browser.csrf_token().await?,
             document_types: document_types(desk.tr()),
+            values: CheckValues::default(),
         },
     ))
 }
@@ -75,6 +77,7 @@ pub async fn post_register(
                 desk: frame,
                 csrf: browser.csrf_token().await?,
                 document_types: document_types(tr),
+                values: CheckValues::of(&form),
             },
         ))
     };
