@@ -64,6 +64,7 @@ pub const DESK_PERSON_VERIFY: &str = "/desk/people/{id}/verify";
 pub const DESK_PERSON_RESET: &str = "/desk/people/{id}/reset";
 pub const DESK_PERSON_RESET_SETTLE: &str = "/desk/people/{id}/resets/{reset_id}";
 pub const DESK_PERSON_REVOKE: &str = "/desk/people/{id}/revoke";
+pub const DESK_PERSON_SLIP: &str = "/desk/people/{id}/slip";
 pub const DESK_REGISTER: &str = "/desk/register";
 pub const DESK_ORGS: &str = "/desk/orgs";
 pub const DESK_ORG_SETTLE: &str = "/desk/orgs/{id}/settle";

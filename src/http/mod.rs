@@ -130,6 +130,7 @@ pub fn router(state: AppState, settings: &HttpSettings) -> Router {
         .route(paths::DESK_PERSON_RESET, post(desk::person::post_reset))
         .route(paths::DESK_PERSON_RESET_SETTLE, post(desk::person::post_settle_reset))
         .route(paths::DESK_PERSON_REVOKE, post(desk::person::post_revoke))
+        .route(paths::DESK_PERSON_SLIP, get(desk::person::get_slip))
         .route(paths::DESK_REGISTER, get(desk::register::get_register).post(desk::register::post_register))
         .route(paths::DESK_ORGS, get(desk::orgs::get_orgs).post(desk::orgs::post_record))
         .route(paths::DESK_ORG_SETTLE, post(desk::orgs::post_settle))

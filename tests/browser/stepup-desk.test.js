@@ -234,6 +234,22 @@ scenario('step-up to level 4 at the counter: code online, a passkey-signed-in st
   assert.equal(rp.logins.length, 2);
   assert.equal(rp.lastLogin.claims.acr, LEVEL_4);
   assert.equal(rp.lastLogin.claims.sub, claims.sub);
+
+  // 6. An assisted registration at the desk ends on a slip that survives a reload (reprinting it).
+  await desk.goto(yimen.url('/desk/register'));
+  await desk.locator('#document_type').selectOption('resident_id');
+  await desk.locator('#document_number').fill('320102198805120034');
+  await desk.locator('#name').fill('李四');
+  await desk.locator('#valid_until').fill('2036-01-01');
+  await desk.getByLabel('本人与证件照片一致').check();
+  await desk.locator('#phone').fill('13500135000');
+  await clickToNewPage(desk, desk.getByRole('button', { name: '注册并打印激活码', exact: true }));
+  assert.equal(await desk.locator('#page-error').count(), 0, `refused: ${await desk.locator('#page-error').allInnerTexts()}`);
+  assert.match(new URL(desk.url()).pathname, /^\/desk\/people\/[^/]+\/slip$/, `the slip is its own page: ${desk.url()}`);
+  assert.equal(await desk.locator('h1').innerText(), '激活凭条');
+  const reloaded = await desk.reload();
+  assert.equal(reloaded.status(), 200, 'reloading the slip neither fails nor registers twice');
+  assert.match(await desk.locator('.slip').innerText(), /李四/, 'the reloaded slip is the same person\'s');
 });
 
 scenario('a citizen who declines the step-up: the RP (registered with --min-acr level 4) gets unmet_authentication_requirements, not a lower-level sign-in', {

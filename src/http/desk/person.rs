@@ -252,7 +252,28 @@ pub async fn post_settle_reset(
 
 /// The printable slip handed to a person registered at the desk: what to do next, and where the
 /// activation code went. It never shows the code.
-pub async fn slip(state: &AppState, desk: &AtDesk, person: &Person) -> Result<Response, AppError> {
+/// GET /desk/people/{id}/slip: the slip handed to a person registered at the counter, which can be
+/// reloaded and printed again.
+pub async fn get_slip(
+    State(state): State<AppState>,
+    session: Session,
+    ClientIp(peer): ClientIp,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Response, AppError> {
+    let browser = Browser(&session);
+    let desk =
+        match at_desk(&state, &browser, &headers, &format!("/desk/people/{id}/slip"), Some(peer.to_string())).await? {
+            Ok(desk) => desk,
+            Err(response) => return Ok(response),
+        };
+    match state.accounts.find(&id).await? {
+        Some(person) => slip(&state, &desk, &person).await,
+        None => Ok(crate::http::pages::error_page(StatusCode::NOT_FOUND, desk.signed.locale, "desk.not_found", None)),
+    }
+}
+
+async fn slip(state: &AppState, desk: &AtDesk, person: &Person) -> Result<Response, AppError> {
     let tr = desk.tr();
     let (chrome, frame) = frame(state, desk).await?;
     let page = SlipPage {

@@ -15,6 +15,7 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
+use axum::response::{IntoResponse, Redirect};
 use tower_sessions::Session;
 
 #[derive(Template)]
@@ -87,7 +88,8 @@ pub async fn post_register(
     };
     let Ok(phone) = PhoneNumber::parse(&form.phone) else { return refuse(tr.t("flow.bad_phone")).await };
     match state.desk.assisted_registration(&desk.seat, &check, Some(phone)).await {
-        Ok(person) => super::person::slip(&state, &desk, &person).await,
+        // The slip is shown by GET, so that reloading or reprinting it cannot register the person twice.
+        Ok(person) => Ok(Redirect::to(&format!("/desk/people/{}/slip", person.id)).into_response()),
         Err(error) => refuse(desk_message(tr, &error)).await,
     }
 }
