@@ -69,9 +69,13 @@ async function staffAtDesk(yimen, t) {
   assert.equal(refused.status(), 403, 'a password-only session is refused at the desk');
   assert.equal(await desk.locator('html').getAttribute('lang'), 'zh-CN');
   const reason = desk.getByRole('alert');
-  assert.equal((await reason.innerText()).trim(), '窗口系统要求使用通行密钥登录。请退出后用通行密钥重新登录。',
-    'the refusal says why, and what to do');
+  assert.equal((await reason.innerText()).trim(), '窗口系统要求使用通行密钥登录。', 'the refusal says why');
   assert.equal(await desk.locator('#query').count(), 0, 'no desk form behind the refusal');
+  // A first-time staff member is shown the way to a first passkey, not only told to sign out.
+  const enrol = desk.getByRole('link', { name: '添加通行密钥', exact: true });
+  assert.equal(await enrol.count(), 1, 'the way to a first passkey is offered');
+  await clickToNewPage(desk, enrol);
+  assert.equal(new URL(desk.url()).pathname, '/account/passkeys');
 
   // His first passkey: a password alone is not enough, so a platform administrator's one-time enrolment
   // code (`yimen role enrol-code`), handed over in person, goes with it.
@@ -79,7 +83,6 @@ async function staffAtDesk(yimen, t) {
   const enrolmentCode = stdout.trim();
   assert.match(enrolmentCode, /^[2-9A-HJ-NP-Z]{4}-[2-9A-HJ-NP-Z]{4}$/, 'the CLI prints the code');
   const authenticator = await addVirtualAuthenticator(deskContext, desk);
-  await desk.goto(yimen.url('/account/passkeys'));
   assert.equal(await desk.locator('h1').innerText(), '通行密钥');
   assert.equal(await desk.locator('label[for="enrolment-code"]').innerText(), '通行密钥登记码', 'the code field is labelled');
   await desk.locator('#enrolment-code').fill(enrolmentCode);
@@ -92,6 +95,14 @@ async function staffAtDesk(yimen, t) {
   const { credentials } = await authenticator.cdp.send('WebAuthn.getCredentials', { authenticatorId: authenticator.authenticatorId });
   assert.equal(credentials.length, 1, 'the authenticator holds the staff member\'s passkey');
 
+  // Back at the desk, still signed in with the password: the passkey step is offered right there.
+  await desk.goto(yimen.url('/desk'));
+  const passkeyStep = desk.getByRole('button', { name: '用通行密钥继续', exact: true });
+  await passkeyStep.waitFor({ state: 'visible' });
+  await Promise.all([desk.waitForURL((url) => url.pathname === '/desk'), passkeyStep.click()]);
+  await desk.locator('#query').waitFor();
+
+  // And after signing out, the passkey alone brings him back to the desk.
   await signOut(desk, yimen);
   await desk.goto(yimen.url('/desk'));
   await desk.waitForURL((url) => url.pathname === '/login');

@@ -11,7 +11,7 @@ pub mod stats;
 use super::account::{Signed, signed_in};
 use super::error::AppError;
 use super::i18n::Tr;
-use super::pages::{Chrome, error_page};
+use super::pages::{Chrome, error_page, render};
 use super::session::Browser;
 use super::state::AppState;
 use crate::counter::{DeskError, InPersonCheck, StaffSeat};
@@ -41,6 +41,16 @@ impl AtDesk {
     }
 }
 
+/// A desk page reached without a passkey sign-in: the passkey step, or the way to a first passkey.
+#[derive(askama::Template)]
+#[template(path = "desk/needs_passkey.html")]
+struct NeedsPasskeyPage {
+    chrome: Chrome,
+    csrf: String,
+    next: String,
+    has_passkey: bool,
+}
+
 /// The staff member behind a desk request, or the page that says why they cannot use the desk.
 pub async fn at_desk(
     state: &AppState,
@@ -54,7 +64,18 @@ pub async fn at_desk(
         Err(redirect) => return Ok(Err(redirect)),
     };
     if !signed.login.amr.iter().any(|m| m == "hwk" || m == "swk") {
-        return Ok(Err(error_page(StatusCode::FORBIDDEN, signed.locale, "desk.needs_passkey", None)));
+        // The passkey step is offered here, and for a first-time staff member the way to add one.
+        let has_passkey = match &state.passkeys {
+            Some(passkeys) => passkeys.has_any(&signed.person.id).await.map_err(|e| AppError(e.to_string()))?,
+            None => false,
+        };
+        let page = NeedsPasskeyPage {
+            chrome: Chrome::new(signed.locale, here),
+            csrf: browser.csrf_token().await?,
+            next: here.to_owned(),
+            has_passkey,
+        };
+        return Ok(Err(render(StatusCode::FORBIDDEN, &page)));
     }
     match state.desk.seat(&signed.person.id, None, ip).await {
         Ok(seat) => Ok(Ok(AtDesk { signed, seat })),
