@@ -55,3 +55,33 @@ pub fn code_sent_notice(tr: Tr, phone: &PhoneNumber, minutes: i64, conditional: 
     let key = if conditional { "flow.code_sent" } else { "flow.code_sent_plain" };
     tr.t(key).replace("%{phone}", &phone.masked()).replace("%{minutes}", &minutes.to_string())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::http::i18n::Locale;
+    use crate::sms::SmsError;
+
+    /// Every way sending or checking a code can fail reaches the person in their language; only the
+    /// store's failures are the server's (None).
+    #[test]
+    fn every_code_refusal_reads_in_the_persons_language() {
+        let all = [
+            OtpError::TooSoon { secs: 42 },
+            OtpError::DailyLimit,
+            OtpError::AddressLimit,
+            OtpError::Wrong { remaining: 2 },
+            OtpError::Expired,
+            OtpError::Send(SmsError::Timeout),
+            OtpError::Send(SmsError::Refused("quota".into())),
+        ];
+        for error in &all {
+            let zh = otp_message(Tr(Locale::ZhCn), error).expect("a message for the person");
+            assert!(!zh.is_ascii() && !zh.contains("flow."), "{error:?} in Chinese: {zh}");
+            let en = otp_message(Tr(Locale::En), error).unwrap();
+            assert!(!en.contains("flow.") && en != zh, "{error:?} in English: {en}");
+        }
+        let store = OtpError::Store(crate::store::StoreError::Corrupt("x".into()));
+        assert!(otp_message(Tr(Locale::ZhCn), &store).is_none(), "a store failure is the server's error page");
+    }
+}

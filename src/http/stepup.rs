@@ -281,3 +281,26 @@ async fn show(
     };
     Ok(render(status, &page))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::assurance::register::RegisterError;
+
+    #[test]
+    fn every_refused_online_check_reads_in_the_persons_language() {
+        let all = [
+            AssuranceError::Unavailable(RegisterError::Timeout),
+            AssuranceError::Unavailable(RegisterError::Refused("x".into())),
+            AssuranceError::TooManyChecks,
+            AssuranceError::NotCheckable,
+            AssuranceError::NeedsRegisterMatch,
+        ];
+        for error in all {
+            let zh = assurance_message(Tr(Locale::ZhCn), error).expect("a message for the person");
+            assert!(!zh.is_ascii() && !zh.contains("stepup."), "in Chinese: {zh}");
+        }
+        let store = AssuranceError::Store(crate::store::StoreError::Corrupt("x".into()));
+        assert!(assurance_message(Tr(Locale::ZhCn), store).is_err(), "a store failure is the server's");
+    }
+}

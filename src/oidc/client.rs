@@ -1,7 +1,7 @@
 //! Relying parties (department business systems): their registered metadata and the rules for
 //! registering one. Secrets are generated here and only their keyed hash is kept.
 
-use super::redirect_uri::RedirectUri;
+use super::redirect_uri::{RedirectUri, RedirectUriError};
 use super::scope::ScopeSet;
 use crate::keys::SigningAlg;
 use serde::{Deserialize, Serialize};
@@ -175,10 +175,8 @@ impl LogoutChannels {
     pub fn validated(self) -> Result<Self, RegistrationError> {
         for uri in [&self.backchannel_uri, &self.frontchannel_uri].into_iter().flatten() {
             let reason = match RedirectUri::parse(uri) {
-                Err(error) => Some(error.to_string()),
-                Ok(_) if !(uri.starts_with("https://") || uri.starts_with("http://")) => {
-                    Some("a logout URI must use https (or http on a loopback host)".to_owned())
-                }
+                Err(error) => Some(error),
+                Ok(_) if !(uri.starts_with("https://") || uri.starts_with("http://")) => Some(RedirectUriError::NotWeb),
                 Ok(_) => None,
             };
             if let Some(reason) = reason {
@@ -196,11 +194,11 @@ pub enum RegistrationError {
     #[error("the client needs at least one redirect URI for the authorization code grant")]
     NoRedirectUri,
     #[error("redirect URI {uri}: {reason}")]
-    BadRedirectUri { uri: String, reason: String },
+    BadRedirectUri { uri: String, reason: RedirectUriError },
     #[error("post-logout redirect URI {uri}: {reason}")]
-    BadPostLogoutUri { uri: String, reason: String },
+    BadPostLogoutUri { uri: String, reason: RedirectUriError },
     #[error("logout URI {uri}: {reason}")]
-    BadLogoutUri { uri: String, reason: String },
+    BadLogoutUri { uri: String, reason: RedirectUriError },
     #[error("a public client can only use the authorization code grant (with PKCE) and refresh tokens")]
     PublicGrant,
     #[error("a public client authenticates with 'none'; a confidential one cannot")]
@@ -250,9 +248,9 @@ impl ClientRegistration {
             .redirect_uris
             .iter()
             .map(|uri| {
-                RedirectUri::parse(uri).map(|parsed| parsed.as_str().to_owned()).map_err(|reason| {
-                    RegistrationError::BadRedirectUri { uri: uri.clone(), reason: reason.to_string() }
-                })
+                RedirectUri::parse(uri)
+                    .map(|parsed| parsed.as_str().to_owned())
+                    .map_err(|reason| RegistrationError::BadRedirectUri { uri: uri.clone(), reason })
             })
             .collect::<Result<Vec<_>, _>>()?;
         if grant_types.contains(&GrantType::AuthorizationCode) && redirect_uris.is_empty() {
@@ -262,9 +260,9 @@ impl ClientRegistration {
             .post_logout_redirect_uris
             .iter()
             .map(|uri| {
-                RedirectUri::parse(uri).map(|parsed| parsed.as_str().to_owned()).map_err(|reason| {
-                    RegistrationError::BadPostLogoutUri { uri: uri.clone(), reason: reason.to_string() }
-                })
+                RedirectUri::parse(uri)
+                    .map(|parsed| parsed.as_str().to_owned())
+                    .map_err(|reason| RegistrationError::BadPostLogoutUri { uri: uri.clone(), reason })
             })
             .collect::<Result<Vec<_>, _>>()?;
         let logout = self.logout.validated()?;

@@ -18,6 +18,8 @@ pub enum RedirectUriError {
     Wildcard,
     #[error("the URI must not carry user credentials")]
     Credentials,
+    #[error("a logout URI must use https (or http on a loopback host)")]
+    NotWeb,
 }
 
 impl RedirectUri {

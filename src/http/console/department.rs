@@ -16,7 +16,7 @@ use crate::http::pages::{Chrome, error_page, render};
 use crate::http::session::Browser;
 use crate::http::state::AppState;
 use crate::identity::roles::RoleKind;
-use crate::oidc::client::{AuthMethod, ClientRegistration, LogoutChannels, Registered};
+use crate::oidc::client::{AuthMethod, ClientRegistration, LogoutChannels, Registered, RegistrationError};
 use crate::oidc::provider::RegisterClientError;
 use crate::paths;
 use crate::store::logout_deliveries::LogoutDeliveryStatus;
@@ -295,7 +295,7 @@ async fn register_client(
             .await;
         }
         Err(CatalogError::Client(RegisterClientError::Invalid(reason))) => {
-            let message = tr.t("console.error.client").replace("%{reason}", &reason.to_string());
+            let message = tr.t("console.error.client").replace("%{reason}", &registration_message(tr, &reason));
             return show(
                 state,
                 browser,
@@ -481,4 +481,67 @@ fn logout_status(tr: &crate::http::i18n::Tr, status: &LogoutDeliveryStatus) -> S
         text.push_str(&tr.t("catalog.logout_last_error").replace("%{error}", error));
     }
     text
+}
+
+/// Why a client registration was refused, in the page's language.
+pub fn registration_message(tr: crate::http::i18n::Tr, error: &RegistrationError) -> String {
+    use crate::oidc::redirect_uri::RedirectUriError as R;
+    let uri_reason = |reason: &R| {
+        tr.t(match reason {
+            R::NotAbsolute => "client_error.uri.not_absolute",
+            R::Fragment => "client_error.uri.fragment",
+            R::InsecureHttp => "client_error.uri.insecure_http",
+            R::Wildcard => "client_error.uri.wildcard",
+            R::Credentials => "client_error.uri.credentials",
+            R::NotWeb => "client_error.uri.not_web",
+        })
+    };
+    let with_uri =
+        |key: &str, uri: &str, reason: &R| tr.t(key).replace("%{uri}", uri).replace("%{reason}", &uri_reason(reason));
+    match error {
+        RegistrationError::MissingName => tr.t("client_error.missing_name"),
+        RegistrationError::NoRedirectUri => tr.t("client_error.no_redirect_uri"),
+        RegistrationError::BadRedirectUri { uri, reason } => with_uri("client_error.bad_redirect_uri", uri, reason),
+        RegistrationError::BadPostLogoutUri { uri, reason } => {
+            with_uri("client_error.bad_post_logout_uri", uri, reason)
+        }
+        RegistrationError::BadLogoutUri { uri, reason } => with_uri("client_error.bad_logout_uri", uri, reason),
+        RegistrationError::PublicGrant => tr.t("client_error.public_grant"),
+        RegistrationError::AuthMethodMismatch => tr.t("client_error.auth_method_mismatch"),
+        RegistrationError::MissingJwks => tr.t("client_error.missing_jwks"),
+        RegistrationError::UnknownScope(scope) => tr.t("client_error.unknown_scope").replace("%{scope}", scope),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::http::i18n::{Locale, Tr};
+    use crate::oidc::redirect_uri::RedirectUriError as R;
+
+    #[test]
+    fn every_refused_registration_reads_in_the_pages_language() {
+        let uri = "https://x.example/cb".to_owned();
+        let mut all = vec![
+            RegistrationError::MissingName,
+            RegistrationError::NoRedirectUri,
+            RegistrationError::PublicGrant,
+            RegistrationError::AuthMethodMismatch,
+            RegistrationError::MissingJwks,
+            RegistrationError::UnknownScope("email".into()),
+        ];
+        for reason in [R::NotAbsolute, R::Fragment, R::InsecureHttp, R::Wildcard, R::Credentials, R::NotWeb] {
+            all.push(RegistrationError::BadRedirectUri { uri: uri.clone(), reason: reason.clone() });
+            all.push(RegistrationError::BadPostLogoutUri { uri: uri.clone(), reason: reason.clone() });
+            all.push(RegistrationError::BadLogoutUri { uri: uri.clone(), reason });
+        }
+        for error in &all {
+            let zh = registration_message(Tr(Locale::ZhCn), error);
+            let without_uri = zh.replace(&uri, "");
+            assert!(!without_uri.is_ascii() && !zh.contains("client_error."), "{error:?} in Chinese: {zh}");
+            assert!(!zh.contains("must") && !zh.contains("URI must"), "{error:?}: English inside: {zh}");
+            let en = registration_message(Tr(Locale::En), error);
+            assert!(!en.contains("client_error.") && en != zh, "{error:?} in English: {en}");
+        }
+    }
 }
