@@ -137,3 +137,20 @@ export function smallTapTargets(page) {
     return offenders;
   });
 }
+
+/**
+ * axe-core's serious and critical violations on the page as it is now (WCAG 2.1 A and AA rules), as
+ * "rule: target" lines. The page's CSP forbids injected scripts, so the context must be opened with
+ * `bypassCSP: true`.
+ */
+export async function axeViolations(page) {
+  const { createRequire } = await import('node:module');
+  const require = createRequire(import.meta.url);
+  await page.addScriptTag({ path: require.resolve('axe-core/axe.min.js') });
+  const results = await page.evaluate(() => window.axe.run(document, {
+    runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] },
+  }));
+  return results.violations
+    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .flatMap((v) => v.nodes.map((n) => `${v.id}: ${n.target.join(' ')}`));
+}
