@@ -11,6 +11,7 @@
 
 import assert from 'node:assert/strict';
 import { scenario, openLoginFromRp, signIn, allowConsent, backAtRp, signOut, clickToNewPage, toNewPage } from './lib/scenario.js';
+import { axeViolations } from './lib/checks.js';
 import { launch } from './lib/browser.js';
 
 const LEVEL_4 = 'urn:yimen:loa:4';
@@ -57,7 +58,8 @@ async function addVirtualAuthenticator(context, page) {
  * authenticator), sign out, and sign in with the passkey alone, which leads back to /desk. Returns the page.
  */
 async function staffAtDesk(yimen, t) {
-  const staffBrowser = await launch();
+  // bypassCSP lets axe-core be injected; the pages themselves are unchanged.
+  const staffBrowser = await launch({ bypassCSP: true });
   t.after(() => staffBrowser.close());
   const { page: desk, context: deskContext } = staffBrowser;
   await desk.goto(yimen.url('/desk'));
@@ -71,6 +73,7 @@ async function staffAtDesk(yimen, t) {
   const reason = desk.getByRole('alert');
   assert.equal((await reason.innerText()).trim(), '窗口系统要求使用通行密钥登录。', 'the refusal says why');
   assert.equal(await desk.locator('#query').count(), 0, 'no desk form behind the refusal');
+  assert.deepEqual(await axeViolations(desk), [], 'axe-core: none on the passkey step');
   // A first-time staff member is shown the way to a first passkey, not only told to sign out.
   const enrol = desk.getByRole('link', { name: '添加通行密钥', exact: true });
   assert.equal(await enrol.count(), 1, 'the way to a first passkey is offered');
@@ -128,6 +131,7 @@ async function reachStepUp(page, rp, yimen, citizen, query) {
 
 scenario('step-up to level 4 at the counter: code online, a passkey-signed-in staff member verifies in person, the RP gets acr urn:yimen:loa:4', {
   timeout: 180_000,
+  browser: { bypassCSP: true },
 }, async ({ yimen, rp, citizen, page, t }) => {
   await seedHallAndStaff(yimen);
 
@@ -160,6 +164,7 @@ scenario('step-up to level 4 at the counter: code online, a passkey-signed-in st
   assert.equal(new URL(page.url()).pathname, '/stepup/done');
   assert.match(await page.getByRole('alert').innerText(), /窗口尚未记录您的核验/, 'the page says why it did not continue');
   assert.equal((await page.locator('p.code').innerText()).trim(), code, 'the same code is still shown');
+  assert.deepEqual(await axeViolations(page), [], 'axe-core: none on the step-up page saying the visit is not recorded');
   // Coming back to the step-up page later shows that code again instead of a second one.
   await page.goto(yimen.url(`/stepup?rid=${stepUpRid}`));
   assert.equal((await page.locator('p.code').innerText()).trim(), code, 'one live code, shown again');
@@ -209,6 +214,7 @@ scenario('step-up to level 4 at the counter: code online, a passkey-signed-in st
   assert.ok(await verify.getByLabel('本人与证件照片一致').isChecked(), 'the face match stays ticked');
   assert.equal(await desk.locator('#reset-document_number').inputValue(), '', 'the reset form is left alone');
   assert.equal(await desk.locator('.danger-zone h2').innerText(), '现场重置登录凭据', 'the reset sits apart, under its own heading');
+  assert.deepEqual(await axeViolations(desk), [], 'axe-core: none on the person page with a refused check');
   await verify.locator('#name').fill(citizen.name);
   const smsBefore = (await yimen.smsOutbox(citizen.phone)).length;
   await clickToNewPage(desk, verify.getByRole('button', { name: '核验通过', exact: true }));
@@ -258,6 +264,7 @@ scenario('step-up to level 4 at the counter: code online, a passkey-signed-in st
   assert.equal(await desk.locator('#page-error').count(), 0, `refused: ${await desk.locator('#page-error').allInnerTexts()}`);
   assert.match(new URL(desk.url()).pathname, /^\/desk\/people\/[^/]+\/slip$/, `the slip is its own page: ${desk.url()}`);
   assert.equal(await desk.locator('h1').innerText(), '激活凭条');
+  assert.deepEqual(await axeViolations(desk), [], 'axe-core: none on the slip');
   const reloaded = await desk.reload();
   assert.equal(reloaded.status(), 200, 'reloading the slip neither fails nor registers twice');
   assert.match(await desk.locator('.slip').innerText(), /李四/, 'the reloaded slip is the same person\'s');
