@@ -6,6 +6,8 @@
 //! `identity` hold the rules; `keys` and `store` keep state; `config`, `clock`, `secret` and `crypto` are
 //! leaves. See ARCHITECTURE.md.
 
+#![forbid(unsafe_code)]
+
 pub mod app;
 pub mod assurance;
 pub mod audit;
