@@ -472,7 +472,8 @@ impl Config {
     /// secure context and WebAuthn accepts it as a relying party id, so passkeys work on a developer's
     /// machine, which they do not at an IP address.
     fn loopback_issuer(&self) -> Option<url::Url> {
-        (self.listen.ip() == std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST))
+        // Port 0 is chosen when binding; the issuer is then derived from the bound address.
+        (self.listen.ip() == std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST) && self.listen.port() != 0)
             .then(|| url::Url::parse(&format!("http://localhost:{}", self.listen.port())).ok())
             .flatten()
     }

@@ -161,6 +161,10 @@ fn on_a_developers_machine_the_issuer_is_localhost_so_that_passkeys_work() {
     assert!(check(&["config", "check"]).contains("# issuer: http://localhost:8080"), "the default");
     assert!(check(&["config", "check", "--listen", "127.0.0.1:9100"]).contains("# issuer: http://localhost:9100"));
     assert!(
+        !check(&["config", "check", "--listen", "127.0.0.1:0"]).contains("localhost:0"),
+        "a port chosen at bind time is not written into the issuer"
+    );
+    assert!(
         check(&["config", "check", "--listen", "0.0.0.0:9100"]).contains("# issuer: http://0.0.0.0:9100"),
         "only 127.0.0.1 becomes localhost; other addresses need an explicit issuer"
     );

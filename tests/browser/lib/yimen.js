@@ -116,7 +116,9 @@ export async function startYimen({ env: extraEnv = {} } = {}) {
     // Real argon2id with cheap parameters.
     YIMEN_PASSWORD__MEMORY_KIB: '4096',
     YIMEN_PASSWORD__ITERATIONS: '1',
-    RUST_LOG: process.env.RUST_LOG || 'warn',
+    // yimen::app's info line "yimen is serving" tells this server apart from another one that may answer on
+    // the same port (see waitHealthy).
+    RUST_LOG: process.env.RUST_LOG || 'warn,yimen::app=info',
     NO_COLOR: '1',
     ...extraEnv,
   };
@@ -252,9 +254,16 @@ export async function startYimen({ env: extraEnv = {} } = {}) {
 
 /** Starts yimen for the test `t` and stops it when the test ends, whether it passed or not. */
 export async function startYimenFor(t, options) {
-  const yimen = await startYimen(options);
-  t.after(() => yimen.stop());
-  return yimen;
+  // A port can be taken between choosing it and yimen binding it: then try another, twice at most.
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      const yimen = await startYimen(options);
+      t.after(() => yimen.stop());
+      return yimen;
+    } catch (error) {
+      if (attempt >= 3 || !/Address already in use/.test(error.message)) throw error;
+    }
+  }
 }
 
 async function waitHealthy(yimen, child, state, timeoutMs = 30_000) {
@@ -266,7 +275,14 @@ async function waitHealthy(yimen, child, state, timeoutMs = 30_000) {
     }
     try {
       const response = await fetch(yimen.url('/healthz'), { signal: AbortSignal.timeout(2_000) });
-      if (response.ok) return;
+      // A port handed out twice (two test files start servers at once) lets another yimen answer: count the
+      // answer only once this child says it is serving, and is still alive.
+      const serving = state.log.join('').includes('yimen is serving') || Boolean(process.env.RUST_LOG);
+      if (response.ok && serving) {
+        await new Promise((done) => setTimeout(done, 200));
+        if (child.exitCode === null && child.signalCode === null) return;
+        continue;
+      }
       last = `HTTP ${response.status}`;
     } catch (error) {
       last = error.cause?.code || error.message;
