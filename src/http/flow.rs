@@ -32,9 +32,12 @@ pub async fn recalled_phone(
     Ok(PhoneNumber::parse(&plain).ok())
 }
 
-/// Seconds until another code may be sent, for the resend button's countdown.
-pub async fn resend_wait(state: &AppState, purpose: OtpPurpose, phone: &PhoneNumber) -> Result<i64, AppError> {
-    state.otp.resend_wait_secs(purpose, phone).await.map_err(|error| AppError(error.to_string()))
+/// Seconds until another code may be sent to `phone` (0 without one), for the resend button's countdown.
+pub async fn resend_wait(state: &AppState, purpose: OtpPurpose, phone: Option<&PhoneNumber>) -> Result<i64, AppError> {
+    match phone {
+        Some(phone) => state.otp.resend_wait_secs(purpose, phone).await.map_err(|error| AppError(error.to_string())),
+        None => Ok(0),
+    }
 }
 
 /// A person-facing message for a failed send or check; None for failures that are the server's.

@@ -293,10 +293,7 @@ async fn flow_page(
     notice: Option<String>,
 ) -> Result<CodeFlowPage, AppError> {
     let tr = Tr(context.locale);
-    let resend_wait = match phone {
-        Some(phone) if code_stage => resend_wait(state, OtpPurpose::ResetPassword, phone).await?,
-        _ => 0,
-    };
+    let resend_wait = resend_wait(state, OtpPurpose::ResetPassword, phone.filter(|_| code_stage)).await?;
     let query = context.query();
     let page = CodeFlowPage {
         chrome: Chrome::new(context.locale, &format!("{}{query}", paths::PASSWORD_RESET)),

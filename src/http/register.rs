@@ -362,10 +362,7 @@ async fn register_page(
 ) -> Result<RegisterPage, AppError> {
     let tr = Tr(context.locale);
     let query = context.query();
-    let resend_wait = match phone {
-        Some(phone) if code_stage => resend_wait(state, OtpPurpose::Register, phone).await?,
-        _ => 0,
-    };
+    let resend_wait = resend_wait(state, OtpPurpose::Register, phone.filter(|_| code_stage)).await?;
     Ok(RegisterPage {
         chrome: Chrome::new(context.locale, &format!("{}{query}", paths::REGISTER)),
         error,

@@ -310,12 +310,12 @@ async fn page(
         phone_input: false,
         phone: String::new(),
         code_stage,
-        resend_wait: match person.as_ref().and_then(|p| p.phone.as_ref()) {
-            Some(phone) if code_stage => {
-                super::flow::resend_wait(state, crate::identity::otp::OtpPurpose::SecondFactor, phone).await?
-            }
-            _ => 0,
-        },
+        resend_wait: super::flow::resend_wait(
+            state,
+            crate::identity::otp::OtpPurpose::SecondFactor,
+            person.as_ref().and_then(|p| p.phone.as_ref()).filter(|_| code_stage),
+        )
+        .await?,
         new_password: false,
         submit_label: tr.t("second.submit"),
         passkey: has_passkey.then(|| PasskeyButton {

@@ -18,6 +18,10 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 use tower_sessions::Session;
 
+/// The sections of both forms, in order; each has a title and a description in the locales.
+const SECTIONS: [&str; 7] =
+    ["account", "verifications", "connected_systems", "organisations", "passkeys", "sessions", "login_history"];
+
 /// Login events listed on the page (the download has up to a thousand).
 const HISTORY_ON_PAGE: usize = 50;
 
@@ -210,10 +214,7 @@ pub async fn get_data_json(
     let person = &signed.person;
     let held = gather(&state, person).await?;
     let about: serde_json::Map<String, Value> =
-        ["account", "verifications", "connected_systems", "organisations", "passkeys", "sessions", "login_history"]
-            .iter()
-            .map(|id| ((*id).to_owned(), Value::String(tr.t(&format!("data.{id}_about")))))
-            .collect();
+        SECTIONS.iter().map(|id| ((*id).to_owned(), Value::String(tr.t(&format!("data.{id}_about"))))).collect();
     let system = |id: &str| held.systems.get(id).cloned();
     let document = json!({
         "exported_at": iso(state.provider.now()),

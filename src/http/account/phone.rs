@@ -193,10 +193,7 @@ async fn show_with(
     frame.flash = flash;
     frame.error = error;
     let new_phone = recalled_phone(state, browser, FLOW).await?;
-    let resend_wait = match &new_phone {
-        Some(phone) => resend_wait(state, OtpPurpose::ChangePhone, phone).await?,
-        None => 0,
-    };
+    let resend_wait = resend_wait(state, OtpPurpose::ChangePhone, new_phone.as_ref()).await?;
     let page = PhonePage {
         chrome,
         frame,
