@@ -5,7 +5,7 @@ use super::import::{self, ImportFormat, ImportSummary, Problem, RowError};
 use super::{BusinessSystem, Department, DepartmentLevel, Portal, ServiceItem, Vertical};
 use crate::audit::{Actor, Audit, Event};
 use crate::clock::SharedClock;
-use crate::identity::roles::{RoleKind, Roles};
+use crate::identity::roles::{RoleError, RoleKind, Roles};
 use crate::oidc::Provider;
 use crate::oidc::client::{Client, ClientRegistration, Registered};
 use crate::oidc::provider::RegisterClientError;
@@ -36,14 +36,44 @@ pub enum CatalogError {
     NotFound,
     #[error("only a platform administrator may do this")]
     PlatformOnly,
-    #[error("{0}")]
-    Invalid(String),
+    #[error("the {0} needs a name of at most 100 characters")]
+    BadName(Named),
+    #[error("level must be city, district or town")]
+    BadLevel,
+    #[error("the parent department does not exist")]
+    UnknownParent,
+    #[error("a department named {0} already exists")]
+    DuplicateDepartment(String),
+    #[error("vertical must be local, provincial or national")]
+    BadVertical,
+    #[error("portal must be none, enterprise or citizen")]
+    BadPortal,
+    #[error("this department already has a system named {0}")]
+    DuplicateSystem(String),
     #[error("the import has errors")]
     Import(Vec<RowError>),
     #[error(transparent)]
     Client(#[from] RegisterClientError),
     #[error(transparent)]
+    Role(#[from] RoleError),
+    #[error(transparent)]
     Store(#[from] StoreError),
+}
+
+/// What a refused name belonged to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Named {
+    Department,
+    System,
+}
+
+impl std::fmt::Display for Named {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Department => "department",
+            Self::System => "system",
+        })
+    }
 }
 
 /// A department to create.
@@ -85,10 +115,10 @@ fn trimmed(value: Option<String>) -> Option<String> {
     value.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())
 }
 
-fn check_name(name: &str, what: &str) -> Result<String, CatalogError> {
+fn check_name(name: &str, what: Named) -> Result<String, CatalogError> {
     let name = name.trim();
     if name.is_empty() || name.chars().count() > 100 {
-        return Err(CatalogError::Invalid(format!("the {what} needs a name of at most 100 characters")));
+        return Err(CatalogError::BadName(what));
     }
     Ok(name.to_owned())
 }
@@ -100,7 +130,7 @@ impl Catalog {
 
     /// What a person may administer in the catalog, or None when they hold no catalog role.
     pub async fn scope_of(&self, person_id: &str) -> Result<Option<Scope>, CatalogError> {
-        let roles = self.roles.of(person_id).await.map_err(|e| CatalogError::Invalid(e.to_string()))?;
+        let roles = self.roles.of(person_id).await?;
         if roles.iter().any(|r| r.kind == RoleKind::PlatformAdmin) {
             return Ok(Some(Scope::All));
         }
@@ -129,14 +159,13 @@ impl Catalog {
         if *scope != Scope::All {
             return Err(CatalogError::PlatformOnly);
         }
-        let name = check_name(&new.name, "department")?;
-        let level = DepartmentLevel::parse(&new.level)
-            .ok_or_else(|| CatalogError::Invalid("level must be city, district or town".into()))?;
+        let name = check_name(&new.name, Named::Department)?;
+        let level = DepartmentLevel::parse(&new.level).ok_or(CatalogError::BadLevel)?;
         let parent_id = trimmed(new.parent_id);
         if let Some(parent) = &parent_id
             && self.db.find_department(parent).await?.is_none()
         {
-            return Err(CatalogError::Invalid("the parent department does not exist".into()));
+            return Err(CatalogError::UnknownParent);
         }
         let department = Department {
             id: uuid::Uuid::now_v7().to_string(),
@@ -148,7 +177,7 @@ impl Catalog {
         };
         match self.db.insert_department(&department, self.clock.now()).await {
             Err(error) if error.is_unique_violation() => {
-                return Err(CatalogError::Invalid(format!("a department named {} already exists", department.name)));
+                return Err(CatalogError::DuplicateDepartment(department.name));
             }
             other => other?,
         }
@@ -181,20 +210,17 @@ impl Catalog {
         let system = BusinessSystem {
             id: uuid::Uuid::now_v7().to_string(),
             department_id: department_id.to_owned(),
-            name: check_name(&new.name, "system")?,
+            name: check_name(&new.name, Named::System)?,
             vertical: Vertical::parse(if new.vertical.is_empty() { "local" } else { &new.vertical })
-                .ok_or_else(|| CatalogError::Invalid("vertical must be local, provincial or national".into()))?,
+                .ok_or(CatalogError::BadVertical)?,
             portal: Portal::parse(if new.portal.is_empty() { "none" } else { &new.portal })
-                .ok_or_else(|| CatalogError::Invalid("portal must be none, enterprise or citizen".into()))?,
+                .ok_or(CatalogError::BadPortal)?,
             contact_name: trimmed(new.contact_name),
             contact_phone: trimmed(new.contact_phone),
         };
         match self.db.insert_system(&system, self.clock.now()).await {
             Err(error) if error.is_unique_violation() => {
-                return Err(CatalogError::Invalid(format!(
-                    "this department already has a system named {}",
-                    system.name
-                )));
+                return Err(CatalogError::DuplicateSystem(system.name));
             }
             other => other?,
         }

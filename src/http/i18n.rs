@@ -108,3 +108,102 @@ mod tests {
         }
     }
 }
+
+/// The locale files are flat `key: "text"` lines; these checks read them as text, because rust-i18n
+/// silently keeps the last of two equal keys and falls back to the key itself for a missing one.
+#[cfg(test)]
+mod catalog_files {
+    use std::collections::{BTreeMap, BTreeSet};
+    use std::path::{Path, PathBuf};
+
+    fn root() -> PathBuf {
+        PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+    }
+
+    fn entries(file: &str) -> Vec<(String, String)> {
+        let text = std::fs::read_to_string(root().join("locales").join(file)).unwrap();
+        text.lines()
+            .filter(|line| !line.trim().is_empty() && !line.starts_with('#') && !line.starts_with("_version"))
+            .map(|line| {
+                let (key, value) =
+                    line.split_once(": ").unwrap_or_else(|| panic!("{file}: not `key: \"text\"`: {line}"));
+                (key.to_owned(), value.trim_matches('"').to_owned())
+            })
+            .collect()
+    }
+
+    fn catalog(file: &str) -> BTreeMap<String, String> {
+        let mut seen = BTreeMap::new();
+        for (key, value) in entries(file) {
+            assert!(seen.insert(key.clone(), value).is_none(), "{file} has {key} twice; the first is never shown");
+        }
+        seen
+    }
+
+    fn files_under(dir: &Path, out: &mut Vec<PathBuf>) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                files_under(&path, out);
+            } else {
+                out.push(path);
+            }
+        }
+    }
+
+    /// Keys written out in full as `t("…")` in the code and the templates (keys built with format! are
+    /// checked by the tests of the page that builds them).
+    fn literal_keys() -> BTreeSet<String> {
+        let mut files = Vec::new();
+        files_under(&root().join("src"), &mut files);
+        files_under(&root().join("templates"), &mut files);
+        let mut keys = BTreeSet::new();
+        for file in files {
+            let text = std::fs::read_to_string(&file).unwrap();
+            for (at, _) in text.match_indices("t(\"") {
+                let before = text[..at].chars().last();
+                if before.is_some_and(|c| c.is_alphanumeric() || c == '_') {
+                    continue;
+                }
+                let rest = &text[at + 3..];
+                let key: String = rest.chars().take_while(|c| *c != '"').collect();
+                if !key.is_empty()
+                    && key.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "._".contains(c))
+                    && key.contains('.')
+                {
+                    keys.insert(key);
+                }
+            }
+        }
+        keys
+    }
+
+    #[test]
+    fn no_key_is_written_twice_and_both_languages_have_the_same_keys() {
+        let zh = catalog("zh-CN.yml");
+        let en = catalog("en.yml");
+        let only_zh: Vec<_> = zh.keys().filter(|k| !en.contains_key(*k)).collect();
+        let only_en: Vec<_> = en.keys().filter(|k| !zh.contains_key(*k)).collect();
+        assert!(only_zh.is_empty(), "missing in English: {only_zh:?}");
+        assert!(only_en.is_empty(), "missing in Chinese: {only_en:?}");
+    }
+
+    #[test]
+    fn every_key_the_code_asks_for_exists() {
+        let zh = catalog("zh-CN.yml");
+        let missing: Vec<_> = literal_keys().into_iter().filter(|key| !zh.contains_key(key)).collect();
+        assert!(missing.is_empty(), "asked for but not in the catalogs: {missing:?}");
+    }
+
+    #[test]
+    fn every_chinese_text_is_chinese() {
+        // The one deliberate exception: the switch names the other language in that language.
+        let untranslated: Vec<_> = catalog("zh-CN.yml")
+            .into_iter()
+            .filter(|(key, value)| {
+                key != "common.switch_language" && value.is_ascii() && value.chars().any(char::is_alphabetic)
+            })
+            .collect();
+        assert!(untranslated.is_empty(), "English text in the Chinese catalog: {untranslated:?}");
+    }
+}

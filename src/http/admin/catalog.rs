@@ -78,7 +78,15 @@ fn catalog_error(error: CatalogError) -> ApiError {
     match error {
         CatalogError::NotFound => ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such department or system"),
         CatalogError::PlatformOnly => ApiError::new(StatusCode::FORBIDDEN, "forbidden", error.to_string()),
-        CatalogError::Invalid(message) => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_field", message),
+        CatalogError::BadName(_)
+        | CatalogError::BadLevel
+        | CatalogError::UnknownParent
+        | CatalogError::DuplicateDepartment(_)
+        | CatalogError::BadVertical
+        | CatalogError::BadPortal
+        | CatalogError::DuplicateSystem(_) => {
+            ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_field", error.to_string())
+        }
         CatalogError::Client(RegisterClientError::Invalid(reason)) => {
             ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_field", reason.to_string())
         }

@@ -186,8 +186,7 @@ async fn add_department(
     };
     match state.catalog.create_department(scope, new, actor).await {
         Ok(_) => Ok(Ok("department")),
-        Err(CatalogError::Invalid(message)) => Ok(Err(tr.t("console.error.department").replace("%{reason}", &message))),
-        Err(error) => Err(error.into()),
+        Err(error) => super::refusal::catalog_message(tr, &error).map(Err).ok_or_else(|| error.into()),
     }
 }
 

@@ -238,8 +238,7 @@ async fn add_system(
     };
     match state.catalog.create_system(scope, &department.id, new, actor).await {
         Ok(_) => Ok(Ok("system")),
-        Err(CatalogError::Invalid(message)) => Ok(Err(tr.t("console.error.system").replace("%{reason}", &message))),
-        Err(error) => Err(error.into()),
+        Err(error) => super::refusal::catalog_message(tr, &error).map(Err).ok_or_else(|| error.into()),
     }
 }
 

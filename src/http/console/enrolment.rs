@@ -101,7 +101,7 @@ pub async fn post_enrolment(
             show(&browser, &console, StatusCode::CREATED, Some(flash), None, String::new()).await
         }
         Err(EnrolmentError::NoRole) => {
-            show(&browser, &console, StatusCode::UNPROCESSABLE_ENTITY, None, refuse("console.error.no_role"), account)
+            show(&browser, &console, StatusCode::UNPROCESSABLE_ENTITY, None, refuse("console.error.not_staff"), account)
                 .await
         }
         Err(EnrolmentError::NotTheirStaff | EnrolmentError::NotAnIssuer) => {

@@ -4,7 +4,6 @@
 
 use super::{AtConsole, ConsoleFrame, at_console};
 use crate::audit::{Actor, ActorRole};
-use crate::counter::halls::HallError;
 use crate::counter::{Hall, HallKind};
 use crate::http::account::expired_form;
 use crate::http::client_ip::ClientIp;
@@ -165,11 +164,7 @@ async fn add_hall(
     let parent = Some(form.parent_id.trim()).filter(|p| !p.is_empty());
     match state.halls.create(&form.name, kind, parent, actor).await {
         Ok(_) => Ok(Ok("hall")),
-        Err(HallError::Store(error)) => Err(error.into()),
-        Err(HallError::MissingName) => Ok(Err(tr.t("console.error.hall_name"))),
-        Err(HallError::NeedsParent) => Ok(Err(tr.t("console.error.needs_parent"))),
-        Err(HallError::UnknownParent) => Ok(Err(tr.t("console.error.unknown_hall"))),
-        Err(HallError::BadNesting { .. }) => Ok(Err(tr.t("console.error.nesting"))),
+        Err(error) => super::refusal::hall_message(tr, &error).map(Err).ok_or_else(|| AppError(error.to_string())),
     }
 }
 

@@ -7,6 +7,7 @@ pub mod department;
 pub mod enrolment;
 pub mod halls;
 pub mod import;
+pub mod refusal;
 
 use super::account::{Signed, signed_in_any};
 use super::error::AppError;
@@ -81,8 +82,10 @@ pub async fn grant_role(
     if held.iter().any(|role| role.kind == kind && role.scope_id.as_deref() == scope_id) {
         return Ok(Err(tr.t("console.error.already_holds")));
     }
-    state.roles.grant(&person.id, kind, scope_id, actor).await.map_err(|e| AppError(e.to_string()))?;
-    Ok(Ok(()))
+    match state.roles.grant(&person.id, kind, scope_id, actor).await {
+        Ok(_) => Ok(Ok(())),
+        Err(error) => refusal::role_message(tr, &error).map(Err).ok_or_else(|| AppError(error.to_string())),
+    }
 }
 
 /// The administrator behind a console request, or the page that says why they cannot use it.
