@@ -62,7 +62,7 @@ pub async fn get_acting(
         .await
         .map_err(|e| AppError(e.to_string()))?
         .into_iter()
-        .map(|(m, o)| (o.id, format!("{}（{}）", o.name, tr.t(&format!("role.{}", m.role.as_str())))))
+        .map(|(m, o)| (o.id, format!("{}{}", o.name, tr.paren(&tr.t(&format!("role.{}", m.role.as_str()))))))
         .collect();
     let next = query.next.as_deref().and_then(local_path).unwrap_or_else(|| paths::ACCOUNT.to_owned());
     let page = ActingPage {

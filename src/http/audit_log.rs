@@ -338,20 +338,20 @@ async fn readable_detail(
 ) -> Result<String, AppError> {
     let mut parts = Vec::new();
     if let Some(id) = subject_id {
-        parts.push(format!("{}：{}", label(tr, subject_type), name_of(state, halls, subject_type, id).await?));
+        parts.push(format!("{}{}{}", label(tr, subject_type), tr.colon(), name_of(state, tr, halls, subject_type, id).await?));
     }
     if let Ok(serde_json::Value::Object(fields)) = serde_json::from_str::<serde_json::Value>(detail) {
         for (key, value) in fields {
             let text = match &value {
                 serde_json::Value::String(text) => {
                     let kind = key.trim_end_matches("_id");
-                    name_of(state, halls, kind, text).await?
+                    name_of(state, tr, halls, kind, text).await?
                 }
                 serde_json::Value::Null => continue,
                 serde_json::Value::Bool(yes) => tr.t(if *yes { "export.yes" } else { "export.no" }),
                 other => other.to_string(),
             };
-            parts.push(format!("{}：{}", label(tr, &key), text));
+            parts.push(format!("{}{}{}", label(tr, &key), tr.colon(), text));
         }
     } else if !detail.is_empty() && detail != "{}" {
         parts.push(detail.to_owned());
@@ -370,6 +370,7 @@ fn label(tr: Tr, field: &str) -> String {
 /// organisation; otherwise the value itself.
 async fn name_of(
     state: &AppState,
+    tr: Tr,
     halls: &[crate::counter::Hall],
     kind: &str,
     value: &str,
@@ -385,7 +386,7 @@ async fn name_of(
             .find(value)
             .await
             .map_err(|e| AppError(e.to_string()))?
-            .map(|o| format!("{}（{}）", o.name, o.uscc)),
+            .map(|o| format!("{}{}", o.name, tr.paren(&o.uscc))),
         _ => None,
     };
     Ok(named.unwrap_or_else(|| value.to_owned()))

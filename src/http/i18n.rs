@@ -72,6 +72,22 @@ impl Tr {
     pub fn lang(&self) -> &'static str {
         self.0.tag()
     }
+
+    /// The colon between a label and its text: full width in Chinese, ": " in English.
+    pub fn colon(&self) -> &'static str {
+        match self.0 {
+            Locale::ZhCn => "：",
+            Locale::En => ": ",
+        }
+    }
+
+    /// A detail in brackets after a name: "（detail）" in Chinese, " (detail)" in English.
+    pub fn paren(&self, detail: &str) -> String {
+        match self.0 {
+            Locale::ZhCn => format!("（{detail}）"),
+            Locale::En => format!(" ({detail})"),
+        }
+    }
 }
 
 pub fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {

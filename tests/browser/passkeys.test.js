@@ -9,25 +9,9 @@ import assert from 'node:assert/strict';
 import { scenario, openLoginFromRp, signIn, allowConsent, backAtRp, signOut, clickToNewPage } from './lib/scenario.js';
 import { PHONE, screenshot } from './lib/browser.js';
 import { horizontalOverflow, unlabelledControls, axeViolations } from './lib/checks.js';
+import { addVirtualAuthenticator } from './lib/webauthn.js';
 
 const PASSKEY_NAME = '我的手机';
-
-/** A CTAP2 platform authenticator with resident keys and user verification that always says yes. */
-async function addVirtualAuthenticator(context, page) {
-  const cdp = await context.newCDPSession(page);
-  await cdp.send('WebAuthn.enable', { enableUI: false });
-  const { authenticatorId } = await cdp.send('WebAuthn.addVirtualAuthenticator', {
-    options: {
-      protocol: 'ctap2',
-      transport: 'internal',
-      hasResidentKey: true,
-      hasUserVerification: true,
-      isUserVerified: true,
-      automaticPresenceSimulation: true,
-    },
-  });
-  return { cdp, authenticatorId };
-}
 
 /** Password sign-in through the RP (with consent), then a passkey added at /account/passkeys. */
 async function signInAndAddPasskey({ yimen, rp, citizen, page, context, t }, { shot = false } = {}) {

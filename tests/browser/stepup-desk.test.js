@@ -13,6 +13,7 @@ import assert from 'node:assert/strict';
 import { scenario, openLoginFromRp, signIn, allowConsent, backAtRp, signOut, clickToNewPage, toNewPage } from './lib/scenario.js';
 import { axeViolations } from './lib/checks.js';
 import { launch } from './lib/browser.js';
+import { addVirtualAuthenticator } from './lib/webauthn.js';
 
 const LEVEL_4 = 'urn:yimen:loa:4';
 const HALL = '市民中心';
@@ -33,23 +34,6 @@ async function seedHallAndStaff(yimen) {
   await yimen.addCitizen(STAFF);
   await yimen.cli(['role', 'grant', '--account', STAFF.phone, '--role', 'hall_staff', '--scope', hallId]);
   return hallId;
-}
-
-/** A CTAP2 platform authenticator with resident keys and user verification that always says yes. */
-async function addVirtualAuthenticator(context, page) {
-  const cdp = await context.newCDPSession(page);
-  await cdp.send('WebAuthn.enable', { enableUI: false });
-  const { authenticatorId } = await cdp.send('WebAuthn.addVirtualAuthenticator', {
-    options: {
-      protocol: 'ctap2',
-      transport: 'internal',
-      hasResidentKey: true,
-      hasUserVerification: true,
-      isUserVerified: true,
-      automaticPresenceSimulation: true,
-    },
-  });
-  return { cdp, authenticatorId };
 }
 
 /**

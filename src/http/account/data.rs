@@ -156,7 +156,7 @@ pub async fn get_data(
                 .iter()
                 .map(|(m, o)| {
                     vec![
-                        format!("{}（{}）", o.name, o.uscc),
+                        format!("{}{}", o.name, tr.paren(&o.uscc)),
                         tr.t(&format!("role.{}", m.role.as_str())),
                         m.valid_until.map(when).unwrap_or_else(|| "—".to_owned()),
                     ]

@@ -138,7 +138,7 @@ pub async fn post_verify(
     // A refusal names the form it is about and keeps what was typed in it.
     let kept = CheckValues::of(&form);
     let refuse = |status: StatusCode, message: String| {
-        let message = format!("{}：{message}", desk.tr().t("desk.verify_title"));
+        let message = format!("{}{}{message}", desk.tr().t("desk.verify_title"), desk.tr().colon());
         show_kept(&state, &browser, &desk, &id, status, None, Some(message), Some(("verify", kept.clone())))
     };
     let Some(person) = state.accounts.find(&id).await? else {
@@ -174,7 +174,7 @@ pub async fn post_reset(
     // A refusal names the form it is about and keeps what was typed in it.
     let kept = CheckValues::of(&form);
     let refuse = |status: StatusCode, message: String| {
-        let message = format!("{}：{message}", desk.tr().t("desk.reset_title"));
+        let message = format!("{}{}{message}", desk.tr().t("desk.reset_title"), desk.tr().colon());
         show_kept(&state, &browser, &desk, &id, status, None, Some(message), Some(("reset", kept.clone())))
     };
     let Some(person) = state.accounts.find(&id).await? else {

@@ -154,3 +154,33 @@ export async function axeViolations(page) {
     .filter((v) => v.impact === 'serious' || v.impact === 'critical')
     .flatMap((v) => v.nodes.map((n) => `${v.id}: ${n.target.join(' ')}`));
 }
+
+/**
+ * Chinese text on a page that should be all English: text nodes, the title, and attributes a person or
+ * a screen reader meets (aria-label, placeholder, title, alt, and the data-* messages scripts show).
+ * `keep` lists data that is Chinese whatever the language (names of people, systems, halls); the
+ * language switch, marked lang="zh-CN", is Chinese by design. Returns the offending snippets.
+ */
+export function untranslated(page, keep = []) {
+  return page.evaluate((keep) => {
+    const chinese = /[\u3000-\u303f\u3400-\u9fff\uff00-\uffef]/;
+    const strip = (text) => keep.reduce((rest, data) => rest.split(data).join(''), text);
+    const found = [];
+    if (chinese.test(strip(document.title))) found.push(`title: ${document.title}`);
+    const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+    for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+      const el = node.parentElement;
+      if (!el || el.closest('[lang^="zh"], script, style')) continue;
+      const text = strip(node.textContent);
+      if (chinese.test(text)) found.push(`${el.tagName.toLowerCase()}: ${text.trim().slice(0, 80)}`);
+    }
+    for (const el of document.body.querySelectorAll('*')) {
+      if (el.closest('[lang^="zh"]')) continue;
+      for (const { name, value } of el.attributes) {
+        const read = ['aria-label', 'placeholder', 'title', 'alt'].includes(name) || name.startsWith('data-');
+        if (read && chinese.test(strip(value))) found.push(`${el.tagName.toLowerCase()}[${name}]: ${value.slice(0, 80)}`);
+      }
+    }
+    return found;
+  }, keep);
+}
