@@ -1,5 +1,5 @@
 //! The service themes (服务主题) of the source document's attachment 4: codes P01… for natural persons and
-//! L01… for legal persons, each with its Chinese name.
+//! L01… for legal persons, each with its Chinese name and an English one.
 
 use serde::Deserialize;
 use std::sync::OnceLock;
@@ -8,6 +8,7 @@ use std::sync::OnceLock;
 pub struct Theme {
     pub code: String,
     pub name: String,
+    pub name_en: String,
     #[serde(default)]
     pub note: Option<String>,
 }
@@ -39,6 +40,11 @@ pub fn name_of(code: &str) -> &str {
     all().iter().find(|t| t.code == code).map(|t| t.name.as_str()).unwrap_or(code)
 }
 
+/// The English name of a theme code.
+pub fn english_name_of(code: &str) -> &str {
+    all().iter().find(|t| t.code == code).map(|t| t.name_en.as_str()).unwrap_or(code)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -49,5 +55,7 @@ mod tests {
         assert_eq!(find("p02").map(|t| t.name.as_str()), Some("户籍办理"));
         assert_eq!(find("资质认证").map(|t| t.code.as_str()), Some("L03"));
         assert!(find("X99").is_none());
+        assert_eq!(english_name_of("P12"), "Marriage registration");
+        assert!(all().iter().all(|t| !t.name_en.is_empty() && t.name_en.is_ascii()), "every theme has an English name");
     }
 }

@@ -11,6 +11,7 @@ use super::i18n::Tr;
 use super::pages::{Chrome, error_page, render};
 use super::session::Browser;
 use super::state::AppState;
+use crate::catalog::service::{CatalogError, Scope};
 use crate::identity::roles::RoleKind;
 use crate::paths;
 use crate::spreadsheet::{Cell, Sheet};
@@ -337,16 +338,21 @@ async fn readable_detail(
     detail: &str,
 ) -> Result<String, AppError> {
     let mut parts = Vec::new();
-    if let Some(id) = subject_id {
-        parts.push(format!("{}{}{}", label(tr, subject_type), tr.colon(), name_of(state, tr, halls, subject_type, id).await?));
+    if let Some(id) = subject_id.filter(|_| !OPAQUE_SUBJECTS.contains(&subject_type)) {
+        parts.push(format!(
+            "{}{}{}",
+            label(tr, subject_type),
+            tr.colon(),
+            name_of(state, tr, halls, subject_type, id).await?
+        ));
     }
     if let Ok(serde_json::Value::Object(fields)) = serde_json::from_str::<serde_json::Value>(detail) {
         for (key, value) in fields {
             let text = match &value {
-                serde_json::Value::String(text) => {
-                    let kind = key.trim_end_matches("_id");
-                    name_of(state, tr, halls, kind, text).await?
-                }
+                serde_json::Value::String(text) => match value_label(tr, &key, text) {
+                    Some(label) => label,
+                    None => name_of(state, tr, halls, key.trim_end_matches("_id"), text).await?,
+                },
                 serde_json::Value::Null => continue,
                 serde_json::Value::Bool(yes) => tr.t(if *yes { "export.yes" } else { "export.no" }),
                 other => other.to_string(),
@@ -356,14 +362,49 @@ async fn readable_detail(
     } else if !detail.is_empty() && detail != "{}" {
         parts.push(detail.to_owned());
     }
-    Ok(parts.join("；"))
+    Ok(parts.join(tr.separator()))
+}
+
+/// Subjects whose id is a record of ours that tells a reader nothing; the event's detail says what it was.
+const OPAQUE_SUBJECTS: [&str; 4] = ["api_token", "org_member", "passkey", "role"];
+
+/// Fields whose values are codes with a name in the catalogs: the field and the prefix of its keys.
+const CODED_FIELDS: [(&str, &str); 8] = [
+    ("role", "role."),
+    ("level", "catalog.level."),
+    ("vertical", "catalog.vertical."),
+    ("portal", "catalog.portal."),
+    ("kind", "hall."),
+    ("document", "doc."),
+    ("document_type", "doc."),
+    ("method", "method."),
+];
+
+/// The name of a coded value, when the field is coded and the catalogs know the code.
+fn value_label(tr: Tr, field: &str, value: &str) -> Option<String> {
+    let (_, prefix) = CODED_FIELDS.iter().find(|(name, _)| *name == field)?;
+    let key = format!("{prefix}{value}");
+    let label = tr.t(&key);
+    (!label.ends_with(&key)).then_some(label)
 }
 
 /// The name of a field of an event, or the field itself when it has none.
 fn label(tr: Tr, field: &str) -> String {
-    let key = format!("audit.field.{field}");
-    let name = tr.t(&key);
-    if name.ends_with(&key) { field.to_owned() } else { name }
+    let named = |field: &str| {
+        let key = format!("audit.field.{field}");
+        let name = tr.t(&key);
+        (!name.ends_with(&key)).then_some(name)
+    };
+    named(field).or_else(|| named(field.trim_end_matches("_id"))).unwrap_or_else(|| field.to_owned())
+}
+
+/// A catalog lookup where "not found" is an answer, not an error.
+fn known<T>(found: Result<T, CatalogError>) -> Result<Option<T>, AppError> {
+    match found {
+        Ok(found) => Ok(Some(found)),
+        Err(CatalogError::NotFound) => Ok(None),
+        Err(error) => Err(error.into()),
+    }
 }
 
 /// What an id names, when it names something the platform knows: a person, a hall, a client or an
@@ -381,6 +422,8 @@ async fn name_of(
         }
         "hall" | "parent" => halls.iter().find(|h| h.id == value).map(|h| h.name.clone()),
         "client" => state.provider.client_by_id(value).await?.map(|c| c.name),
+        "department" => known(state.catalog.department(&Scope::All, value).await)?.map(|d| d.name),
+        "system" => known(state.catalog.system(&Scope::All, value).await)?.map(|s| s.name),
         "org" | "organisation" => state
             .orgs
             .find(value)

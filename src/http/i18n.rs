@@ -81,6 +81,22 @@ impl Tr {
         }
     }
 
+    /// Between items of a list written out in a line: "；" in Chinese, "; " in English.
+    pub fn separator(&self) -> &'static str {
+        match self.0 {
+            Locale::ZhCn => "；",
+            Locale::En => "; ",
+        }
+    }
+
+    /// Between the items of an enumeration: "、" in Chinese, ", " in English.
+    pub fn comma(&self) -> &'static str {
+        match self.0 {
+            Locale::ZhCn => "、",
+            Locale::En => ", ",
+        }
+    }
+
     /// A detail in brackets after a name: "（detail）" in Chinese, " (detail)" in English.
     pub fn paren(&self, detail: &str) -> String {
         match self.0 {

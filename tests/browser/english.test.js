@@ -39,6 +39,8 @@ function englishChecker(keep) {
       if (found.length) problems[`${what} (${new URL(page.url()).pathname})`] = found;
     },
     assertClean() {
+      // The assertion's diff shortens long lists; the whole list goes to stderr.
+      if (Object.keys(problems).length) console.error(JSON.stringify(problems, null, 1));
       assert.deepEqual(problems, {}, 'page states that are not all English or not accessible');
     },
   };
@@ -274,5 +276,149 @@ scenario('English: the citizen books a counter visit; the staff member at 1,280 
     await desk.goto(yimen.url(path));
     await check(desk, path);
   }
+  assertClean();
+});
+
+const OFFICIAL = Object.freeze({ name: '李敏', idNumber: '350102198506120048', phone: '13600136000', password: 'velvet-orchard-canyon-7' });
+const CIVIL = '市民政局';
+const SYSTEM = '婚姻登记系统';
+
+/** A POST of one of the console's forms: fills `fields` (selector → value) and submits with `button`. */
+async function submitForm(page, form, fields, button = 'button[type="submit"]') {
+  for (const [selector, value] of Object.entries(fields)) {
+    const field = form.locator(selector);
+    if (await field.evaluate((el) => el.tagName === 'SELECT')) await field.selectOption(value);
+    else await field.fill(value);
+  }
+  await clickToNewPage(page, form.locator(button));
+}
+
+scenario('English, 1,280 px: a platform administrator signs in with two factors and meets every console page and its refusals, styled and in English; the exports have English headers', {
+  browser: ENGLISH,
+  seed: false,
+  timeout: 180_000,
+}, async ({ yimen, page }) => {
+  const { check: checkEnglish, assertClean } = englishChecker([OFFICIAL.name, CIVIL, SYSTEM, '结婚登记', '市民中心', '外国人', '自然人和法人', '自然人', '法人']);
+  const styling = {};
+  const check = async (target, what) => {
+    await checkEnglish(target, what);
+    const { unstyledControls } = await import('./lib/checks.js');
+    const found = await unstyledControls(target);
+    if (found.length) styling[what] = found;
+  };
+  const out = async (args) => (await yimen.cli(args)).stdout.trim();
+  await out(['catalog', 'add-department', '--name', CIVIL]);
+  await out(['catalog', 'add-system', '--department', CIVIL, '--name', SYSTEM]);
+  await yimen.addCitizen(OFFICIAL);
+  await out(['role', 'grant', '--account', OFFICIAL.phone, '--role', 'platform_admin']);
+
+  await page.goto(yimen.url('/dashboard'));
+  await page.waitForURL((url) => url.pathname === '/login');
+  await signIn(page, OFFICIAL.phone, OFFICIAL.password);
+  assert.equal(new URL(page.url()).pathname, '/login/second', 'the console asks for a second factor');
+  await check(page, 'second factor');
+  await secondFactor(page, yimen, OFFICIAL.phone);
+  assert.equal(new URL(page.url()).pathname, '/dashboard');
+  await check(page, 'dashboard');
+
+  // The catalog: a department that exists already is refused by name.
+  await page.goto(yimen.url('/admin/catalog'));
+  await check(page, 'catalog');
+  await submitForm(page, page.locator('form[aria-labelledby="add-department"]'), { '#name': CIVIL });
+  assert.match(await page.locator('#page-error').innerText(), new RegExp(CIVIL), 'the refusal names the department');
+  await check(page, 'catalog, a department that exists');
+  await submitForm(page, page.locator('form[aria-labelledby="grant-role"]'), { '#account': '13000000000' });
+  await check(page, 'catalog, a role for nobody');
+
+  // The department: a system that exists already, then a bad import.
+  await clickToNewPage(page, page.locator('a[href^="/admin/catalog/departments/"]').first());
+  const department = new URL(page.url()).pathname;
+  await check(page, 'department');
+  await submitForm(page, page.locator('form[aria-labelledby="add-system"]'), { '#system-name': SYSTEM });
+  await check(page, 'department, a system that exists');
+  const csv = join(yimen.dataDir, 'bad.csv');
+  await writeFile(csv, `事项编码,事项名称,事项类型,服务对象,服务主题,业务系统\nMZ-001,结婚登记,行政许可,外国人,P12,${SYSTEM}\n`);
+  await page.goto(yimen.url(department));
+  await page.locator('#import-file').setInputFiles(csv);
+  await clickToNewPage(page, page.locator('form[aria-labelledby="import-title"] button[type="submit"]'));
+  await check(page, 'department, a refused import');
+
+  // Halls: a town without a district above it; enrolment for someone who holds no role.
+  await page.goto(yimen.url('/admin/halls'));
+  await check(page, 'halls');
+  await submitForm(page, page.locator('form[aria-labelledby="add-hall"]'), { '#name': '市民中心', '#kind': 'town' });
+  await check(page, 'halls, a town without a parent');
+  await page.goto(yimen.url('/admin/enrolment'));
+  await check(page, 'enrolment');
+  await submitForm(page, page.locator('form[action="/admin/enrolment"]'), { '#account': OFFICIAL.phone });
+  await check(page, 'enrolment, the outcome');
+
+  // The audit log, filtered.
+  await page.goto(yimen.url('/audit'));
+  await check(page, 'audit log');
+  const events = await page.locator('#event option').evaluateAll((options) => options.map((o) => o.value).filter(Boolean));
+  assert.ok(events.length > 0, 'the event filter lists events');
+  await page.locator('#event').selectOption(events[0]);
+  await clickToNewPage(page, page.locator('form[action="/audit"] button[type="submit"]'));
+  await check(page, 'audit log, filtered');
+
+  // The exports' first lines (after the byte-order mark) are headers in English.
+  for (const path of ['/dashboard/export.csv', '/audit/export.csv']) {
+    const response = await page.request.get(yimen.url(path));
+    assert.equal(response.status(), 200, path);
+    const header = (await response.text()).replace(/^\uFEFF/, '').split('\n')[0];
+    assert.doesNotMatch(header, /[\u3400-\u9fff]/, `${path} has English headers: ${header}`);
+  }
+  assertClean();
+  assert.deepEqual(styling, {}, 'controls in the browser\'s default look');
+});
+
+const ORG = Object.freeze({ uscc: '91350100M000100Y43', name: '测试科技有限公司' });
+const AGENT = Object.freeze({ name: '王五', idNumber: '110101199003074514', phone: '13700137000', password: 'copper-meadow-lantern-5' });
+
+scenario('English, phone (360 px): the representative chooses to act for the company, then authorises an agent for one system after a refused attempt', {
+  browser: { ...PHONE, ...ENGLISH },
+  scope: 'openid profile org',
+  timeout: 120_000,
+}, async ({ yimen, rp, citizen, page }) => {
+  const { check, assertClean } = englishChecker([citizen.name, AGENT.name, ORG.name, '社保查询系统', '公积金系统']);
+  const org = await yimen.addOrganisation({ ...ORG, representativeIdNumber: citizen.idNumber });
+  await yimen.addCitizen(AGENT);
+  await yimen.addClient({ name: '公积金系统', redirectUri: 'http://127.0.0.1:9/callback' });
+
+  await openLoginFromRp(page, rp, yimen);
+  await signIn(page, citizen.phone, citizen.password);
+  await page.waitForURL((url) => url.pathname === '/account/acting');
+  await check(page, 'acting for');
+  await page.locator(`input[type="radio"][name="choice"][value="${org.id}"]`).check();
+  await clickToNewPage(page, page.locator('form[action="/account/acting"] button[type="submit"]'));
+  await check(page, 'consent with the organisation');
+  await allowConsent(page, rp);
+  assert.equal(rp.lastLogin.claims.org?.id, org.id, 'the RP learns the organisation');
+
+  await page.goto(yimen.url('/account/organisations'));
+  await check(page, 'my organisations');
+  await page.goto(yimen.url(`/account/organisations/${org.id}`));
+  await check(page, 'the organisation');
+
+  // An ID number that does not match the name is refused at the form, which keeps the choices.
+  await page.locator('#name').fill(AGENT.name);
+  await page.locator('#id_number').fill('110101199003074515');
+  await page.locator('input[type="radio"][name="role"][value="agent"]').check();
+  await page.locator('input[type="radio"][name="scope"][value="only"]').check();
+  await page.locator('#items').fill('GJJ-001');
+  await clickToNewPage(page, page.locator('button[name="action"][value="grant"]'));
+  await check(page, 'the organisation, a refused grant');
+  assert.equal(await page.locator('#name').inputValue(), AGENT.name, 'the name is kept');
+  assert.equal(await page.locator('#items').inputValue(), 'GJJ-001', 'the item codes are kept');
+  assert.equal(await page.locator('input[type="radio"][name="scope"][value="only"]').isChecked(), true, 'the scope is kept');
+  assert.equal(await page.locator('#id_number').getAttribute('aria-invalid'), 'true', 'the ID number is marked');
+  assert.equal(await page.evaluate(() => document.activeElement?.id), 'id_number', 'and has the focus');
+  await page.locator('#id_number').fill(AGENT.idNumber);
+  await page.locator('#system-filter').fill('公积金');
+  await page.getByRole('checkbox', { name: '公积金系统' }).check();
+  await clickToNewPage(page, page.locator('button[name="action"][value="grant"]'));
+  assert.equal(await page.locator('#page-error').count(), 0, 'the agent is authorised');
+  await check(page, 'the organisation, an agent authorised');
   assertClean();
 });

@@ -58,6 +58,27 @@ struct OrganisationPage {
     is_representative: bool,
     /// The business systems an agent can be limited to: (client id, name shown).
     systems: Vec<(String, String)>,
+    kept: Kept,
+}
+
+/// What the authorisation form held when it was refused, shown again with the field in error marked.
+#[derive(Default)]
+struct Kept {
+    name: String,
+    id_number: String,
+    role: String,
+    scope: String,
+    systems: Vec<String>,
+    items: String,
+    valid_until: String,
+    /// The id of the field the refusal is about ("" when it is about the whole form).
+    field: &'static str,
+}
+
+/// A refused authorisation: the message and the field it is about.
+struct Refusal {
+    message: String,
+    field: &'static str,
 }
 
 #[derive(Deserialize)]
@@ -122,7 +143,7 @@ pub async fn get_organisation(
     headers: HeaderMap,
     Path(org_id): Path<String>,
 ) -> Result<Response, AppError> {
-    show(&state, &Browser(&session), &headers, &org_id, StatusCode::OK, None, None).await
+    show(&state, &Browser(&session), &headers, &org_id, StatusCode::OK, None, None, Kept::default()).await
 }
 
 pub async fn post_organisation(
@@ -154,16 +175,30 @@ pub async fn post_organisation(
         "revoke" => state.orgs.revoke(&form.membership_id, by, origin).await.map(|_| tr.t("orgs.revoked")),
         _ => match grant(&state, &signed, &org_id, &form, &picked, origin).await? {
             Ok(()) => Ok(tr.t("orgs.granted")),
-            Err(message) => {
-                return show(&state, &browser, &headers, &org_id, StatusCode::BAD_REQUEST, None, Some(message)).await;
+            Err(Refusal { message, field }) => {
+                let kept = Kept {
+                    name: form.name.clone(),
+                    id_number: form.id_number.clone(),
+                    role: form.role.clone(),
+                    scope: form.scope.clone(),
+                    systems: picked,
+                    items: form.items.clone(),
+                    valid_until: form.valid_until.clone(),
+                    field,
+                };
+                return show(&state, &browser, &headers, &org_id, StatusCode::BAD_REQUEST, None, Some(message), kept)
+                    .await;
             }
         },
     };
     match outcome {
-        Ok(flash) => show(&state, &browser, &headers, &org_id, StatusCode::OK, Some(flash), None).await,
+        Ok(flash) => {
+            show(&state, &browser, &headers, &org_id, StatusCode::OK, Some(flash), None, Kept::default()).await
+        }
         Err(OrgError::Store(error)) => Err(AppError(error.to_string())),
         Err(error) => {
-            show(&state, &browser, &headers, &org_id, StatusCode::FORBIDDEN, None, Some(org_message(tr, &error))).await
+            let message = Some(org_message(tr, &error));
+            show(&state, &browser, &headers, &org_id, StatusCode::FORBIDDEN, None, message, Kept::default()).await
         }
     }
 }
@@ -194,14 +229,15 @@ async fn grant(
     form: &MemberForm,
     picked: &[String],
     origin: Option<String>,
-) -> Result<Result<(), String>, AppError> {
+) -> Result<Result<(), Refusal>, AppError> {
     let tr = signed.tr();
+    let refuse = |key: &str, field: &'static str| Ok(Err(Refusal { message: tr.t(key), field }));
     let person = state
         .accounts
         .find_by_login_identifier(&form.id_number)
         .await?
         .filter(|p| p.name == form.name.trim() && p.is_active());
-    let Some(person) = person else { return Ok(Err(tr.t("orgs.no_person"))) };
+    let Some(person) = person else { return refuse("orgs.no_person", "id_number") };
     let by = signed.person.id.as_str();
     let result = if form.role == "administrator" {
         state.orgs.appoint_administrator(org_id, &person.id, by, origin).await
@@ -214,12 +250,12 @@ async fn grant(
             clients.sort();
             clients.dedup();
             if clients.is_empty() && items.is_empty() {
-                return Ok(Err(tr.t("orgs.scope_needed")));
+                return refuse("orgs.scope_needed", "system-filter");
             }
             // Only systems that exist: a name typed or a stale id would be stored and match nothing.
             for client in &clients {
                 if state.provider.find_client(client).await?.is_none() {
-                    return Ok(Err(tr.t("orgs.unknown_system")));
+                    return refuse("orgs.unknown_system", "system-filter");
                 }
             }
             GrantScope::Only { clients, items }
@@ -230,7 +266,7 @@ async fn grant(
             "" => None,
             date => match end_of_day(date) {
                 Some(until) => Some(until),
-                None => return Ok(Err(tr.t("orgs.bad_date"))),
+                None => return refuse("orgs.bad_date", "valid_until"),
             },
         };
         state.orgs.authorise_agent(org_id, &person.id, scope, valid_until, by, origin).await
@@ -238,7 +274,8 @@ async fn grant(
     match result {
         Ok(_) => Ok(Ok(())),
         Err(OrgError::Store(error)) => Err(AppError(error.to_string())),
-        Err(error) => Ok(Err(org_message(tr, &error))),
+        Err(OrgError::BadValidity) => refuse("orgs.bad_date", "valid_until"),
+        Err(error) => Ok(Err(Refusal { message: org_message(tr, &error), field: "" })),
     }
 }
 
@@ -259,6 +296,7 @@ async fn show(
     status: StatusCode,
     flash: Option<String>,
     error: Option<String>,
+    kept: Kept,
 ) -> Result<Response, AppError> {
     let here = format!("{}/{org_id}", paths::ACCOUNT_ORGANISATIONS);
     let signed = match signed_in(state, browser, headers, &here).await? {
@@ -286,6 +324,7 @@ async fn show(
         members,
         is_representative: own.role == MemberRole::LegalRepresentative,
         systems: system_choices(state).await?,
+        kept,
     };
     Ok(render(status, &page))
 }
@@ -319,7 +358,7 @@ async fn member_view(state: &AppState, tr: Tr, own: &Membership, member: Members
                     .push(state.provider.client_by_id(client).await?.map(|c| c.name).unwrap_or_else(|| client.clone()));
             }
             names.extend(items);
-            names.join("、")
+            names.join(tr.comma())
         }
     };
     Ok(MemberView {

@@ -6,9 +6,10 @@ use super::catalog::{actor_of, catalog_console};
 use super::{AtConsole, ConsoleFrame, grant_role};
 use crate::audit::Actor;
 use crate::catalog::service::NewSystem;
-use crate::catalog::{CatalogError, Department, Portal, Scope, Vertical, themes};
+use crate::catalog::{CatalogError, Department, Portal, Scope, Vertical};
 use crate::http::account::expired_form;
 use crate::http::client_ip::ClientIp;
+use crate::http::dashboard::theme_name;
 use crate::http::error::AppError;
 use crate::http::extract::parse_form;
 use crate::http::i18n::Tr;
@@ -406,7 +407,7 @@ pub async fn show(
             name: item.name,
             kind: tr.t(&format!("catalog.type.{}", item.kind.as_str())),
             audience: tr.t(&format!("catalog.audience.{}", item.audience.as_str())),
-            themes: item.themes.iter().map(|t| themes::name_of(t)).collect::<Vec<_>>().join("、"),
+            themes: item.themes.iter().map(|t| theme_name(tr, t)).collect::<Vec<_>>().join(tr.comma()),
             withdrawn: item.status == crate::catalog::ItemStatus::Withdrawn,
         })
         .collect();

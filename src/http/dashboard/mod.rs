@@ -8,7 +8,7 @@ pub mod export;
 
 use super::console::{AtConsole, ConsoleFrame, at_console};
 use super::error::AppError;
-use super::i18n::Tr;
+use super::i18n::{Locale, Tr};
 use super::pages::{Chrome, render};
 use super::session::Browser;
 use super::state::AppState;
@@ -113,10 +113,19 @@ pub fn percent(rate: Option<f64>) -> String {
     rate.map_or_else(|| "—".to_owned(), |r| format!("{:.1}%", r * 100.0))
 }
 
+/// A service theme's name in the page's language.
+pub fn theme_name(tr: Tr, code: &str) -> &str {
+    match tr.0 {
+        Locale::ZhCn => themes::name_of(code),
+        Locale::En => themes::english_name_of(code),
+    }
+}
+
 /// A breakdown key's label in the page's language (departments and themes carry their own names).
 pub fn label(tr: Tr, dimension: Dimension, line: &Line) -> String {
     match dimension {
-        Dimension::Department | Dimension::Theme => line.label.clone(),
+        Dimension::Department => line.label.clone(),
+        Dimension::Theme => theme_name(tr, &line.key).to_owned(),
         _ => tr.t(&format!("catalog.{}.{}", dimension.as_str(), line.key)),
     }
 }
@@ -355,6 +364,9 @@ async fn options(state: &AppState, tr: Tr, scope: &Scope) -> Result<FilterOption
         kinds: translated("type", ItemKind::ALL.iter().map(|k| k.as_str()).collect()),
         audiences: translated("audience", Audience::ALL.iter().map(|a| a.as_str()).collect()),
         verticals: translated("vertical", Vertical::ALL.iter().map(|v| v.as_str()).chain(["none"]).collect()),
-        themes: themes::all().iter().map(|t| (t.code.clone(), format!("{} {}", t.code, t.name))).collect(),
+        themes: themes::all()
+            .iter()
+            .map(|t| (t.code.clone(), format!("{} {}", t.code, theme_name(tr, &t.code))))
+            .collect(),
     })
 }

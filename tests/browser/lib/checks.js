@@ -157,7 +157,8 @@ export async function axeViolations(page) {
 
 /**
  * Chinese text on a page that should be all English: text nodes, the title, and attributes a person or
- * a screen reader meets (aria-label, placeholder, title, alt, and the data-* messages scripts show).
+ * a screen reader meets (aria-label, placeholder, title, alt, the data-* messages scripts show, and text
+ * drawn by ::before and ::after).
  * `keep` lists data that is Chinese whatever the language (names of people, systems, halls); the
  * language switch, marked lang="zh-CN", is Chinese by design. Returns the offending snippets.
  */
@@ -176,6 +177,10 @@ export function untranslated(page, keep = []) {
     }
     for (const el of document.body.querySelectorAll('*')) {
       if (el.closest('[lang^="zh"]')) continue;
+      for (const pseudo of ['::before', '::after']) {
+        const content = getComputedStyle(el, pseudo).content;
+        if (content && content !== 'none' && chinese.test(strip(content))) found.push(`${el.tagName.toLowerCase()}${pseudo}: ${content.slice(0, 80)}`);
+      }
       for (const { name, value } of el.attributes) {
         const read = ['aria-label', 'placeholder', 'title', 'alt'].includes(name) || name.startsWith('data-');
         if (read && chinese.test(strip(value))) found.push(`${el.tagName.toLowerCase()}[${name}]: ${value.slice(0, 80)}`);
@@ -183,4 +188,25 @@ export function untranslated(page, keep = []) {
     }
     return found;
   }, keep);
+}
+
+/**
+ * Form controls left in the browser's default look: smaller than 40 px high, text under 15 px, or a
+ * button with Chromium's grey default face. Returns the offenders.
+ */
+export function unstyledControls(page) {
+  return page.evaluate(() => {
+    const offenders = [];
+    for (const el of document.querySelectorAll('input:not([type=hidden]):not([type=checkbox]):not([type=radio]), select, textarea, button, a.button')) {
+      const style = getComputedStyle(el);
+      const rect = el.getBoundingClientRect();
+      if (style.display === 'none' || style.visibility === 'hidden' || rect.width === 0) continue;
+      const name = `${el.tagName.toLowerCase()}${el.id ? `#${el.id}` : ''}${el.type ? `[${el.type}]` : ''} "${(el.textContent || el.value || '').trim().slice(0, 24)}"`;
+      if (el.closest('.links, p, td, .inline-form') && el.matches('button.link')) continue;
+      if (rect.height < 39.5) offenders.push(`${name}: ${Math.round(rect.height)} px high`);
+      if (parseFloat(style.fontSize) < 15) offenders.push(`${name}: ${style.fontSize} text`);
+      if (el.tagName === 'BUTTON' && style.backgroundColor === 'rgb(239, 239, 239)') offenders.push(`${name}: default grey face`);
+    }
+    return offenders;
+  });
 }
