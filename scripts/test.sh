@@ -31,7 +31,12 @@ env -u YIMEN_TEST_POSTGRES_URL -u YIMEN_TEST_REDIS_URL RUST_TEST_THREADS="${RUST
 
 if [ -n "${YIMEN_TEST_POSTGRES_URL:-}" ] || [ -n "${YIMEN_TEST_REDIS_URL:-}" ]; then
     echo "== yimen tests on PostgreSQL (${YIMEN_TEST_POSTGRES_URL:-unset}) + Redis (${YIMEN_TEST_REDIS_URL:-unset})"
-    RUST_TEST_THREADS="${RUST_TEST_THREADS:-6}" cargo test --locked "$@"
+    # The Redis fault tests (tests/it/faults.rs) are ignored on SQLite and run here, with Redis.
+    include_ignored=()
+    if [ -n "${YIMEN_TEST_REDIS_URL:-}" ]; then
+        case " $* " in *" -- "*) include_ignored=(--include-ignored) ;; *) include_ignored=(-- --include-ignored) ;; esac
+    fi
+    RUST_TEST_THREADS="${RUST_TEST_THREADS:-6}" cargo test --locked "$@" "${include_ignored[@]}"
 fi
 
 # The pages in headless Chromium, against the binary the tests just built.

@@ -12,9 +12,19 @@ pub async fn get_health() -> &'static str {
     "ok"
 }
 
+/// How long /readyz waits for each store: a load balancer's probe must get its answer in time.
+const READY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(1);
+
+async fn within(
+    store: &'static str,
+    ping: impl std::future::Future<Output = Result<(), crate::store::StoreError>>,
+) -> Result<(), crate::store::StoreError> {
+    tokio::time::timeout(READY_TIMEOUT, ping).await.unwrap_or(Err(crate::store::StoreError::Unavailable(store)))
+}
+
 pub async fn get_ready(State(state): State<AppState>) -> Response {
-    let database = state.db.ping().await;
-    let ephemeral = state.ephemeral.ping().await;
+    let (database, ephemeral) =
+        tokio::join!(within("database", state.db.ping()), within("ephemeral store", state.ephemeral.ping()));
     let describe = |result: &Result<(), crate::store::StoreError>| match result {
         Ok(()) => "ok".to_owned(),
         Err(error) => {
@@ -30,6 +40,7 @@ pub async fn get_metrics(State(state): State<AppState>) -> Response {
     if let Some(entries) = state.ephemeral.held_in_process() {
         state.metrics.set_ephemeral_entries(entries);
     }
+    state.metrics.set_ephemeral_health(state.ephemeral.available(), state.ephemeral.failures());
     let mut response = state.metrics.render().into_response();
     response.headers_mut().insert(
         header::CONTENT_TYPE,

@@ -52,6 +52,8 @@ pub struct Metrics {
     ephemeral_entries: prometheus_client::metrics::gauge::Gauge,
     logout_notices: Family<OutcomeLabels, Counter>,
     logout_notices_pending: prometheus_client::metrics::gauge::Gauge,
+    ephemeral_available: prometheus_client::metrics::gauge::Gauge,
+    ephemeral_failures: Counter,
 }
 
 impl Metrics {
@@ -90,6 +92,18 @@ impl Metrics {
             "Back-channel logout notices waiting to be delivered, as of this instance's last sweep (each minute)",
             logout_notices_pending.clone(),
         );
+        let ephemeral_available = prometheus_client::metrics::gauge::Gauge::default();
+        registry.register(
+            "ephemeral_available",
+            "1 while the ephemeral store (Redis) answers, 0 while it is away and requests that need it get 503",
+            ephemeral_available.clone(),
+        );
+        let ephemeral_failures = Counter::default();
+        registry.register(
+            "ephemeral_failures",
+            "Commands to the ephemeral store (Redis) that failed because it did not answer, probes included",
+            ephemeral_failures.clone(),
+        );
         Arc::new(Self {
             registry,
             requests,
@@ -100,11 +114,22 @@ impl Metrics {
             ephemeral_entries,
             logout_notices,
             logout_notices_pending,
+            ephemeral_available,
+            ephemeral_failures,
         })
     }
 
     pub fn set_ephemeral_entries(&self, entries: u64) {
         self.ephemeral_entries.set(i64::try_from(entries).unwrap_or(i64::MAX));
+    }
+
+    /// The ephemeral store's health as of now: whether it answers and its failures so far.
+    pub fn set_ephemeral_health(&self, available: bool, failures: u64) {
+        self.ephemeral_available.set(i64::from(available));
+        let counted = self.ephemeral_failures.get();
+        if failures > counted {
+            self.ephemeral_failures.inc_by(failures - counted);
+        }
     }
 
     pub fn anonymous_refused(&self) {

@@ -38,6 +38,7 @@ mod sms_login;
 mod state;
 mod stepup;
 mod token;
+mod unavailable;
 mod userinfo;
 
 pub use state::{AppState, Shared};
@@ -170,7 +171,8 @@ pub fn router(state: AppState, settings: &HttpSettings) -> Router {
             (settings.session_idle_secs, settings.anonymous_session_idle_secs),
             session::lifetime,
         ))
-        .layer(sessions);
+        .layer(sessions)
+        .layer(axum::middleware::from_fn_with_state(state.clone(), unavailable::while_store_is_away));
 
     let cors = CorsLayer::new()
         .allow_origin(Any)
@@ -185,6 +187,7 @@ pub fn router(state: AppState, settings: &HttpSettings) -> Router {
         .route(paths::INTROSPECT, post(introspect::post_introspect))
         .route(paths::REVOKE, post(revoke::post_revoke))
         .route_layer(axum::middleware::from_fn_with_state(settings.body_limit_bytes, extract::refuse_nul))
+        .route_layer(axum::middleware::from_fn_with_state(state.clone(), unavailable::while_store_is_away))
         .layer(cors)
         .layer(RequestBodyLimitLayer::new(settings.body_limit_bytes));
 
@@ -221,7 +224,8 @@ pub fn router(state: AppState, settings: &HttpSettings) -> Router {
     let admin_api = admin_api
         .merge(api_imports)
         .route_layer(axum::middleware::from_fn_with_state(IMPORT_LIMIT_BYTES, extract::refuse_nul))
-        .route_layer(axum::middleware::from_fn_with_state(state.clone(), admin::authenticated));
+        .route_layer(axum::middleware::from_fn_with_state(state.clone(), admin::authenticated))
+        .route_layer(axum::middleware::from_fn_with_state(state.clone(), unavailable::while_store_is_away));
 
     let metrics = state.metrics.clone();
     pages

@@ -14,6 +14,7 @@ mod cli;
 mod code_flow;
 mod console;
 mod counter;
+mod faults;
 mod hardening;
 mod helpers;
 mod key_rotation;

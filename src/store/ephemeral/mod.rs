@@ -30,6 +30,14 @@ pub trait Ephemeral: Send + Sync + std::fmt::Debug {
         self.incr_by(key, 1, ttl_ms).await
     }
     async fn ping(&self) -> StoreResult<()>;
+    /// False while the store is known not to answer (commands then fail at once with `Unavailable`).
+    fn available(&self) -> bool {
+        true
+    }
+    /// Commands that failed because the store did not answer, since the start.
+    fn failures(&self) -> u64 {
+        0
+    }
     /// Entries held in process memory (embedded mode); None where the state lives elsewhere (Redis).
     fn held_in_process(&self) -> Option<u64> {
         None

@@ -1,14 +1,39 @@
 //! Ephemeral state in Redis. Every key carries the configured prefix; expiry is Redis's own.
+//!
+//! Redis may stop answering for seconds (a restart, a failover, a partition). Every command then fails
+//! within `COMMAND_TIMEOUT`, the store is marked away, and until a background probe finds Redis answering
+//! again every command fails at once, without waiting: the pages answer 503 instead of hanging, and the
+//! service returns by itself within a probe interval of Redis's return.
 
 use super::Ephemeral;
-use crate::store::StoreResult;
+use crate::store::{StoreError, StoreResult};
 use redis::AsyncCommands;
-use redis::aio::ConnectionManager;
+use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use std::future::Future;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+/// The longest a command may take before Redis counts as away. Commands here are single-key and O(1), so
+/// this is slack for a busy machine, not for Redis.
+const COMMAND_TIMEOUT: Duration = Duration::from_secs(2);
+/// The longest a connection attempt may take.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(1);
+/// How often the probe asks an away Redis whether it is back.
+const PROBE_INTERVAL: Duration = Duration::from_millis(250);
 
 #[derive(Clone)]
 pub struct RedisEphemeral {
     connection: ConnectionManager,
     prefix: String,
+    health: Arc<Health>,
+}
+
+/// Whether Redis answered the last command, and how often it did not.
+#[derive(Debug, Default)]
+struct Health {
+    away: AtomicBool,
+    failures: AtomicU64,
 }
 
 impl std::fmt::Debug for RedisEphemeral {
@@ -20,13 +45,76 @@ impl std::fmt::Debug for RedisEphemeral {
 impl RedisEphemeral {
     pub async fn connect(url: &str, prefix: &str) -> StoreResult<Self> {
         let client = redis::Client::open(url)?;
-        let connection = ConnectionManager::new(client).await?;
-        Ok(Self { connection, prefix: prefix.to_owned() })
+        // Bounded everywhere: a connection attempt that does not complete fails in a second, a reply that
+        // does not come in two, and a lost connection is retried twice, at most half a second apart, before
+        // the command fails; the probe then keeps trying. Unbounded, a partition left every request waiting for TCP's own
+        // two-minute connect timeout.
+        let config = ConnectionManagerConfig::new()
+            .set_connection_timeout(CONNECT_TIMEOUT)
+            .set_response_timeout(COMMAND_TIMEOUT)
+            .set_number_of_retries(2)
+            .set_factor(100)
+            .set_max_delay(500);
+        let connection = ConnectionManager::new_with_config(client, config).await?;
+        Ok(Self { connection, prefix: prefix.to_owned(), health: Arc::default() })
     }
 
     fn key(&self, key: &str) -> String {
         format!("{}{}", self.prefix, key)
     }
+
+    /// Runs one command within `COMMAND_TIMEOUT`, or fails at once while Redis is away.
+    async fn run<T>(&self, command: impl Future<Output = redis::RedisResult<T>>) -> StoreResult<T> {
+        if self.health.away.load(Ordering::Acquire) {
+            return Err(StoreError::Unavailable("redis"));
+        }
+        match tokio::time::timeout(COMMAND_TIMEOUT, command).await {
+            Ok(Ok(value)) => Ok(value),
+            Ok(Err(error)) if !lost(&error) => Err(error.into()),
+            Ok(Err(error)) => {
+                self.went_away(&error.to_string());
+                Err(StoreError::Unavailable("redis"))
+            }
+            Err(_) => {
+                self.went_away("no reply in time");
+                Err(StoreError::Unavailable("redis"))
+            }
+        }
+    }
+
+    /// Marks Redis away and, unless one runs already, starts the probe that marks it back.
+    fn went_away(&self, why: &str) {
+        self.health.failures.fetch_add(1, Ordering::Relaxed);
+        if self.health.away.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        tracing::error!(reason = why, "Redis is not answering: requests that need it get 503 until it is back");
+        let (connection, health) = (self.connection.clone(), self.health.clone());
+        tokio::spawn(async move {
+            let since = Instant::now();
+            loop {
+                tokio::time::sleep(PROBE_INTERVAL).await;
+                let mut connection = connection.clone();
+                let ping = redis::cmd("PING");
+                let answer = tokio::time::timeout(CONNECT_TIMEOUT, ping.query_async::<String>(&mut connection)).await;
+                if let Ok(Ok(_)) = answer {
+                    health.away.store(false, Ordering::Release);
+                    tracing::warn!(away_ms = since.elapsed().as_millis() as u64, "Redis is answering again");
+                    return;
+                }
+                health.failures.fetch_add(1, Ordering::Relaxed);
+            }
+        });
+    }
+}
+
+/// True for failures of the connection rather than of the command (which Redis answered).
+fn lost(error: &redis::RedisError) -> bool {
+    error.is_io_error()
+        || error.is_timeout()
+        || error.is_connection_dropped()
+        || error.is_connection_refusal()
+        || error.is_unrecoverable_error()
 }
 
 fn ttl(ttl_ms: i64) -> u64 {
@@ -37,37 +125,29 @@ fn ttl(ttl_ms: i64) -> u64 {
 impl Ephemeral for RedisEphemeral {
     async fn put(&self, key: &str, value: &[u8], ttl_ms: i64) -> StoreResult<()> {
         let mut connection = self.connection.clone();
-        let _: () = connection.pset_ex(self.key(key), value, ttl(ttl_ms)).await?;
-        Ok(())
+        self.run(connection.pset_ex::<_, _, ()>(self.key(key), value, ttl(ttl_ms))).await
     }
 
     async fn put_new(&self, key: &str, value: &[u8], ttl_ms: i64) -> StoreResult<bool> {
         let mut connection = self.connection.clone();
-        let stored: Option<String> = redis::cmd("SET")
-            .arg(self.key(key))
-            .arg(value)
-            .arg("NX")
-            .arg("PX")
-            .arg(ttl(ttl_ms))
-            .query_async(&mut connection)
-            .await?;
+        let set = redis::cmd("SET").arg(self.key(key)).arg(value).arg("NX").arg("PX").arg(ttl(ttl_ms)).clone();
+        let stored: Option<String> = self.run(set.query_async(&mut connection)).await?;
         Ok(stored.is_some())
     }
 
     async fn get(&self, key: &str) -> StoreResult<Option<Vec<u8>>> {
         let mut connection = self.connection.clone();
-        Ok(connection.get(self.key(key)).await?)
+        self.run(connection.get(self.key(key))).await
     }
 
     async fn take(&self, key: &str) -> StoreResult<Option<Vec<u8>>> {
         let mut connection = self.connection.clone();
-        Ok(connection.get_del(self.key(key)).await?)
+        self.run(connection.get_del(self.key(key))).await
     }
 
     async fn delete(&self, key: &str) -> StoreResult<()> {
         let mut connection = self.connection.clone();
-        let _: () = connection.del(self.key(key)).await?;
-        Ok(())
+        self.run(connection.del::<_, ()>(self.key(key))).await
     }
 
     async fn incr_by(&self, key: &str, delta: i64, ttl_ms: i64) -> StoreResult<i64> {
@@ -75,21 +155,22 @@ impl Ephemeral for RedisEphemeral {
         let key = self.key(key);
         // INCR then PEXPIRE NX in one transaction: the window starts at the first increment and later
         // increments do not extend it.
-        let (count, _): (i64, i64) = redis::pipe()
-            .atomic()
-            .incr(&key, delta)
-            .cmd("PEXPIRE")
-            .arg(&key)
-            .arg(ttl(ttl_ms))
-            .arg("NX")
-            .query_async(&mut connection)
-            .await?;
+        let pipe = redis::pipe().atomic().incr(&key, delta).cmd("PEXPIRE").arg(&key).arg(ttl(ttl_ms)).arg("NX").clone();
+        let (count, _): (i64, i64) = self.run(pipe.query_async(&mut connection)).await?;
         Ok(count)
     }
 
     async fn ping(&self) -> StoreResult<()> {
         let mut connection = self.connection.clone();
-        let _: String = redis::cmd("PING").query_async(&mut connection).await?;
-        Ok(())
+        let ping = redis::cmd("PING").clone();
+        self.run(ping.query_async::<String>(&mut connection)).await.map(drop)
+    }
+
+    fn available(&self) -> bool {
+        !self.health.away.load(Ordering::Acquire)
+    }
+
+    fn failures(&self) -> u64 {
+        self.health.failures.load(Ordering::Relaxed)
     }
 }

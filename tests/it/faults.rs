@@ -1,0 +1,153 @@
+//! Faults of the stores behind a running server, made real: the server talks to the test Redis through
+//! a TCP proxy that the test can cut, as a network partition or a Redis that stops answering would.
+//! These need Redis and are ignored in the SQLite run; `scripts/test.sh` runs them when
+//! YIMEN_TEST_REDIS_URL is set.
+
+use crate::helpers::TestApp;
+use crate::rp::{code_for, token_request};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::task::JoinHandle;
+
+const NEEDS_REDIS: &str = "needs Redis: set YIMEN_TEST_REDIS_URL (scripts/test.sh runs these on PostgreSQL + Redis)";
+
+fn redis_url() -> url::Url {
+    let url = std::env::var("YIMEN_TEST_REDIS_URL").ok().filter(|u| !u.is_empty()).expect(NEEDS_REDIS);
+    url::Url::parse(&url).expect("YIMEN_TEST_REDIS_URL is a URL")
+}
+
+/// A TCP proxy to the test Redis. Cut, it drops every open connection and accepts new ones without ever
+/// answering them (the failure that takes longest to notice); restored, it forwards again.
+struct RedisLine {
+    url: String,
+    state: Arc<Mutex<LineState>>,
+    _accepting: JoinHandle<()>,
+}
+
+#[derive(Default)]
+struct LineState {
+    cut: bool,
+    forwarding: Vec<JoinHandle<()>>,
+    held: Vec<TcpStream>,
+}
+
+impl RedisLine {
+    async fn open() -> Self {
+        let upstream = redis_url();
+        let target = format!("{}:{}", upstream.host_str().unwrap_or("127.0.0.1"), upstream.port().unwrap_or(6379));
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let mut url = upstream.clone();
+        url.set_host(Some("127.0.0.1")).unwrap();
+        url.set_port(Some(listener.local_addr().unwrap().port())).unwrap();
+        let state = Arc::new(Mutex::new(LineState::default()));
+        let shared = state.clone();
+        let accepting = tokio::spawn(async move {
+            while let Ok((mut inbound, _)) = listener.accept().await {
+                let mut state = shared.lock().unwrap();
+                if state.cut {
+                    state.held.push(inbound);
+                    continue;
+                }
+                let target = target.clone();
+                state.forwarding.push(tokio::spawn(async move {
+                    if let Ok(mut outbound) = TcpStream::connect(&target).await {
+                        let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
+                    }
+                }));
+            }
+        });
+        Self { url: url.to_string(), state, _accepting: accepting }
+    }
+
+    fn cut(&self) {
+        let mut state = self.state.lock().unwrap();
+        state.cut = true;
+        for task in state.forwarding.drain(..) {
+            task.abort();
+        }
+    }
+
+    fn restore(&self) {
+        let mut state = self.state.lock().unwrap();
+        state.cut = false;
+        state.held.clear();
+    }
+}
+
+/// A client that gives up after five seconds: a server that has not answered by then is hanging.
+fn impatient() -> reqwest::Client {
+    reqwest::Client::builder().timeout(Duration::from_secs(5)).build().unwrap()
+}
+
+async fn metric(app: &TestApp, name: &str) -> f64 {
+    let text = impatient().get(app.url("/metrics")).send().await.unwrap().text().await.unwrap();
+    text.lines()
+        .find_map(|line| line.strip_prefix(name).and_then(|rest| rest.trim().parse().ok()))
+        .unwrap_or_else(|| panic!("/metrics has no {name}"))
+}
+
+#[tokio::test]
+#[ignore = "needs Redis: set YIMEN_TEST_REDIS_URL (scripts/test.sh runs it on PostgreSQL + Redis)"]
+async fn while_redis_is_cut_off_every_request_is_answered_at_once_with_503_and_service_returns_by_itself() {
+    let line = RedisLine::open().await;
+    let app = TestApp::spawn_with(|config| {
+        config.redis_url = Some(yimen::secret::ConnectionUrl::new(line.url.clone()));
+    })
+    .await;
+    app.citizen().await;
+    let client = app.confidential_client().await;
+    let secret = client.secret.clone().unwrap();
+    let http = impatient();
+    assert_eq!(http.get(app.url("/readyz")).send().await.unwrap().status(), 200);
+
+    line.cut();
+    let ready = http.get(app.url("/readyz")).send().await.expect("/readyz answers while Redis is away");
+    assert_eq!(ready.status(), 503);
+    let body: serde_json::Value = ready.json().await.unwrap();
+    assert_eq!(body["ephemeral"], "unreachable");
+    assert_eq!(body["database"], "ok");
+
+    let page = http.get(app.url("/login")).send().await.expect("a page answers while Redis is away");
+    assert_eq!(page.status(), 503, "a page that needs the session store says the service is unavailable");
+    assert!(page.headers().contains_key("retry-after"), "and when to try again");
+    let text = page.text().await.unwrap();
+    assert!(text.contains("暂时无法提供服务"), "a readable page: {text}");
+
+    let (status, body, headers) =
+        token_request(&app, Some((&client.client.id, &secret)), &[("grant_type", "authorization_code"), ("code", "x")])
+            .await;
+    assert_eq!(status, 503, "the token endpoint: {body}");
+    assert_eq!(body["error"], "temporarily_unavailable");
+    assert!(headers.contains_key("retry-after"));
+    assert!(metric(&app, "yimen_ephemeral_failures_total").await >= 1.0, "the failures are counted");
+    assert_eq!(metric(&app, "yimen_ephemeral_available").await, 0.0, "and the store is shown as away");
+
+    line.restore();
+    let restored = Instant::now();
+    loop {
+        let status = http.get(app.url("/readyz")).send().await.unwrap().status();
+        if status == 200 {
+            break;
+        }
+        assert!(restored.elapsed() < Duration::from_secs(10), "still {status} ten seconds after Redis came back");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert_eq!(metric(&app, "yimen_ephemeral_available").await, 1.0);
+
+    // And a whole sign-in goes through again.
+    let browser = app.browser();
+    let (code, verifier) = code_for(&app, &browser, &client.client.id, "openid").await;
+    let (status, body, _) = token_request(
+        &app,
+        Some((&client.client.id, &secret)),
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", crate::helpers::RP),
+            ("code_verifier", &verifier),
+        ],
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+}
