@@ -6,8 +6,16 @@ PY="$VENV/bin/python"
 
 log() { printf '[conformance] %s\n' "$*" >&2; }
 
-# Create conformance/.venv and install the pinned requirements (only when they changed).
+# Create conformance/.venv and install the pinned requirements (only when they changed). Runs started
+# side by side (CI starts three) take turns: the first installs, the others then find it installed.
 ensure_venv() {
+    (
+        flock 9
+        install_venv
+    ) 9>"$CONFORMANCE_DIR/.venv.lock"
+}
+
+install_venv() {
     local python=${PYTHON:-python3.11}
     command -v "$python" >/dev/null 2>&1 || python=python3
     local stamp="$VENV/.requirements.sha256"
