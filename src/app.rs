@@ -25,6 +25,7 @@ use crate::identity::{Accounts, LoginSessions};
 use crate::keys::{FreshKeys, KeyManager, KeySource};
 use crate::oidc::provider::{Provider, ProviderParts};
 use crate::sms::{FileSender, HttpGateway, SharedSms};
+use crate::store::ephemeral::Change;
 use crate::store::ephemeral::{MemoryEphemeral, RedisEphemeral};
 use crate::store::{Database, SharedEphemeral};
 use anyhow::Context;
@@ -210,6 +211,26 @@ impl Services {
 
 /// Background work every ten minutes: signing keys (new successors, retired keys dropped), the erasure
 /// of accounts whose closing grace period has passed, and today's connection-rate snapshot.
+/// Forgets cached clients and accounts as other processes announce that they changed them.
+async fn follow_changes(
+    mut changes: tokio::sync::broadcast::Receiver<Change>,
+    provider: Arc<crate::oidc::Provider>,
+    accounts: Arc<Accounts>,
+) {
+    use tokio::sync::broadcast::error::RecvError;
+    loop {
+        match changes.recv().await {
+            Ok(Change::Client(id)) => provider.forget_client(&id).await,
+            Ok(Change::Person(id)) => accounts.forget_cached(&id).await,
+            Ok(Change::Unknown) | Err(RecvError::Lagged(_)) => {
+                provider.forget_all_clients();
+                accounts.forget_all_cached();
+            }
+            Err(RecvError::Closed) => return,
+        }
+    }
+}
+
 async fn upkeep(keys: Arc<KeyManager>, accounts: Arc<Accounts>, audit: Audit, reports: Reports) {
     let mut interval = tokio::time::interval(Duration::from_secs(600));
     loop {
@@ -374,6 +395,11 @@ impl App {
         });
         let logout_deliveries =
             tokio::spawn(crate::oidc::backchannel_logout::run_deliveries(self.services.provider.clone()));
+        let followed_changes = tokio::spawn(follow_changes(
+            self.services.ephemeral.changes(),
+            self.services.provider.clone(),
+            self.services.accounts.clone(),
+        ));
         tracing::info!(listen = %self.local_addr(), issuer = %self.issuer(), "yimen is serving");
         let served = axum::serve(self.listener, router.into_make_service_with_connect_info::<SocketAddr>())
             .with_graceful_shutdown(shutdown)
@@ -382,6 +408,7 @@ impl App {
         housekeeping.abort();
         logout_deliveries.abort();
         key_watch.abort();
+        followed_changes.abort();
         self.services.db.close().await;
         Ok(served?)
     }

@@ -40,6 +40,10 @@ pub async fn run(command: KeysCommand, services: &Services) -> anyhow::Result<()
         KeysCommand::Rotate => {
             let kids = services.keys.rotate_now().await?;
             println!("new signing keys: {}", kids.join(", "));
+            println!(
+                "they are published now and sign from {} s from now, once every running instance publishes them",
+                crate::keys::PUBLISH_LEAD_SECS
+            );
             Ok(())
         }
     }

@@ -11,6 +11,7 @@ use crate::clock::SharedClock;
 use crate::config::LoginConfig;
 use crate::crypto::Keyring;
 use crate::secret::SecretString;
+use crate::store::ephemeral::Change;
 use crate::store::people::PersonRow;
 use crate::store::{Database, SharedEphemeral, StoreError};
 use std::sync::Arc;
@@ -68,8 +69,11 @@ pub struct Accounts {
     login: LoginConfig,
     throttle: Throttle,
     /// Accounts by id for a few seconds: UserInfo and the token endpoint read one per request. Changes
-    /// made here forget the entry at once; changes by another process show within the lifetime.
+    /// made here forget the entry at once; changes by another process are announced through the
+    /// ephemeral store and forgotten on arrival, or at the latest when the entry expires.
     people: moka::future::Cache<String, Person>,
+    /// Where changes are announced to other processes.
+    ephemeral: SharedEphemeral,
 }
 
 impl std::fmt::Debug for Accounts {
@@ -92,7 +96,7 @@ impl Accounts {
             .max_capacity(100_000)
             .time_to_live(std::time::Duration::from_secs(10))
             .build();
-        Arc::new(Self { db, keyring, hasher, clock, login, throttle, people })
+        Arc::new(Self { db, keyring, hasher, clock, login, throttle, people, ephemeral })
     }
 
     pub fn clock(&self) -> &SharedClock {
@@ -163,9 +167,23 @@ impl Accounts {
         Ok(Some(person))
     }
 
-    /// Drops a cached account after it changed.
+    /// Drops the cached account after it changed here, and tells every other process to drop theirs.
+    /// If the announcement fails (Redis away), their copies expire within ten seconds.
     pub(super) async fn forget(&self, id: &str) {
         self.people.invalidate(id).await;
+        if let Err(error) = self.ephemeral.announce(&Change::Person(id.to_owned())).await {
+            tracing::warn!(%error, "could not tell other instances that an account changed");
+        }
+    }
+
+    /// Drops the cached account after another process changed it.
+    pub async fn forget_cached(&self, id: &str) {
+        self.people.invalidate(id).await;
+    }
+
+    /// Drops every cached account (changes may have been missed).
+    pub fn forget_all_cached(&self) {
+        self.people.invalidate_all();
     }
 
     /// Finds an account by what a person types to log in: a resident ID number or a mobile number.

@@ -65,6 +65,9 @@ impl std::fmt::Debug for KeyManager {
 pub const RELOAD_CHECK_SECS: u64 = 2;
 /// A retired key stays published this much longer than its last token could live.
 const RELOAD_MARGIN_SECS: i64 = 60;
+/// How long a rotated key is published before it signs: every instance reloads within
+/// `RELOAD_CHECK_SECS`, so by then every JWKS a relying party can fetch carries the new key.
+pub const PUBLISH_LEAD_SECS: i64 = 10;
 
 impl KeyManager {
     pub async fn start(
@@ -135,17 +138,19 @@ impl KeyManager {
         Ok(true)
     }
 
-    /// Replaces every current key now: new keys sign from this moment; the old ones stay published until
-    /// the tokens they signed have expired.
+    /// Replaces every current key: the new keys are published at once and sign from `PUBLISH_LEAD_SECS`
+    /// later, when every instance publishes them too; until then the old keys sign, and they stay
+    /// published until the tokens they signed have expired.
     pub async fn rotate_now(&self) -> Result<Vec<String>, KeyError> {
         let now = self.clock.now();
+        let switch_at = now + PUBLISH_LEAD_SECS;
         let mut new_kids = Vec::new();
-        // Other processes sign with a retired key until they notice (seconds): its publication covers that.
-        for key in self.current().keys.iter().filter(|key| key.retires_at > now) {
-            self.db.retire_key(&key.kid, now, now + self.longest_token_lifetime + RELOAD_MARGIN_SECS).await?;
+        for key in self.current().keys.iter().filter(|key| key.retires_at > switch_at) {
+            let expires_at = switch_at + self.longest_token_lifetime + RELOAD_MARGIN_SECS;
+            self.db.retire_key(&key.kid, switch_at, expires_at).await?;
         }
         for alg in SigningAlg::ALL {
-            new_kids.push(self.create_key(alg, now).await?.kid);
+            new_kids.push(self.create_key(alg, switch_at).await?.kid);
         }
         self.refresh().await?;
         Ok(new_kids)

@@ -6,7 +6,7 @@ mod generate;
 mod manager;
 
 pub use generate::{FreshKeys, KeyMaterialError, KeySource, generate_key};
-pub use manager::{KeyError, KeyManager, RELOAD_CHECK_SECS, VerifyError};
+pub use manager::{KeyError, KeyManager, PUBLISH_LEAD_SECS, RELOAD_CHECK_SECS, VerifyError};
 
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey};
 use serde::{Deserialize, Serialize};

@@ -62,7 +62,17 @@ impl Provider {
             return Ok(None);
         }
         if let Some(grant_id) = &record.grant_id
-            && self.ephemeral.get(&revoked_grant_key(grant_id)).await?.is_some()
+            && self.grant_is_revoked(grant_id).await?
+        {
+            return Ok(None);
+        }
+        // The client disabled, or disabled since the token was issued; the account closed or stopped.
+        match self.find_client(&record.client_id).await? {
+            Some(client) if record.issued_at >= client.tokens_valid_from => {}
+            _ => return Ok(None),
+        }
+        if let Some(person_id) = &record.person_id
+            && !self.account_is_active(person_id).await?
         {
             return Ok(None);
         }
@@ -73,10 +83,23 @@ impl Provider {
         Ok(self.ephemeral.delete(&token_key(digest)).await?)
     }
 
-    /// Revokes a grant: its refresh tokens in the database, its access tokens through the marker.
+    /// Revokes a grant: its access tokens through the marker, its refresh tokens in the database. The
+    /// marker comes first: a redemption still creating the grant checks it after writing the row, so
+    /// whichever of the two comes second sees the other.
     pub async fn revoke_grant(&self, grant_id: &str, reason: &str) -> Result<(), ProviderError> {
+        self.mark_grant_revoked(grant_id).await?;
         self.db.revoke_grant(grant_id, self.now(), reason).await?;
-        self.mark_grant_revoked(grant_id).await
+        Ok(())
+    }
+
+    /// Whether the account exists and may be used (not closed, stopped or awaiting activation).
+    pub(super) async fn account_is_active(&self, person_id: &str) -> Result<bool, ProviderError> {
+        let person = self.accounts.find(person_id).await.map_err(|e| ProviderError::Internal(e.to_string()))?;
+        Ok(person.is_some_and(|person| person.is_active()))
+    }
+
+    pub(super) async fn grant_is_revoked(&self, grant_id: &str) -> Result<bool, ProviderError> {
+        Ok(self.ephemeral.get(&revoked_grant_key(grant_id)).await?.is_some())
     }
 
     pub(super) async fn mark_grant_revoked(&self, grant_id: &str) -> Result<(), ProviderError> {

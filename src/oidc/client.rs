@@ -114,6 +114,8 @@ pub struct Client {
     pub enabled: bool,
     pub created_at: i64,
     pub updated_at: i64,
+    /// Tokens issued before this time are dead (set when the client was last disabled).
+    pub tokens_valid_from: i64,
 }
 
 impl Client {
@@ -307,6 +309,7 @@ impl ClientRegistration {
             enabled: true,
             created_at: now,
             updated_at: now,
+            tokens_valid_from: 0,
         };
         let secret = if auth_method.uses_secret() { secret.map(str::to_owned) } else { None };
         Ok(Registered { client, secret })

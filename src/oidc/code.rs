@@ -1,6 +1,7 @@
 //! Authorization codes: single-use, short-lived, kept in ephemeral state under the digest of the code.
-//! Redeeming takes the record atomically; a marker then remembers which grant the code produced, so a
-//! second redemption can revoke it (RFC 6749 §4.1.2).
+//! A redemption first claims the code with a marker naming the grant it will produce (put-if-absent, so
+//! of any number of racers exactly one claims it), then takes the record. Every other redemption, at
+//! once or later, finds the marker and revokes that grant (RFC 6749 §4.1.2), even one not finished yet.
 
 use super::claims::ClaimsRequest;
 use super::provider::{Provider, ProviderError};
@@ -26,11 +27,10 @@ pub struct CodeRecord {
     pub expires_at: i64,
 }
 
-/// What a redeemed code left behind.
+/// What a redeemed code left behind: the grant it produces.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct RedeemedCode {
     pub grant_id: String,
-    pub access_token_digest: String,
 }
 
 fn code_key(code: &str) -> String {
@@ -51,10 +51,18 @@ impl Provider {
         Ok(self.ephemeral.take_json(&code_key(code)).await?)
     }
 
-    pub(super) async fn mark_code_redeemed(&self, code: &str, redeemed: &RedeemedCode) -> Result<(), ProviderError> {
+    /// Claims the redemption of `code` for `grant_id`; false when another redemption claimed it first.
+    pub(super) async fn claim_redemption(&self, code: &str, grant_id: &str) -> Result<bool, ProviderError> {
         // Long enough to catch a replay for as long as the tokens it would revoke remain useful.
         let ttl_ms = self.tokens.access_token_ttl_secs.max(self.tokens.authorization_code_ttl_secs) * 1000;
-        Ok(self.ephemeral.put_json(&redeemed_key(code), redeemed, ttl_ms).await?)
+        let marker = serde_json::to_vec(&RedeemedCode { grant_id: grant_id.to_owned() })
+            .map_err(|e| ProviderError::Internal(e.to_string()))?;
+        Ok(self.ephemeral.put_new(&redeemed_key(code), &marker, ttl_ms).await?)
+    }
+
+    /// Forgets a claim on a code that was never issued (or has expired): there is nothing to protect.
+    pub(super) async fn release_redemption(&self, code: &str) -> Result<(), ProviderError> {
+        Ok(self.ephemeral.delete(&redeemed_key(code)).await?)
     }
 
     pub(super) async fn find_redeemed_code(&self, code: &str) -> Result<Option<RedeemedCode>, ProviderError> {

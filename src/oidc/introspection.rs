@@ -80,7 +80,7 @@ impl Provider {
             && grant.revoked_at.is_none()
             && refresh.used_at.is_none()
             && refresh.expires_at > self.now();
-        if !live {
+        if !live || refresh.created_at < client.tokens_valid_from || !self.account_is_active(&grant.person_id).await? {
             return Ok(inactive());
         }
         let mut body = Map::new();

@@ -201,14 +201,34 @@ impl Provider {
     ) -> Result<bool, RegisterClientError> {
         let logout = logout.validated()?;
         let changed = self.db.set_client_logout(client_id, &logout, self.now()).await.map_err(ProviderError::from)?;
-        self.clients.invalidate(client_id).await;
+        self.client_changed(client_id).await;
         Ok(changed)
     }
 
     pub async fn set_client_enabled(&self, client_id: &str, enabled: bool) -> Result<bool, ProviderError> {
         let changed = self.db.set_client_enabled(client_id, enabled, self.now()).await?;
-        self.clients.invalidate(client_id).await;
+        self.client_changed(client_id).await;
         Ok(changed)
+    }
+
+    /// Forgets this process's copy of a client and tells every other process to forget theirs. If the
+    /// announcement fails (Redis away), their copies expire within `CLIENT_CACHE_SECS`.
+    async fn client_changed(&self, client_id: &str) {
+        self.clients.invalidate(client_id).await;
+        let change = crate::store::ephemeral::Change::Client(client_id.to_owned());
+        if let Err(error) = self.ephemeral.announce(&change).await {
+            tracing::warn!(%error, "could not tell other instances that a client changed");
+        }
+    }
+
+    /// Forgets this process's copy of a client that another process changed.
+    pub async fn forget_client(&self, client_id: &str) {
+        self.clients.invalidate(client_id).await;
+    }
+
+    /// Forgets every cached client (changes may have been missed).
+    pub fn forget_all_clients(&self) {
+        self.clients.invalidate_all();
     }
 }
 

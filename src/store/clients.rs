@@ -12,7 +12,7 @@ const COLUMNS: &str = "id, name, secret_hash, redirect_uris, post_logout_redirec
                        token_endpoint_auth_method, id_token_signed_response_alg, subject_type, sector_identifier, \
                        allowed_scopes, jwks, require_mfa, min_acr, system_id, enabled, created_at, updated_at, \
                        max_tokens_per_minute, backchannel_logout_uri, backchannel_logout_session_required, \
-                       frontchannel_logout_uri, frontchannel_logout_session_required";
+                       frontchannel_logout_uri, frontchannel_logout_session_required, tokens_valid_from";
 
 fn corrupt(what: &str, value: &str) -> StoreError {
     StoreError::Corrupt(format!("client {what} {value:?}"))
@@ -54,6 +54,7 @@ fn from_row(row: &AnyRow) -> StoreResult<Client> {
         enabled: flag(row.try_get("enabled")?),
         created_at: row.try_get("created_at")?,
         updated_at: row.try_get("updated_at")?,
+        tokens_valid_from: row.try_get("tokens_valid_from")?,
     })
 }
 
@@ -108,13 +109,36 @@ impl Database {
     }
 
     /// Returns false when no such client exists.
+    /// Enables or disables a client. Disabling also ends every token it holds, for good: its grants are
+    /// revoked and tokens issued before now stay dead if it is enabled again.
     pub async fn set_client_enabled(&self, id: &str, enabled: bool, now: i64) -> StoreResult<bool> {
-        let result = sqlx::query("UPDATE clients SET enabled = $1, updated_at = $2 WHERE id = $3")
-            .bind(i64::from(enabled))
+        let mut tx = self.pool().begin().await?;
+        let result = if enabled {
+            sqlx::query("UPDATE clients SET enabled = 1, updated_at = $1 WHERE id = $2")
+                .bind(now)
+                .bind(id)
+                .execute(&mut *tx)
+                .await?
+        } else {
+            // Times are whole seconds: a token issued in the second of the disabling dies too.
+            let result =
+                sqlx::query("UPDATE clients SET enabled = 0, updated_at = $1, tokens_valid_from = $2 WHERE id = $3")
+                    .bind(now)
+                    .bind(now + 1)
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
+            sqlx::query(
+                "UPDATE grants SET revoked_at = $1, revoke_reason = 'client disabled' \
+                 WHERE client_id = $2 AND revoked_at IS NULL",
+            )
             .bind(now)
             .bind(id)
-            .execute(self.pool())
+            .execute(&mut *tx)
             .await?;
+            result
+        };
+        tx.commit().await?;
         Ok(result.rows_affected() == 1)
     }
 

@@ -31,6 +31,8 @@ pub struct RefreshRow {
     pub created_at: i64,
     pub expires_at: i64,
     pub used_at: Option<i64>,
+    /// The digest of the token the rotation that used this one issued.
+    pub replaced_by: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -145,7 +147,8 @@ impl Database {
 
     pub async fn find_refresh_token(&self, token_hash: &str) -> StoreResult<Option<RefreshRow>> {
         let row = sqlx::query(
-            "SELECT token_hash, grant_id, created_at, expires_at, used_at FROM refresh_tokens WHERE token_hash = $1",
+            "SELECT token_hash, grant_id, created_at, expires_at, used_at, replaced_by FROM refresh_tokens \
+             WHERE token_hash = $1",
         )
         .bind(token_hash)
         .fetch_optional(self.pool())
@@ -157,6 +160,7 @@ impl Database {
                 created_at: row.try_get("created_at")?,
                 expires_at: row.try_get("expires_at")?,
                 used_at: row.try_get("used_at")?,
+                replaced_by: row.try_get("replaced_by")?,
             })
         })
         .transpose()
@@ -166,11 +170,14 @@ impl Database {
     /// same token, exactly one succeeds.
     pub async fn rotate_refresh_token(&self, old_hash: &str, next: &RefreshRow, now: i64) -> StoreResult<Rotation> {
         let mut tx = self.pool().begin().await?;
-        let marked = sqlx::query("UPDATE refresh_tokens SET used_at = $1 WHERE token_hash = $2 AND used_at IS NULL")
-            .bind(now)
-            .bind(old_hash)
-            .execute(&mut *tx)
-            .await?;
+        let marked = sqlx::query(
+            "UPDATE refresh_tokens SET used_at = $1, replaced_by = $2 WHERE token_hash = $3 AND used_at IS NULL",
+        )
+        .bind(now)
+        .bind(&next.token_hash)
+        .bind(old_hash)
+        .execute(&mut *tx)
+        .await?;
         if marked.rows_affected() != 1 {
             tx.rollback().await?;
             return Ok(Rotation::AlreadyUsed);

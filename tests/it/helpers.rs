@@ -96,6 +96,14 @@ impl TestApp {
         Self::start(config, self.clock.clone(), postgres, dir).await
     }
 
+    /// Another instance of the same deployment: its own address, the same database, Redis prefix, data
+    /// directory (hence data key) and clock, as a second replica behind a load balancer would be.
+    pub async fn another_instance(&self) -> Self {
+        let mut config = self.config.clone();
+        config.listen = "127.0.0.1:0".parse().unwrap();
+        Self::start(config, self.clock.clone(), None, tempfile::tempdir().expect("temporary directory")).await
+    }
+
     async fn start(
         mut config: Config,
         clock: Arc<OffsetClock>,

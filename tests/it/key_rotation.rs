@@ -1,5 +1,6 @@
-//! `yimen keys rotate`, run beside a serving instance: within seconds the server signs with the new keys
-//! and publishes them, and the old keys stay published, so tokens they signed still verify.
+//! `yimen keys rotate`, run beside a serving instance: within seconds the server publishes the new keys,
+//! signs with them once every instance can have published them, and keeps the old keys published, so
+//! tokens they signed still verify.
 
 use crate::helpers::{PHONE, TestApp};
 use crate::logout::id_token_for;
@@ -46,6 +47,10 @@ async fn a_rotation_from_the_command_line_reaches_the_running_server_in_seconds(
     assert!(before.is_subset(&after), "the old keys stay published: {before:?} → {after:?}");
     assert!(after.len() > before.len(), "the new keys are published within seconds: {after:?}");
 
+    // Published is not yet signing: another instance may not publish the new key for a moment.
+    let meanwhile = id_token_for(&app, &app.browser(), &registered, PHONE).await;
+    assert_eq!(kid_of(&meanwhile), old_kid, "the old key signs until every instance publishes the new one");
+    app.clock.advance_secs(yimen::keys::PUBLISH_LEAD_SECS);
     let new_token = id_token_for(&app, &app.browser(), &registered, PHONE).await;
     let new_kid = kid_of(&new_token);
     assert_ne!(new_kid, old_kid, "new tokens are signed with the new key");

@@ -17,6 +17,7 @@ mod counter;
 mod faults;
 mod hardening;
 mod helpers;
+mod instances;
 mod key_rotation;
 mod layering;
 mod login_security;

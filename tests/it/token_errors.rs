@@ -65,6 +65,56 @@ async fn a_reused_code_is_refused_and_revokes_what_it_issued() {
     app.stop().await;
 }
 
+#[tokio::test]
+async fn a_code_redeemed_twice_at_once_revokes_what_the_winner_got() {
+    let app = TestApp::spawn().await;
+    app.citizen().await;
+    let registered = app.confidential_client().await;
+    let basic = (registered.client.id.as_str(), registered.secret.as_deref().unwrap());
+    let browser = app.browser();
+    for trial in 0..12 {
+        let (code, verifier) = code_for(&app, &browser, &registered.client.id, "openid offline_access").await;
+        let form = [
+            ("grant_type", "authorization_code"),
+            ("code", code.as_str()),
+            ("redirect_uri", RP),
+            ("code_verifier", verifier.as_str()),
+        ];
+        let (first, second) =
+            tokio::join!(token_request(&app, Some(basic), &form), token_request(&app, Some(basic), &form));
+        for (status, body) in [&first, &second].map(|(status, body, _)| (status, body)) {
+            if *status != 200 {
+                assert_eq!(*status, 400, "trial {trial}: {body}");
+                assert!(
+                    body["error_description"].as_str().unwrap().contains("already used"),
+                    "trial {trial}: a refused redemption says the code was used, not that it is unknown: {body}"
+                );
+            }
+        }
+        assert!(first.0 != 200 || second.0 != 200, "trial {trial}: both redemptions got tokens");
+        // Either one redemption got tokens, which are dead, or the replay was seen before the first one
+        // had finished, and neither got any.
+        let Some(won) = [first, second].into_iter().find(|(status, _, _)| *status == 200).map(|(_, body, _)| body)
+        else {
+            continue;
+        };
+        let access_token = won["access_token"].as_str().unwrap();
+        assert_eq!(
+            userinfo_status(&app, access_token).await,
+            401,
+            "trial {trial}: the winner's access token is revoked"
+        );
+        let refresh = [("grant_type", "refresh_token"), ("refresh_token", won["refresh_token"].as_str().unwrap())];
+        let (status, body, _) = token_request(&app, Some(basic), &refresh).await;
+        assert_eq!(
+            (status, body["error"].as_str()),
+            (400, Some("invalid_grant")),
+            "trial {trial}: and its refresh token"
+        );
+    }
+    app.stop().await;
+}
+
 async fn userinfo_status(app: &TestApp, token: &str) -> u16 {
     http().get(app.url("/userinfo")).bearer_auth(token).send().await.unwrap().status().as_u16()
 }
@@ -90,6 +140,8 @@ async fn a_reused_refresh_token_revokes_the_whole_family() {
     let successor = rotated["refresh_token"].as_str().unwrap().to_owned();
     assert_ne!(successor, original);
 
+    // Past the grace for a retry, a used token is a stolen one.
+    app.clock.advance_secs(yimen::oidc::grant::RETRY_GRACE_SECS + 1);
     let (status, reuse, _) =
         token_request(&app, Some(basic), &[("grant_type", "refresh_token"), ("refresh_token", &original)]).await;
     assert_eq!((status, reuse["error"].as_str()), (400, Some("invalid_grant")));
@@ -99,6 +151,48 @@ async fn a_reused_refresh_token_revokes_the_whole_family() {
     let userinfo =
         http().get(app.url("/userinfo")).bearer_auth(rotated["access_token"].as_str().unwrap()).send().await.unwrap();
     assert_eq!(userinfo.status(), 401);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_refresh_retried_after_its_answer_was_lost_is_answered_but_not_once_the_answer_was_used() {
+    let app = TestApp::spawn().await;
+    app.citizen().await;
+    let registered = app.confidential_client().await;
+    let basic = (registered.client.id.as_str(), registered.secret.as_deref().unwrap());
+    let (code, verifier) = code_for(&app, &app.browser(), &registered.client.id, "openid").await;
+    let (_, tokens, _) = token_request(
+        &app,
+        Some(basic),
+        &[("grant_type", "authorization_code"), ("code", &code), ("redirect_uri", RP), ("code_verifier", &verifier)],
+    )
+    .await;
+    let refresh = |token: String| {
+        let app = &app;
+        async move { token_request(app, Some(basic), &[("grant_type", "refresh_token"), ("refresh_token", &token)]).await }
+    };
+    let original = tokens["refresh_token"].as_str().unwrap().to_owned();
+    let (status, lost, _) = refresh(original.clone()).await;
+    assert_eq!(status, 200, "{lost}");
+
+    // The answer never arrived (a killed instance, a cut connection): the client retries the same token.
+    app.clock.advance_secs(10);
+    let (status, retried, _) = refresh(original.clone()).await;
+    assert_eq!(status, 200, "a retry within the grace is answered: {retried}");
+    let current = retried["refresh_token"].as_str().unwrap().to_owned();
+    assert_ne!(current, lost["refresh_token"].as_str().unwrap(), "with a new pair");
+    assert_eq!(userinfo_status(&app, retried["access_token"].as_str().unwrap()).await, 200, "which works");
+
+    // The client goes on with what it received; then the first token comes back (a thief, or a bug):
+    // its successor has been used, so this is reuse, and the whole grant ends.
+    let (status, next, _) = refresh(current).await;
+    assert_eq!(status, 200, "{next}");
+    let (status, reuse, _) = refresh(original).await;
+    assert_eq!((status, reuse["error"].as_str()), (400, Some("invalid_grant")), "{reuse}");
+    assert!(reuse["error_description"].as_str().unwrap().contains("already used"));
+    let (status, _, _) = refresh(next["refresh_token"].as_str().unwrap().to_owned()).await;
+    assert_eq!(status, 400, "the family is revoked");
+    assert_eq!(userinfo_status(&app, next["access_token"].as_str().unwrap()).await, 401);
     app.stop().await;
 }
 

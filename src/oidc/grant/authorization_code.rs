@@ -4,7 +4,7 @@ use super::{TokenParams, TokenResponse};
 use crate::oidc::access_token::AccessTokenRecord;
 use crate::oidc::client::GrantType;
 use crate::oidc::client_auth::AuthenticatedClient;
-use crate::oidc::code::{CodeRecord, RedeemedCode};
+use crate::oidc::code::CodeRecord;
 use crate::oidc::error::OAuthError;
 use crate::oidc::id_token::IdTokenSubject;
 use crate::oidc::pkce;
@@ -24,8 +24,13 @@ impl Provider {
             .as_deref()
             .filter(|c| !c.is_empty())
             .ok_or_else(|| OAuthError::invalid_request("code is required"))?;
+        let grant_id = uuid::Uuid::now_v7().to_string();
+        if !self.claim_redemption(code, &grant_id).await? {
+            return Err(self.refuse_replayed_code(code).await);
+        }
         let Some(record) = self.take_code(code).await? else {
-            return Err(self.refuse_unknown_code(code).await);
+            self.release_redemption(code).await?;
+            return Err(OAuthError::invalid_grant("the authorization code is unknown or has expired"));
         };
         check_code(&record, client.id.as_str(), params, self.now())?;
         let person = self
@@ -38,7 +43,6 @@ impl Provider {
 
         let now = self.now();
         let scopes = ScopeSet::parse(&record.scopes).unwrap_or_default();
-        let grant_id = uuid::Uuid::now_v7().to_string();
         let refresh_token = client.allows_grant(GrantType::RefreshToken).then(|| crate::crypto::random_token(32));
         let grant = GrantRow {
             id: grant_id.clone(),
@@ -62,6 +66,7 @@ impl Provider {
             created_at: now,
             expires_at: now + self.tokens.refresh_token_ttl_secs,
             used_at: None,
+            replaced_by: None,
         });
         self.db.insert_grant(&grant, refresh_row.as_ref()).await.map_err(crate::oidc::provider::ProviderError::from)?;
 
@@ -79,7 +84,11 @@ impl Provider {
                 expires_at: 0,
             })
             .await?;
-        self.mark_code_redeemed(code, &RedeemedCode { grant_id, access_token_digest: access.digest.clone() }).await?;
+        // A replay racing this redemption may have revoked the grant before its row existed.
+        if self.grant_is_revoked(&grant_id).await? {
+            self.revoke_grant(&grant_id, "authorization code replayed").await?;
+            return Err(replayed());
+        }
         let org = self.org_claim(client, &person.id, record.acting_org_id.as_deref(), &scopes).await?;
         let id_token = self.sign_id_token(IdTokenSubject {
             client,
@@ -104,27 +113,26 @@ impl Provider {
         })
     }
 
-    /// A code that is not (or no longer) in the store. If it was redeemed before, this is a replay: the
-    /// tokens it produced are revoked (RFC 6749 §4.1.2, RFC 9700 §4.2.4).
-    async fn refuse_unknown_code(&self, code: &str) -> OAuthError {
+    /// A second redemption of a code: the grant the first one produces is revoked, tokens and all
+    /// (RFC 6749 §4.1.2, RFC 9700 §4.2.4).
+    async fn refuse_replayed_code(&self, code: &str) -> OAuthError {
         match self.find_redeemed_code(code).await {
             Ok(Some(redeemed)) => {
-                let revoked = async {
-                    self.revoke_grant(&redeemed.grant_id, "authorization code replayed").await?;
-                    self.delete_access_token(&redeemed.access_token_digest).await
-                };
-                if let Err(error) = revoked.await {
+                if let Err(error) = self.revoke_grant(&redeemed.grant_id, "authorization code replayed").await {
                     tracing::error!(%error, "could not revoke the grant of a replayed code");
+                    return error.into();
                 }
                 tracing::warn!(grant_id = %redeemed.grant_id, "authorization code replayed; grant revoked");
-                OAuthError::invalid_grant(
-                    "the authorization code was already used; the tokens issued with it have been revoked",
-                )
+                replayed()
             }
             Ok(None) => OAuthError::invalid_grant("the authorization code is unknown or has expired"),
             Err(error) => error.into(),
         }
     }
+}
+
+fn replayed() -> OAuthError {
+    OAuthError::invalid_grant("the authorization code was already used; the tokens issued with it have been revoked")
 }
 
 fn check_code(record: &CodeRecord, client_id: &str, params: &TokenParams, now: i64) -> Result<(), OAuthError> {

@@ -5,6 +5,8 @@ mod authorization_code;
 mod client_credentials;
 mod refresh_token;
 
+pub use refresh_token::RETRY_GRACE_SECS;
+
 use super::client::GrantType;
 use super::client_auth::PresentedCredentials;
 use super::error::{ErrorCode, OAuthError};

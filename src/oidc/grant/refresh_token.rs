@@ -1,5 +1,8 @@
 //! The refresh_token grant (RFC 6749 §6, OpenID Connect Core §12) with rotation: every use returns a new
-//! refresh token, and presenting a used one revokes the whole grant (RFC 9700 §4.14.2).
+//! refresh token, and presenting a used one revokes the whole grant (RFC 9700 §4.14.2) — except the
+//! retry of a refresh whose answer was lost: within `RETRY_GRACE_SECS` of its use, and while the token it
+//! was replaced by has never been used, a used token is answered by rotating that successor instead (as
+//! Keycloak's and Hydra's reuse intervals do). The successor, which the client never received, dies.
 
 use super::{TokenParams, TokenResponse};
 use crate::oidc::access_token::AccessTokenRecord;
@@ -10,6 +13,9 @@ use crate::oidc::id_token::IdTokenSubject;
 use crate::oidc::provider::{Provider, ProviderError};
 use crate::oidc::scope::ScopeSet;
 use crate::store::grants::{RefreshRow, Rotation};
+
+/// How long after a rotation its token may be presented again as a retry.
+pub const RETRY_GRACE_SECS: i64 = 30;
 
 impl Provider {
     pub(super) async fn refresh(
@@ -33,12 +39,14 @@ impl Provider {
         if grant.client_id != client.id {
             return Err(OAuthError::invalid_grant("the refresh token was issued to another client"));
         }
-        if grant.revoked_at.is_some() || stored.expires_at <= now {
+        if grant.revoked_at.is_some() || stored.expires_at <= now || stored.created_at < client.tokens_valid_from {
             return Err(unknown());
         }
-        if stored.used_at.is_some() {
-            return Err(self.refuse_reused_refresh(&grant.id).await);
-        }
+        let rotate_from = match (stored.used_at, &stored.replaced_by) {
+            (None, _) => presented_hash.clone(),
+            (Some(used_at), Some(successor)) if now - used_at <= RETRY_GRACE_SECS => successor.clone(),
+            (Some(_), _) => return Err(self.refuse_reused_refresh(&grant.id).await),
+        };
         if !grant.offline {
             let session_alive = match &grant.session_id {
                 Some(session_id) => self.sessions.find_active(session_id).await.map_err(ProviderError::from)?.is_some(),
@@ -80,8 +88,9 @@ impl Provider {
             created_at: now,
             expires_at: now + self.tokens.refresh_token_ttl_secs,
             used_at: None,
+            replaced_by: None,
         };
-        if self.db.rotate_refresh_token(&presented_hash, &next, now).await.map_err(ProviderError::from)?
+        if self.db.rotate_refresh_token(&rotate_from, &next, now).await.map_err(ProviderError::from)?
             == Rotation::AlreadyUsed
         {
             return Err(self.refuse_reused_refresh(&grant.id).await);

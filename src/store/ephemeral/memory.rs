@@ -38,6 +38,8 @@ impl moka::Expiry<String, Entry> for PerEntry {
 pub struct MemoryEphemeral {
     entries: Cache<String, Entry>,
     clock: SharedClock,
+    /// One process: announced changes go to its own receivers only.
+    changes: tokio::sync::broadcast::Sender<super::Change>,
 }
 
 impl std::fmt::Debug for MemoryEphemeral {
@@ -48,7 +50,8 @@ impl std::fmt::Debug for MemoryEphemeral {
 
 impl MemoryEphemeral {
     pub fn new(clock: SharedClock) -> Self {
-        Self { entries: Cache::builder().expire_after(PerEntry).build(), clock }
+        let (changes, _) = tokio::sync::broadcast::channel(super::CHANGE_BACKLOG);
+        Self { entries: Cache::builder().expire_after(PerEntry).build(), clock, changes }
     }
 
     fn entry(&self, value: &[u8], ttl_ms: i64) -> Entry {
@@ -117,6 +120,16 @@ impl Ephemeral for MemoryEphemeral {
 
     async fn ping(&self) -> StoreResult<()> {
         Ok(())
+    }
+
+    async fn announce(&self, change: &super::Change) -> StoreResult<()> {
+        // No receiver is not an error: nothing is cached yet.
+        let _ = self.changes.send(change.clone());
+        Ok(())
+    }
+
+    fn changes(&self) -> tokio::sync::broadcast::Receiver<super::Change> {
+        self.changes.subscribe()
     }
 
     /// Entries held now, expired ones that housekeeping has not removed yet included.

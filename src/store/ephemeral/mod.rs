@@ -44,7 +44,44 @@ pub trait Ephemeral: Send + Sync + std::fmt::Debug {
     }
     /// Removes expired entries now, where expiry is otherwise lazy.
     fn housekeeping(&self) {}
+    /// Tells every process sharing this store (this one included) that a cached fact changed.
+    async fn announce(&self, change: &Change) -> StoreResult<()>;
+    /// The changes announced from now on, by any process sharing this store. A receiver that falls
+    /// behind, or a feed that lost its connection and may have missed some, receives `Change::Unknown`.
+    fn changes(&self) -> tokio::sync::broadcast::Receiver<Change>;
 }
+
+/// A fact that processes cache and that another process may change.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Change {
+    /// A client's registration (enabled, logout URIs, …).
+    Client(String),
+    /// A person's account (status, phone, password, …).
+    Person(String),
+    /// Changes may have been missed: forget everything cached.
+    Unknown,
+}
+
+impl Change {
+    pub fn encode(&self) -> String {
+        match self {
+            Self::Client(id) => format!("client:{id}"),
+            Self::Person(id) => format!("person:{id}"),
+            Self::Unknown => "unknown".to_owned(),
+        }
+    }
+
+    pub fn decode(text: &str) -> Self {
+        match text.split_once(':') {
+            Some(("client", id)) => Self::Client(id.to_owned()),
+            Some(("person", id)) => Self::Person(id.to_owned()),
+            _ => Self::Unknown,
+        }
+    }
+}
+
+/// How many announced changes a slow receiver may be behind before it is told `Unknown`.
+pub const CHANGE_BACKLOG: usize = 1024;
 
 pub type SharedEphemeral = Arc<dyn Ephemeral>;
 

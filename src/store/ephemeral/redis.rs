@@ -5,7 +5,7 @@
 //! again every command fails at once, without waiting: the pages answer 503 instead of hanging, and the
 //! service returns by itself within a probe interval of Redis's return.
 
-use super::Ephemeral;
+use super::{CHANGE_BACKLOG, Change, Ephemeral};
 use crate::store::{StoreError, StoreResult};
 use redis::AsyncCommands;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
@@ -27,6 +27,19 @@ pub struct RedisEphemeral {
     connection: ConnectionManager,
     prefix: String,
     health: Arc<Health>,
+    /// Changes announced by any process, as received on the prefix's channel.
+    changes: tokio::sync::broadcast::Sender<Change>,
+    /// The subscription's task, stopped when the last clone of this store goes.
+    _listening: Arc<StopOnDrop>,
+}
+
+#[derive(Debug)]
+struct StopOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for StopOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
 }
 
 /// Whether Redis answered the last command, and how often it did not.
@@ -55,8 +68,11 @@ impl RedisEphemeral {
             .set_number_of_retries(2)
             .set_factor(100)
             .set_max_delay(500);
-        let connection = ConnectionManager::new_with_config(client, config).await?;
-        Ok(Self { connection, prefix: prefix.to_owned(), health: Arc::default() })
+        let connection = ConnectionManager::new_with_config(client.clone(), config).await?;
+        let (changes, _) = tokio::sync::broadcast::channel(CHANGE_BACKLOG);
+        let listening = tokio::spawn(listen_for_changes(client, format!("{prefix}changes"), changes.clone()));
+        let _listening = Arc::new(StopOnDrop(listening));
+        Ok(Self { connection, prefix: prefix.to_owned(), health: Arc::default(), changes, _listening })
     }
 
     fn key(&self, key: &str) -> String {
@@ -105,6 +121,37 @@ impl RedisEphemeral {
                 health.failures.fetch_add(1, Ordering::Relaxed);
             }
         });
+    }
+}
+
+/// Subscribes to the change channel and passes what arrives on to this process's receivers, for as long
+/// as the process runs. A lost subscription is renewed within a second or so; since changes may have
+/// been announced meanwhile, its receivers are then told to forget everything.
+async fn listen_for_changes(client: redis::Client, channel: String, changes: tokio::sync::broadcast::Sender<Change>) {
+    use futures::StreamExt;
+    let mut first = true;
+    loop {
+        let subscribed = async {
+            let mut pubsub = tokio::time::timeout(CONNECT_TIMEOUT, client.get_async_pubsub()).await.ok()?.ok()?;
+            pubsub.subscribe(&channel).await.ok()?;
+            Some(pubsub)
+        };
+        match subscribed.await {
+            Some(pubsub) => {
+                if !first {
+                    let _ = changes.send(Change::Unknown);
+                }
+                first = false;
+                let mut messages = pubsub.into_on_message();
+                while let Some(message) = messages.next().await {
+                    if let Ok(text) = message.get_payload::<String>() {
+                        let _ = changes.send(Change::decode(&text));
+                    }
+                }
+                tracing::warn!("the subscription to changes from other instances was lost; renewing it");
+            }
+            None => tokio::time::sleep(PROBE_INTERVAL * 4).await,
+        }
     }
 }
 
@@ -164,6 +211,16 @@ impl Ephemeral for RedisEphemeral {
         let mut connection = self.connection.clone();
         let ping = redis::cmd("PING").clone();
         self.run(ping.query_async::<String>(&mut connection)).await.map(drop)
+    }
+
+    async fn announce(&self, change: &Change) -> StoreResult<()> {
+        let mut connection = self.connection.clone();
+        let channel = format!("{}changes", self.prefix);
+        self.run(connection.publish::<_, _, ()>(channel, change.encode())).await
+    }
+
+    fn changes(&self) -> tokio::sync::broadcast::Receiver<Change> {
+        self.changes.subscribe()
     }
 
     fn available(&self) -> bool {
