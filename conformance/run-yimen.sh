@@ -75,6 +75,8 @@ RP="http://127.0.0.1:$RP_PORT"          # redirect URIs are never served (the ha
 export YIMEN_LISTEN="127.0.0.1:$PORT"
 export YIMEN_ISSUER="http://127.0.0.1:$PORT"
 export YIMEN_DATA_DIR="$DATA_DIR"
+# Stopped when the run ends, with no load balancer to tell: no drain.
+export YIMEN_HTTP__DRAIN_SECS=0
 PASSWORD="Conformance-$("$PY" -c 'import secrets; print(secrets.token_hex(8))')"
 PHONE=13800138000
 ID_NUMBER=11010519491231002X            # passes the GB 11643 check digit

@@ -37,6 +37,8 @@ use tokio::net::TcpListener;
 /// Everything the program runs on, for the server and the command line alike.
 pub struct Services {
     pub config: Config,
+    /// Set once the server was told to stop: /readyz then answers 503 while requests are still served.
+    pub draining: Arc<std::sync::atomic::AtomicBool>,
     pub clock: SharedClock,
     pub db: Database,
     pub ephemeral: SharedEphemeral,
@@ -181,6 +183,7 @@ impl Services {
         };
         Ok(Self {
             config,
+            draining: Arc::default(),
             clock,
             db,
             ephemeral,
@@ -343,6 +346,7 @@ impl App {
             max_anonymous_requests: services.config.http.max_anonymous_requests,
             db: services.db.clone(),
             ephemeral: services.ephemeral.clone(),
+            draining: services.draining.clone(),
             metrics: services.metrics.clone(),
             discovery: bytes::Bytes::from(
                 crate::oidc::discovery::document(
@@ -401,8 +405,18 @@ impl App {
             self.services.accounts.clone(),
         ));
         tracing::info!(listen = %self.local_addr(), issuer = %self.issuer(), "yimen is serving");
+        let (draining, drain_secs) = (self.services.draining.clone(), self.services.config.http.drain_secs);
+        let drained = async move {
+            shutdown.await;
+            if drain_secs > 0 {
+                draining.store(true, std::sync::atomic::Ordering::Release);
+                tracing::info!(drain_secs, "stopping: /readyz answers 503 while the load balancer takes notice");
+                tokio::time::sleep(Duration::from_secs(drain_secs)).await;
+            }
+            tracing::info!("no longer accepting connections; finishing the requests in flight");
+        };
         let served = axum::serve(self.listener, router.into_make_service_with_connect_info::<SocketAddr>())
-            .with_graceful_shutdown(shutdown)
+            .with_graceful_shutdown(drained)
             .await;
         upkeep.abort();
         housekeeping.abort();

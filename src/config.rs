@@ -74,6 +74,9 @@ pub struct HttpConfig {
     /// state for; beyond it new ones are answered "busy, try again" until the ten minutes are over. This
     /// bounds the memory an anonymous flood can take (about 1 KB each).
     pub max_anonymous_requests: i64,
+    /// After SIGTERM, how long /readyz answers 503 while requests are still served, so that a load
+    /// balancer stops sending new ones before the server stops accepting and finishes those in flight.
+    pub drain_secs: u64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -374,6 +377,7 @@ impl Default for HttpConfig {
     fn default() -> Self {
         Self {
             request_timeout_secs: 30,
+            drain_secs: 5,
             body_limit_bytes: 256 * 1024,
             secure_cookies: None,
             trusted_proxies: Vec::new(),

@@ -1,5 +1,5 @@
-//! GET /healthz (the process answers), GET /readyz (the database and ephemeral store answer) and
-//! GET /metrics (Prometheus text).
+//! GET /healthz (the process answers), GET /readyz (the database and ephemeral store answer, and the
+//! server is not stopping) and GET /metrics (Prometheus text).
 
 use super::state::AppState;
 use axum::Json;
@@ -32,8 +32,14 @@ pub async fn get_ready(State(state): State<AppState>) -> Response {
             "unreachable".to_owned()
         }
     };
-    let status = if database.is_ok() && ephemeral.is_ok() { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
-    (status, Json(json!({ "database": describe(&database), "ephemeral": describe(&ephemeral) }))).into_response()
+    let draining = state.draining.load(std::sync::atomic::Ordering::Acquire);
+    let ready = database.is_ok() && ephemeral.is_ok() && !draining;
+    let status = if ready { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
+    let mut body = json!({ "database": describe(&database), "ephemeral": describe(&ephemeral) });
+    if draining {
+        body["draining"] = json!(true);
+    }
+    (status, Json(body)).into_response()
 }
 
 pub async fn get_metrics(State(state): State<AppState>) -> Response {

@@ -36,6 +36,8 @@ impl std::ops::Deref for AppState {
 }
 
 pub struct Shared {
+    /// Set once the server was told to stop (see `App::run_until`).
+    pub draining: Arc<std::sync::atomic::AtomicBool>,
     pub provider: Arc<Provider>,
     pub accounts: Arc<Accounts>,
     pub sessions: LoginSessions,

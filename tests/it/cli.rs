@@ -181,3 +181,55 @@ fn the_example_configuration_is_valid() {
         .unwrap();
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
 }
+
+#[tokio::test]
+async fn on_sigterm_the_server_stops_being_ready_while_it_still_serves_then_exits() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let mut server = Command::new(env!("CARGO_BIN_EXE_yimen"))
+        .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+        .env("YIMEN_DATA_DIR", dir.path())
+        .env("YIMEN_HTTP__DRAIN_SECS", "2")
+        .env_remove("YIMEN_DATABASE_URL")
+        .env_remove("YIMEN_REDIS_URL")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("the yimen binary runs");
+    let base = format!("http://127.0.0.1:{port}");
+    let http = reqwest::Client::builder().timeout(std::time::Duration::from_secs(5)).build().unwrap();
+    let mut ready = false;
+    for _ in 0..100 {
+        if let Ok(response) = http.get(format!("{base}/readyz")).send().await {
+            ready = response.status() == 200;
+            if ready {
+                break;
+            }
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(ready, "the server became ready");
+
+    let killed = Command::new("kill").args(["-TERM", &server.id().to_string()]).status().unwrap();
+    assert!(killed.success());
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let draining = http.get(format!("{base}/readyz")).send().await.expect("still answering while draining");
+    assert_eq!(draining.status(), 503, "not ready: the load balancer stops sending new requests");
+    assert_eq!(draining.json::<serde_json::Value>().await.unwrap()["draining"], true);
+    let page = http.get(format!("{base}/.well-known/openid-configuration")).send().await.unwrap();
+    assert_eq!(page.status(), 200, "requests that still arrive are served");
+
+    let mut exited = None;
+    for _ in 0..100 {
+        if let Some(status) = server.try_wait().unwrap() {
+            exited = Some(status);
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let status = exited.unwrap_or_else(|| {
+        let _ = server.kill();
+        panic!("the server did not exit within ten seconds of SIGTERM")
+    });
+    assert!(status.success(), "a clean exit: {status}");
+}

@@ -62,6 +62,8 @@ impl TestApp {
         // Real argon2id, cheaper parameters: the suite logs in hundreds of times.
         config.password.memory_kib = 4096;
         config.password.iterations = 1;
+        // Tests stop servers without a load balancer to tell.
+        config.http.drain_secs = 0;
         let postgres = match std::env::var("YIMEN_TEST_POSTGRES_URL") {
             Ok(url) if !url.is_empty() => {
                 let database = TestDatabase::create(&url).await;

@@ -116,6 +116,8 @@ export async function startYimen({ env: extraEnv = {} } = {}) {
     // Real argon2id with cheap parameters.
     YIMEN_PASSWORD__MEMORY_KIB: '4096',
     YIMEN_PASSWORD__ITERATIONS: '1',
+    // Stopped at the end of each scenario with no load balancer to tell: no drain.
+    YIMEN_HTTP__DRAIN_SECS: '0',
     // yimen::app's info line "yimen is serving" tells this server apart from another one that may answer on
     // the same port (see waitHealthy).
     RUST_LOG: process.env.RUST_LOG || 'warn,yimen::app=info',
