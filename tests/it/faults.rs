@@ -151,3 +151,66 @@ async fn while_redis_is_cut_off_every_request_is_answered_at_once_with_503_and_s
     .await;
     assert_eq!(status, 200, "{body}");
 }
+
+#[tokio::test]
+#[ignore = "needs Redis: set YIMEN_TEST_REDIS_URL (scripts/test.sh runs it on PostgreSQL + Redis)"]
+async fn two_instances_serve_one_login_between_them_and_both_return_after_redis_is_cut_off() {
+    let line = RedisLine::open().await;
+    let a = TestApp::spawn_with(|config| {
+        config.redis_url = Some(yimen::secret::ConnectionUrl::new(line.url.clone()));
+    })
+    .await;
+    let b = a.another_instance().await;
+    a.citizen().await;
+    let client = a.confidential_client().await;
+    let (id, secret) = (client.client.id.clone(), client.secret.clone().unwrap());
+    let basic = Some((id.as_str(), secret.as_str()));
+    let redeem = async |app: &TestApp, code: &str, verifier: &str| {
+        let form = [
+            ("grant_type", "authorization_code"),
+            ("code", code),
+            ("redirect_uri", crate::helpers::RP),
+            ("code_verifier", verifier),
+        ];
+        token_request(app, basic, &form).await
+    };
+    let userinfo = async |app: &TestApp, token: &str| {
+        crate::rp::http().get(app.url("/userinfo")).bearer_auth(token).send().await.unwrap().status().as_u16()
+    };
+
+    // A code from instance a is redeemed at b; b's tokens work at a; a refresh at a is retried at b.
+    let (code, verifier) = code_for(&a, &a.browser(), &id, "openid offline_access").await;
+    let (status, tokens, _) = redeem(&b, &code, &verifier).await;
+    assert_eq!(status, 200, "{tokens}");
+    let access = tokens["access_token"].as_str().unwrap();
+    assert_eq!(userinfo(&a, access).await, 200);
+    let refresh = [("grant_type", "refresh_token"), ("refresh_token", tokens["refresh_token"].as_str().unwrap())];
+    let (status, _, _) = token_request(&a, basic, &refresh).await;
+    assert_eq!(status, 200);
+    let (status, retried, _) = token_request(&b, basic, &refresh).await;
+    assert_eq!(status, 200, "a retry at the other instance, its answer from a lost: {retried}");
+    // Revoked at a, the token is dead at b.
+    let revoked_access = retried["access_token"].as_str().unwrap();
+    let (status, _, _) = crate::rp::post_form(&a, "/revoke", basic, &[("token", revoked_access)]).await;
+    assert_eq!(status, 200);
+    assert_eq!(userinfo(&b, revoked_access).await, 401);
+
+    // Redis goes away: both instances say so at once; it comes back: both return by themselves.
+    line.cut();
+    let http = impatient();
+    for app in [&a, &b] {
+        let ready = http.get(app.url("/readyz")).send().await.expect("/readyz answers while Redis is away");
+        assert_eq!(ready.status(), 503);
+    }
+    line.restore();
+    for app in [&a, &b] {
+        let restored = Instant::now();
+        while http.get(app.url("/readyz")).send().await.unwrap().status() != 200 {
+            assert!(restored.elapsed() < Duration::from_secs(10), "an instance did not return within ten seconds");
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+    let (code, verifier) = code_for(&b, &b.browser(), &id, "openid").await;
+    let (status, body, _) = redeem(&a, &code, &verifier).await;
+    assert_eq!(status, 200, "a whole sign-in across both instances after the outage: {body}");
+}
