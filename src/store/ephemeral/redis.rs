@@ -59,9 +59,9 @@ impl RedisEphemeral {
     pub async fn connect(url: &str, prefix: &str) -> StoreResult<Self> {
         let client = redis::Client::open(url)?;
         // Bounded everywhere: a connection attempt that does not complete fails in a second, a reply that
-        // does not come in two, and a lost connection is retried twice, at most half a second apart, before
-        // the command fails; the probe then keeps trying. Unbounded, a partition left every request waiting for TCP's own
-        // two-minute connect timeout.
+        // does not come in two, and a lost connection is retried twice, at most half a second apart,
+        // before the command fails; the probe then keeps trying. Unbounded, a partition left every request
+        // waiting for TCP's own two-minute connect timeout.
         let config = ConnectionManagerConfig::new()
             .set_connection_timeout(CONNECT_TIMEOUT)
             .set_response_timeout(COMMAND_TIMEOUT)
@@ -105,7 +105,7 @@ impl RedisEphemeral {
             return;
         }
         tracing::error!(reason = why, "Redis is not answering: requests that need it get 503 until it is back");
-        let (connection, health) = (self.connection.clone(), self.health.clone());
+        let (connection, health, changes) = (self.connection.clone(), self.health.clone(), self.changes.clone());
         tokio::spawn(async move {
             let since = Instant::now();
             loop {
@@ -115,6 +115,8 @@ impl RedisEphemeral {
                 let answer = tokio::time::timeout(CONNECT_TIMEOUT, ping.query_async::<String>(&mut connection)).await;
                 if let Ok(Ok(_)) = answer {
                     health.away.store(false, Ordering::Release);
+                    // Announcements made while this process could not hear them are lost: forget all.
+                    let _ = changes.send(Change::Unknown);
                     tracing::warn!(away_ms = since.elapsed().as_millis() as u64, "Redis is answering again");
                     return;
                 }
