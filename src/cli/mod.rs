@@ -7,6 +7,7 @@ mod client;
 mod hall;
 mod keys;
 mod org;
+mod password;
 mod report;
 mod role;
 mod user;
@@ -82,6 +83,9 @@ pub enum Command {
     /// Reports: the connection rate.
     #[command(subcommand)]
     Report(report::ReportCommand),
+    /// Password hashing: time it on this machine.
+    #[command(subcommand)]
+    Password(password::PasswordCommand),
 }
 
 #[derive(Debug, Default, clap::Args)]
@@ -141,6 +145,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Audit(command) => audit::run(command, &services(config).await?).await,
         Command::Catalog(command) => catalog::run(command, &services(config).await?).await,
         Command::Report(command) => report::run(command, &services(config).await?).await,
+        Command::Password(command) => password::run(command, &config.password).await,
     }
 }
 

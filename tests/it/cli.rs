@@ -233,3 +233,13 @@ async fn on_sigterm_the_server_stops_being_ready_while_it_still_serves_then_exit
     });
     assert!(status.success(), "a clean exit: {status}");
 }
+
+#[test]
+fn the_password_benchmark_times_checks_with_the_configured_parameters() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = yimen(dir.path(), &["password", "benchmark", "--count", "3"], None);
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(text.starts_with("argon2id m=4096 KiB t=1 p=1: "), "the parameters in force: {text}");
+    assert!(text.contains("ms per password check (median of 3;"), "{text}");
+}
