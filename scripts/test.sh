@@ -4,7 +4,8 @@
 #   1. the Rust suite (unit tests, and integration tests that spawn the real server) on embedded SQLite and
 #      in-process state;
 #   2. with YIMEN_TEST_POSTGRES_URL and/or YIMEN_TEST_REDIS_URL set, the Rust suite again on PostgreSQL and
-#      Redis;
+#      Redis, with the tests that need Redis itself (a Redis cut off, two instances sharing it), which the
+#      SQLite run lists as ignored;
 #   3. the browser scenarios, once, on SQLite, against the binary step 1 built (page behaviour does not
 #      depend on the backend, which steps 1 and 2 cover).
 #

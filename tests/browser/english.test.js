@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { scenario, openLoginFromRp, signIn, allowConsent, backAtRp, clickToNewPage, toNewPage } from './lib/scenario.js';
 import { launch, PHONE } from './lib/browser.js';
 import { startRpFor } from './lib/rp.js';
-import { axeViolations, untranslated } from './lib/checks.js';
+import { axeViolations, untranslated, unstyledControls } from './lib/checks.js';
 import { addVirtualAuthenticator } from './lib/webauthn.js';
 
 const ENGLISH = Object.freeze({ locale: 'en-GB', extraHTTPHeaders: { 'Accept-Language': 'en-GB,en;q=0.9' }, bypassCSP: true });
@@ -302,7 +302,6 @@ scenario('English, 1,280 px: a platform administrator signs in with two factors 
   const styling = {};
   const check = async (target, what) => {
     await checkEnglish(target, what);
-    const { unstyledControls } = await import('./lib/checks.js');
     const found = await unstyledControls(target);
     if (found.length) styling[what] = found;
   };

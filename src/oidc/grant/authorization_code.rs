@@ -28,9 +28,17 @@ impl Provider {
         if !self.claim_redemption(code, &grant_id).await? {
             return Err(self.refuse_replayed_code(code).await);
         }
-        let Some(record) = self.take_code(code).await? else {
-            self.release_redemption(code).await?;
-            return Err(OAuthError::invalid_grant("the authorization code is unknown or has expired"));
+        let record = match self.take_code(code).await {
+            Ok(Some(record)) => record,
+            Ok(None) => {
+                self.release_redemption(code).await?;
+                return Err(OAuthError::invalid_grant("the authorization code is unknown or has expired"));
+            }
+            // The code is still there: a retry must not look like a replay.
+            Err(error) => {
+                let _ = self.release_redemption(code).await;
+                return Err(error.into());
+            }
         };
         check_code(&record, client.id.as_str(), params, self.now())?;
         let person = self
