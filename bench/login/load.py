@@ -2,7 +2,9 @@
 with a UserInfo probe alongside: authorize -> login page -> password -> consent -> code -> token (with
 an RS256 ID token). Prints one JSON line: logins, seconds, logins/s, failures and the probe's latencies.
 
-    python3 load.py BASE CLIENT_ID CLIENT_SECRET ACCOUNT PASSWORD ACCESS_TOKEN SECONDS WORKERS
+    python3 load.py BASE CLIENT_ID CLIENT_SECRET ACCOUNTS PASSWORD ACCESS_TOKEN SECONDS WORKERS
+    (ACCOUNTS: comma-separated phone numbers, one per worker: an account takes one attempt at a time)
+    python3 load.py --token BASE CLIENT_ID CLIENT_SECRET ACCOUNT PASSWORD     # one login's access token
 """
 
 import json
@@ -23,7 +25,8 @@ def field(html, name):
     return match.group(1) if match else ""
 
 
-def one_login(base, client_id, secret, account, password):
+def login_tokens(base, client_id, secret, account, password):
+    """One whole login in a fresh browser; the token response's JSON, or None."""
     browser = requests.Session()
     query = urllib.parse.urlencode({
         "client_id": client_id, "redirect_uri": REDIRECT, "response_type": "code",
@@ -34,31 +37,45 @@ def one_login(base, client_id, secret, account, password):
             "account": account, "password": password}
     answer = browser.post(f"{base}/login", data=form, allow_redirects=False, timeout=30)
     location = answer.headers.get("location", "")
-    if "/consent" in location:
-        consent = browser.get(urllib.parse.urljoin(base, location), timeout=30)
-        answer = browser.post(f"{base}/consent", data={"csrf": field(consent.text, "csrf"),
-                              "rid": field(consent.text, "rid"), "decision": "allow"},
+    for _ in range(5):
+        if location.startswith(REDIRECT) or not location:
+            break
+        page = browser.get(urllib.parse.urljoin(base, location), allow_redirects=False, timeout=30)
+        if page.status_code in (301, 302, 303, 307):
+            location = page.headers.get("location", "")
+            continue
+        if 'action="/consent"' not in page.text:
+            break
+        answer = browser.post(f"{base}/consent", data={"csrf": field(page.text, "csrf"),
+                              "rid": field(page.text, "rid"), "decision": "allow"},
                               allow_redirects=False, timeout=30)
         location = answer.headers.get("location", "")
     code = urllib.parse.parse_qs(urllib.parse.urlparse(location).query).get("code", [""])[0]
     if not code:
-        return False
+        text = "" if location else re.sub(r"<[^>]+>|\s+", " ", answer.text)[:80]
+        raise LoginFailed(f"no code: login answered {answer.status_code} {location[:60]!r} {text}")
     token = requests.post(f"{base}/token", auth=(client_id, secret), timeout=30, data={
         "grant_type": "authorization_code", "code": code, "redirect_uri": REDIRECT})
-    return token.status_code == 200 and "id_token" in token.json()
+    body = token.json() if token.status_code == 200 else {}
+    if "id_token" not in body:
+        raise LoginFailed(f"token endpoint answered {token.status_code} {token.text[:80]}")
+    return body
+
+
+class LoginFailed(Exception):
+    pass
 
 
 def worker(args, deadline, results):
     base, client_id, secret, account, password = args
-    done = failed = 0
+    done, failed = 0, {}
     while time.time() < deadline:
         try:
-            if one_login(base, client_id, secret, account, password):
-                done += 1
-            else:
-                failed += 1
-        except requests.RequestException:
-            failed += 1
+            login_tokens(base, client_id, secret, account, password)
+            done += 1
+        except (LoginFailed, requests.RequestException) as error:
+            reason = str(error)[:120]
+            failed[reason] = failed.get(reason, 0) + 1
     results.put((done, failed))
 
 
@@ -73,13 +90,17 @@ def probe(base, token, deadline, latencies):
 
 
 def main():
+    if sys.argv[1] == "--token":
+        print(login_tokens(*sys.argv[2:7])["access_token"])
+        return
     base, client_id, secret, account, password, token, seconds, workers = sys.argv[1:9]
     seconds, workers = float(seconds), int(workers)
     started = time.time()
     deadline = started + seconds
     results = multiprocessing.Queue()
-    processes = [multiprocessing.Process(target=worker, args=((base, client_id, secret, account, password),
-                                                               deadline, results)) for _ in range(workers)]
+    accounts = account.split(",")
+    processes = [multiprocessing.Process(target=worker, args=((base, client_id, secret, accounts[i % len(accounts)],
+                                                               password), deadline, results)) for i in range(workers)]
     for process in processes:
         process.start()
     latencies = []
@@ -91,9 +112,14 @@ def main():
     prober.join()
     elapsed = time.time() - started
     logins = sum(done for done, _ in totals)
+    reasons = {}
+    for _, failed in totals:
+        for reason, count in failed.items():
+            reasons[reason] = reasons.get(reason, 0) + count
     latencies.sort()
     pick = lambda q: round(latencies[min(len(latencies) - 1, int(q * len(latencies)))], 1) if latencies else None
-    print(json.dumps({"logins": logins, "failed": sum(f for _, f in totals), "seconds": round(elapsed, 1),
+    print(json.dumps({"logins": logins, "failed": sum(reasons.values()), "failures": reasons,
+                      "seconds": round(elapsed, 1),
                       "logins_per_s": round(logins / elapsed, 1), "userinfo_samples": len(latencies),
                       "userinfo_p50_ms": pick(0.5), "userinfo_p99_ms": pick(0.99)}))
 
