@@ -8,7 +8,8 @@
 #
 # Reports logins/s, the server's CPU per login (from /proc, user + system) against one argon2 check, the
 # UserInfo p50/p99 during the load, and the server's RSS idle, after the load and at its peak.
-# Knobs: LOGIN_SECONDS (30), LOGIN_WORKERS (4), LOGIN_RESULTS (bench/login/RESULTS.md).
+# Knobs: LOGIN_SECONDS (30), LOGIN_WORKERS (4), LOGIN_RESULTS (bench/login/RESULTS.md), LOGIN_PERF=FILE to
+# record the server with `perf record -g` during the load.
 set -euo pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -77,9 +78,12 @@ idle_rss=$(rss VmRSS)
 # One login first, for the probe's access token.
 token=$(cd "$HERE" && "$PY" load.py --token "$base" "$client_id" "$secret" "$account" "$password")
 
+# LOGIN_PERF=FILE: record the server with `perf record` during the load (its figures then include perf).
+if [ -n "${LOGIN_PERF:-}" ]; then perf record -F 499 -g -p "$server" -o "$LOGIN_PERF" 2>/dev/null & perf_pid=$!; fi
 cpu_before=$(cpu)
 result=$(cd "$HERE" && $pin_load "$PY" load.py "$base" "$client_id" "$secret" "$accounts" "$password" "$token" "$SECONDS_OF_LOAD" "$WORKERS")
 cpu_after=$(cpu)
+if [ -n "${LOGIN_PERF:-}" ]; then kill -INT "$perf_pid"; wait "$perf_pid" 2>/dev/null || true; fi
 after_rss=$(rss VmRSS) peak_rss=$(rss VmHWM)
 log "$result"
 
