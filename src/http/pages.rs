@@ -6,6 +6,17 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
 /// What every page shares: the translator and the language switch.
+/// A question asked before a destructive action (`confirm.html`): the form that does it, with its hidden
+/// fields besides the CSRF token, and the way back to the page it was asked on (`action` itself).
+pub struct Confirmation {
+    pub question: String,
+    pub explanation: String,
+    pub action: &'static str,
+    pub fields: Vec<(&'static str, String)>,
+    pub confirm_label: String,
+    pub keep_label: String,
+}
+
 pub struct Chrome {
     pub tr: Tr,
     pub switch_href: String,

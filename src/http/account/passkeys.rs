@@ -9,7 +9,7 @@ use crate::audit::{Actor, ActorRole, Event};
 use crate::http::client_ip::ClientIp;
 use crate::http::error::AppError;
 use crate::http::gate;
-use crate::http::pages::{Chrome, render};
+use crate::http::pages::{Chrome, Confirmation, render};
 use crate::http::passkey_login::json_error;
 use crate::http::session::Browser;
 use crate::http::state::AppState;
@@ -45,8 +45,8 @@ struct PasskeysPage {
     /// The first passkey of a staff member or administrator, added with an enrolment code.
     enrolment: bool,
     passkeys: Vec<PasskeyView>,
-    /// The passkey whose removal waits for the person's confirmation.
-    confirm_remove: Option<PasskeyView>,
+    /// The removal of a passkey, waiting for the person's confirmation.
+    confirm_remove: Option<Confirmation>,
 }
 
 #[derive(Deserialize)]
@@ -353,11 +353,13 @@ async fn show_with(
         })
         .collect();
     let confirm_remove =
-        confirm_remove.filter(|_| can_change).and_then(|id| views.iter().find(|v| v.id == id)).map(|v| PasskeyView {
-            id: v.id.clone(),
-            name: v.name.clone(),
-            added: v.added.clone(),
-            last_used: v.last_used.clone(),
+        confirm_remove.filter(|_| can_change).and_then(|id| views.iter().find(|v| v.id == id)).map(|v| Confirmation {
+            question: tr.t("passkeys.confirm_remove").replace("%{name}", &v.name),
+            explanation: tr.t("passkeys.confirm_remove_body"),
+            action: paths::ACCOUNT_PASSKEYS,
+            fields: vec![("id", v.id.clone()), ("action", "remove".to_owned())],
+            confirm_label: tr.t("passkeys.remove_confirmed"),
+            keep_label: tr.t("passkeys.keep"),
         });
     let page = PasskeysPage {
         chrome,

@@ -10,7 +10,7 @@ use crate::http::client_ip::ClientIp;
 use crate::http::error::AppError;
 use crate::http::extract::parse_form;
 use crate::http::i18n::Tr;
-use crate::http::pages::{Chrome, render};
+use crate::http::pages::{Chrome, Confirmation, render};
 use crate::http::session::Browser;
 use crate::http::state::AppState;
 use crate::identity::roles::{RoleError, RoleKind};
@@ -50,8 +50,8 @@ struct HallsPage {
     halls: Vec<HallView>,
     kinds: Vec<(&'static str, String)>,
     roles: Vec<(&'static str, String)>,
-    /// A removal waiting for confirmation: (role id, the question).
-    confirm_revoke: Option<(String, String)>,
+    /// The removal of a staff role, waiting for confirmation.
+    confirm_revoke: Option<Confirmation>,
 }
 
 #[derive(Deserialize)]
@@ -237,7 +237,14 @@ async fn show_with(
                     .replace("%{name}", &person.name)
                     .replace("%{hall}", &hall.name)
                     .replace("%{role}", &tr.t(&format!("role.{}", role.kind.as_str())));
-                question = Some((role.id.clone(), text));
+                question = Some(Confirmation {
+                    question: text,
+                    explanation: tr.t("console.confirm_remove_staff_body"),
+                    action: paths::ADMIN_HALLS,
+                    fields: vec![("action", "revoke".to_owned()), ("role_id", role.id.clone())],
+                    confirm_label: tr.t("console.remove_confirmed"),
+                    keep_label: tr.t("console.keep"),
+                });
             }
             staff.push(StaffView {
                 role_id: role.id.clone(),
