@@ -4,7 +4,7 @@
 //! YIMEN_TEST_REDIS_URL is set.
 
 use crate::helpers::TestApp;
-use crate::rp::{code_for, token_request};
+use crate::rp::{code_for, redeem_code, token_request};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::net::{TcpListener, TcpStream};
@@ -60,6 +60,11 @@ impl RedisLine {
         Self { url: url.to_string(), state, _accepting: accepting }
     }
 
+    /// A server whose Redis is reached through this line.
+    async fn server(&self) -> TestApp {
+        TestApp::spawn_with(|config| config.redis_url = Some(yimen::secret::ConnectionUrl::new(self.url.clone()))).await
+    }
+
     fn cut(&self) {
         let mut state = self.state.lock().unwrap();
         state.cut = true;
@@ -80,6 +85,19 @@ fn impatient() -> reqwest::Client {
     reqwest::Client::builder().timeout(Duration::from_secs(5)).build().unwrap()
 }
 
+/// Polls /readyz after Redis came back; fails if it is not 200 within ten seconds.
+async fn ready_again_within_ten_seconds(app: &TestApp) {
+    let restored = Instant::now();
+    loop {
+        let status = impatient().get(app.url("/readyz")).send().await.unwrap().status();
+        if status == 200 {
+            return;
+        }
+        assert!(restored.elapsed() < Duration::from_secs(10), "still {status} ten seconds after Redis came back");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
 async fn metric(app: &TestApp, name: &str) -> f64 {
     let text = impatient().get(app.url("/metrics")).send().await.unwrap().text().await.unwrap();
     text.lines()
@@ -91,10 +109,7 @@ async fn metric(app: &TestApp, name: &str) -> f64 {
 #[ignore = "needs Redis: set YIMEN_TEST_REDIS_URL (scripts/test.sh runs it on PostgreSQL + Redis)"]
 async fn while_redis_is_cut_off_every_request_is_answered_at_once_with_503_and_service_returns_by_itself() {
     let line = RedisLine::open().await;
-    let app = TestApp::spawn_with(|config| {
-        config.redis_url = Some(yimen::secret::ConnectionUrl::new(line.url.clone()));
-    })
-    .await;
+    let app = line.server().await;
     app.citizen().await;
     let client = app.confidential_client().await;
     let secret = client.secret.clone().unwrap();
@@ -124,31 +139,13 @@ async fn while_redis_is_cut_off_every_request_is_answered_at_once_with_503_and_s
     assert_eq!(metric(&app, "yimen_ephemeral_available").await, 0.0, "and the store is shown as away");
 
     line.restore();
-    let restored = Instant::now();
-    loop {
-        let status = http.get(app.url("/readyz")).send().await.unwrap().status();
-        if status == 200 {
-            break;
-        }
-        assert!(restored.elapsed() < Duration::from_secs(10), "still {status} ten seconds after Redis came back");
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    ready_again_within_ten_seconds(&app).await;
     assert_eq!(metric(&app, "yimen_ephemeral_available").await, 1.0);
 
     // And a whole sign-in goes through again.
     let browser = app.browser();
     let (code, verifier) = code_for(&app, &browser, &client.client.id, "openid").await;
-    let (status, body, _) = token_request(
-        &app,
-        Some((&client.client.id, &secret)),
-        &[
-            ("grant_type", "authorization_code"),
-            ("code", &code),
-            ("redirect_uri", crate::helpers::RP),
-            ("code_verifier", &verifier),
-        ],
-    )
-    .await;
+    let (status, body, _) = redeem_code(&app, (&client.client.id, &secret), &code, &verifier).await;
     assert_eq!(status, 200, "{body}");
 }
 
@@ -156,24 +153,14 @@ async fn while_redis_is_cut_off_every_request_is_answered_at_once_with_503_and_s
 #[ignore = "needs Redis: set YIMEN_TEST_REDIS_URL (scripts/test.sh runs it on PostgreSQL + Redis)"]
 async fn two_instances_serve_one_login_between_them_and_both_return_after_redis_is_cut_off() {
     let line = RedisLine::open().await;
-    let a = TestApp::spawn_with(|config| {
-        config.redis_url = Some(yimen::secret::ConnectionUrl::new(line.url.clone()));
-    })
-    .await;
+    let a = line.server().await;
     let b = a.another_instance().await;
     a.citizen().await;
     let client = a.confidential_client().await;
     let (id, secret) = (client.client.id.clone(), client.secret.clone().unwrap());
     let basic = Some((id.as_str(), secret.as_str()));
-    let redeem = async |app: &TestApp, code: &str, verifier: &str| {
-        let form = [
-            ("grant_type", "authorization_code"),
-            ("code", code),
-            ("redirect_uri", crate::helpers::RP),
-            ("code_verifier", verifier),
-        ];
-        token_request(app, basic, &form).await
-    };
+    let redeem =
+        async |app: &TestApp, code: &str, verifier: &str| redeem_code(app, (&id, &secret), code, verifier).await;
     let userinfo = async |app: &TestApp, token: &str| {
         crate::rp::http().get(app.url("/userinfo")).bearer_auth(token).send().await.unwrap().status().as_u16()
     };
@@ -204,11 +191,7 @@ async fn two_instances_serve_one_login_between_them_and_both_return_after_redis_
     }
     line.restore();
     for app in [&a, &b] {
-        let restored = Instant::now();
-        while http.get(app.url("/readyz")).send().await.unwrap().status() != 200 {
-            assert!(restored.elapsed() < Duration::from_secs(10), "an instance did not return within ten seconds");
-            tokio::time::sleep(Duration::from_millis(200)).await;
-        }
+        ready_again_within_ten_seconds(app).await;
     }
     let (code, verifier) = code_for(&b, &b.browser(), &id, "openid").await;
     let (status, body, _) = redeem(&a, &code, &verifier).await;

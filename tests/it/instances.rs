@@ -2,8 +2,8 @@
 //! behind a load balancer: what one instance changes, the other acts on within a second. These need
 //! Redis and are ignored in the SQLite run; `scripts/test.sh` runs them when YIMEN_TEST_REDIS_URL is set.
 
-use crate::helpers::{RP, TestApp};
-use crate::rp::{code_for, http, token_request};
+use crate::helpers::TestApp;
+use crate::rp::{code_for, http, redeem_code, token_request};
 use std::time::{Duration, Instant};
 
 /// Polls `check` until it holds, for at most `within`; true when it did.
@@ -30,15 +30,18 @@ async fn introspect(app: &TestApp, basic: (&str, &str), token: &str) -> bool {
     body["active"] == true
 }
 
+/// Two instances of one deployment (this needs Redis: in-process state is not shared).
+async fn two_instances() -> (TestApp, TestApp) {
+    assert!(std::env::var("YIMEN_TEST_REDIS_URL").is_ok_and(|u| !u.is_empty()), "needs YIMEN_TEST_REDIS_URL");
+    let a = TestApp::spawn().await;
+    let b = a.another_instance().await;
+    (a, b)
+}
+
 /// Tokens for the citizen through instance `app`: (access token, refresh token).
 async fn tokens(app: &TestApp, client_id: &str, secret: &str) -> (String, String) {
     let (code, verifier) = code_for(app, &app.browser(), client_id, "openid offline_access").await;
-    let (status, body, _) = token_request(
-        app,
-        Some((client_id, secret)),
-        &[("grant_type", "authorization_code"), ("code", &code), ("redirect_uri", RP), ("code_verifier", &verifier)],
-    )
-    .await;
+    let (status, body, _) = redeem_code(app, (client_id, secret), &code, &verifier).await;
     assert_eq!(status, 200, "{body}");
     (body["access_token"].as_str().unwrap().to_owned(), body["refresh_token"].as_str().unwrap().to_owned())
 }
@@ -46,9 +49,7 @@ async fn tokens(app: &TestApp, client_id: &str, secret: &str) -> (String, String
 #[tokio::test]
 #[ignore = "needs Redis: set YIMEN_TEST_REDIS_URL (scripts/test.sh runs it on PostgreSQL + Redis)"]
 async fn a_client_disabled_on_one_instance_stops_working_on_the_other_at_once_and_stays_dead_when_enabled_again() {
-    assert!(std::env::var("YIMEN_TEST_REDIS_URL").is_ok_and(|u| !u.is_empty()), "needs YIMEN_TEST_REDIS_URL");
-    let a = TestApp::spawn().await;
-    let b = a.another_instance().await;
+    let (a, b) = two_instances().await;
     a.citizen().await;
     let client = a.confidential_client().await;
     let (id, secret) = (client.client.id.clone(), client.secret.clone().unwrap());
@@ -92,9 +93,7 @@ async fn a_client_disabled_on_one_instance_stops_working_on_the_other_at_once_an
 #[tokio::test]
 #[ignore = "needs Redis: set YIMEN_TEST_REDIS_URL (scripts/test.sh runs it on PostgreSQL + Redis)"]
 async fn an_account_closed_on_one_instance_gets_no_tokens_and_no_active_introspection_on_the_other() {
-    assert!(std::env::var("YIMEN_TEST_REDIS_URL").is_ok_and(|u| !u.is_empty()), "needs YIMEN_TEST_REDIS_URL");
-    let a = TestApp::spawn().await;
-    let b = a.another_instance().await;
+    let (a, b) = two_instances().await;
     let person = a.citizen().await;
     let client = a.confidential_client().await;
     let (id, secret) = (client.client.id.clone(), client.secret.clone().unwrap());

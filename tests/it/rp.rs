@@ -54,6 +54,18 @@ pub async fn token_request(
     post_form(app, "/token", basic, form).await
 }
 
+/// Redeems a code from `code_for` (redirect URI `RP`, its PKCE verifier) with HTTP Basic credentials.
+pub async fn redeem_code(
+    app: &TestApp,
+    basic: (&str, &str),
+    code: &str,
+    verifier: &str,
+) -> (u16, serde_json::Value, reqwest::header::HeaderMap) {
+    let form =
+        [("grant_type", "authorization_code"), ("code", code), ("redirect_uri", RP), ("code_verifier", verifier)];
+    token_request(app, Some(basic), &form).await
+}
+
 pub async fn post_form(
     app: &TestApp,
     path: &str,

@@ -2,7 +2,7 @@
 //! expired codes and malformed requests, each with its RFC error code and no-store caching.
 
 use crate::helpers::{RP, TestApp};
-use crate::rp::{code_for, http, token_request};
+use crate::rp::{code_for, http, redeem_code, token_request};
 
 #[tokio::test]
 async fn a_wrong_or_missing_verifier_is_invalid_grant() {
@@ -74,14 +74,8 @@ async fn a_code_redeemed_twice_at_once_revokes_what_the_winner_got() {
     let browser = app.browser();
     for trial in 0..12 {
         let (code, verifier) = code_for(&app, &browser, &registered.client.id, "openid offline_access").await;
-        let form = [
-            ("grant_type", "authorization_code"),
-            ("code", code.as_str()),
-            ("redirect_uri", RP),
-            ("code_verifier", verifier.as_str()),
-        ];
         let (first, second) =
-            tokio::join!(token_request(&app, Some(basic), &form), token_request(&app, Some(basic), &form));
+            tokio::join!(redeem_code(&app, basic, &code, &verifier), redeem_code(&app, basic, &code, &verifier));
         for (status, body) in [&first, &second].map(|(status, body, _)| (status, body)) {
             if *status != 200 {
                 assert_eq!(*status, 400, "trial {trial}: {body}");
@@ -161,12 +155,7 @@ async fn a_refresh_retried_after_its_answer_was_lost_is_answered_but_not_once_th
     let registered = app.confidential_client().await;
     let basic = (registered.client.id.as_str(), registered.secret.as_deref().unwrap());
     let (code, verifier) = code_for(&app, &app.browser(), &registered.client.id, "openid").await;
-    let (_, tokens, _) = token_request(
-        &app,
-        Some(basic),
-        &[("grant_type", "authorization_code"), ("code", &code), ("redirect_uri", RP), ("code_verifier", &verifier)],
-    )
-    .await;
+    let (_, tokens, _) = redeem_code(&app, basic, &code, &verifier).await;
     let refresh = |token: String| {
         let app = &app;
         async move { token_request(app, Some(basic), &[("grant_type", "refresh_token"), ("refresh_token", &token)]).await }
