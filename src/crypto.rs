@@ -20,6 +20,7 @@ type HmacSha256 = Hmac<Sha256>;
 
 const CIPHERTEXT_VERSION: u8 = 1;
 const NONCE_LEN: usize = 12;
+const TOKEN_SALT_LEN: usize = 16;
 pub const DATA_KEY_FILE: &str = "yimen.key";
 
 #[derive(Debug, thiserror::Error)]
@@ -50,6 +51,7 @@ pub struct Keyring {
     client_secret: Zeroizing<[u8; 32]>,
     audit: Zeroizing<[u8; 32]>,
     otp: Zeroizing<[u8; 32]>,
+    token: Zeroizing<[u8; 32]>,
 }
 
 impl std::fmt::Debug for Keyring {
@@ -75,6 +77,7 @@ impl Keyring {
             client_secret: derive("client-secret"),
             audit: derive("audit-chain"),
             otp: derive("one-time-code"),
+            token: derive("self-contained-token"),
         }
     }
 
@@ -121,6 +124,40 @@ impl Keyring {
     /// The keyed hash under which a one-time code is kept, so the store never holds the code itself.
     pub fn otp_digest(&self, context: &str, code: &str) -> String {
         keyed_digest(&self.otp[..], &[context.as_bytes(), b"\0", code.as_bytes()])
+    }
+
+    /// Seals a self-contained token's content, readable and checkable only with the data key. Each token
+    /// gets its own AES key, derived from a random 128-bit salt, so one key never meets two nonces: random
+    /// 96-bit nonces under one key would wear out after about 2^32 tokens, a few days of a busy city.
+    pub fn seal_token(&self, purpose: &str, content: &[u8]) -> Vec<u8> {
+        let mut salt = [0u8; TOKEN_SALT_LEN];
+        rand::thread_rng().fill_bytes(&mut salt);
+        let sealed = self
+            .token_cipher(&salt)
+            .encrypt(&Nonce::default(), Payload { msg: content, aad: purpose.as_bytes() })
+            .expect("AES-GCM encryption cannot fail for in-memory buffers");
+        let mut out = Vec::with_capacity(1 + TOKEN_SALT_LEN + sealed.len());
+        out.push(CIPHERTEXT_VERSION);
+        out.extend_from_slice(&salt);
+        out.extend_from_slice(&sealed);
+        out
+    }
+
+    pub fn open_token(&self, purpose: &str, sealed: &[u8]) -> Result<Vec<u8>, CryptoError> {
+        if sealed.len() < 1 + TOKEN_SALT_LEN + 16 || sealed[0] != CIPHERTEXT_VERSION {
+            return Err(CryptoError::Undecryptable);
+        }
+        let (salt, body) = sealed[1..].split_at(TOKEN_SALT_LEN);
+        self.token_cipher(salt)
+            .decrypt(&Nonce::default(), Payload { msg: body, aad: purpose.as_bytes() })
+            .map_err(|_| CryptoError::Undecryptable)
+    }
+
+    fn token_cipher(&self, salt: &[u8]) -> Aes256Gcm {
+        let mut mac = <HmacSha256 as Mac>::new_from_slice(&self.token[..]).expect("HMAC takes any key length");
+        mac.update(salt);
+        let key = Zeroizing::new(<[u8; 32]>::from(mac.finalize().into_bytes()));
+        Aes256Gcm::new_from_slice(key.as_slice()).expect("32-byte key")
     }
 
     pub fn verify_client_secret(&self, secret: &str, stored_hash: &str) -> bool {
@@ -243,6 +280,23 @@ mod tests {
         assert!(ring.decrypt_pii("person.id_number", &sealed).is_err());
         let other = Keyring::from_data_key(&[8u8; 32]);
         assert!(other.decrypt_pii("person.phone", &sealed).is_err());
+    }
+
+    #[test]
+    fn sealed_tokens_open_only_with_their_key_and_purpose_and_untouched() {
+        let ring = keyring();
+        let sealed = ring.seal_token("access-token", b"{\"c\":\"crm\"}");
+        assert_ne!(sealed, ring.seal_token("access-token", b"{\"c\":\"crm\"}"), "every seal is fresh");
+        assert!(!sealed.windows(3).any(|w| w == b"crm"));
+        assert_eq!(ring.open_token("access-token", &sealed).unwrap(), b"{\"c\":\"crm\"}");
+        assert!(ring.open_token("refresh-token", &sealed).is_err());
+        assert!(Keyring::from_data_key(&[8u8; 32]).open_token("access-token", &sealed).is_err());
+        for at in [0, 1, sealed.len() / 2, sealed.len() - 1] {
+            let mut flipped = sealed.clone();
+            flipped[at] ^= 1;
+            assert!(ring.open_token("access-token", &flipped).is_err(), "byte {at} changed");
+        }
+        assert!(ring.open_token("access-token", &sealed[..20]).is_err());
     }
 
     #[test]

@@ -7,7 +7,8 @@ use clap::Parser;
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
     let cli = yimen::cli::Cli::parse();
-    match yimen::cli::run(cli).await {
+    // On the heap: the whole program's future is too large for the main thread's stack in debug builds.
+    match Box::pin(yimen::cli::run(cli)).await {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("error: {error:#}");

@@ -19,14 +19,13 @@ impl Provider {
             .as_deref()
             .filter(|t| !t.is_empty())
             .ok_or_else(|| OAuthError::invalid_request("token is required"))?;
-        let digest = crate::crypto::token_digest(token);
-
         if let Some(record) = self.find_access_token(token).await? {
             if record.client_id == caller.client.id {
-                self.delete_access_token(&digest).await?;
+                self.revoke_access_token(token, &record).await?;
             }
             return Ok(());
         }
+        let digest = crate::crypto::token_digest(token);
         if let Some(refresh) = self.db.find_refresh_token(&digest).await.map_err(ProviderError::from)?
             && let Some(grant) = self.db.find_grant(&refresh.grant_id).await.map_err(ProviderError::from)?
             && grant.client_id == caller.client.id

@@ -31,6 +31,7 @@ pub struct TestApp {
     pub catalog: yimen::catalog::Catalog,
     pub reports: yimen::catalog::report::Reports,
     pub db: yimen::store::Database,
+    pub ephemeral: yimen::store::SharedEphemeral,
     config: Config,
     /// How many codes to each phone `code_for` has handed out.
     codes_taken: std::sync::Mutex<std::collections::HashMap<String, usize>>,
@@ -122,6 +123,7 @@ impl TestApp {
         let catalog = app.services().catalog.clone();
         let reports = app.services().reports.clone();
         let db = app.services().db.clone();
+        let ephemeral = app.services().ephemeral.clone();
         let (shutdown, stopped) = tokio::sync::oneshot::channel();
         let server = tokio::spawn(async move {
             app.run_until(async {
@@ -139,6 +141,7 @@ impl TestApp {
             catalog,
             reports,
             db,
+            ephemeral,
             config,
             codes_taken: Default::default(),
             shutdown: Some(shutdown),
@@ -146,6 +149,19 @@ impl TestApp {
             _postgres: postgres,
             _dir: dir,
         }
+    }
+
+    /// How many entries the ephemeral state holds: in process memory, or under this app's Redis prefix.
+    pub async fn ephemeral_entries(&self) -> u64 {
+        if self.ephemeral.held_in_process().is_some() {
+            self.ephemeral.housekeeping();
+            return self.ephemeral.held_in_process().unwrap_or_default();
+        }
+        let url = self.config.redis_url.as_ref().expect("ephemeral state in Redis").expose().to_owned();
+        let mut redis = redis::Client::open(url).unwrap().get_multiplexed_async_connection().await.unwrap();
+        let keys: Vec<String> =
+            redis::cmd("KEYS").arg(format!("{}*", self.config.redis_prefix)).query_async(&mut redis).await.unwrap();
+        keys.len() as u64
     }
 
     /// The codes the development SMS sender wrote, oldest first: (phone, code).

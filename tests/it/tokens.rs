@@ -274,3 +274,64 @@ async fn a_client_is_issued_no_more_tokens_a_minute_than_its_budget() {
     assert_eq!(ask(&limited).await.0, 200, "a new minute, a new budget");
     app.stop().await;
 }
+
+#[tokio::test]
+async fn issuing_access_tokens_keeps_nothing_per_token() {
+    let app = TestApp::spawn().await;
+    let (id, secret) = machine_client(&app).await;
+    let ask = || token_request(&app, Some((&id, &secret)), &[("grant_type", "client_credentials")]);
+    let first = ask().await.1["access_token"].as_str().unwrap().to_owned();
+    let before = app.ephemeral_entries().await;
+    let mut tokens = Vec::new();
+    for _ in 0..100 {
+        tokens.push(ask().await.1["access_token"].as_str().unwrap().to_owned());
+    }
+    let after = app.ephemeral_entries().await;
+    assert!(after < before + 10, "100 tokens took {} entries of ephemeral state", after - before);
+    for token in [&first, &tokens[99]] {
+        let (_, answer, _) = post_form(&app, "/introspect", Some((&id, &secret)), &[("token", token)]).await;
+        assert_eq!(answer["active"], true, "each token still stands for itself");
+        assert_eq!(answer["client_id"], id.as_str());
+    }
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn an_access_token_cannot_be_altered_or_read_and_survives_a_restart() {
+    let app = TestApp::spawn().await;
+    app.citizen().await;
+    let client = app.confidential_client().await;
+    let basic = (client.client.id.as_str(), client.secret.as_deref().unwrap());
+    let (code, verifier) = code_for(&app, &app.browser(), &client.client.id, "openid profile").await;
+    let (_, tokens, _) = crate::rp::redeem_code(&app, basic, &code, &verifier).await;
+    let access = tokens["access_token"].as_str().unwrap().to_owned();
+
+    let sealed = yimen::crypto::b64url_decode(access.split('.').next_back().unwrap()).unwrap();
+    assert!(!sealed.windows(client.client.id.len()).any(|w| w == client.client.id.as_bytes()), "the content is sealed");
+    let middle = access.len() / 2;
+    let altered = format!(
+        "{}{}{}",
+        &access[..middle],
+        if &access[middle..=middle] == "A" { "B" } else { "A" },
+        &access[middle + 1..]
+    );
+    let userinfo = |token: String| {
+        let app = &app;
+        async move { http().get(app.url("/userinfo")).bearer_auth(token).send().await.unwrap().status().as_u16() }
+    };
+    assert_eq!(userinfo(altered.clone()).await, 401, "an altered token is unknown");
+    let (_, answer, _) = post_form(&app, "/introspect", Some(basic), &[("token", &altered)]).await;
+    assert_eq!(answer, serde_json::json!({ "active": false }));
+    assert_eq!(userinfo(access.clone()).await, 200);
+
+    let app = app.restart().await;
+    let userinfo = |token: String| {
+        let app = &app;
+        async move { http().get(app.url("/userinfo")).bearer_auth(token).send().await.unwrap().status().as_u16() }
+    };
+    assert_eq!(userinfo(access.clone()).await, 200, "a restart of an embedded server keeps the token working");
+    let (status, _, _) = post_form(&app, "/revoke", Some(basic), &[("token", &access)]).await;
+    assert_eq!(status, 200);
+    assert_eq!(userinfo(access.clone()).await, 401, "a revoked token is dead although it carries its own record");
+    app.stop().await;
+}
