@@ -5,6 +5,7 @@ pub mod account_changes;
 pub mod accounts;
 mod common_passwords;
 pub mod document;
+pub mod hashing_threads;
 pub mod login_history;
 pub mod login_session;
 pub mod organisation;

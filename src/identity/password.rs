@@ -1,11 +1,13 @@
-//! Password hashing with argon2id, run on the blocking pool behind a semaphore so that a burst of logins
-//! neither stalls the async runtime nor exhausts memory; plus the password policy.
+//! Password hashing with argon2id, run on hashing threads of its own (at a lower priority than requests,
+//! see `hashing_threads`) behind a semaphore, so that a burst of logins neither stalls the async runtime
+//! nor exhausts memory nor slows other requests down; plus the password policy.
 //!
 //! Argon2's working memory (`password.memory_kib`, 19 MiB by default) is kept and reused: at most one
 //! buffer per permitted concurrent hash ever exists. Allocated afresh for every hash, each buffer was
 //! freed into whichever allocator arena the blocking thread used, and the arenas kept them: a server's
 //! memory grew by hundreds of megabytes under login load and never shrank.
 
+use super::hashing_threads::HashingThreads;
 use crate::config::PasswordConfig;
 use crate::secret::SecretString;
 use argon2::password_hash::{Output, ParamsString, PasswordHash, SaltString, rand_core::OsRng};
@@ -57,6 +59,7 @@ pub enum Verdict {
 pub struct PasswordHasher {
     params: Params,
     permits: Arc<Semaphore>,
+    threads: Arc<HashingThreads>,
     memory: Arc<WorkingMemory>,
     dummy_hash: Arc<String>,
 }
@@ -99,6 +102,8 @@ pub enum HashError {
     Argon2(String),
     #[error("password hashing was interrupted")]
     Interrupted,
+    #[error("could not start the password hashing threads: {0}")]
+    Threads(#[source] std::io::Error),
 }
 
 impl PasswordHasher {
@@ -110,6 +115,7 @@ impl PasswordHasher {
         Ok(Self {
             params,
             permits: Arc::new(Semaphore::new(config.max_concurrent_hashes)),
+            threads: Arc::new(HashingThreads::start(config.max_concurrent_hashes).map_err(HashError::Threads)?),
             memory,
             dummy_hash: Arc::new(dummy_hash),
         })
@@ -123,7 +129,7 @@ impl PasswordHasher {
     pub async fn hash(&self, password: &SecretString) -> Result<String, HashError> {
         let (params, memory) = (self.params.clone(), self.memory.clone());
         let password = password.clone();
-        self.run_blocking(move || hash_with(&params, &memory, password.expose())).await?
+        self.run_hashing(move || hash_with(&params, &memory, password.expose())).await?
     }
 
     /// Verifies a password against a stored PHC string. With no stored hash (unknown account) it still
@@ -134,7 +140,7 @@ impl PasswordHasher {
         let (params, memory) = (self.params.clone(), self.memory.clone());
         let password = password.clone();
         let verdict = self
-            .run_blocking(move || -> Result<Verdict, HashError> {
+            .run_hashing(move || -> Result<Verdict, HashError> {
                 let parsed = PasswordHash::new(&stored).map_err(|e| HashError::Argon2(e.to_string()))?;
                 if !matches_stored(&parsed, &memory, password.expose())? {
                     return Ok(Verdict::Mismatch);
@@ -149,9 +155,9 @@ impl PasswordHasher {
         Ok(if known { verdict } else { Verdict::Mismatch })
     }
 
-    async fn run_blocking<T: Send + 'static>(&self, work: impl FnOnce() -> T + Send + 'static) -> Result<T, HashError> {
+    async fn run_hashing<T: Send + 'static>(&self, work: impl FnOnce() -> T + Send + 'static) -> Result<T, HashError> {
         let _permit = self.permits.acquire().await.map_err(|_| HashError::Interrupted)?;
-        tokio::task::spawn_blocking(work).await.map_err(|_| HashError::Interrupted)
+        self.threads.run(work).await.ok_or(HashError::Interrupted)
     }
 }
 
