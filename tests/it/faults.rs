@@ -19,8 +19,8 @@ fn redis_url() -> url::Url {
 
 /// A TCP proxy to the test Redis. Cut, it drops every open connection and accepts new ones without ever
 /// answering them (the failure that takes longest to notice); restored, it forwards again.
-struct RedisLine {
-    url: String,
+pub struct RedisLine {
+    pub url: String,
     state: Arc<Mutex<LineState>>,
     _accepting: JoinHandle<()>,
 }
@@ -33,7 +33,7 @@ struct LineState {
 }
 
 impl RedisLine {
-    async fn open() -> Self {
+    pub async fn open() -> Self {
         let upstream = redis_url();
         let target = format!("{}:{}", upstream.host_str().unwrap_or("127.0.0.1"), upstream.port().unwrap_or(6379));
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -65,7 +65,7 @@ impl RedisLine {
         TestApp::spawn_with(|config| config.redis_url = Some(yimen::secret::ConnectionUrl::new(self.url.clone()))).await
     }
 
-    fn cut(&self) {
+    pub fn cut(&self) {
         let mut state = self.state.lock().unwrap();
         state.cut = true;
         for task in state.forwarding.drain(..) {
@@ -73,7 +73,7 @@ impl RedisLine {
         }
     }
 
-    fn restore(&self) {
+    pub fn restore(&self) {
         let mut state = self.state.lock().unwrap();
         state.cut = false;
         state.held.clear();

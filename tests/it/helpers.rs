@@ -254,6 +254,11 @@ impl TestApp {
         format!("{}{}", self.base, path)
     }
 
+    /// The address this instance listens on (its issuer may be a load balancer's).
+    pub fn address(&self) -> std::net::SocketAddr {
+        self.config.listen
+    }
+
     pub fn browser(&self) -> Browser {
         Browser::new(&self.base)
     }
@@ -406,12 +411,18 @@ pub struct Browser {
 
 impl Browser {
     pub fn new(base: &str) -> Self {
+        Self::with(base, reqwest::Client::builder())
+    }
+
+    /// A browser that opens a new connection for every request, so that a load balancer that balances
+    /// connections sends each request to the next instance.
+    pub fn without_keep_alive(base: &str) -> Self {
+        Self::with(base, reqwest::Client::builder().pool_max_idle_per_host(0))
+    }
+
+    fn with(base: &str, builder: reqwest::ClientBuilder) -> Self {
         let jar = Arc::new(reqwest::cookie::Jar::default());
-        let http = reqwest::Client::builder()
-            .cookie_provider(jar.clone())
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .unwrap();
+        let http = builder.cookie_provider(jar.clone()).redirect(reqwest::redirect::Policy::none()).build().unwrap();
         Self { http, jar, base: base.to_owned() }
     }
 
