@@ -4,8 +4,8 @@
 #   1. the Rust suite (unit tests, and integration tests that spawn the real server) on embedded SQLite and
 #      in-process state;
 #   2. with YIMEN_TEST_POSTGRES_URL and/or YIMEN_TEST_REDIS_URL set, the Rust suite again on PostgreSQL and
-#      Redis, with the tests that need Redis itself (a Redis cut off, two instances sharing it), which the
-#      SQLite run lists as ignored;
+#      Redis, with the tests that need Redis itself (a Redis cut off, two instances sharing it, a Sentinel
+#      failover on redis-server processes of the test's own), which the SQLite run lists as ignored;
 #   3. the browser scenarios, once, on SQLite, against the binary step 1 built (page behaviour does not
 #      depend on the backend, which steps 1 and 2 cover).
 #
@@ -35,6 +35,11 @@ if [ -n "${YIMEN_TEST_POSTGRES_URL:-}" ] || [ -n "${YIMEN_TEST_REDIS_URL:-}" ]; 
     # The Redis fault tests (tests/it/faults.rs) are ignored on SQLite and run here, with Redis.
     include_ignored=()
     if [ -n "${YIMEN_TEST_REDIS_URL:-}" ]; then
+        # tests/it/sentinel.rs starts a master, a replica and a sentinel of its own.
+        if ! command -v redis-server >/dev/null 2>&1; then
+            echo "installing redis-server for the Sentinel failover test"
+            apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null
+        fi
         case " $* " in *" -- "*) include_ignored=(--include-ignored) ;; *) include_ignored=(-- --include-ignored) ;; esac
     fi
     RUST_TEST_THREADS="${RUST_TEST_THREADS:-6}" cargo test --locked "$@" "${include_ignored[@]}"

@@ -38,6 +38,8 @@ pub enum StoreError {
     Redis(#[from] redis::RedisError),
     #[error("stored record is corrupt: {0}")]
     Corrupt(String),
+    #[error("configuration: {0}")]
+    Config(String),
     /// The store did not answer in time or cannot be reached; nothing was done. Answered with 503.
     #[error("{0} is not answering")]
     Unavailable(&'static str),

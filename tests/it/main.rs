@@ -28,6 +28,7 @@ mod passkeys;
 mod pii;
 mod registration;
 mod rp;
+mod sentinel;
 mod single_logout;
 mod sms_flows;
 mod sms_gateway;

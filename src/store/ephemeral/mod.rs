@@ -4,9 +4,11 @@
 
 mod memory;
 mod redis;
+mod redis_target;
 
 pub use memory::MemoryEphemeral;
 pub use redis::RedisEphemeral;
+pub use redis_target::RedisTarget;
 
 use super::StoreResult;
 use serde::Serialize;

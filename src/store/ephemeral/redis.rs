@@ -3,15 +3,17 @@
 //! Redis may stop answering for seconds (a restart, a failover, a partition). Every command then fails
 //! within `COMMAND_TIMEOUT`, the store is marked away, and until a background probe finds Redis answering
 //! again every command fails at once, without waiting: the pages answer 503 instead of hanging, and the
-//! service returns by itself within a probe interval of Redis's return.
+//! service returns by itself within a probe interval of Redis's return. Behind Redis Sentinel the probe
+//! also asks the sentinels for the master each time, so a failover is followed the same way.
 
+use super::redis_target::RedisTarget;
 use super::{CHANGE_BACKLOG, Change, Ephemeral};
 use crate::store::{StoreError, StoreResult};
 use redis::AsyncCommands;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use std::future::Future;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
 /// The longest a command may take before Redis counts as away. Commands here are single-key and O(1), so
@@ -24,7 +26,9 @@ const PROBE_INTERVAL: Duration = Duration::from_millis(250);
 
 #[derive(Clone)]
 pub struct RedisEphemeral {
-    connection: ConnectionManager,
+    /// Replaced when the sentinels name another master.
+    connection: Arc<RwLock<ConnectionManager>>,
+    target: Arc<RedisTarget>,
     prefix: String,
     health: Arc<Health>,
     /// Changes announced by any process, as received on the prefix's channel.
@@ -57,22 +61,23 @@ impl std::fmt::Debug for RedisEphemeral {
 
 impl RedisEphemeral {
     pub async fn connect(url: &str, prefix: &str) -> StoreResult<Self> {
-        let client = redis::Client::open(url)?;
-        // Bounded everywhere: a connection attempt that does not complete fails in a second, a reply that
-        // does not come in two, and a lost connection is retried twice, at most half a second apart,
-        // before the command fails; the probe then keeps trying. Unbounded, a partition left every request
-        // waiting for TCP's own two-minute connect timeout.
-        let config = ConnectionManagerConfig::new()
-            .set_connection_timeout(CONNECT_TIMEOUT)
-            .set_response_timeout(COMMAND_TIMEOUT)
-            .set_number_of_retries(2)
-            .set_factor(100)
-            .set_max_delay(500);
-        let connection = ConnectionManager::new_with_config(client.clone(), config).await?;
+        let target = Arc::new(RedisTarget::parse(url).map_err(|e| StoreError::Config(e.to_string()))?);
+        let connection = manager(target.client(CONNECT_TIMEOUT).await?).await?;
         let (changes, _) = tokio::sync::broadcast::channel(CHANGE_BACKLOG);
-        let listening = tokio::spawn(listen_for_changes(client, format!("{prefix}changes"), changes.clone()));
+        let listening = tokio::spawn(listen_for_changes(target.clone(), format!("{prefix}changes"), changes.clone()));
         let _listening = Arc::new(StopOnDrop(listening));
-        Ok(Self { connection, prefix: prefix.to_owned(), health: Arc::default(), changes, _listening })
+        Ok(Self {
+            connection: Arc::new(RwLock::new(connection)),
+            target,
+            prefix: prefix.to_owned(),
+            health: Arc::default(),
+            changes,
+            _listening,
+        })
+    }
+
+    fn connection(&self) -> ConnectionManager {
+        self.connection.read().unwrap_or_else(|p| p.into_inner()).clone()
     }
 
     fn key(&self, key: &str) -> String {
@@ -105,15 +110,20 @@ impl RedisEphemeral {
             return;
         }
         tracing::error!(reason = why, "Redis is not answering: requests that need it get 503 until it is back");
-        let (connection, health, changes) = (self.connection.clone(), self.health.clone(), self.changes.clone());
+        let (shared, target) = (self.connection.clone(), self.target.clone());
+        let (health, changes) = (self.health.clone(), self.changes.clone());
         tokio::spawn(async move {
             let since = Instant::now();
             loop {
                 tokio::time::sleep(PROBE_INTERVAL).await;
-                let mut connection = connection.clone();
+                let Some(mut connection) = probe_connection(&target, &shared).await else {
+                    health.failures.fetch_add(1, Ordering::Relaxed);
+                    continue;
+                };
                 let ping = redis::cmd("PING");
                 let answer = tokio::time::timeout(CONNECT_TIMEOUT, ping.query_async::<String>(&mut connection)).await;
                 if let Ok(Ok(_)) = answer {
+                    *shared.write().unwrap_or_else(|p| p.into_inner()) = connection;
                     health.away.store(false, Ordering::Release);
                     // Announcements made while this process could not hear them are lost: forget all.
                     let _ = changes.send(Change::Unknown);
@@ -126,14 +136,43 @@ impl RedisEphemeral {
     }
 }
 
+/// Bounded everywhere: a connection attempt that does not complete fails in a second, a reply that does
+/// not come in two, and a lost connection is retried twice, at most half a second apart, before the
+/// command fails; the probe then keeps trying. Unbounded, a partition left every request waiting for
+/// TCP's own two-minute connect timeout.
+async fn manager(client: redis::Client) -> redis::RedisResult<ConnectionManager> {
+    let config = ConnectionManagerConfig::new()
+        .set_connection_timeout(CONNECT_TIMEOUT)
+        .set_response_timeout(COMMAND_TIMEOUT)
+        .set_number_of_retries(2)
+        .set_factor(100)
+        .set_max_delay(500);
+    ConnectionManager::new_with_config(client, config).await
+}
+
+/// The connection for the probe to try: the one in use, or, behind Sentinel, one to the master the
+/// sentinels name now (the old master may be gone, or back as a replica).
+async fn probe_connection(target: &RedisTarget, shared: &RwLock<ConnectionManager>) -> Option<ConnectionManager> {
+    if !target.is_sentinel() {
+        return Some(shared.read().unwrap_or_else(|p| p.into_inner()).clone());
+    }
+    let client = target.client(CONNECT_TIMEOUT).await.ok()?;
+    tokio::time::timeout(CONNECT_TIMEOUT, manager(client)).await.ok()?.ok()
+}
+
 /// Subscribes to the change channel and passes what arrives on to this process's receivers, for as long
 /// as the process runs. A lost subscription is renewed within a second or so; since changes may have
 /// been announced meanwhile, its receivers are then told to forget everything.
-async fn listen_for_changes(client: redis::Client, channel: String, changes: tokio::sync::broadcast::Sender<Change>) {
+async fn listen_for_changes(
+    target: Arc<RedisTarget>,
+    channel: String,
+    changes: tokio::sync::broadcast::Sender<Change>,
+) {
     use futures::StreamExt;
     let mut first = true;
     loop {
         let subscribed = async {
+            let client = target.client(CONNECT_TIMEOUT).await.ok()?;
             let mut pubsub = tokio::time::timeout(CONNECT_TIMEOUT, client.get_async_pubsub()).await.ok()?.ok()?;
             pubsub.subscribe(&channel).await.ok()?;
             Some(pubsub)
@@ -157,9 +196,11 @@ async fn listen_for_changes(client: redis::Client, channel: String, changes: tok
     }
 }
 
-/// True for failures of the connection rather than of the command (which Redis answered).
+/// True for failures of the connection rather than of the command (which Redis answered). A node that
+/// refuses writes as a replica counts as lost too: after a failover the old master comes back as one.
 fn lost(error: &redis::RedisError) -> bool {
-    error.is_io_error()
+    error.code() == Some("READONLY")
+        || error.is_io_error()
         || error.is_timeout()
         || error.is_connection_dropped()
         || error.is_connection_refusal()
@@ -173,34 +214,34 @@ fn ttl(ttl_ms: i64) -> u64 {
 #[async_trait::async_trait]
 impl Ephemeral for RedisEphemeral {
     async fn put(&self, key: &str, value: &[u8], ttl_ms: i64) -> StoreResult<()> {
-        let mut connection = self.connection.clone();
+        let mut connection = self.connection();
         self.run(connection.pset_ex::<_, _, ()>(self.key(key), value, ttl(ttl_ms))).await
     }
 
     async fn put_new(&self, key: &str, value: &[u8], ttl_ms: i64) -> StoreResult<bool> {
-        let mut connection = self.connection.clone();
+        let mut connection = self.connection();
         let set = redis::cmd("SET").arg(self.key(key)).arg(value).arg("NX").arg("PX").arg(ttl(ttl_ms)).clone();
         let stored: Option<String> = self.run(set.query_async(&mut connection)).await?;
         Ok(stored.is_some())
     }
 
     async fn get(&self, key: &str) -> StoreResult<Option<Vec<u8>>> {
-        let mut connection = self.connection.clone();
+        let mut connection = self.connection();
         self.run(connection.get(self.key(key))).await
     }
 
     async fn take(&self, key: &str) -> StoreResult<Option<Vec<u8>>> {
-        let mut connection = self.connection.clone();
+        let mut connection = self.connection();
         self.run(connection.get_del(self.key(key))).await
     }
 
     async fn delete(&self, key: &str) -> StoreResult<()> {
-        let mut connection = self.connection.clone();
+        let mut connection = self.connection();
         self.run(connection.del::<_, ()>(self.key(key))).await
     }
 
     async fn incr_by(&self, key: &str, delta: i64, ttl_ms: i64) -> StoreResult<i64> {
-        let mut connection = self.connection.clone();
+        let mut connection = self.connection();
         let key = self.key(key);
         // INCR then PEXPIRE NX in one transaction: the window starts at the first increment and later
         // increments do not extend it.
@@ -210,13 +251,13 @@ impl Ephemeral for RedisEphemeral {
     }
 
     async fn ping(&self) -> StoreResult<()> {
-        let mut connection = self.connection.clone();
+        let mut connection = self.connection();
         let ping = redis::cmd("PING").clone();
         self.run(ping.query_async::<String>(&mut connection)).await.map(drop)
     }
 
     async fn announce(&self, change: &Change) -> StoreResult<()> {
-        let mut connection = self.connection.clone();
+        let mut connection = self.connection();
         let channel = format!("{}changes", self.prefix);
         self.run(connection.publish::<_, _, ()>(channel, change.encode())).await
     }
