@@ -2,10 +2,11 @@
 //! serve requests.
 //!
 //! An argon2 hash takes about 18 ms of one core. On tokio's blocking pool it competed as an equal with the
-//! runtime's workers, so during a burst of logins a token or UserInfo request waited for a hash's time
-//! slice (UserInfo p99 13.6 ms under login load, against 4 ms idle). At nice 10 the kernel lets a worker
-//! that wakes for a request preempt a hash at once, while a hash still gets all the CPU that requests
-//! leave and about a tenth of a fully busy core, so logins slow down under other load but never stop.
+//! runtime's workers, so during a burst of logins a token or UserInfo request could wait for a hash's time
+//! slice. At nice 10 the kernel lets a worker that wakes for a request preempt a hash, while a hash still
+//! gets all the CPU that requests leave and about a tenth of a fully busy core, so logins slow down under
+//! other load but never stop. Measured back to back (bench/login/RESULTS.md), UserInfo under login load
+//! got 0.5 ms faster at p50 and 0.8–2 ms at p99, with logins/s unchanged within the noise.
 
 use std::sync::mpsc::{Receiver, Sender};
 use std::sync::{Arc, Mutex};
