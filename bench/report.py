@@ -303,6 +303,19 @@ def main() -> None:
     w(f"CPU steal over all measured runs (this is a VM): {steal:.2f} s.")
     w("")
 
+    w("## The other measurements")
+    w("")
+    w("Each has its own script and results file, with machine, date and commit inside:")
+    w("")
+    w("- **Password logins** at the argon2 limit: logins/s, server CPU per login against one password check, "
+      "UserInfo latency under that load, RSS after it — [`login/RESULTS.md`](login/RESULTS.md).")
+    w("- **A million citizen accounts** on PostgreSQL: sign-in lookups, desk searches, the account centre and "
+      "registration, p50/p99 against 50 ms, and the tables' size per row — [`scale/RESULTS.md`](scale/RESULTS.md).")
+    w("- **Anonymous requests** and the memory they leave — [`anonymous/RESULTS.md`](anonymous/RESULTS.md).")
+    w("- **The connection-rate report** over 100,000 items and 10 million login events — "
+      "[`catalog/RESULTS.md`](catalog/RESULTS.md).")
+    w("")
+
     w("## Fairness notes")
     w("")
     w("- wrk runs on the same 2 cores as the server under test, with the same settings for every server, so it "
