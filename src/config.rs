@@ -493,13 +493,10 @@ impl Config {
         {
             return invalid("database_url must start with postgres:// or sqlite:");
         }
-        if let Some(url) = &self.redis_url {
-            if !matches!(url.scheme(), "redis" | "rediss" | "redis+sentinel") {
-                return invalid("redis_url must start with redis://, rediss:// or redis+sentinel://");
-            }
-            if let Err(error) = crate::store::ephemeral::RedisTarget::parse(url.expose()) {
-                return invalid(&error.to_string());
-            }
+        if let Some(url) = &self.redis_url
+            && let Err(error) = crate::redis_url::parse(url.expose())
+        {
+            return invalid(&error.to_string());
         }
         let t = &self.tokens;
         if t.authorization_code_ttl_secs <= 0 || t.authorization_code_ttl_secs > 600 {

@@ -24,6 +24,7 @@ pub mod keys;
 pub mod oidc;
 pub mod paths;
 pub mod private_files;
+pub mod redis_url;
 pub mod secret;
 pub mod sms;
 pub mod spreadsheet;

@@ -8,7 +8,6 @@ mod redis_target;
 
 pub use memory::MemoryEphemeral;
 pub use redis::RedisEphemeral;
-pub use redis_target::RedisTarget;
 
 use super::StoreResult;
 use serde::Serialize;
