@@ -161,16 +161,13 @@ async fn two_instances_serve_one_login_between_them_and_both_return_after_redis_
     let basic = Some((id.as_str(), secret.as_str()));
     let redeem =
         async |app: &TestApp, code: &str, verifier: &str| redeem_code(app, (&id, &secret), code, verifier).await;
-    let userinfo = async |app: &TestApp, token: &str| {
-        crate::rp::http().get(app.url("/userinfo")).bearer_auth(token).send().await.unwrap().status().as_u16()
-    };
 
     // A code from instance a is redeemed at b; b's tokens work at a; a refresh at a is retried at b.
     let (code, verifier) = code_for(&a, &a.browser(), &id, "openid offline_access").await;
     let (status, tokens, _) = redeem(&b, &code, &verifier).await;
     assert_eq!(status, 200, "{tokens}");
     let access = tokens["access_token"].as_str().unwrap();
-    assert_eq!(userinfo(&a, access).await, 200);
+    assert_eq!(crate::rp::userinfo_status(&a, access).await, 200);
     let refresh = [("grant_type", "refresh_token"), ("refresh_token", tokens["refresh_token"].as_str().unwrap())];
     let (status, _, _) = token_request(&a, basic, &refresh).await;
     assert_eq!(status, 200);
@@ -180,7 +177,7 @@ async fn two_instances_serve_one_login_between_them_and_both_return_after_redis_
     let revoked_access = retried["access_token"].as_str().unwrap();
     let (status, _, _) = crate::rp::post_form(&a, "/revoke", basic, &[("token", revoked_access)]).await;
     assert_eq!(status, 200);
-    assert_eq!(userinfo(&b, revoked_access).await, 401);
+    assert_eq!(crate::rp::userinfo_status(&b, revoked_access).await, 401);
 
     // Redis goes away: both instances say so at once; it comes back: both return by themselves.
     line.cut();

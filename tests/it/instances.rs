@@ -3,7 +3,7 @@
 //! Redis and are ignored in the SQLite run; `scripts/test.sh` runs them when YIMEN_TEST_REDIS_URL is set.
 
 use crate::helpers::TestApp;
-use crate::rp::{code_for, http, redeem_code, token_request};
+use crate::rp::{code_for, redeem_code, token_request, userinfo_status};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -21,10 +21,6 @@ async fn holds_within(within: Duration, mut check: impl AsyncFnMut() -> bool) ->
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-}
-
-async fn userinfo(app: &TestApp, token: &str) -> u16 {
-    http().get(app.url("/userinfo")).bearer_auth(token).send().await.unwrap().status().as_u16()
 }
 
 async fn introspect(app: &TestApp, basic: (&str, &str), token: &str) -> bool {
@@ -58,12 +54,12 @@ async fn a_client_disabled_on_one_instance_stops_working_on_the_other_at_once_an
     let (id, secret) = (client.client.id.clone(), client.secret.clone().unwrap());
     let (access, refresh) = tokens(&a, &id, &secret).await;
     // Instance b has the client and the account in its caches.
-    assert_eq!(userinfo(&b, &access).await, 200);
+    assert_eq!(userinfo_status(&b, &access).await, 200);
     assert!(introspect(&b, (&id, &secret), &access).await);
 
     a.provider.set_client_enabled(&id, false).await.unwrap();
     assert!(
-        holds_within(Duration::from_secs(1), async || userinfo(&b, &access).await == 401).await,
+        holds_within(Duration::from_secs(1), async || userinfo_status(&b, &access).await == 401).await,
         "the other instance still serves the disabled client's token a second later"
     );
     let (status, body, _) = token_request(&b, Some((&id, &secret)), &[("grant_type", "client_credentials")]).await;
@@ -84,13 +80,13 @@ async fn a_client_disabled_on_one_instance_stops_working_on_the_other_at_once_an
         .await
     );
     for app in [&a, &b] {
-        assert_eq!(userinfo(app, &access).await, 401, "the old access token stays dead");
+        assert_eq!(userinfo_status(app, &access).await, 401, "the old access token stays dead");
         assert!(!introspect(app, (&id, &secret), &access).await);
         assert!(!introspect(app, (&id, &secret), &refresh).await, "and so does the old refresh token");
     }
     a.clock.advance_secs(1);
     let (fresh, _) = tokens(&b, &id, &secret).await;
-    assert_eq!(userinfo(&a, &fresh).await, 200, "new tokens work");
+    assert_eq!(userinfo_status(&a, &fresh).await, 200, "new tokens work");
 }
 
 #[tokio::test]
@@ -108,7 +104,7 @@ async fn an_account_closed_on_one_instance_gets_no_tokens_and_no_active_introspe
         holds_within(Duration::from_secs(1), async || !introspect(&b, (&id, &secret), &access).await).await,
         "the other instance still calls the closing account's token active a second later"
     );
-    assert_eq!(userinfo(&b, &access).await, 401);
+    assert_eq!(userinfo_status(&b, &access).await, 401);
     assert!(!introspect(&b, (&id, &secret), &refresh).await, "nor its refresh token");
     let (status, body, _) =
         token_request(&b, Some((&id, &secret)), &[("grant_type", "refresh_token"), ("refresh_token", &refresh)]).await;
@@ -187,7 +183,7 @@ async fn behind_a_round_robin_balancer_a_citizen_signs_in_refreshes_outlasts_a_r
     let field = |tokens: &serde_json::Value, name: &str| tokens[name].as_str().unwrap().to_owned();
     let id_token = field(&tokens, "id_token");
     for _ in 0..4 {
-        assert_eq!(userinfo(&a, &field(&tokens, "access_token")).await, 200, "either instance serves the token");
+        assert_eq!(userinfo_status(&a, &field(&tokens, "access_token")).await, 200, "either instance serves the token");
     }
     let refresh = |refresh_token: String| {
         let a = &a;
@@ -207,7 +203,7 @@ async fn behind_a_round_robin_balancer_a_citizen_signs_in_refreshes_outlasts_a_r
     let (status, tokens, _) = refresh(field(&tokens, "refresh_token")).await;
     assert_eq!(status, 200, "the refresh token survived the outage: {tokens}");
     for _ in 0..2 {
-        assert_eq!(userinfo(&a, &field(&tokens, "access_token")).await, 200);
+        assert_eq!(userinfo_status(&a, &field(&tokens, "access_token")).await, 200);
     }
 
     // Logging out on whichever instance ends the session on both.
@@ -218,7 +214,11 @@ async fn behind_a_round_robin_balancer_a_citizen_signs_in_refreshes_outlasts_a_r
     let (status, answer, _) = refresh(field(&tokens, "refresh_token")).await;
     assert_eq!((status, answer["error"].as_str()), (400, Some("invalid_grant")), "the session's refresh token ended");
     for _ in 0..2 {
-        assert_eq!(userinfo(&a, &field(&tokens, "access_token")).await, 401, "so did its access token, everywhere");
+        assert_eq!(
+            userinfo_status(&a, &field(&tokens, "access_token")).await,
+            401,
+            "so did its access token, everywhere"
+        );
     }
     let silent = crate::rp::authorize_url(
         &a,

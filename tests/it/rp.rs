@@ -12,6 +12,11 @@ pub fn http() -> reqwest::Client {
     reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap()
 }
 
+/// The status UserInfo answers for a bearer token.
+pub async fn userinfo_status(app: &TestApp, token: &str) -> u16 {
+    http().get(app.url("/userinfo")).bearer_auth(token).send().await.unwrap().status().as_u16()
+}
+
 pub async fn discover(app: &TestApp, client_id: &str, secret: Option<&str>) -> Rp {
     let metadata = CoreProviderMetadata::discover_async(IssuerUrl::new(app.base.clone()).unwrap(), &http())
         .await

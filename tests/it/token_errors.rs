@@ -2,7 +2,7 @@
 //! expired codes and malformed requests, each with its RFC error code and no-store caching.
 
 use crate::helpers::{RP, TestApp};
-use crate::rp::{code_for, http, redeem_code, token_request};
+use crate::rp::{code_for, http, redeem_code, token_request, userinfo_status};
 
 #[tokio::test]
 async fn a_wrong_or_missing_verifier_is_invalid_grant() {
@@ -107,10 +107,6 @@ async fn a_code_redeemed_twice_at_once_revokes_what_the_winner_got() {
         );
     }
     app.stop().await;
-}
-
-async fn userinfo_status(app: &TestApp, token: &str) -> u16 {
-    http().get(app.url("/userinfo")).bearer_auth(token).send().await.unwrap().status().as_u16()
 }
 
 #[tokio::test]

@@ -2,7 +2,7 @@
 //! UserInfo.
 
 use crate::helpers::{RP, TestApp};
-use crate::rp::{code_for, http, post_form, token_request};
+use crate::rp::{code_for, http, post_form, token_request, userinfo_status};
 use yimen::keys::{SigningAlg, generate_key};
 use yimen::oidc::client::{AuthMethod, ClientRegistration, GrantType};
 
@@ -315,23 +315,15 @@ async fn an_access_token_cannot_be_altered_or_read_and_survives_a_restart() {
         if &access[middle..=middle] == "A" { "B" } else { "A" },
         &access[middle + 1..]
     );
-    let userinfo = |token: String| {
-        let app = &app;
-        async move { http().get(app.url("/userinfo")).bearer_auth(token).send().await.unwrap().status().as_u16() }
-    };
-    assert_eq!(userinfo(altered.clone()).await, 401, "an altered token is unknown");
+    assert_eq!(userinfo_status(&app, &altered).await, 401, "an altered token is unknown");
     let (_, answer, _) = post_form(&app, "/introspect", Some(basic), &[("token", &altered)]).await;
     assert_eq!(answer, serde_json::json!({ "active": false }));
-    assert_eq!(userinfo(access.clone()).await, 200);
+    assert_eq!(userinfo_status(&app, &access).await, 200);
 
     let app = app.restart().await;
-    let userinfo = |token: String| {
-        let app = &app;
-        async move { http().get(app.url("/userinfo")).bearer_auth(token).send().await.unwrap().status().as_u16() }
-    };
-    assert_eq!(userinfo(access.clone()).await, 200, "a restart of an embedded server keeps the token working");
+    assert_eq!(userinfo_status(&app, &access).await, 200, "a restart of an embedded server keeps the token working");
     let (status, _, _) = post_form(&app, "/revoke", Some(basic), &[("token", &access)]).await;
     assert_eq!(status, 200);
-    assert_eq!(userinfo(access.clone()).await, 401, "a revoked token is dead although it carries its own record");
+    assert_eq!(userinfo_status(&app, &access).await, 401, "a revoked token is dead although it carries its own record");
     app.stop().await;
 }
