@@ -2,7 +2,7 @@
 //! closing an account through to erasure.
 
 use crate::helpers::{PASSWORD, PHONE, RP, Step, TestApp, field, sign_in_twice};
-use crate::rp::{authorize_url, code_for, http, token_request};
+use crate::rp::{AuthRequest, code_for, http, token_request};
 
 async fn signed_in(app: &TestApp) -> crate::helpers::Browser {
     let browser = app.browser();
@@ -142,16 +142,7 @@ async fn sessions_history_and_connected_systems_are_visible_and_revocable() {
     let userinfo =
         http().get(app.url("/userinfo")).bearer_auth(tokens["access_token"].as_str().unwrap()).send().await.unwrap();
     assert_eq!(userinfo.status(), 401, "withdrawing consent revokes the system's tokens");
-    let silent = authorize_url(
-        &app,
-        &[
-            ("client_id", &registered.client.id),
-            ("redirect_uri", RP),
-            ("response_type", "code"),
-            ("scope", "openid profile"),
-            ("prompt", "none"),
-        ],
-    );
+    let silent = AuthRequest::new(&registered.client.id).scope("openid profile").with("prompt", "none").url(&app);
     assert_eq!(crate::helpers::param(&other.open(&silent).await.left(), "error").as_deref(), Some("consent_required"));
 
     let (_, _, sessions) = browser.open(&app.url("/account/sessions")).await.page();
@@ -194,10 +185,7 @@ async fn a_closed_account_stops_at_once_can_be_reopened_and_is_erased_after_the_
     )
     .await;
     assert_eq!(status, 400, "even offline tokens end with the account");
-    let url = authorize_url(
-        &app,
-        &[("client_id", &registered.client.id), ("redirect_uri", RP), ("response_type", "code"), ("scope", "openid")],
-    );
+    let url = AuthRequest::new(&registered.client.id).url(&app);
     match browser.open(&url).await {
         Step::Page { url, .. } => assert!(url.ends_with("/account/close"), "systems are refused while closing: {url}"),
         Step::Left(url) => panic!("a closing account signed in to a system: {url}"),

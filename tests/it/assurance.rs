@@ -3,7 +3,7 @@
 //! person cannot or will not step up.
 
 use crate::helpers::{ID_NUMBER, PASSWORD, PHONE, RP, Step, TestApp, field, param};
-use crate::rp::{authorize_url, http, jwt_claims, pkce, token_request};
+use crate::rp::{AuthRequest, authorize_url, http, jwt_claims, pkce, token_request};
 use yimen::oidc::client::ClientRegistration;
 use yimen::oidc::scope::ScopeSet;
 
@@ -204,17 +204,10 @@ async fn who_cannot_step_up_is_told_why_and_the_client_gets_the_standard_error()
     let cancelled = browser.open(&app.url(&format!("/stepup/cancel?rid={}", field(&mismatch, "rid")))).await.left();
     assert_eq!(param(&cancelled, "error").as_deref(), Some("unmet_authentication_requirements"));
 
-    let silent = authorize_url(
-        &app,
-        &[
-            ("client_id", &registered.client.id),
-            ("redirect_uri", RP),
-            ("response_type", "code"),
-            ("scope", "openid"),
-            ("prompt", "none"),
-            ("claims", r#"{"id_token":{"acr":{"essential":true,"values":["urn:yimen:loa:4"]}}}"#),
-        ],
-    );
+    let silent = AuthRequest::new(&registered.client.id)
+        .with("prompt", "none")
+        .with("claims", r#"{"id_token":{"acr":{"essential":true,"values":["urn:yimen:loa:4"]}}}"#)
+        .url(&app);
     assert_eq!(
         param(&browser.open(&silent).await.left(), "error").as_deref(),
         Some("unmet_authentication_requirements"),

@@ -1,7 +1,7 @@
 //! Bad authorization requests: what must never redirect, and what must redirect with an error.
 
 use crate::helpers::{RP, Step, TestApp, param};
-use crate::rp::{authorize_url, pkce};
+use crate::rp::{AuthRequest, authorize_url, pkce};
 use yimen::oidc::client::ClientRegistration;
 
 async fn no_redirect(app: &TestApp, params: &[(&str, &str)]) -> (u16, String) {
@@ -152,17 +152,12 @@ async fn public_clients_must_use_pkce() {
     let (_, challenge) = pkce();
     let ok = app
         .browser()
-        .open(&authorize_url(
-            &app,
-            &[
-                ("client_id", &public.client.id),
-                ("redirect_uri", RP),
-                ("response_type", "code"),
-                ("scope", "openid"),
-                ("code_challenge", &challenge),
-                ("code_challenge_method", "S256"),
-            ],
-        ))
+        .open(
+            &AuthRequest::new(&public.client.id)
+                .with("code_challenge", &challenge)
+                .with("code_challenge_method", "S256")
+                .url(&app),
+        )
         .await;
     assert!(matches!(ok, Step::Page { status: 200, .. }), "with PKCE the login page is shown");
     app.stop().await;
@@ -174,16 +169,7 @@ async fn the_person_can_cancel_or_deny() {
     app.citizen().await;
     let registered = app.confidential_client().await;
     let browser = app.browser();
-    let url = authorize_url(
-        &app,
-        &[
-            ("client_id", &registered.client.id),
-            ("redirect_uri", RP),
-            ("response_type", "code"),
-            ("scope", "openid profile"),
-            ("state", "s"),
-        ],
-    );
+    let url = AuthRequest::new(&registered.client.id).scope("openid profile").with("state", "s").url(&app);
     let (_, _, login) = browser.open(&url).await.page();
     let rid = crate::helpers::field(&login, "rid");
     let cancelled = browser.open(&app.url(&format!("/authorize/cancel?rid={rid}"))).await.left();
@@ -194,16 +180,7 @@ async fn the_person_can_cancel_or_deny() {
     let (_, _, consent) = browser.login_only(&login, crate::helpers::PHONE, crate::helpers::PASSWORD).await.page();
     let denied = browser.consent(&consent, "deny").await.left();
     assert_eq!(param(&denied, "error").as_deref(), Some("access_denied"));
-    let silent = authorize_url(
-        &app,
-        &[
-            ("client_id", &registered.client.id),
-            ("redirect_uri", RP),
-            ("response_type", "code"),
-            ("scope", "openid profile"),
-            ("prompt", "none"),
-        ],
-    );
+    let silent = AuthRequest::new(&registered.client.id).scope("openid profile").with("prompt", "none").url(&app);
     assert_eq!(
         param(&browser.open(&silent).await.left(), "error").as_deref(),
         Some("consent_required"),

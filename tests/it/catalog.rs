@@ -3,7 +3,7 @@
 //! are all or nothing, snapshots and the report command.
 
 use crate::helpers::{RP, TestApp};
-use crate::rp::{code_for, token_request};
+use crate::rp::{AuthRequest, code_for, token_request};
 use yimen::audit::Actor;
 use yimen::catalog::import::{ImportFormat, Problem};
 use yimen::catalog::report::{Dimension, Line};
@@ -351,10 +351,7 @@ async fn every_business_system_sees_its_own_subject_and_its_clients_share_it() {
             ..ClientRegistration::default()
         })
         .await;
-    let url = crate::rp::authorize_url(
-        &app,
-        &[("client_id", &grouped.client.id), ("redirect_uri", RP), ("response_type", "code"), ("scope", "openid")],
-    );
+    let url = AuthRequest::new(&grouped.client.id).url(&app);
     let (_, _, consent) = browser.open(&url).await.page();
     assert!(consent.contains("与其同组的系统看到相同的标识"), "{consent}");
     app.stop().await;

@@ -2,7 +2,7 @@
 //! authorize, login, consent, token, ID-token verification, userinfo, refresh, revoke, logout; and SSO.
 
 use crate::helpers::{PHONE, RP, TestApp, param};
-use crate::rp::{authorize_url, code_for, discover, http, jwt_claims, pkce, token_request};
+use crate::rp::{AuthRequest, code_for, discover, http, jwt_claims, pkce, token_request};
 use openidconnect::core::{CoreAuthenticationFlow, CoreJwsSigningAlgorithm, CoreUserInfoClaims};
 use openidconnect::{
     AccessTokenHash, AuthorizationCode, CsrfToken, Nonce, OAuth2TokenResponse, PkceCodeChallenge, Scope, TokenResponse,
@@ -107,17 +107,7 @@ async fn a_department_system_signs_a_citizen_in_and_out() {
     );
     let after = browser.open(&logout).await.left();
     assert_eq!(after.as_str(), "http://127.0.0.1:9/bye?state=bye");
-    let silent = authorize_url(
-        &app,
-        &[
-            ("client_id", &registered.client.id),
-            ("redirect_uri", RP),
-            ("response_type", "code"),
-            ("scope", "openid"),
-            ("prompt", "none"),
-            ("state", "x"),
-        ],
-    );
+    let silent = AuthRequest::new(&registered.client.id).with("prompt", "none").with("state", "x").url(&app);
     let answer = browser.open(&silent).await.left();
     assert_eq!(param(&answer, "error").as_deref(), Some("login_required"));
     app.stop().await;
@@ -146,17 +136,11 @@ async fn a_second_system_signs_in_without_a_password_and_sees_another_subject() 
     .await;
 
     let (verifier, challenge) = pkce();
-    let url = authorize_url(
-        &app,
-        &[
-            ("client_id", &second.client.id),
-            ("redirect_uri", "http://localhost:9/cb"),
-            ("response_type", "code"),
-            ("scope", "openid"),
-            ("code_challenge", &challenge),
-            ("code_challenge_method", "S256"),
-        ],
-    );
+    let url = AuthRequest::new(&second.client.id)
+        .with("redirect_uri", "http://localhost:9/cb")
+        .with("code_challenge", &challenge)
+        .with("code_challenge_method", "S256")
+        .url(&app);
     // Already signed in: only the consent page for the new system, no password.
     let (_, _, page) = browser.open(&url).await.page();
     assert!(!page.contains("name=\"password\""), "SSO must not ask for the password again");
@@ -182,16 +166,10 @@ async fn a_second_system_signs_in_without_a_password_and_sees_another_subject() 
     assert_eq!(first_claims["auth_time"], second_claims["auth_time"]);
 
     // Consent is remembered: the second system now signs in silently.
-    let silent = authorize_url(
-        &app,
-        &[
-            ("client_id", &second.client.id),
-            ("redirect_uri", "http://localhost:9/cb"),
-            ("response_type", "code"),
-            ("scope", "openid"),
-            ("prompt", "none"),
-        ],
-    );
+    let silent = AuthRequest::new(&second.client.id)
+        .with("redirect_uri", "http://localhost:9/cb")
+        .with("prompt", "none")
+        .url(&app);
     assert!(param(&browser.open(&silent).await.left(), "code").is_some());
     app.stop().await;
 }
@@ -262,16 +240,7 @@ async fn prompt_login_and_max_age_force_a_fresh_login_in_the_same_session() {
     let first = jwt_claims(first["id_token"].as_str().unwrap());
 
     app.clock.advance_secs(5);
-    let url = authorize_url(
-        &app,
-        &[
-            ("client_id", &registered.client.id),
-            ("redirect_uri", RP),
-            ("response_type", "code"),
-            ("scope", "openid"),
-            ("max_age", "1"),
-        ],
-    );
+    let url = AuthRequest::new(&registered.client.id).with("max_age", "1").url(&app);
     let (_, _, page) = browser.open(&url).await.page();
     assert!(page.contains("name=\"password\""), "max_age=1 after 5 s asks for the password again");
     let callback = browser.sign_in(&page, PHONE, crate::helpers::PASSWORD).await.left();
@@ -286,16 +255,7 @@ async fn prompt_login_and_max_age_force_a_fresh_login_in_the_same_session() {
     assert_eq!(second["sid"], first["sid"], "re-authentication keeps the session id relying parties know");
     assert_eq!(second["sub"], first["sub"]);
 
-    let url = authorize_url(
-        &app,
-        &[
-            ("client_id", &registered.client.id),
-            ("redirect_uri", RP),
-            ("response_type", "code"),
-            ("scope", "openid"),
-            ("prompt", "login"),
-        ],
-    );
+    let url = AuthRequest::new(&registered.client.id).with("prompt", "login").url(&app);
     let (_, _, page) = browser.open(&url).await.page();
     assert!(page.contains("name=\"password\""), "prompt=login asks for the password again");
     app.stop().await;
@@ -309,18 +269,11 @@ async fn the_claims_parameter_releases_only_what_the_client_may_have() {
     let browser = app.browser();
     let (verifier, challenge) = pkce();
     let claims = r#"{"userinfo":{"name":{"essential":true},"id_number":null},"id_token":{"birthdate":null}}"#;
-    let url = authorize_url(
-        &app,
-        &[
-            ("client_id", &registered.client.id),
-            ("redirect_uri", RP),
-            ("response_type", "code"),
-            ("scope", "openid"),
-            ("claims", claims),
-            ("code_challenge", &challenge),
-            ("code_challenge_method", "S256"),
-        ],
-    );
+    let url = AuthRequest::new(&registered.client.id)
+        .with("claims", claims)
+        .with("code_challenge", &challenge)
+        .with("code_challenge_method", "S256")
+        .url(&app);
     let callback = browser.authorize(&url).await;
     let basic = (registered.client.id.as_str(), registered.secret.as_deref().unwrap());
     let (_, tokens, _) = token_request(

@@ -2,7 +2,7 @@
 //! two factors), and managing halls and counter roles through it, with every change audited.
 
 use crate::helpers::{Browser, PASSWORD, PHONE, RP, TestApp, field, next_code_may_be_sent, second_factor};
-use crate::rp::{authorize_url, pkce};
+use crate::rp::{AuthRequest, pkce};
 use yimen::audit::Actor;
 use yimen::counter::DeskError;
 use yimen::identity::roles::RoleKind;
@@ -22,17 +22,10 @@ pub async fn sign_in_with_two_factors(app: &TestApp, browser: &Browser, phone: &
         })
         .await;
     let (_, challenge) = pkce();
-    let url = authorize_url(
-        app,
-        &[
-            ("client_id", &strict.client.id),
-            ("redirect_uri", RP),
-            ("response_type", "code"),
-            ("scope", "openid"),
-            ("code_challenge", &challenge),
-            ("code_challenge_method", "S256"),
-        ],
-    );
+    let url = AuthRequest::new(&strict.client.id)
+        .with("code_challenge", &challenge)
+        .with("code_challenge_method", "S256")
+        .url(app);
     let (_, _, login) = browser.open(&url).await.page();
     let (_, second_url, second) = browser.login_only(&login, phone, PASSWORD).await.page();
     assert!(second_url.contains("/login/second"), "{second_url}");

@@ -3,7 +3,7 @@
 //! Redis and are ignored in the SQLite run; `scripts/test.sh` runs them when YIMEN_TEST_REDIS_URL is set.
 
 use crate::helpers::TestApp;
-use crate::rp::{code_for, redeem_code, token_request, userinfo_status};
+use crate::rp::{AuthRequest, code_for, redeem_code, token_request, userinfo_status};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -220,16 +220,7 @@ async fn behind_a_round_robin_balancer_a_citizen_signs_in_refreshes_outlasts_a_r
             "so did its access token, everywhere"
         );
     }
-    let silent = crate::rp::authorize_url(
-        &a,
-        &[
-            ("client_id", &client.client.id),
-            ("redirect_uri", crate::helpers::RP),
-            ("response_type", "code"),
-            ("scope", "openid"),
-            ("prompt", "none"),
-        ],
-    );
+    let silent = AuthRequest::new(&client.client.id).with("prompt", "none").url(&a);
     for _ in 0..2 {
         let callback = browser.open(&silent).await.left();
         assert_eq!(crate::helpers::param(&callback, "error").as_deref(), Some("login_required"));

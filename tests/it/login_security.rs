@@ -1,15 +1,12 @@
 //! Login hygiene: a new session id at login, CSRF on every form, lockouts that do not reveal whether an
 //! account exists.
 
-use crate::helpers::{PASSWORD, PHONE, RP, Step, TestApp, field};
-use crate::rp::authorize_url;
+use crate::helpers::{PASSWORD, PHONE, Step, TestApp, field};
+use crate::rp::AuthRequest;
 
 async fn login_page(app: &TestApp, browser: &crate::helpers::Browser) -> String {
     let registered = app.confidential_client().await;
-    let url = authorize_url(
-        app,
-        &[("client_id", &registered.client.id), ("redirect_uri", RP), ("response_type", "code"), ("scope", "openid")],
-    );
+    let url = AuthRequest::new(&registered.client.id).url(app);
     browser.open(&url).await.page().2
 }
 

@@ -1,7 +1,7 @@
 //! RP-Initiated Logout: who may send the browser where, and what ends with the session.
 
 use crate::helpers::{RP, Step, TestApp, param};
-use crate::rp::{authorize_url, code_for, http, token_request};
+use crate::rp::{AuthRequest, code_for, http, token_request};
 
 const BYE: &str = "http://127.0.0.1:9/bye";
 
@@ -42,16 +42,7 @@ async fn without_a_valid_hint_the_person_is_asked_and_nothing_redirects_to_unreg
     let (status, _, confirm) = browser.open(&app.url("/logout")).await.page();
     assert_eq!(status, 200);
     assert!(confirm.contains("确定要退出"), "no hint: ask first");
-    let silent = authorize_url(
-        &app,
-        &[
-            ("client_id", &registered.client.id),
-            ("redirect_uri", RP),
-            ("response_type", "code"),
-            ("scope", "openid"),
-            ("prompt", "none"),
-        ],
-    );
+    let silent = AuthRequest::new(&registered.client.id).with("prompt", "none").url(&app);
     assert!(param(&browser.open(&silent).await.left(), "code").is_some(), "still signed in before confirming");
     let fields = [
         ("csrf", crate::helpers::field(&confirm, "csrf")),
@@ -154,16 +145,7 @@ async fn someone_elses_id_token_cannot_log_this_browser_out() {
     let victims_token = id_token_for(&app, &victim, &registered, crate::helpers::PHONE).await;
     let attacker = app.browser();
     let attackers_token = id_token_for(&app, &attacker, &registered, "13700137000").await;
-    let silent = authorize_url(
-        &app,
-        &[
-            ("client_id", &registered.client.id),
-            ("redirect_uri", RP),
-            ("response_type", "code"),
-            ("scope", "openid"),
-            ("prompt", "none"),
-        ],
-    );
+    let silent = AuthRequest::new(&registered.client.id).with("prompt", "none").url(&app);
 
     // The attacker's own valid ID token, opened in the victim's browser (a link, an image, a redirect).
     let (status, _, page) = victim

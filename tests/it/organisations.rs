@@ -2,7 +2,7 @@
 //! agents' scopes and validity, the acting choice after login, and the `org` claim.
 
 use crate::helpers::{PASSWORD, PHONE, RP, Step, TestApp, field, param};
-use crate::rp::{authorize_url, http, jwt_claims, pkce, token_request};
+use crate::rp::{AuthRequest, http, jwt_claims, pkce, token_request};
 use yimen::audit::Actor;
 use yimen::identity::organisation::{GrantScope, OrgError, OrgKind, Organisations};
 use yimen::identity::uscc::Uscc;
@@ -20,17 +20,11 @@ fn orgs(app: &TestApp) -> Organisations {
 async fn org_login(app: &TestApp, client_id: &str, secret: &str, phone: &str, choice: &str) -> serde_json::Value {
     let browser = app.browser();
     let (verifier, challenge) = pkce();
-    let url = authorize_url(
-        app,
-        &[
-            ("client_id", client_id),
-            ("redirect_uri", RP),
-            ("response_type", "code"),
-            ("scope", "openid org"),
-            ("code_challenge", &challenge),
-            ("code_challenge_method", "S256"),
-        ],
-    );
+    let url = AuthRequest::new(client_id)
+        .scope("openid org")
+        .with("code_challenge", &challenge)
+        .with("code_challenge_method", "S256")
+        .url(app);
     let (_, _, login) = browser.open(&url).await.page();
     let mut step = browser.login_only(&login, phone, PASSWORD).await;
     loop {

@@ -4,7 +4,7 @@
 //! the software authenticator cannot hold discoverable credentials.
 
 use crate::helpers::{PASSWORD, PHONE, RP, Step, TestApp, field, param, sign_in_twice};
-use crate::rp::{authorize_url, jwt_claims, pkce, token_request};
+use crate::rp::{AuthRequest, jwt_claims, pkce, token_request};
 use webauthn_authenticator_rs::WebauthnAuthenticator;
 use webauthn_authenticator_rs::softpasskey::SoftPasskey;
 use webauthn_rs_proto::{CreationChallengeResponse, RequestChallengeResponse};
@@ -49,17 +49,10 @@ async fn a_passkey_is_added_then_serves_as_the_second_factor_once_per_challenge(
         .await;
     let other = app.browser();
     let (verifier, challenge) = pkce();
-    let url = authorize_url(
-        &app,
-        &[
-            ("client_id", &strict.client.id),
-            ("redirect_uri", RP),
-            ("response_type", "code"),
-            ("scope", "openid"),
-            ("code_challenge", &challenge),
-            ("code_challenge_method", "S256"),
-        ],
-    );
+    let url = AuthRequest::new(&strict.client.id)
+        .with("code_challenge", &challenge)
+        .with("code_challenge_method", "S256")
+        .url(&app);
     let (_, _, login) = other.open(&url).await.page();
     let (_, second_url, second) = other.login_only(&login, PHONE, PASSWORD).await.page();
     assert!(

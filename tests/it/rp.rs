@@ -36,7 +36,38 @@ pub fn jwt_claims(token: &str) -> serde_json::Value {
     serde_json::from_slice(&base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(payload).unwrap()).unwrap()
 }
 
-/// Builds an authorization URL by hand, for requests openidconnect would refuse to make.
+/// An authorization request built by hand, for what openidconnect would not send: the client, the test
+/// relying party's redirect URI, `response_type=code` and `scope=openid` unless the test says otherwise.
+pub struct AuthRequest {
+    params: Vec<(String, String)>,
+}
+
+impl AuthRequest {
+    pub fn new(client_id: &str) -> Self {
+        let params = [("client_id", client_id), ("redirect_uri", RP), ("response_type", "code"), ("scope", "openid")];
+        Self { params: params.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect() }
+    }
+
+    pub fn scope(self, scope: &str) -> Self {
+        self.with("scope", scope)
+    }
+
+    /// Sets a parameter, in place of one of the same name.
+    pub fn with(mut self, name: &str, value: &str) -> Self {
+        match self.params.iter_mut().find(|(k, _)| k == name) {
+            Some(param) => param.1 = value.to_owned(),
+            None => self.params.push((name.to_owned(), value.to_owned())),
+        }
+        self
+    }
+
+    pub fn url(&self, app: &TestApp) -> String {
+        let pairs: Vec<(&str, &str)> = self.params.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        authorize_url(app, &pairs)
+    }
+}
+
+/// Builds an authorization URL from exactly these parameters, for malformed requests.
 pub fn authorize_url(app: &TestApp, params: &[(&str, &str)]) -> String {
     let query: String = url::form_urlencoded::Serializer::new(String::new()).extend_pairs(params).finish();
     app.url(&format!("/authorize?{query}"))
@@ -98,19 +129,13 @@ pub async fn code_for(
     scope: &str,
 ) -> (String, String) {
     let (verifier, challenge) = pkce();
-    let url = authorize_url(
-        app,
-        &[
-            ("client_id", client_id),
-            ("redirect_uri", RP),
-            ("response_type", "code"),
-            ("scope", scope),
-            ("state", "s1"),
-            ("nonce", "n1"),
-            ("code_challenge", &challenge),
-            ("code_challenge_method", "S256"),
-        ],
-    );
+    let url = AuthRequest::new(client_id)
+        .scope(scope)
+        .with("state", "s1")
+        .with("nonce", "n1")
+        .with("code_challenge", &challenge)
+        .with("code_challenge_method", "S256")
+        .url(app);
     let callback = browser.authorize(&url).await;
     let code = crate::helpers::param(&callback, "code").unwrap_or_else(|| panic!("no code in {callback}"));
     (code, verifier)

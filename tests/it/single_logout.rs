@@ -4,7 +4,7 @@
 
 use crate::helpers::{Browser, Step, TestApp, param};
 use crate::logout::id_token_for;
-use crate::rp::{http, jwt_claims};
+use crate::rp::{AuthRequest, http, jwt_claims};
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use std::sync::atomic::{AtomicU16, Ordering};
@@ -302,16 +302,7 @@ async fn front_channel_systems_are_loaded_in_hidden_frames_before_the_redirect()
     let refresh = document.select(&scraper::Selector::parse("meta[http-equiv=refresh]").unwrap()).next().unwrap();
     assert_eq!(refresh.value().attr("content"), Some(format!("2;url={BYE}?state=s").as_str()), "then on to the system");
 
-    let silent = crate::rp::authorize_url(
-        &app,
-        &[
-            ("client_id", &portal.client.id),
-            ("redirect_uri", crate::helpers::RP),
-            ("response_type", "code"),
-            ("scope", "openid"),
-            ("prompt", "none"),
-        ],
-    );
+    let silent = AuthRequest::new(&portal.client.id).with("prompt", "none").url(&app);
     match browser.open(&silent).await {
         Step::Left(callback) => assert_eq!(param(&callback, "error").as_deref(), Some("login_required")),
         Step::Page { status, .. } => panic!("expected a redirect, got a page ({status})"),

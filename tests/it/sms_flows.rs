@@ -2,7 +2,7 @@
 //! require.
 
 use crate::helpers::{PASSWORD, PHONE, RP, Step, TestApp, field, param};
-use crate::rp::{authorize_url, jwt_claims, pkce, token_request};
+use crate::rp::{AuthRequest, jwt_claims, pkce, token_request};
 use yimen::oidc::client::ClientRegistration;
 
 #[tokio::test]
@@ -12,17 +12,10 @@ async fn sms_login_works_and_says_the_same_for_unknown_numbers() {
     let registered = app.confidential_client().await;
     let browser = app.browser();
     let (verifier, challenge) = pkce();
-    let url = authorize_url(
-        &app,
-        &[
-            ("client_id", &registered.client.id),
-            ("redirect_uri", RP),
-            ("response_type", "code"),
-            ("scope", "openid"),
-            ("code_challenge", &challenge),
-            ("code_challenge_method", "S256"),
-        ],
-    );
+    let url = AuthRequest::new(&registered.client.id)
+        .with("code_challenge", &challenge)
+        .with("code_challenge_method", "S256")
+        .url(&app);
     let (_, login_url, _) = browser.open(&url).await.page();
     let rid = url::Url::parse(&login_url).unwrap().query_pairs().find(|(k, _)| k == "rid").unwrap().1.into_owned();
     let (_, _, page) = browser.open(&app.url(&format!("/login/sms?rid={rid}"))).await.page();
@@ -150,30 +143,14 @@ async fn a_client_that_requires_two_factors_gets_them() {
     crate::rp::code_for(&app, &browser, &relaxed.client.id, "openid").await;
 
     let (verifier, challenge) = pkce();
-    let url = authorize_url(
-        &app,
-        &[
-            ("client_id", &strict.client.id),
-            ("redirect_uri", RP),
-            ("response_type", "code"),
-            ("scope", "openid"),
-            ("code_challenge", &challenge),
-            ("code_challenge_method", "S256"),
-        ],
-    );
+    let url = AuthRequest::new(&strict.client.id)
+        .with("code_challenge", &challenge)
+        .with("code_challenge_method", "S256")
+        .url(&app);
     let (_, second_url, second) = browser.open(&url).await.page();
     assert!(second_url.contains("/login/second"), "step-up to a second factor: {second_url}");
     assert!(second.contains("138****8000"), "the code goes to the verified phone");
-    let silent = authorize_url(
-        &app,
-        &[
-            ("client_id", &strict.client.id),
-            ("redirect_uri", RP),
-            ("response_type", "code"),
-            ("scope", "openid"),
-            ("prompt", "none"),
-        ],
-    );
+    let silent = AuthRequest::new(&strict.client.id).with("prompt", "none").url(&app);
     assert_eq!(param(&browser.open(&silent).await.left(), "error").as_deref(), Some("interaction_required"));
     let (_, _, second) = browser.open(&second_url).await.page();
     let rid = field(&second, "rid");
@@ -215,17 +192,10 @@ async fn an_sms_sign_in_cannot_take_its_second_factor_from_the_same_phone() {
         .await;
     let browser = app.browser();
     let (_, challenge) = pkce();
-    let url = authorize_url(
-        &app,
-        &[
-            ("client_id", &strict.client.id),
-            ("redirect_uri", RP),
-            ("response_type", "code"),
-            ("scope", "openid"),
-            ("code_challenge", &challenge),
-            ("code_challenge_method", "S256"),
-        ],
-    );
+    let url = AuthRequest::new(&strict.client.id)
+        .with("code_challenge", &challenge)
+        .with("code_challenge_method", "S256")
+        .url(&app);
     let (_, login_url, _) = browser.open(&url).await.page();
     let rid = url::Url::parse(&login_url).unwrap().query_pairs().find(|(k, _)| k == "rid").unwrap().1.into_owned();
     let (_, _, page) = browser.open(&app.url(&format!("/login/sms?rid={rid}"))).await.page();
