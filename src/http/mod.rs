@@ -29,6 +29,7 @@ pub mod metrics;
 pub mod pages;
 mod passkey_login;
 mod password_reset;
+mod phone_code_flow;
 mod redirect;
 mod register;
 mod revoke;

@@ -4,56 +4,39 @@
 
 use super::complete_login::{Proven, complete_login};
 use super::error::AppError;
-use super::extract::parse_form;
-use super::flow::{code_sent_notice, otp_message, recalled_phone, remember_phone, resend_wait};
+use super::flow::{otp_message, recalled_phone};
 use super::i18n::{Locale, Tr};
 use super::login::LoginContext;
-use super::pages::{Chrome, CodeFlowPage, NoticePage, error_page, render};
+use super::pages::{Chrome, NoticePage, error_page, render};
+use super::phone_code_flow::{FlowQuery, PhoneCodeFlow};
 use super::session::Browser;
 use super::state::AppState;
 use crate::audit::{Actor, ActorRole, Event};
 use crate::http::client_ip::ClientIp;
 use crate::identity::AccountError;
 use crate::identity::otp::{OtpError, OtpPurpose};
-use crate::identity::phone::PhoneNumber;
 use crate::paths;
 use crate::secret::SecretString;
 use axum::body::Bytes;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
-use serde::Deserialize;
 use tower_sessions::Session;
 
-const FLOW: &str = "password-reset";
+/// Resetting a forgotten password with a code sent to the account's phone.
+pub const FLOW: PhoneCodeFlow = PhoneCodeFlow {
+    name: "password-reset",
+    purpose: OtpPurpose::ResetPassword,
+    path: paths::PASSWORD_RESET,
+    send_path: paths::PASSWORD_RESET_CODE,
+    title_key: "reset.title",
+    intro: reset_intro,
+    submit_key: "reset.submit",
+    new_password: true,
+};
 
-#[derive(Deserialize)]
-pub struct FlowQuery {
-    rid: Option<String>,
-    next: Option<String>,
-}
-
-#[derive(Deserialize)]
-struct FlowForm {
-    #[serde(default)]
-    csrf: String,
-    #[serde(default)]
-    rid: String,
-    #[serde(default)]
-    next: String,
-    #[serde(default)]
-    phone: String,
-    #[serde(default)]
-    code: String,
-    #[serde(default)]
-    password: String,
-    #[serde(default)]
-    password2: String,
-    #[serde(default)]
-    resend: String,
-    /// "1": forget the number the code went to and ask for the number again.
-    #[serde(default)]
-    change: String,
+fn reset_intro(tr: Tr, _: &LoginContext) -> String {
+    tr.t("reset.intro")
 }
 
 pub async fn get_reset(
@@ -62,12 +45,7 @@ pub async fn get_reset(
     headers: HeaderMap,
     Query(query): Query<FlowQuery>,
 ) -> Result<Response, AppError> {
-    let browser = Browser(&session);
-    let context =
-        LoginContext::load(&state, &browser, &headers, query.rid.as_deref().unwrap_or_default(), query.next.as_deref())
-            .await?;
-    let phone = recalled_phone(&state, &browser, FLOW).await?;
-    page(&state, &browser, &context, StatusCode::OK, phone.as_ref(), None, None).await
+    FLOW.get(&state, &Browser(&session), &headers, query).await
 }
 
 pub async fn post_send(
@@ -77,42 +55,7 @@ pub async fn post_send(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, AppError> {
-    let browser = Browser(&session);
-    let Some((form, context)) = checked_form(&state, &browser, &headers, &body).await? else {
-        return Ok(error_page(StatusCode::FORBIDDEN, Locale::negotiate(None, &headers), "error.csrf", None));
-    };
-    let tr = Tr(context.locale);
-    if form.change == "1" {
-        let typed = recalled_phone(&state, &browser, FLOW).await?;
-        browser.take_flow(FLOW).await?;
-        let page = flow_page(&state, &browser, &context, typed.as_ref(), false, None, None).await?;
-        return Ok(render(StatusCode::OK, &page));
-    }
-    let phone = if form.resend == "1" {
-        recalled_phone(&state, &browser, FLOW).await?
-    } else {
-        PhoneNumber::parse(&form.phone).ok()
-    };
-    let Some(phone) = phone else {
-        let message = tr.t("flow.bad_phone");
-        let mut page = flow_page(&state, &browser, &context, None, false, Some(message), None).await?;
-        page.phone = form.phone.trim().chars().take(40).collect();
-        return Ok(render(StatusCode::BAD_REQUEST, &page));
-    };
-    let deliver = state.accounts.find_by_phone(&phone).await?.is_some_and(|p| p.can_sign_in());
-    remember_phone(&state, &browser, FLOW, &phone).await?;
-    match state.otp.send(OtpPurpose::ResetPassword, &phone, Some(&peer.to_string()), deliver).await {
-        Ok(()) => {
-            let notice = code_sent_notice(tr, &phone, state.otp.code_minutes(), true);
-            page(&state, &browser, &context, StatusCode::OK, Some(&phone), None, Some(notice)).await
-        }
-        Err(error) => match otp_message(tr, &error) {
-            Some(message) => {
-                page(&state, &browser, &context, StatusCode::TOO_MANY_REQUESTS, Some(&phone), Some(message), None).await
-            }
-            None => Err(AppError(error.to_string())),
-        },
-    }
+    FLOW.send(&state, &Browser(&session), peer, &headers, &body).await
 }
 
 pub async fn post_reset(
@@ -123,25 +66,27 @@ pub async fn post_reset(
     body: Bytes,
 ) -> Result<Response, AppError> {
     let browser = Browser(&session);
-    let Some((form, context)) = checked_form(&state, &browser, &headers, &body).await? else {
+    let Some((form, context)) = FLOW.checked_form(&state, &browser, &headers, &body).await? else {
         return Ok(error_page(StatusCode::FORBIDDEN, Locale::negotiate(None, &headers), "error.csrf", None));
     };
     let tr = Tr(context.locale);
-    let Some(phone) = recalled_phone(&state, &browser, FLOW).await? else {
-        return page(&state, &browser, &context, StatusCode::BAD_REQUEST, None, Some(tr.t("flow.code_expired")), None)
+    let Some(phone) = recalled_phone(&state, &browser, FLOW.name).await? else {
+        return FLOW
+            .page(&state, &browser, &context, StatusCode::BAD_REQUEST, None, Some(tr.t("flow.code_expired")), None)
             .await;
     };
     if form.password != form.password2 {
-        return page(
-            &state,
-            &browser,
-            &context,
-            StatusCode::BAD_REQUEST,
-            Some(&phone),
-            Some(tr.t("flow.passwords_differ")),
-            None,
-        )
-        .await;
+        return FLOW
+            .page(
+                &state,
+                &browser,
+                &context,
+                StatusCode::BAD_REQUEST,
+                Some(&phone),
+                Some(tr.t("flow.passwords_differ")),
+                None,
+            )
+            .await;
     }
     // Only the phone is known to this page before the code is checked: the rest of what the password
     // must not contain is checked when it is set, so that this answer reveals nothing about the account.
@@ -151,61 +96,8 @@ pub async fn post_reset(
         phone: Some(phone.as_str()),
     };
     if let Err(reason) = crate::identity::password_context::check_password_for(&form.password, &facts) {
-        return page(
-            &state,
-            &browser,
-            &context,
-            StatusCode::BAD_REQUEST,
-            Some(&phone),
-            Some(policy_message(tr, &reason)),
-            None,
-        )
-        .await;
-    }
-    let ip = peer.to_string();
-    let keys = state.accounts.throttle_keys("sms", phone.as_str(), Some(&ip));
-    if let Err(error) = state.accounts.check_throttle(&keys).await {
-        return match error {
-            crate::identity::LoginError::Throttled { retry_after_secs, locked } => {
-                let message = super::login::throttled_message(tr, retry_after_secs, locked);
-                page(&state, &browser, &context, StatusCode::TOO_MANY_REQUESTS, Some(&phone), Some(message), None).await
-            }
-            other => Err(AppError(other.to_string())),
-        };
-    }
-    match state.otp.verify(OtpPurpose::ResetPassword, &phone, &form.code).await {
-        Ok(()) => {}
-        Err(OtpError::Store(error)) => return Err(AppError(error.to_string())),
-        Err(error) => {
-            state.accounts.count_failure(&keys).await.map_err(|e| AppError(e.to_string()))?;
-            return page(
-                &state,
-                &browser,
-                &context,
-                StatusCode::UNAUTHORIZED,
-                Some(&phone),
-                otp_message(tr, &error),
-                None,
-            )
-            .await;
-        }
-    }
-    let Some(person) = state.accounts.find_by_phone(&phone).await?.filter(|p| p.can_sign_in()) else {
-        return page(
-            &state,
-            &browser,
-            &context,
-            StatusCode::UNAUTHORIZED,
-            Some(&phone),
-            Some(tr.t("flow.code_expired")),
-            None,
-        )
-        .await;
-    };
-    match state.accounts.set_password(&person, &SecretString::new(form.password)).await {
-        Ok(()) => {}
-        Err(AccountError::Policy(reason)) => {
-            return page(
+        return FLOW
+            .page(
                 &state,
                 &browser,
                 &context,
@@ -215,6 +107,56 @@ pub async fn post_reset(
                 None,
             )
             .await;
+    }
+    let ip = peer.to_string();
+    let keys = state.accounts.throttle_keys("sms", phone.as_str(), Some(&ip));
+    if let Err(error) = state.accounts.check_throttle(&keys).await {
+        return match error {
+            crate::identity::LoginError::Throttled { retry_after_secs, locked } => {
+                let message = super::login::throttled_message(tr, retry_after_secs, locked);
+                FLOW.page(&state, &browser, &context, StatusCode::TOO_MANY_REQUESTS, Some(&phone), Some(message), None)
+                    .await
+            }
+            other => Err(AppError(other.to_string())),
+        };
+    }
+    match state.otp.verify(OtpPurpose::ResetPassword, &phone, &form.code).await {
+        Ok(()) => {}
+        Err(OtpError::Store(error)) => return Err(AppError(error.to_string())),
+        Err(error) => {
+            state.accounts.count_failure(&keys).await.map_err(|e| AppError(e.to_string()))?;
+            return FLOW
+                .page(&state, &browser, &context, StatusCode::UNAUTHORIZED, Some(&phone), otp_message(tr, &error), None)
+                .await;
+        }
+    }
+    let Some(person) = state.accounts.find_by_phone(&phone).await?.filter(|p| p.can_sign_in()) else {
+        return FLOW
+            .page(
+                &state,
+                &browser,
+                &context,
+                StatusCode::UNAUTHORIZED,
+                Some(&phone),
+                Some(tr.t("flow.code_expired")),
+                None,
+            )
+            .await;
+    };
+    match state.accounts.set_password(&person, &SecretString::new(form.password)).await {
+        Ok(()) => {}
+        Err(AccountError::Policy(reason)) => {
+            return FLOW
+                .page(
+                    &state,
+                    &browser,
+                    &context,
+                    StatusCode::BAD_REQUEST,
+                    Some(&phone),
+                    Some(policy_message(tr, &reason)),
+                    None,
+                )
+                .await;
         }
         Err(error) => return Err(AppError(error.to_string())),
     }
@@ -228,7 +170,7 @@ pub async fn post_reset(
         detail: serde_json::json!({ "method": "sms" }),
     };
     state.audit.record(&actor, event).await?;
-    browser.take_flow(FLOW).await?;
+    browser.take_flow(FLOW.name).await?;
     let next = Some(context.next.as_str()).filter(|n| !n.is_empty());
     let location =
         complete_login(&state, &browser, &headers, Some(ip), Proven::new(&person.id, &["sms"]), &context.rid, next)
@@ -253,66 +195,4 @@ pub fn policy_message(tr: Tr, reason: &crate::identity::password::PasswordPolicy
         P::PersonalInfo => "password.personal_info",
         P::TooGuessable => "password.too_guessable",
     })
-}
-
-async fn checked_form(
-    state: &AppState,
-    browser: &Browser<'_>,
-    headers: &HeaderMap,
-    body: &[u8],
-) -> Result<Option<(FlowForm, LoginContext)>, AppError> {
-    let Ok(form) = parse_form::<FlowForm>(&String::from_utf8_lossy(body)) else { return Ok(None) };
-    if !browser.csrf_matches(&form.csrf).await? {
-        return Ok(None);
-    }
-    let context = LoginContext::load(state, browser, headers, &form.rid, Some(&form.next)).await?;
-    Ok(Some((form, context)))
-}
-
-async fn page(
-    state: &AppState,
-    browser: &Browser<'_>,
-    context: &LoginContext,
-    status: StatusCode,
-    phone: Option<&PhoneNumber>,
-    error: Option<String>,
-    notice: Option<String>,
-) -> Result<Response, AppError> {
-    let page = flow_page(state, browser, context, phone, phone.is_some(), error, notice).await?;
-    Ok(render(status, &page))
-}
-
-/// The page at the number step (`phone` prefilled, when it is being changed) or the code step.
-async fn flow_page(
-    state: &AppState,
-    browser: &Browser<'_>,
-    context: &LoginContext,
-    phone: Option<&PhoneNumber>,
-    code_stage: bool,
-    error: Option<String>,
-    notice: Option<String>,
-) -> Result<CodeFlowPage, AppError> {
-    let tr = Tr(context.locale);
-    let resend_wait = resend_wait(state, OtpPurpose::ResetPassword, phone.filter(|_| code_stage)).await?;
-    let query = context.query();
-    let page = CodeFlowPage {
-        chrome: Chrome::new(context.locale, &format!("{}{query}", paths::PASSWORD_RESET)),
-        title: tr.t("reset.title"),
-        intro: tr.t("reset.intro"),
-        error,
-        notice,
-        csrf: browser.csrf_token().await?,
-        hidden: vec![("rid".into(), context.rid.clone()), ("next".into(), context.next.clone())],
-        send_action: paths::PASSWORD_RESET_CODE.to_owned(),
-        verify_action: paths::PASSWORD_RESET.to_owned(),
-        phone_input: true,
-        phone: phone.map(|p| p.as_str().to_owned()).unwrap_or_default(),
-        code_stage,
-        resend_wait,
-        new_password: true,
-        submit_label: tr.t("reset.submit"),
-        passkey: None,
-        back_href: format!("{}{query}", paths::LOGIN),
-    };
-    Ok(page)
 }
