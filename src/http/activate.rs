@@ -13,6 +13,7 @@ use super::state::AppState;
 use crate::audit::{Actor, ActorRole, Event};
 use crate::counter::CodePurpose;
 use crate::http::client_ip::ClientIp;
+use crate::identity::amr::Amr;
 use crate::identity::{AccountError, LoginError};
 use crate::paths;
 use crate::secret::SecretString;
@@ -123,7 +124,7 @@ pub async fn post_activate(
         )
         .await?;
     let location =
-        complete_login(&state, &browser, &headers, Some(ip), Proven::new(&person.id, &["otp"]), "", None).await?;
+        complete_login(&state, &browser, &headers, Some(ip), Proven::new(&person.id, &[Amr::Otp]), "", None).await?;
     Ok(Redirect::to(&location).into_response())
 }
 

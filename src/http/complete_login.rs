@@ -7,6 +7,7 @@ use super::error::AppError;
 use super::session::{Browser, LoginRef, PartialLogin};
 use super::state::AppState;
 use crate::identity::LoginOrigin;
+use crate::identity::amr::{Amr, proves_two_factors};
 use crate::identity::login_history::LoginRecord;
 use crate::paths;
 use axum::http::HeaderMap;
@@ -22,12 +23,12 @@ pub fn after_login(next: Option<&str>) -> String {
 /// Who proved themselves, and with which factors (RFC 8176 `amr` values).
 pub struct Proven<'a> {
     pub person_id: &'a str,
-    pub amr: Vec<String>,
+    pub amr: Vec<Amr>,
 }
 
 impl<'a> Proven<'a> {
-    pub fn new(person_id: &'a str, amr: &[&str]) -> Self {
-        Self { person_id, amr: amr.iter().map(|m| (*m).to_owned()).collect() }
+    pub fn new(person_id: &'a str, amr: &[Amr]) -> Self {
+        Self { person_id, amr: amr.to_vec() }
     }
 }
 
@@ -50,7 +51,7 @@ pub async fn complete_login(
     };
     let wanted = client.as_ref().is_some_and(|c| c.require_mfa)
         || (pending.is_none() && next.is_some_and(|next| super::gate::two_factors_within(next).is_some()));
-    if wanted && !super::gate::proves_two_factors(&amr) {
+    if wanted && !proves_two_factors(&amr) {
         let partial = PartialLogin { person_id: person_id.to_owned(), amr, next: next.map(str::to_owned) };
         browser.put_partial_login(&partial).await?;
         return Ok(format!("{}?rid={rid}", paths::LOGIN_SECOND));
@@ -61,13 +62,12 @@ pub async fn complete_login(
         state.provider.end_login_session(&previous.id, "another person logged in").await?;
         browser.clear_acting().await?;
     }
-    let amr_refs: Vec<&str> = amr.iter().map(String::as_str).collect();
     let origin = LoginOrigin { user_agent: super::extract::user_agent(headers), ip: ip.clone() };
     let login =
-        state.provider.sessions().start_or_renew(previous.as_ref(), person_id, &amr_refs, DEFAULT_ACR, origin).await?;
+        state.provider.sessions().start_or_renew(previous.as_ref(), person_id, &amr, DEFAULT_ACR, origin).await?;
     browser.clear_partial_login().await?;
     browser.start_login(LoginRef { session_id: login.id.clone(), person_id: person_id.to_owned() }).await?;
-    state.metrics.login(&amr.join("+"), "success");
+    state.metrics.login(&amr.iter().map(|m| m.as_str()).collect::<Vec<_>>().join("+"), "success");
     let agent = super::extract::user_agent(headers);
     let record = LoginRecord {
         person_id,

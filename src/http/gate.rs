@@ -6,6 +6,7 @@
 use super::error::AppError;
 use super::session::{Browser, PartialLogin};
 use crate::identity::LoginSession;
+use crate::identity::amr::{Amr, proves_two_factors};
 use crate::paths;
 use axum::response::{IntoResponse, Redirect, Response};
 
@@ -43,12 +44,6 @@ pub fn two_factors_within(path: &str) -> Option<i64> {
     }
 }
 
-/// Whether the methods of a sign-in prove two factors: a second factor was shown (`mfa`), or a passkey
-/// with user verification (something held and something known or been) was used.
-pub fn proves_two_factors(amr: &[String]) -> bool {
-    amr.iter().any(|m| matches!(m.as_str(), "mfa" | "hwk" | "swk"))
-}
-
 /// Whether `login` may continue at `path` at time `now`.
 pub fn satisfied(login: &LoginSession, path: &str, now: i64) -> bool {
     match two_factors_within(path) {
@@ -74,7 +69,7 @@ pub async fn ask_for_more(
 ) -> Result<Response, AppError> {
     let within = two_factors_within(here).unwrap_or(0);
     let recent = now - login.auth_time <= within;
-    if recent && login.amr.iter().any(|m| m == "pwd") {
+    if recent && login.amr.contains(&Amr::Pwd) {
         let partial =
             PartialLogin { person_id: login.person_id.clone(), amr: login.amr.clone(), next: Some(here.to_owned()) };
         browser.put_partial_login(&partial).await?;
@@ -99,14 +94,5 @@ mod tests {
         assert_eq!(two_factors_within("/account"), None);
         assert_eq!(two_factors_within("/account/passkeysX"), None);
         assert_eq!(two_factors_within("/auditor"), None);
-    }
-
-    #[test]
-    fn passkeys_and_second_factors_prove_two() {
-        let amr = |list: &[&str]| list.iter().map(|m| (*m).to_owned()).collect::<Vec<_>>();
-        assert!(proves_two_factors(&amr(&["pwd", "sms", "mfa"])));
-        assert!(proves_two_factors(&amr(&["hwk", "mfa"])));
-        assert!(!proves_two_factors(&amr(&["pwd"])));
-        assert!(!proves_two_factors(&amr(&["sms"])));
     }
 }

@@ -13,6 +13,7 @@ use super::state::AppState;
 use crate::http::client_ip::ClientIp;
 use crate::identity::LoginError;
 use crate::identity::LoginSession;
+use crate::identity::amr::Amr;
 use crate::paths;
 use crate::secret::SecretString;
 use axum::body::Bytes;
@@ -92,12 +93,12 @@ pub async fn post_login(
     let person = match state.accounts.password_login(&form.account, &password, Some(&ip)).await {
         Ok(person) => person,
         Err(LoginError::InvalidCredentials) => {
-            state.metrics.login("pwd", "failure");
+            state.metrics.login(Amr::Pwd.as_str(), "failure");
             let message = tr.t("login.invalid");
             return context.page(&state, &browser, StatusCode::UNAUTHORIZED, Some(message), form.account).await;
         }
         Err(LoginError::Throttled { retry_after_secs, locked }) => {
-            state.metrics.login("pwd", "throttled");
+            state.metrics.login(Amr::Pwd.as_str(), "throttled");
             let message = throttled_message(tr, retry_after_secs, locked);
             return context.page(&state, &browser, StatusCode::TOO_MANY_REQUESTS, Some(message), form.account).await;
         }
@@ -105,7 +106,7 @@ pub async fn post_login(
     };
     let next = Some(form.next.as_str()).filter(|n| !n.is_empty());
     let location =
-        complete_login(&state, &browser, &headers, Some(ip), Proven::new(&person.id, &["pwd"]), &context.rid, next)
+        complete_login(&state, &browser, &headers, Some(ip), Proven::new(&person.id, &[Amr::Pwd]), &context.rid, next)
             .await?;
     Ok(Redirect::to(&location).into_response())
 }

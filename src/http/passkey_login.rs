@@ -82,7 +82,7 @@ pub async fn post_finish(
             return Ok(json_error(StatusCode::UNAUTHORIZED, "this account cannot sign in"));
         };
         let next = Some(form.next.as_str()).filter(|n| !n.is_empty());
-        let amr = vec![proof.amr.to_owned(), "mfa".to_owned()];
+        let amr = vec![proof.amr, crate::identity::amr::Amr::Mfa];
         let location = complete_login(
             &state,
             &browser,

@@ -14,6 +14,7 @@ use super::state::AppState;
 use crate::audit::{Actor, ActorRole, Event};
 use crate::http::client_ip::ClientIp;
 use crate::identity::AccountError;
+use crate::identity::amr::Amr;
 use crate::identity::otp::{OtpError, OtpPurpose};
 use crate::paths;
 use crate::secret::SecretString;
@@ -167,13 +168,13 @@ pub async fn post_reset(
         action: "account.password.reset",
         subject_type: "person",
         subject_id: Some(person.id.clone()),
-        detail: serde_json::json!({ "method": "sms" }),
+        detail: serde_json::json!({ "method": Amr::Sms.as_str() }),
     };
     state.audit.record(&actor, event).await?;
     browser.take_flow(FLOW.name).await?;
     let next = Some(context.next.as_str()).filter(|n| !n.is_empty());
     let location =
-        complete_login(&state, &browser, &headers, Some(ip), Proven::new(&person.id, &["sms"]), &context.rid, next)
+        complete_login(&state, &browser, &headers, Some(ip), Proven::new(&person.id, &[Amr::Sms]), &context.rid, next)
             .await?;
     // The next page (the account, or the system being signed in to) would not say what happened.
     let page = NoticePage {

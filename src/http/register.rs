@@ -15,6 +15,7 @@ use super::state::AppState;
 use crate::assurance::{Method, NewEvidence};
 use crate::audit::{Actor, ActorRole, Event};
 use crate::http::client_ip::ClientIp;
+use crate::identity::amr::Amr;
 use crate::identity::document::{DocumentKind, IdDocument};
 use crate::identity::otp::{OtpError, OtpPurpose};
 use crate::identity::person::parse_name;
@@ -236,7 +237,7 @@ pub async fn post_register(
     browser.take_flow(FLOW).await?;
     let next = Some(context.next.as_str()).filter(|n| !n.is_empty());
     let location =
-        complete_login(&state, &browser, &headers, Some(ip), Proven::new(&person.id, &["sms"]), &context.rid, next)
+        complete_login(&state, &browser, &headers, Some(ip), Proven::new(&person.id, &[Amr::Sms]), &context.rid, next)
             .await?;
     Ok(Redirect::to(&location).into_response())
 }

@@ -12,6 +12,7 @@ use super::passkey_login::{PasskeyForm, json_error};
 use super::session::{Browser, PartialLogin};
 use super::state::AppState;
 use crate::http::client_ip::ClientIp;
+use crate::identity::amr::Amr;
 use crate::identity::otp::{OtpError, OtpPurpose};
 use crate::paths;
 use axum::Json;
@@ -68,7 +69,7 @@ pub async fn post_send(
         return Ok(error_page(StatusCode::FORBIDDEN, Locale::negotiate(None, &headers), "error.csrf", None));
     };
     let tr = Tr(context.locale);
-    if partial.amr.iter().any(|m| m == "sms") {
+    if partial.amr.contains(&Amr::Sms) {
         // The first factor was a code to this phone; a second code to it proves nothing more.
         let message = Some(tr.t("second.sms_twice"));
         return page(&state, &browser, &context, &partial, StatusCode::BAD_REQUEST, false, message, None).await;
@@ -119,7 +120,7 @@ pub async fn post_verify(
         return Ok(error_page(StatusCode::FORBIDDEN, Locale::negotiate(None, &headers), "error.csrf", None));
     };
     let tr = Tr(context.locale);
-    if partial.amr.iter().any(|m| m == "sms") {
+    if partial.amr.contains(&Amr::Sms) {
         // The first factor was a code to this phone; a second code to it proves nothing more.
         let message = Some(tr.t("second.sms_twice"));
         return page(&state, &browser, &context, &partial, StatusCode::BAD_REQUEST, false, message, None).await;
@@ -174,7 +175,7 @@ pub async fn post_verify(
     }
     state.accounts.clear_failures(&keys).await.map_err(|e| AppError(e.to_string()))?;
     browser.take_flow(SENT_FLOW).await?;
-    let location = finish(&state, &browser, &headers, Some(ip), partial, "sms", &context.rid).await?;
+    let location = finish(&state, &browser, &headers, Some(ip), partial, Amr::Sms, &context.rid).await?;
     Ok(Redirect::to(&location).into_response())
 }
 
@@ -244,13 +245,13 @@ async fn finish(
     headers: &HeaderMap,
     ip: Option<String>,
     partial: PartialLogin,
-    second: &str,
+    second: Amr,
     rid: &str,
 ) -> Result<String, AppError> {
     let mut amr = partial.amr.clone();
-    for method in [second, "mfa"] {
-        if !amr.iter().any(|m| m == method) {
-            amr.push(method.to_owned());
+    for method in [second, Amr::Mfa] {
+        if !amr.contains(&method) {
+            amr.push(method);
         }
     }
     let proven = Proven { person_id: &partial.person_id, amr };

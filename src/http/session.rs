@@ -116,7 +116,7 @@ pub async fn signed_in_before_upload(
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct PartialLogin {
     pub person_id: String,
-    pub amr: Vec<String>,
+    pub amr: Vec<crate::identity::amr::Amr>,
     /// Where a login without an authorization request continues (a console page).
     #[serde(default)]
     pub next: Option<String>,

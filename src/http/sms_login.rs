@@ -12,6 +12,7 @@ use super::session::Browser;
 use super::state::AppState;
 use crate::http::client_ip::ClientIp;
 use crate::identity::LoginError;
+use crate::identity::amr::Amr;
 use crate::identity::otp::{OtpError, OtpPurpose};
 use crate::paths;
 use axum::body::Bytes;
@@ -90,7 +91,7 @@ pub async fn post_verify(
         Err(OtpError::Store(error)) => return Err(AppError(error.to_string())),
         Err(error) => {
             state.accounts.count_failure(&keys).await.map_err(|e| AppError(e.to_string()))?;
-            state.metrics.login("sms", "failure");
+            state.metrics.login(Amr::Sms.as_str(), "failure");
             let message = otp_message(tr, &error);
             return FLOW.page(&state, &browser, &context, StatusCode::UNAUTHORIZED, Some(&phone), message, None).await;
         }
@@ -113,7 +114,7 @@ pub async fn post_verify(
     browser.take_flow(FLOW.name).await?;
     let next = Some(context.next.as_str()).filter(|n| !n.is_empty());
     let location =
-        complete_login(&state, &browser, &headers, Some(ip), Proven::new(&person.id, &["sms"]), &context.rid, next)
+        complete_login(&state, &browser, &headers, Some(ip), Proven::new(&person.id, &[Amr::Sms]), &context.rid, next)
             .await?;
     Ok(Redirect::to(&location).into_response())
 }

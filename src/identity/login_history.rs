@@ -9,7 +9,7 @@ use std::net::IpAddr;
 pub struct LoginRecord<'a> {
     pub person_id: &'a str,
     pub client_id: Option<&'a str>,
-    pub methods: &'a [String],
+    pub methods: &'a [super::amr::Amr],
     pub ip: Option<&'a str>,
     pub user_agent: Option<&'a str>,
 }
@@ -30,7 +30,7 @@ impl LoginHistory {
             id: uuid::Uuid::now_v7().to_string(),
             person_id: record.person_id.to_owned(),
             client_id: record.client_id.map(str::to_owned),
-            methods: record.methods.join(" "),
+            methods: super::amr::join(record.methods),
             ip_prefix: record.ip.and_then(network_prefix),
             user_agent: record.user_agent.map(|ua| ua.chars().take(160).collect()),
             created_at: self.clock.now(),

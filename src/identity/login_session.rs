@@ -1,6 +1,7 @@
 //! SSO login sessions: created at each successful login, shared by every client the person then signs in
 //! to, ended by logout, expiry or an administrator.
 
+use super::amr::{self, Amr};
 use crate::clock::SharedClock;
 use crate::store::login_sessions::LoginSessionRow;
 use crate::store::{Database, StoreError};
@@ -10,7 +11,7 @@ pub struct LoginSession {
     pub id: String,
     pub person_id: String,
     pub auth_time: i64,
-    pub amr: Vec<String>,
+    pub amr: Vec<Amr>,
     pub acr: String,
 }
 
@@ -36,7 +37,7 @@ impl LoginSessions {
     pub async fn start(
         &self,
         person_id: &str,
-        amr: &[&str],
+        amr: &[Amr],
         acr: &str,
         origin: LoginOrigin,
     ) -> Result<LoginSession, StoreError> {
@@ -45,7 +46,7 @@ impl LoginSessions {
             id: crate::crypto::random_token(24),
             person_id: person_id.to_owned(),
             auth_time: now,
-            amr: amr.join(" "),
+            amr: amr::join(amr),
             acr: acr.to_owned(),
             created_at: now,
             expires_at: now + self.max_secs,
@@ -63,18 +64,18 @@ impl LoginSessions {
         &self,
         current: Option<&LoginSession>,
         person_id: &str,
-        amr: &[&str],
+        amr: &[Amr],
         acr: &str,
         origin: LoginOrigin,
     ) -> Result<LoginSession, StoreError> {
         if let Some(current) = current.filter(|c| c.person_id == person_id) {
             let now = self.clock.now();
-            if self.db.reauthenticate_login_session(&current.id, now, &amr.join(" "), acr).await? {
+            if self.db.reauthenticate_login_session(&current.id, now, &amr::join(amr), acr).await? {
                 return Ok(LoginSession {
                     id: current.id.clone(),
                     person_id: person_id.to_owned(),
                     auth_time: now,
-                    amr: amr.iter().map(|m| (*m).to_owned()).collect(),
+                    amr: amr.to_vec(),
                     acr: acr.to_owned(),
                 });
             }
@@ -103,7 +104,7 @@ fn to_session(row: LoginSessionRow) -> LoginSession {
         id: row.id,
         person_id: row.person_id,
         auth_time: row.auth_time,
-        amr: row.amr.split(' ').filter(|s| !s.is_empty()).map(str::to_owned).collect(),
+        amr: amr::split(&row.amr),
         acr: row.acr,
     }
 }

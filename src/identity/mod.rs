@@ -3,6 +3,7 @@
 
 pub mod account_changes;
 pub mod accounts;
+pub mod amr;
 mod common_passwords;
 pub mod document;
 pub mod hashing_threads;

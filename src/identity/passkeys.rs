@@ -46,7 +46,7 @@ pub struct PasskeySummary {
 pub struct PasskeyProof {
     pub person_id: String,
     /// RFC 8176: `hwk` for a roaming security key, `swk` for a platform or synced passkey.
-    pub amr: &'static str,
+    pub amr: super::amr::Amr,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -251,7 +251,11 @@ impl Passkeys {
         let stored =
             if counter_changed { Some(serde_json::to_string(&passkey).map_err(StoreError::from)?) } else { None };
         self.db.touch_passkey(&row.id, self.clock.now(), stored.as_deref()).await?;
-        let amr = if row.attachment.as_deref() == Some("cross-platform") { "hwk" } else { "swk" };
+        let amr = if row.attachment.as_deref() == Some("cross-platform") {
+            super::amr::Amr::Hwk
+        } else {
+            super::amr::Amr::Swk
+        };
         Ok(PasskeyProof { person_id: row.person_id, amr })
     }
 

@@ -357,7 +357,7 @@ impl Provider {
                 "the person who signed in is not the subject the claims request names",
             ));
         }
-        if client.require_mfa && !login.amr.iter().any(|m| m == "mfa") {
+        if client.require_mfa && !login.amr.contains(&crate::identity::amr::Amr::Mfa) {
             return if silent {
                 NextStep::Fail(OAuthError::new(ErrorCode::InteractionRequired, "this system requires a second factor"))
             } else {

@@ -21,7 +21,7 @@ pub struct CodeRecord {
     pub code_challenge: Option<String>,
     pub auth_time: i64,
     pub acr: String,
-    pub amr: Vec<String>,
+    pub amr: Vec<crate::identity::amr::Amr>,
     /// The organisation the person chose to act for, if any.
     pub acting_org_id: Option<String>,
     pub expires_at: i64,

@@ -22,7 +22,7 @@ pub struct IdTokenClaims {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub nonce: Option<String>,
     pub acr: String,
-    pub amr: Vec<String>,
+    pub amr: Vec<crate::identity::amr::Amr>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sid: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -41,7 +41,7 @@ pub struct IdTokenSubject<'a> {
     pub nonce: Option<String>,
     pub auth_time: i64,
     pub acr: String,
-    pub amr: Vec<String>,
+    pub amr: Vec<crate::identity::amr::Amr>,
     pub session_id: Option<String>,
     pub access_token: &'a str,
 }

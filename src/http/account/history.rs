@@ -7,6 +7,7 @@ use crate::http::i18n::Tr;
 use crate::http::pages::{Chrome, render};
 use crate::http::session::Browser;
 use crate::http::state::AppState;
+use crate::identity::amr::Amr;
 use crate::paths;
 use askama::Template;
 use axum::extract::State;
@@ -59,11 +60,12 @@ pub async fn get_history(
     Ok(render(StatusCode::OK, &HistoryPage { chrome, frame, rows }))
 }
 
-/// The sign-in methods in words, from an amr list such as "pwd sms mfa".
+/// The sign-in methods in words, from a stored list such as "pwd sms mfa".
 pub fn methods(tr: Tr, amr: &str) -> String {
-    amr.split(' ')
-        .filter(|m| !m.is_empty() && *m != "mfa")
-        .map(|m| tr.t(&format!("amr.{m}")))
+    crate::identity::amr::split(amr)
+        .into_iter()
+        .filter(|m| *m != Amr::Mfa)
+        .map(|m| tr.t(&format!("amr.{}", m.as_str())))
         .collect::<Vec<_>>()
         .join(" + ")
 }

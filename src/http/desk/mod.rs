@@ -63,7 +63,7 @@ pub async fn at_desk(
         Ok(signed) => signed,
         Err(redirect) => return Ok(Err(redirect)),
     };
-    if !signed.login.amr.iter().any(|m| m == "hwk" || m == "swk") {
+    if !signed.login.amr.iter().any(|m| m.is_passkey()) {
         // The passkey step is offered here, and for a first-time staff member the way to add one.
         let has_passkey = match &state.passkeys {
             Some(passkeys) => passkeys.has_any(&signed.person.id).await.map_err(|e| AppError(e.to_string()))?,

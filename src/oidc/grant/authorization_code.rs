@@ -61,7 +61,7 @@ impl Provider {
             claims: record.claims.as_ref().map(|c| serde_json::to_string(c).unwrap_or_default()),
             auth_time: record.auth_time,
             acr: record.acr.clone(),
-            amr: record.amr.join(" "),
+            amr: crate::identity::amr::join(&record.amr),
             nonce: record.nonce.clone(),
             offline: scopes.contains("offline_access"),
             acting_org_id: record.acting_org_id.clone(),

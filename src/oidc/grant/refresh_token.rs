@@ -121,7 +121,7 @@ impl Provider {
                     nonce: grant.nonce.clone(),
                     auth_time: grant.auth_time,
                     acr: grant.acr.clone(),
-                    amr: grant.amr.split(' ').filter(|s| !s.is_empty()).map(str::to_owned).collect(),
+                    amr: crate::identity::amr::split(&grant.amr),
                     session_id: grant.session_id.clone(),
                     access_token: &access.token,
                 })
