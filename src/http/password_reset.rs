@@ -15,7 +15,8 @@ use crate::audit::{Actor, ActorRole, Event};
 use crate::http::client_ip::ClientIp;
 use crate::identity::AccountError;
 use crate::identity::amr::Amr;
-use crate::identity::otp::{OtpError, OtpPurpose};
+use crate::identity::otp::OtpPurpose;
+use crate::identity::sms_code_check::CodeCheck;
 use crate::paths;
 use crate::secret::SecretString;
 use axum::body::Bytes;
@@ -110,22 +111,15 @@ pub async fn post_reset(
             .await;
     }
     let ip = peer.to_string();
-    let keys = state.accounts.throttle_keys("sms", phone.as_str(), Some(&ip));
-    if let Err(error) = state.accounts.check_throttle(&keys).await {
-        return match error {
-            crate::identity::LoginError::Throttled { retry_after_secs, locked } => {
-                let message = super::login::throttled_message(tr, retry_after_secs, locked);
-                FLOW.page(&state, &browser, &context, StatusCode::TOO_MANY_REQUESTS, Some(&phone), Some(message), None)
-                    .await
-            }
-            other => Err(AppError(other.to_string())),
-        };
-    }
-    match state.otp.verify(OtpPurpose::ResetPassword, &phone, &form.code).await {
-        Ok(()) => {}
-        Err(OtpError::Store(error)) => return Err(AppError(error.to_string())),
-        Err(error) => {
-            state.accounts.count_failure(&keys).await.map_err(|e| AppError(e.to_string()))?;
+    match state.accounts.check_sms_code(&state.otp, OtpPurpose::ResetPassword, &phone, &form.code, Some(&ip)).await? {
+        CodeCheck::Passed => {}
+        CodeCheck::Throttled { retry_after_secs, locked } => {
+            let message = super::login::throttled_message(tr, retry_after_secs, locked);
+            return FLOW
+                .page(&state, &browser, &context, StatusCode::TOO_MANY_REQUESTS, Some(&phone), Some(message), None)
+                .await;
+        }
+        CodeCheck::Refused(error) => {
             return FLOW
                 .page(&state, &browser, &context, StatusCode::UNAUTHORIZED, Some(&phone), otp_message(tr, &error), None)
                 .await;
@@ -161,7 +155,6 @@ pub async fn post_reset(
         }
         Err(error) => return Err(AppError(error.to_string())),
     }
-    state.accounts.clear_failures(&keys).await.map_err(|e| AppError(e.to_string()))?;
     state.provider.end_all_sessions(&person.id, "password reset").await?;
     let actor = Actor::person(&person.id, ActorRole::Citizen, Some(ip.clone()));
     let event = Event {

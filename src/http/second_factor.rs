@@ -13,7 +13,8 @@ use super::session::{Browser, PartialLogin};
 use super::state::AppState;
 use crate::http::client_ip::ClientIp;
 use crate::identity::amr::Amr;
-use crate::identity::otp::{OtpError, OtpPurpose};
+use crate::identity::otp::OtpPurpose;
+use crate::identity::sms_code_check::CodeCheck;
 use crate::paths;
 use axum::Json;
 use axum::body::Bytes;
@@ -144,22 +145,23 @@ pub async fn post_verify(
         .await;
     };
     let ip = peer.to_string();
-    let keys = state.accounts.throttle_keys("sms", phone.as_str(), Some(&ip));
-    if let Err(error) = state.accounts.check_throttle(&keys).await {
-        return match error {
-            crate::identity::LoginError::Throttled { retry_after_secs, locked } => {
-                let message = super::login::throttled_message(tr, retry_after_secs, locked);
-                page(&state, &browser, &context, &partial, StatusCode::TOO_MANY_REQUESTS, true, Some(message), None)
-                    .await
-            }
-            other => Err(AppError(other.to_string())),
-        };
-    }
-    match state.otp.verify(OtpPurpose::SecondFactor, phone, &form.code).await {
-        Ok(()) => {}
-        Err(OtpError::Store(error)) => return Err(AppError(error.to_string())),
-        Err(error) => {
-            state.accounts.count_failure(&keys).await.map_err(|e| AppError(e.to_string()))?;
+    match state.accounts.check_sms_code(&state.otp, OtpPurpose::SecondFactor, phone, &form.code, Some(&ip)).await? {
+        CodeCheck::Passed => {}
+        CodeCheck::Throttled { retry_after_secs, locked } => {
+            let message = super::login::throttled_message(tr, retry_after_secs, locked);
+            return page(
+                &state,
+                &browser,
+                &context,
+                &partial,
+                StatusCode::TOO_MANY_REQUESTS,
+                true,
+                Some(message),
+                None,
+            )
+            .await;
+        }
+        CodeCheck::Refused(error) => {
             return page(
                 &state,
                 &browser,
@@ -173,7 +175,6 @@ pub async fn post_verify(
             .await;
         }
     }
-    state.accounts.clear_failures(&keys).await.map_err(|e| AppError(e.to_string()))?;
     browser.take_flow(SENT_FLOW).await?;
     let location = finish(&state, &browser, &headers, Some(ip), partial, Amr::Sms, &context.rid).await?;
     Ok(Redirect::to(&location).into_response())

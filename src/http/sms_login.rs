@@ -11,9 +11,9 @@ use super::phone_code_flow::{FlowQuery, PhoneCodeFlow};
 use super::session::Browser;
 use super::state::AppState;
 use crate::http::client_ip::ClientIp;
-use crate::identity::LoginError;
 use crate::identity::amr::Amr;
-use crate::identity::otp::{OtpError, OtpPurpose};
+use crate::identity::otp::OtpPurpose;
+use crate::identity::sms_code_check::CodeCheck;
 use crate::paths;
 use axum::body::Bytes;
 use axum::extract::{Query, State};
@@ -74,28 +74,21 @@ pub async fn post_verify(
             .await;
     };
     let ip = peer.to_string();
-    let keys = state.accounts.throttle_keys("sms", phone.as_str(), Some(&ip));
-    match state.accounts.check_throttle(&keys).await {
-        Ok(()) => {}
-        Err(LoginError::Throttled { retry_after_secs, locked }) => {
+    match state.accounts.check_sms_code(&state.otp, OtpPurpose::Login, &phone, &form.code, Some(&ip)).await? {
+        CodeCheck::Passed => {}
+        CodeCheck::Throttled { retry_after_secs, locked } => {
             let message = throttled_message(tr, retry_after_secs, locked);
             return FLOW
                 .page(&state, &browser, &context, StatusCode::TOO_MANY_REQUESTS, Some(&phone), Some(message), None)
                 .await;
         }
-        Err(error) => return Err(AppError(error.to_string())),
-    }
-    let verified = state.otp.verify(OtpPurpose::Login, &phone, &form.code).await;
-    let person = match verified {
-        Ok(()) => state.accounts.find_by_phone(&phone).await?.filter(|p| p.can_sign_in()),
-        Err(OtpError::Store(error)) => return Err(AppError(error.to_string())),
-        Err(error) => {
-            state.accounts.count_failure(&keys).await.map_err(|e| AppError(e.to_string()))?;
+        CodeCheck::Refused(error) => {
             state.metrics.login(Amr::Sms.as_str(), "failure");
             let message = otp_message(tr, &error);
             return FLOW.page(&state, &browser, &context, StatusCode::UNAUTHORIZED, Some(&phone), message, None).await;
         }
-    };
+    }
+    let person = state.accounts.find_by_phone(&phone).await?.filter(|p| p.can_sign_in());
     // A code was sent only to registered numbers, so a right code means the account exists.
     let Some(person) = person else {
         return FLOW
@@ -110,7 +103,6 @@ pub async fn post_verify(
             )
             .await;
     };
-    state.accounts.clear_failures(&keys).await.map_err(|e| AppError(e.to_string()))?;
     browser.take_flow(FLOW.name).await?;
     let next = Some(context.next.as_str()).filter(|n| !n.is_empty());
     let location =

@@ -324,3 +324,36 @@ async fn asking_for_a_code_does_not_wait_for_the_sms_gateway() {
     assert_eq!(response.status(), 200, "a registered number is answered like an unknown one, without waiting");
     app.stop().await;
 }
+
+#[tokio::test]
+async fn guessing_sms_codes_locks_the_account_as_guessing_passwords_does() {
+    let app = TestApp::spawn_with(|config| config.login.max_failures_per_account = 3).await;
+    app.citizen().await;
+    let browser = app.browser();
+    let (_, _, page) = browser.open(&app.url("/login/sms")).await.page();
+    let (_, _, sent) =
+        browser.submit("/login/sms/code", &[("csrf", &field(&page, "csrf")), ("phone", PHONE)]).await.page();
+    let code = app.code_for(PHONE).await;
+    let wrong = if code == "000000" { "111111" } else { "000000" };
+    let attempt =
+        async |code: &str| match browser.submit("/login/sms", &[("csrf", &field(&sent, "csrf")), ("code", code)]).await
+        {
+            Step::Page { status, html, .. } => (status, html),
+            Step::Left(url) => (302, url.to_string()),
+        };
+    for n in 1..=3 {
+        assert_eq!(attempt(wrong).await.0, 401, "wrong code {n} is refused");
+        // Past the growing pause between attempts, well within the code's lifetime.
+        app.clock.advance_secs(10);
+    }
+    let (status, html) = attempt(&code).await;
+    assert_eq!(status, 429, "after three wrong codes even the right one waits: {html}");
+    assert!(!browser_is_signed_in(&app, &browser).await, "and nobody is signed in");
+    app.stop().await;
+}
+
+/// Whether the account centre opens, rather than sending the browser to the login page.
+async fn browser_is_signed_in(app: &TestApp, browser: &crate::helpers::Browser) -> bool {
+    let (_, url, _) = browser.open(&app.url("/account")).await.page();
+    !url.contains("/login")
+}
