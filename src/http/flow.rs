@@ -32,6 +32,33 @@ pub async fn recalled_phone(
     Ok(PhoneNumber::parse(&plain).ok())
 }
 
+/// What a "send a code" form asked for.
+pub enum SendRequest {
+    /// Another number: the one the code went to is forgotten, and given back to prefill the form.
+    ChangeNumber(Option<PhoneNumber>),
+    /// A code to the remembered number (a resend) or to the typed one; None when the typed text is not a
+    /// mobile number, or nothing is remembered.
+    CodeTo(Option<PhoneNumber>),
+}
+
+/// Reads a "send a code" form of `flow`: its change and resend buttons, or the typed number.
+pub async fn send_request(
+    state: &AppState,
+    browser: &Browser<'_>,
+    flow: &str,
+    change: bool,
+    resend: bool,
+    typed: &str,
+) -> Result<SendRequest, AppError> {
+    if change {
+        let previous = recalled_phone(state, browser, flow).await?;
+        browser.take_flow(flow).await?;
+        return Ok(SendRequest::ChangeNumber(previous));
+    }
+    let phone = if resend { recalled_phone(state, browser, flow).await? } else { PhoneNumber::parse(typed).ok() };
+    Ok(SendRequest::CodeTo(phone))
+}
+
 /// Seconds until another code may be sent to `phone` (0 without one), for the resend button's countdown.
 pub async fn resend_wait(state: &AppState, purpose: OtpPurpose, phone: Option<&PhoneNumber>) -> Result<i64, AppError> {
     match phone {

@@ -5,7 +5,9 @@
 use super::complete_login::{Proven, complete_login};
 use super::error::AppError;
 use super::extract::parse_form;
-use super::flow::{code_sent_notice, otp_message, recalled_phone, remember_phone, resend_wait};
+use super::flow::{
+    SendRequest, code_sent_notice, otp_message, recalled_phone, remember_phone, resend_wait, send_request,
+};
 use super::i18n::{Locale, Tr};
 use super::login::LoginContext;
 use super::pages::{Chrome, RegisterPage, error_page, render};
@@ -93,16 +95,13 @@ pub async fn post_send(
         return Ok(error_page(StatusCode::FORBIDDEN, Locale::negotiate(None, &headers), "error.csrf", None));
     };
     let tr = Tr(context.locale);
-    if form.change == "1" {
-        let typed = recalled_phone(&state, &browser, FLOW).await?;
-        browser.take_flow(FLOW).await?;
-        let page = register_page(&state, &browser, &context, typed.as_ref(), false, None, None, &form).await?;
-        return Ok(render(StatusCode::OK, &page));
-    }
-    let phone = if form.resend == "1" {
-        recalled_phone(&state, &browser, FLOW).await?
-    } else {
-        PhoneNumber::parse(&form.phone).ok()
+    let (change, resend) = (form.change == "1", form.resend == "1");
+    let phone = match send_request(&state, &browser, FLOW, change, resend, &form.phone).await? {
+        SendRequest::ChangeNumber(previous) => {
+            let page = register_page(&state, &browser, &context, previous.as_ref(), false, None, None, &form).await?;
+            return Ok(render(StatusCode::OK, &page));
+        }
+        SendRequest::CodeTo(phone) => phone,
     };
     let Some(phone) = phone else {
         let message = Some(tr.t("flow.bad_phone"));

@@ -5,13 +5,14 @@ use super::{AccountFrame, checked_form, current_password_refusal, expired_form, 
 use crate::audit::{Actor, ActorRole, Event};
 use crate::http::client_ip::ClientIp;
 use crate::http::error::AppError;
-use crate::http::flow::{code_sent_notice, otp_message, recalled_phone, remember_phone, resend_wait};
+use crate::http::flow::{
+    SendRequest, code_sent_notice, otp_message, recalled_phone, remember_phone, resend_wait, send_request,
+};
 use crate::http::pages::{Chrome, render};
 use crate::http::session::Browser;
 use crate::http::state::AppState;
 use crate::identity::AccountError;
 use crate::identity::otp::{OtpError, OtpPurpose};
-use crate::identity::phone::PhoneNumber;
 use crate::paths;
 use askama::Template;
 use axum::body::Bytes;
@@ -78,15 +79,13 @@ pub async fn post_send(
         return Ok(expired_form(&headers));
     };
     let tr = signed.tr();
-    if form.change == "1" {
-        let previous = recalled_phone(&state, &browser, FLOW).await?.map(|p| p.as_str().to_owned());
-        browser.take_flow(FLOW).await?;
-        return show_with(&state, &browser, &headers, StatusCode::OK, None, None, &previous.unwrap_or_default()).await;
-    }
-    let phone = if form.resend == "1" {
-        recalled_phone(&state, &browser, FLOW).await?
-    } else {
-        PhoneNumber::parse(&form.phone).ok()
+    let (change, resend) = (form.change == "1", form.resend == "1");
+    let phone = match send_request(&state, &browser, FLOW, change, resend, &form.phone).await? {
+        SendRequest::ChangeNumber(previous) => {
+            let previous = previous.map(|p| p.as_str().to_owned()).unwrap_or_default();
+            return show_with(&state, &browser, &headers, StatusCode::OK, None, None, &previous).await;
+        }
+        SendRequest::CodeTo(phone) => phone,
     };
     let Some(phone) = phone else {
         let message = Some(tr.t("flow.bad_phone"));
