@@ -26,6 +26,7 @@ mod ops;
 mod organisations;
 mod passkeys;
 mod pii;
+mod readme;
 mod registration;
 mod rp;
 mod sentinel;

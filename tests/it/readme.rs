@@ -1,0 +1,43 @@
+//! The READMEs in English and in Chinese give the same commands: a newcomer reading either copies the
+//! same lines (the comments after a command may differ, being in each language).
+
+use std::path::Path;
+
+/// The command lines of every ```sh block, without whole-line comments or the comment after a command.
+fn commands(readme: &str) -> Vec<String> {
+    let text = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(readme)).unwrap();
+    let mut found = Vec::new();
+    let mut in_shell = false;
+    for line in text.lines() {
+        match line.trim() {
+            "```sh" => in_shell = true,
+            "```" => in_shell = false,
+            command if in_shell && !command.is_empty() && !command.starts_with('#') => {
+                let without_comment = match command.find(" #") {
+                    Some(at) => &command[..at],
+                    None => command,
+                };
+                found.push(without_comment.trim_end().to_owned());
+            }
+            _ => {}
+        }
+    }
+    found
+}
+
+#[test]
+fn both_readmes_give_the_same_commands() {
+    let english = commands("README.md");
+    let chinese = commands("README.zh-CN.md");
+    assert!(english.len() >= 15, "the English README's commands were found: {english:#?}");
+    assert_eq!(chinese, english, "README.zh-CN.md must list the commands README.md lists, in the same order");
+}
+
+#[test]
+fn comments_are_not_commands() {
+    let lines = ["```sh", "yimen demo   # 演示", "# {\"sub\":1}", "```", "not a command"].join("\n");
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("R.md");
+    std::fs::write(&path, lines).unwrap();
+    assert_eq!(commands(path.to_str().unwrap()), ["yimen demo"]);
+}
