@@ -27,6 +27,8 @@ struct SeedDepartment {
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct DemoSummary {
     pub departments: usize,
+    /// Of the departments, the city's own; the rest are district offices.
+    pub city_departments: usize,
     pub systems: usize,
     pub items: usize,
 }
@@ -64,7 +66,7 @@ pub async fn seed(catalog: &Catalog, db: &Database, clock: &SharedClock) -> Resu
         }
     }
     let mut sequence = Sequence(2026);
-    let mut summary = DemoSummary::default();
+    let mut summary = DemoSummary { city_departments: city_count, ..DemoSummary::default() };
     let mut ids: Vec<String> = Vec::new();
     let now = clock.now();
     let all_themes = themes::all();

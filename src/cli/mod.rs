@@ -154,8 +154,11 @@ async fn demo(services: &Services) -> anyhow::Result<()> {
         Some(seeded) => {
             services.reports.record_snapshot().await?;
             println!(
-                "demo catalog: {} departments, {} business systems, {} service items; the dashboard is at {}/dashboard",
+                "demo catalog: {} departments ({} of the city and {} district offices), {} business systems, {} \
+                 service items; the dashboard is at {}/dashboard",
                 seeded.departments,
+                seeded.city_departments,
+                seeded.departments - seeded.city_departments,
                 seeded.systems,
                 seeded.items,
                 services.config.issuer_string()

@@ -10,6 +10,16 @@ use clap::Subcommand;
 #[derive(Debug, Subcommand)]
 pub enum ReportCommand {
     /// The connection rate: connected items ÷ active catalogue items.
+    ///
+    /// The table's columns (the CSV and JSON fields are named after the same counts):
+    ///   items       active service items (withdrawn ones are not counted);
+    ///   registered  of those, items whose business system has an enabled OIDC client;
+    ///   connected   items whose system's client has completed at least one login;
+    ///   recent      connected items whose client completed a login within the activity window
+    ///               (catalog.activity_window_days, 30 days by default);
+    ///   rate        connected ÷ items;
+    ///   target      "met" or "below" the target rate (catalog.target_rate, 90% by default).
+    #[command(verbatim_doc_comment)]
     ConnectionRate {
         /// department, level, type, audience, theme or vertical.
         #[arg(long)]
