@@ -121,6 +121,29 @@ pub fn throttled_message(tr: Tr, retry_after_secs: i64, locked: bool) -> String 
     }
 }
 
+/// A form of a sign-in flow: its CSRF token, and the authorization request (`rid`) and destination
+/// (`next`) it carries through the flow.
+pub trait FlowFields {
+    fn csrf(&self) -> &str;
+    fn rid(&self) -> &str;
+    fn next(&self) -> &str;
+}
+
+/// The form and its login context, or None when it does not parse or its CSRF token does not match.
+pub async fn checked_flow_form<F: serde::de::DeserializeOwned + FlowFields>(
+    state: &AppState,
+    browser: &Browser<'_>,
+    headers: &axum::http::HeaderMap,
+    body: &[u8],
+) -> Result<Option<(F, LoginContext)>, AppError> {
+    let Ok(form) = parse_form::<F>(&String::from_utf8_lossy(body)) else { return Ok(None) };
+    if !browser.csrf_matches(form.csrf()).await? {
+        return Ok(None);
+    }
+    let context = LoginContext::load(state, browser, headers, form.rid(), Some(form.next())).await?;
+    Ok(Some((form, context)))
+}
+
 /// What the login page shows besides the form: the language and the system being signed in to.
 pub struct LoginContext {
     pub locale: Locale,

@@ -4,12 +4,11 @@
 //! has an account.
 
 use super::error::AppError;
-use super::extract::parse_form;
 use super::flow::{
     SendRequest, code_sent_notice, otp_message, recalled_phone, remember_phone, resend_wait, send_request,
 };
 use super::i18n::{Locale, Tr};
-use super::login::LoginContext;
+use super::login::{FlowFields, LoginContext, checked_flow_form};
 use super::pages::{Chrome, CodeFlowPage, error_page, render};
 use super::session::Browser;
 use super::state::AppState;
@@ -65,6 +64,18 @@ pub struct FlowForm {
     /// "1": forget the number the code went to and ask for the number again.
     #[serde(default)]
     change: String,
+}
+
+impl FlowFields for FlowForm {
+    fn csrf(&self) -> &str {
+        &self.csrf
+    }
+    fn rid(&self) -> &str {
+        &self.rid
+    }
+    fn next(&self) -> &str {
+        &self.next
+    }
 }
 
 impl PhoneCodeFlow {
@@ -134,12 +145,7 @@ impl PhoneCodeFlow {
         headers: &HeaderMap,
         body: &[u8],
     ) -> Result<Option<(FlowForm, LoginContext)>, AppError> {
-        let Ok(form) = parse_form::<FlowForm>(&String::from_utf8_lossy(body)) else { return Ok(None) };
-        if !browser.csrf_matches(&form.csrf).await? {
-            return Ok(None);
-        }
-        let context = LoginContext::load(state, browser, headers, &form.rid, Some(&form.next)).await?;
-        Ok(Some((form, context)))
+        checked_flow_form(state, browser, headers, body).await
     }
 
     /// The page at the code step when `phone` is known, else at the number step.

@@ -4,12 +4,11 @@
 
 use super::complete_login::{Proven, complete_login};
 use super::error::AppError;
-use super::extract::parse_form;
 use super::flow::{
     SendRequest, code_sent_notice, otp_message, recalled_phone, remember_phone, resend_wait, send_request,
 };
 use super::i18n::{Locale, Tr};
-use super::login::LoginContext;
+use super::login::{FlowFields, LoginContext, checked_flow_form};
 use super::pages::{Chrome, RegisterPage, error_page, render};
 use super::password_reset::policy_message;
 use super::session::Browser;
@@ -91,7 +90,7 @@ pub async fn post_send(
     body: Bytes,
 ) -> Result<Response, AppError> {
     let browser = Browser(&session);
-    let Some((form, context)) = checked_form(&state, &browser, &headers, &body).await? else {
+    let Some((form, context)) = checked_flow_form::<RegisterForm>(&state, &browser, &headers, &body).await? else {
         return Ok(error_page(StatusCode::FORBIDDEN, Locale::negotiate(None, &headers), "error.csrf", None));
     };
     let tr = Tr(context.locale);
@@ -143,7 +142,7 @@ pub async fn post_register(
     body: Bytes,
 ) -> Result<Response, AppError> {
     let browser = Browser(&session);
-    let Some((form, context)) = checked_form(&state, &browser, &headers, &body).await? else {
+    let Some((form, context)) = checked_flow_form::<RegisterForm>(&state, &browser, &headers, &body).await? else {
         return Ok(error_page(StatusCode::FORBIDDEN, Locale::negotiate(None, &headers), "error.csrf", None));
     };
     let tr = Tr(context.locale);
@@ -318,18 +317,16 @@ async fn record_registration(
     Ok(())
 }
 
-async fn checked_form(
-    state: &AppState,
-    browser: &Browser<'_>,
-    headers: &HeaderMap,
-    body: &[u8],
-) -> Result<Option<(RegisterForm, LoginContext)>, AppError> {
-    let Ok(form) = parse_form::<RegisterForm>(&String::from_utf8_lossy(body)) else { return Ok(None) };
-    if !browser.csrf_matches(&form.csrf).await? {
-        return Ok(None);
+impl FlowFields for RegisterForm {
+    fn csrf(&self) -> &str {
+        &self.csrf
     }
-    let context = LoginContext::load(state, browser, headers, &form.rid, Some(&form.next)).await?;
-    Ok(Some((form, context)))
+    fn rid(&self) -> &str {
+        &self.rid
+    }
+    fn next(&self) -> &str {
+        &self.next
+    }
 }
 
 #[allow(clippy::too_many_arguments)]
