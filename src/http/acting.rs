@@ -1,19 +1,18 @@
 //! GET/POST /account/acting: after login, a person with organisation grants chooses whether to act for
 //! themselves or for one organisation; the choice rides in the browser session and can be switched.
 
-use super::account::signed_in;
+use super::account::Signed;
 use super::complete_login::after_login;
 use super::error::AppError;
-use super::extract::parse_form;
+use super::guard::{CsrfForm, csrf_field};
 use super::pages::{Chrome, render};
 use super::redirect::local_path;
 use super::session::Browser;
 use super::state::AppState;
 use crate::paths;
 use askama::Template;
-use axum::body::Bytes;
 use axum::extract::{Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use tower_sessions::Session;
@@ -35,7 +34,7 @@ pub struct ActingQuery {
 }
 
 #[derive(Deserialize)]
-struct ActingForm {
+pub struct ActingForm {
     #[serde(default)]
     csrf: String,
     #[serde(default)]
@@ -44,17 +43,15 @@ struct ActingForm {
     choice: String,
 }
 
+csrf_field!(ActingForm);
+
 pub async fn get_acting(
     State(state): State<AppState>,
+    signed: Signed,
     session: Session,
-    headers: HeaderMap,
     Query(query): Query<ActingQuery>,
 ) -> Result<Response, AppError> {
     let browser = Browser(&session);
-    let signed = match signed_in(&state, &browser, &headers, paths::ACCOUNT_ACTING).await? {
-        Ok(signed) => signed,
-        Err(redirect) => return Ok(redirect),
-    };
     let tr = signed.tr();
     let options = state
         .orgs
@@ -78,21 +75,11 @@ pub async fn get_acting(
 
 pub async fn post_acting(
     State(state): State<AppState>,
+    signed: Signed,
     session: Session,
-    headers: HeaderMap,
-    body: Bytes,
+    CsrfForm(form): CsrfForm<ActingForm>,
 ) -> Result<Response, AppError> {
     let browser = Browser(&session);
-    let signed = match signed_in(&state, &browser, &headers, paths::ACCOUNT_ACTING).await? {
-        Ok(signed) => signed,
-        Err(redirect) => return Ok(redirect),
-    };
-    let Ok(form) = parse_form::<ActingForm>(&String::from_utf8_lossy(&body)) else {
-        return Ok(super::account::expired_form(&headers));
-    };
-    if !browser.csrf_matches(&form.csrf).await? {
-        return Ok(super::account::expired_form(&headers));
-    }
     let choice = match form.choice.as_str() {
         "self" | "" => None,
         org_id => {

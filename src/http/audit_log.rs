@@ -4,24 +4,21 @@
 //! halls, systems and organisations named instead of their ids. Personal numbers are never shown: details
 //! were masked when written.
 
-use super::console::{AtConsole, ConsoleFrame, at_console};
+use super::console::{Auditors, Console, ConsoleFrame};
 use super::download::{Format, download};
 use super::error::AppError;
 use super::i18n::Tr;
 use super::pages::{Chrome, error_page, render};
-use super::session::Browser;
 use super::state::AppState;
 use crate::catalog::service::{CatalogError, Scope};
-use crate::identity::roles::RoleKind;
 use crate::paths;
 use crate::spreadsheet::{Cell, Sheet};
 use crate::store::audit::{AuditFilter, AuditRow};
 use askama::Template;
 use axum::extract::{Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::Response;
 use serde::Deserialize;
-use tower_sessions::Session;
 
 const KINDS: &[&str] = &["account", "org", "counter", "role", "hall", "catalog", "api_token", "passkey"];
 /// Every event the platform records; each has a name in both locales (`event.*`).
@@ -115,15 +112,9 @@ struct AuditPage {
 
 pub async fn get_audit(
     State(state): State<AppState>,
-    session: Session,
-    headers: HeaderMap,
+    Console(console, _): Console<Auditors>,
     Query(filters): Query<Filters>,
 ) -> Result<Response, AppError> {
-    let browser = Browser(&session);
-    let console = match auditor(&state, &browser, &headers, paths::AUDIT).await? {
-        Ok(console) => console,
-        Err(response) => return Ok(response),
-    };
     let tr = console.tr();
     let (filter, error) = match to_filter(&state, &filters, PAGE_ROWS).await? {
         Ok(filter) => (Some(filter), None),
@@ -181,36 +172,28 @@ fn event_name(tr: Tr, action: &str) -> String {
 
 pub async fn get_csv(
     state: State<AppState>,
-    session: Session,
-    headers: HeaderMap,
+    console: Console<Auditors>,
     filters: Query<Filters>,
 ) -> Result<Response, AppError> {
-    export(state, session, headers, filters, Format::Csv).await
+    export(state, console, filters, Format::Csv).await
 }
 
 pub async fn get_xlsx(
     state: State<AppState>,
-    session: Session,
-    headers: HeaderMap,
+    console: Console<Auditors>,
     filters: Query<Filters>,
 ) -> Result<Response, AppError> {
-    export(state, session, headers, filters, Format::Xlsx).await
+    export(state, console, filters, Format::Xlsx).await
 }
 
 /// The log for the same filters, with headers in the reader's language and the events as the page shows
 /// them; the raw columns (role, subject, origin, hash) stay, for whoever checks the chain.
 async fn export(
     State(state): State<AppState>,
-    session: Session,
-    headers: HeaderMap,
+    Console(console, _): Console<Auditors>,
     Query(filters): Query<Filters>,
     format: Format,
 ) -> Result<Response, AppError> {
-    let browser = Browser(&session);
-    let console = match auditor(&state, &browser, &headers, paths::AUDIT_CSV).await? {
-        Ok(console) => console,
-        Err(response) => return Ok(response),
-    };
     let tr = console.tr();
     let filter = match to_filter(&state, &filters, EXPORT_ROWS).await? {
         Ok(filter) => filter,
@@ -248,17 +231,6 @@ async fn export(
         ]);
     }
     download(&Sheet { name: tr.t("audit.title"), headers, rows }, format, "yimen-audit")
-}
-
-/// The console of an auditor or platform administrator (two factors within the hour), or the page that
-/// says why not.
-async fn auditor(
-    state: &AppState,
-    browser: &Browser<'_>,
-    headers: &HeaderMap,
-    here: &str,
-) -> Result<Result<AtConsole, Response>, AppError> {
-    at_console(state, browser, headers, here, None, &[RoleKind::Auditor, RoleKind::PlatformAdmin]).await
 }
 
 /// The store filter for the page's filters; people are given by identity number and found here.

@@ -19,6 +19,7 @@ pub mod error;
 mod extract;
 mod flow;
 mod gate;
+mod guard;
 mod health;
 mod home;
 pub mod i18n;

@@ -107,7 +107,10 @@ pub async fn signed_in_before_upload(
     use axum::response::IntoResponse;
     match session.get::<LoginRef>(LOGIN_KEY).await {
         Ok(Some(_)) => next.run(request).await,
-        Ok(None) => axum::response::Redirect::to(crate::paths::LOGIN).into_response(),
+        Ok(None) => {
+            let (parts, _) = request.into_parts();
+            super::gate::to_login(&super::guard::here(&parts))
+        }
         Err(error) => super::error::AppError(error.to_string()).into_response(),
     }
 }

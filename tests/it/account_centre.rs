@@ -40,6 +40,32 @@ async fn account_pages_need_a_login_and_come_back_after_it() {
     app.stop().await;
 }
 
+/// A form sent by a browser that is not signed in (its session expired while the page was open) goes to
+/// the sign-in, which then returns to the page the form was on: never to the action, which a browser
+/// cannot open, and never to a form-expired page that loses the way back.
+#[tokio::test]
+async fn a_form_sent_without_a_sign_in_returns_to_its_page_after_signing_in() {
+    let app = TestApp::spawn().await;
+    let anonymous = crate::rp::http();
+    for (action, page) in [
+        ("/account/phone/code", "/account/phone"),
+        ("/account/sessions", "/account/sessions"),
+        ("/desk/find", "/desk"),
+        ("/desk/people/p-1/verify", "/desk/people/p-1"),
+        ("/desk/people/p-1/resets/r-9", "/desk/people/p-1"),
+        ("/desk/orgs/o-1/settle", "/desk/orgs"),
+        ("/admin/halls", "/admin/halls"),
+        ("/admin/catalog/departments/d-1/import", "/admin/catalog/departments/d-1"),
+        ("/stepup/face", "/stepup"),
+    ] {
+        let response = anonymous.post(app.url(action)).form(&[("csrf", "stale")]).send().await.unwrap();
+        assert_eq!(response.status(), 303, "{action}");
+        let next: String = url::form_urlencoded::byte_serialize(page.as_bytes()).collect();
+        assert_eq!(response.headers()["location"], format!("/login?next={next}").as_str(), "{action}");
+    }
+    app.stop().await;
+}
+
 #[tokio::test]
 async fn changing_the_password_needs_the_current_one_and_signs_out_elsewhere() {
     let app = TestApp::spawn().await;

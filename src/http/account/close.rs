@@ -1,19 +1,19 @@
 //! GET/POST /account/close: closing the account. It stops working for every system at once; after the
 //! grace period its personal data is erased (the audit trail stays). Until then it can be reopened.
 
-use super::{AccountFrame, checked_form, current_password_refusal, expired_form, frame, signed_in, when};
+use super::{AccountFrame, Signed, current_password_refusal, frame, when};
 use crate::audit::{Actor, ActorRole, Event};
 use crate::http::client_ip::ClientIp;
 use crate::http::error::AppError;
+use crate::http::guard::{CsrfForm, csrf_field};
 use crate::http::pages::{Chrome, render};
 use crate::http::session::Browser;
 use crate::http::state::AppState;
 use crate::identity::person::PersonStatus;
 use crate::paths;
 use askama::Template;
-use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::Response;
 use serde::Deserialize;
 use tower_sessions::Session;
@@ -29,7 +29,7 @@ struct ClosePage {
 }
 
 #[derive(Deserialize)]
-struct CloseForm {
+pub struct CloseForm {
     #[serde(default)]
     csrf: String,
     #[serde(default)]
@@ -40,29 +40,20 @@ struct CloseForm {
     current: String,
 }
 
-pub async fn get_close(
-    State(state): State<AppState>,
-    session: Session,
-    headers: HeaderMap,
-) -> Result<Response, AppError> {
-    show(&state, &Browser(&session), &headers, StatusCode::OK, None, None).await
+csrf_field!(CloseForm);
+
+pub async fn get_close(State(state): State<AppState>, signed: Signed, session: Session) -> Result<Response, AppError> {
+    show(&state, &Browser(&session), &signed, StatusCode::OK, None, None).await
 }
 
 pub async fn post_close(
     State(state): State<AppState>,
+    signed: Signed,
     session: Session,
     ClientIp(peer): ClientIp,
-    headers: HeaderMap,
-    body: Bytes,
+    CsrfForm(form): CsrfForm<CloseForm>,
 ) -> Result<Response, AppError> {
     let browser = Browser(&session);
-    let signed = match signed_in(&state, &browser, &headers, paths::ACCOUNT_CLOSE).await? {
-        Ok(signed) => signed,
-        Err(redirect) => return Ok(redirect),
-    };
-    let Some(form) = checked_form::<CloseForm>(&browser, &body, |f| &f.csrf).await? else {
-        return Ok(expired_form(&headers));
-    };
     let tr = signed.tr();
     let person = &signed.person;
     let actor = Actor::person(&person.id, ActorRole::Citizen, Some(peer.to_string()));
@@ -82,16 +73,17 @@ pub async fn post_close(
                 )
                 .await?;
         }
-        return show(&state, &browser, &headers, StatusCode::OK, Some(tr.t("close.reopened")), None).await;
+        let signed = signed.reread(&state).await?;
+        return show(&state, &browser, &signed, StatusCode::OK, Some(tr.t("close.reopened")), None).await;
     }
     if form.confirm != "yes" {
-        return show(&state, &browser, &headers, StatusCode::BAD_REQUEST, None, Some(tr.t("close.confirm_needed")))
+        return show(&state, &browser, &signed, StatusCode::BAD_REQUEST, None, Some(tr.t("close.confirm_needed")))
             .await;
     }
     if let Some((status, message)) =
         current_password_refusal(&state, person, form.current, &peer.to_string(), tr).await?
     {
-        return show(&state, &browser, &headers, status, None, Some(message)).await;
+        return show(&state, &browser, &signed, status, None, Some(message)).await;
     }
     let close_after = state.accounts.request_closure(person, state.close_grace_days).await?;
     state.provider.revoke_person_grants(&person.id, None, "account closed").await?;
@@ -109,23 +101,20 @@ pub async fn post_close(
             },
         )
         .await?;
-    show(&state, &browser, &headers, StatusCode::OK, None, None).await
+    let signed = signed.reread(&state).await?;
+    show(&state, &browser, &signed, StatusCode::OK, None, None).await
 }
 
 async fn show(
     state: &AppState,
     browser: &Browser<'_>,
-    headers: &HeaderMap,
+    signed: &Signed,
     status: StatusCode,
     flash: Option<String>,
     error: Option<String>,
 ) -> Result<Response, AppError> {
-    let signed = match signed_in(state, browser, headers, paths::ACCOUNT_CLOSE).await? {
-        Ok(signed) => signed,
-        Err(redirect) => return Ok(redirect),
-    };
     let tr = signed.tr();
-    let (chrome, mut frame) = frame(state, browser, &signed, paths::ACCOUNT_CLOSE).await?;
+    let (chrome, mut frame) = frame(state, browser, signed, paths::ACCOUNT_CLOSE).await?;
     frame.flash = flash;
     frame.error = error;
     let person = &signed.person;

@@ -1,18 +1,18 @@
 //! GET/POST /account/connections: the systems the person allowed to receive their information, what each
 //! receives, and withdrawing that consent (which also revokes the system's tokens).
 
-use super::{AccountFrame, checked_form, expired_form, frame, signed_in, when};
+use super::{AccountFrame, Signed, frame, when};
 use crate::audit::{Actor, ActorRole, Event};
 use crate::http::client_ip::ClientIp;
 use crate::http::error::AppError;
+use crate::http::guard::{CsrfForm, csrf_field};
 use crate::http::pages::{Chrome, render};
 use crate::http::session::Browser;
 use crate::http::state::AppState;
 use crate::paths;
 use askama::Template;
-use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::Response;
 use serde::Deserialize;
 use tower_sessions::Session;
@@ -33,36 +33,31 @@ struct ConnectionsPage {
 }
 
 #[derive(Deserialize)]
-struct RevokeForm {
+pub struct RevokeForm {
     #[serde(default)]
     csrf: String,
     #[serde(default)]
     client_id: String,
 }
 
+csrf_field!(RevokeForm);
+
 pub async fn get_connections(
     State(state): State<AppState>,
+    signed: Signed,
     session: Session,
-    headers: HeaderMap,
 ) -> Result<Response, AppError> {
-    show(&state, &Browser(&session), &headers, None).await
+    show(&state, &Browser(&session), &signed, None).await
 }
 
 pub async fn post_revoke(
     State(state): State<AppState>,
+    signed: Signed,
     session: Session,
     ClientIp(peer): ClientIp,
-    headers: HeaderMap,
-    body: Bytes,
+    CsrfForm(form): CsrfForm<RevokeForm>,
 ) -> Result<Response, AppError> {
     let browser = Browser(&session);
-    let signed = match signed_in(&state, &browser, &headers, paths::ACCOUNT_CONNECTIONS).await? {
-        Ok(signed) => signed,
-        Err(redirect) => return Ok(redirect),
-    };
-    let Some(form) = checked_form::<RevokeForm>(&browser, &body, |f| &f.csrf).await? else {
-        return Ok(expired_form(&headers));
-    };
     let person_id = &signed.person.id;
     if state.provider.withdraw_consent(person_id, &form.client_id).await? {
         let actor = Actor::person(person_id, ActorRole::Citizen, Some(peer.to_string()));
@@ -80,21 +75,17 @@ pub async fn post_revoke(
             )
             .await?;
     }
-    show(&state, &browser, &headers, Some(signed.tr().t("connections.revoked"))).await
+    show(&state, &browser, &signed, Some(signed.tr().t("connections.revoked"))).await
 }
 
 async fn show(
     state: &AppState,
     browser: &Browser<'_>,
-    headers: &HeaderMap,
+    signed: &Signed,
     flash: Option<String>,
 ) -> Result<Response, AppError> {
-    let signed = match signed_in(state, browser, headers, paths::ACCOUNT_CONNECTIONS).await? {
-        Ok(signed) => signed,
-        Err(redirect) => return Ok(redirect),
-    };
     let tr = signed.tr();
-    let (chrome, mut frame) = frame(state, browser, &signed, paths::ACCOUNT_CONNECTIONS).await?;
+    let (chrome, mut frame) = frame(state, browser, signed, paths::ACCOUNT_CONNECTIONS).await?;
     frame.flash = flash;
     let mut rows = Vec::new();
     for (client_id, scopes, granted_at) in state.provider.consents_of(&signed.person.id).await? {

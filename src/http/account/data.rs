@@ -2,7 +2,7 @@
 //! in their language, and as a JSON download with ISO 8601 times and a description of every section. It
 //! is their own data, so numbers are shown in full here (and only here).
 
-use super::{AccountFrame, frame, signed_in, when};
+use super::{AccountFrame, Signed, frame, when};
 use crate::http::error::AppError;
 use crate::http::i18n::Tr;
 use crate::http::pages::{Chrome, render};
@@ -13,7 +13,7 @@ use crate::paths;
 use askama::Template;
 use axum::Json;
 use axum::extract::State;
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 use tower_sessions::Session;
@@ -90,16 +90,8 @@ fn iso(unix: i64) -> String {
         .unwrap_or_default()
 }
 
-pub async fn get_data(
-    State(state): State<AppState>,
-    session: Session,
-    headers: HeaderMap,
-) -> Result<Response, AppError> {
+pub async fn get_data(State(state): State<AppState>, signed: Signed, session: Session) -> Result<Response, AppError> {
     let browser = Browser(&session);
-    let signed = match signed_in(&state, &browser, &headers, paths::ACCOUNT_DATA).await? {
-        Ok(signed) => signed,
-        Err(redirect) => return Ok(redirect),
-    };
     let tr = signed.tr();
     let person = &signed.person;
     let held = gather(&state, person).await?;
@@ -200,16 +192,7 @@ pub async fn get_data(
     Ok(render(StatusCode::OK, &DataPage { chrome, frame, sections }))
 }
 
-pub async fn get_data_json(
-    State(state): State<AppState>,
-    session: Session,
-    headers: HeaderMap,
-) -> Result<Response, AppError> {
-    let browser = Browser(&session);
-    let signed = match signed_in(&state, &browser, &headers, paths::ACCOUNT_DATA).await? {
-        Ok(signed) => signed,
-        Err(redirect) => return Ok(redirect),
-    };
+pub async fn get_data_json(State(state): State<AppState>, signed: Signed) -> Result<Response, AppError> {
     let tr = signed.tr();
     let person = &signed.person;
     let held = gather(&state, person).await?;

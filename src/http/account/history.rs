@@ -1,7 +1,7 @@
 //! GET /account/history: recent logins with the system, the method and the network they came from.
 
 use super::sessions::describe_agent;
-use super::{AccountFrame, frame, signed_in, when};
+use super::{AccountFrame, Signed, frame, when};
 use crate::http::error::AppError;
 use crate::http::i18n::Tr;
 use crate::http::pages::{Chrome, render};
@@ -11,7 +11,7 @@ use crate::identity::amr::Amr;
 use crate::paths;
 use askama::Template;
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::Response;
 use tower_sessions::Session;
 
@@ -33,14 +33,10 @@ struct HistoryPage {
 
 pub async fn get_history(
     State(state): State<AppState>,
+    signed: Signed,
     session: Session,
-    headers: HeaderMap,
 ) -> Result<Response, AppError> {
     let browser = Browser(&session);
-    let signed = match signed_in(&state, &browser, &headers, paths::ACCOUNT_HISTORY).await? {
-        Ok(signed) => signed,
-        Err(redirect) => return Ok(redirect),
-    };
     let tr = signed.tr();
     let (chrome, frame) = frame(&state, &browser, &signed, paths::ACCOUNT_HISTORY).await?;
     let mut rows = Vec::new();

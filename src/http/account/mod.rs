@@ -16,13 +16,16 @@ pub mod sessions;
 use super::authorize::current_login;
 use super::error::AppError;
 use super::gate;
+use super::guard;
 use super::i18n::{Locale, Tr};
 use super::pages::Chrome;
 use super::session::Browser;
 use super::state::AppState;
 use crate::identity::{LoginSession, Person};
 use crate::paths;
+use axum::extract::FromRequestParts;
 use axum::http::HeaderMap;
+use axum::http::request::Parts;
 use axum::response::Response;
 
 pub struct NavItem {
@@ -51,6 +54,38 @@ impl Signed {
     pub fn tr(&self) -> Tr {
         Tr(self.locale)
     }
+
+    /// The same sign-in with the person as stored now, after a change to their account.
+    pub async fn reread(mut self, state: &AppState) -> Result<Self, AppError> {
+        if let Some(person) = state.accounts.find(&self.person.id).await? {
+            self.person = person;
+        }
+        Ok(self)
+    }
+}
+
+/// The signed-in person, with a sign-in recent and strong enough for the page ([`gate`]); else the login
+/// page or the step that asks for what is missing, returning to the page afterwards.
+impl FromRequestParts<AppState> for Signed {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
+        let session = guard::session(parts, state).await?;
+        guard::settle(signed_in(state, &Browser(&session), &parts.headers, &guard::here(parts)).await)
+    }
+}
+
+/// The signed-in person however they signed in: for the steps that add the factor a sign-in lacks.
+pub struct AnySignIn(pub Signed);
+
+impl FromRequestParts<AppState> for AnySignIn {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
+        let session = guard::session(parts, state).await?;
+        guard::settle(signed_in_any(state, &Browser(&session), &parts.headers, &guard::here(parts)).await)
+            .map(AnySignIn)
+    }
 }
 
 const NAV: &[(&str, &str)] = &[
@@ -67,7 +102,7 @@ const NAV: &[(&str, &str)] = &[
 
 /// The signed-in person, or the login page (coming back to `here` afterwards). A page that wants a recent
 /// two-factor sign-in ([`gate`](super::gate)) asks for what this sign-in lacks.
-pub async fn signed_in(
+pub(in crate::http) async fn signed_in(
     state: &AppState,
     browser: &Browser<'_>,
     headers: &HeaderMap,
@@ -85,7 +120,7 @@ pub async fn signed_in(
 }
 
 /// The signed-in person however they signed in, or the login page (coming back to `here` afterwards).
-pub async fn signed_in_any(
+pub(in crate::http) async fn signed_in_any(
     state: &AppState,
     browser: &Browser<'_>,
     headers: &HeaderMap,
@@ -137,16 +172,6 @@ pub async fn current_password_refusal(
         ))),
         Err(error) => Err(AppError(error.to_string())),
     }
-}
-
-/// Parses a form body and checks its CSRF token; None when either fails.
-pub async fn checked_form<T: serde::de::DeserializeOwned>(
-    browser: &Browser<'_>,
-    body: &[u8],
-    csrf: impl Fn(&T) -> &str,
-) -> Result<Option<T>, AppError> {
-    let Ok(form) = super::extract::parse_form::<T>(&String::from_utf8_lossy(body)) else { return Ok(None) };
-    Ok(if browser.csrf_matches(csrf(&form)).await? { Some(form) } else { None })
 }
 
 /// The page for a form that failed its CSRF check.

@@ -2,9 +2,10 @@
 //! /account/organisations/{id} (for the representative and administrators: who may act for it, granting
 //! and revoking). Every change is audited by the organisation service.
 
-use super::{AccountFrame, Signed, checked_form, expired_form, frame, signed_in, when};
+use super::{AccountFrame, Signed, expired_form, frame, when};
 use crate::http::client_ip::ClientIp;
 use crate::http::error::AppError;
+use crate::http::guard::{checked_form, csrf_field};
 use crate::http::i18n::Tr;
 use crate::http::pages::{Chrome, render};
 use crate::http::session::Browser;
@@ -103,20 +104,18 @@ struct MemberForm {
     valid_until: String,
 }
 
+csrf_field!(MemberForm);
+
 fn role_label(tr: Tr, role: MemberRole) -> String {
     tr.t(&format!("role.{}", role.as_str()))
 }
 
 pub async fn get_organisations(
     State(state): State<AppState>,
+    signed: Signed,
     session: Session,
-    headers: HeaderMap,
 ) -> Result<Response, AppError> {
     let browser = Browser(&session);
-    let signed = match signed_in(&state, &browser, &headers, paths::ACCOUNT_ORGANISATIONS).await? {
-        Ok(signed) => signed,
-        Err(redirect) => return Ok(redirect),
-    };
     let tr = signed.tr();
     let (chrome, frame) = frame(&state, &browser, &signed, paths::ACCOUNT_ORGANISATIONS).await?;
     let memberships = state
@@ -139,15 +138,16 @@ pub async fn get_organisations(
 
 pub async fn get_organisation(
     State(state): State<AppState>,
+    signed: Signed,
     session: Session,
-    headers: HeaderMap,
     Path(org_id): Path<String>,
 ) -> Result<Response, AppError> {
-    show(&state, &Browser(&session), &headers, &org_id, StatusCode::OK, None, None, Kept::default()).await
+    show(&state, &Browser(&session), &signed, &org_id, StatusCode::OK, None, None, Kept::default()).await
 }
 
 pub async fn post_organisation(
     State(state): State<AppState>,
+    signed: Signed,
     session: Session,
     ClientIp(peer): ClientIp,
     headers: HeaderMap,
@@ -155,12 +155,7 @@ pub async fn post_organisation(
     body: Bytes,
 ) -> Result<Response, AppError> {
     let browser = Browser(&session);
-    let here = format!("{}/{org_id}", paths::ACCOUNT_ORGANISATIONS);
-    let signed = match signed_in(&state, &browser, &headers, &here).await? {
-        Ok(signed) => signed,
-        Err(redirect) => return Ok(redirect),
-    };
-    let Some(form) = checked_form::<MemberForm>(&browser, &body, |f| &f.csrf).await? else {
+    let Some(form) = checked_form::<MemberForm>(&browser, &body).await? else {
         return Ok(expired_form(&headers));
     };
     // One "system" field per ticked system; serde's form parser keeps only one value of a repeated name.
@@ -186,19 +181,17 @@ pub async fn post_organisation(
                     valid_until: form.valid_until.clone(),
                     field,
                 };
-                return show(&state, &browser, &headers, &org_id, StatusCode::BAD_REQUEST, None, Some(message), kept)
+                return show(&state, &browser, &signed, &org_id, StatusCode::BAD_REQUEST, None, Some(message), kept)
                     .await;
             }
         },
     };
     match outcome {
-        Ok(flash) => {
-            show(&state, &browser, &headers, &org_id, StatusCode::OK, Some(flash), None, Kept::default()).await
-        }
+        Ok(flash) => show(&state, &browser, &signed, &org_id, StatusCode::OK, Some(flash), None, Kept::default()).await,
         Err(OrgError::Store(error)) => Err(AppError(error.to_string())),
         Err(error) => {
             let message = Some(org_message(tr, &error));
-            show(&state, &browser, &headers, &org_id, StatusCode::FORBIDDEN, None, message, Kept::default()).await
+            show(&state, &browser, &signed, &org_id, StatusCode::FORBIDDEN, None, message, Kept::default()).await
         }
     }
 }
@@ -291,7 +284,7 @@ fn end_of_day(date: &str) -> Option<i64> {
 async fn show(
     state: &AppState,
     browser: &Browser<'_>,
-    headers: &HeaderMap,
+    signed: &Signed,
     org_id: &str,
     status: StatusCode,
     flash: Option<String>,
@@ -299,16 +292,12 @@ async fn show(
     kept: Kept,
 ) -> Result<Response, AppError> {
     let here = format!("{}/{org_id}", paths::ACCOUNT_ORGANISATIONS);
-    let signed = match signed_in(state, browser, headers, &here).await? {
-        Ok(signed) => signed,
-        Err(redirect) => return Ok(redirect),
-    };
     let tr = signed.tr();
     let membership = state.orgs.membership(&signed.person.id, org_id).await.map_err(|e| AppError(e.to_string()))?;
     let Some((own, org)) = membership.filter(|(m, _)| m.role != MemberRole::Agent) else {
         return Ok(crate::http::pages::error_page(StatusCode::FORBIDDEN, signed.locale, "orgs.forbidden", None));
     };
-    let (chrome, mut frame) = frame(state, browser, &signed, &here).await?;
+    let (chrome, mut frame) = frame(state, browser, signed, &here).await?;
     frame.flash = flash;
     frame.error = error;
     let mut members = Vec::new();

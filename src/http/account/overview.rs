@@ -1,6 +1,6 @@
 //! GET /account: who the person is, as the platform holds it, with numbers masked.
 
-use super::{AccountFrame, frame, signed_in, when};
+use super::{AccountFrame, Signed, frame, when};
 use crate::http::error::AppError;
 use crate::http::pages::{Chrome, render};
 use crate::http::session::Browser;
@@ -9,7 +9,7 @@ use crate::identity::person::PersonStatus;
 use crate::paths;
 use askama::Template;
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::Response;
 use tower_sessions::Session;
 
@@ -28,14 +28,10 @@ struct OverviewPage {
 
 pub async fn get_overview(
     State(state): State<AppState>,
+    signed: Signed,
     session: Session,
-    headers: HeaderMap,
 ) -> Result<Response, AppError> {
     let browser = Browser(&session);
-    let signed = match signed_in(&state, &browser, &headers, paths::ACCOUNT).await? {
-        Ok(signed) => signed,
-        Err(redirect) => return Ok(redirect),
-    };
     let tr = signed.tr();
     let (chrome, frame) = frame(&state, &browser, &signed, paths::ACCOUNT).await?;
     let person = &signed.person;

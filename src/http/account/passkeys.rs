@@ -4,11 +4,12 @@
 //! passkey, recently signed in, may add the first one with an enrolment code handed over in person. Every
 //! passkey added or removed is audited and told to the account's phone.
 
-use super::{AccountFrame, Signed, checked_form, expired_form, frame, signed_in, signed_in_any, when};
+use super::{AccountFrame, AnySignIn, Signed, frame, when};
 use crate::audit::{Actor, ActorRole, Event};
 use crate::http::client_ip::ClientIp;
 use crate::http::error::AppError;
 use crate::http::gate;
+use crate::http::guard::{CsrfForm, csrf_field};
 use crate::http::pages::{Chrome, Confirmation, render};
 use crate::http::passkey_login::json_error;
 use crate::http::session::Browser;
@@ -17,9 +18,8 @@ use crate::identity::passkeys::PasskeyError;
 use crate::paths;
 use askama::Template;
 use axum::Json;
-use axum::body::Bytes;
 use axum::extract::{Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use tower_sessions::Session;
@@ -60,7 +60,7 @@ pub struct PasskeysQuery {
 }
 
 #[derive(Deserialize)]
-struct ManageForm {
+pub struct ManageForm {
     #[serde(default)]
     csrf: String,
     #[serde(default)]
@@ -73,6 +73,8 @@ struct ManageForm {
     #[serde(default)]
     confirmed: String,
 }
+
+csrf_field!(ManageForm);
 
 #[derive(Deserialize)]
 pub struct RegisterForm {
@@ -88,15 +90,11 @@ pub struct RegisterForm {
 
 pub async fn get_passkeys(
     State(state): State<AppState>,
+    AnySignIn(signed): AnySignIn,
     session: Session,
-    headers: HeaderMap,
     Query(query): Query<PasskeysQuery>,
 ) -> Result<Response, AppError> {
     let browser = Browser(&session);
-    let signed = match signed_in_any(&state, &browser, &headers, paths::ACCOUNT_PASSKEYS).await? {
-        Ok(signed) => signed,
-        Err(redirect) => return Ok(redirect),
-    };
     let now = state.provider.now();
     // Short of two factors, the page opens only to enrol a first passkey with a code, or read-only to
     // confirm the one just enrolled that way.
@@ -106,7 +104,7 @@ pub async fn get_passkeys(
         return gate::ask_for_more(&browser, &signed.login, paths::ACCOUNT_PASSKEYS, now).await;
     }
     let flash = query.added.is_some().then(|| signed.tr().t("passkeys.added_done"));
-    show(&state, &browser, &headers, StatusCode::OK, flash, None).await
+    show(&state, &browser, &signed, StatusCode::OK, flash, None).await
 }
 
 /// Whether this sign-in may add a first passkey with an enrolment code instead of two factors: the person
@@ -137,30 +135,34 @@ async fn allowed_to_add(state: &AppState, signed: &Signed, code: &str) -> Result
     Ok(live.then(|| Allowed::EnrolmentCode(code.to_owned())))
 }
 
+/// The signed-in person for a step of the ceremony, which the page's script calls: without a sign-in it
+/// answers in JSON, which the script shows, rather than with the login page.
+#[allow(clippy::result_large_err)]
+fn signed_in_for_json(signed: Result<AnySignIn, Response>) -> Result<Signed, Response> {
+    match signed {
+        Ok(AnySignIn(signed)) => Ok(signed),
+        Err(page) if page.status().is_redirection() => Err(json_error(StatusCode::UNAUTHORIZED, "sign in again")),
+        Err(page) => Err(page),
+    }
+}
+
 const CONFIRM_FIRST: &str = "confirm it is you first: reload the page, or check the enrolment code";
 
 pub async fn post_manage(
     State(state): State<AppState>,
+    signed: Signed,
     session: Session,
     ClientIp(peer): ClientIp,
-    headers: HeaderMap,
-    body: Bytes,
+    CsrfForm(form): CsrfForm<ManageForm>,
 ) -> Result<Response, AppError> {
     let browser = Browser(&session);
-    let signed = match signed_in(&state, &browser, &headers, paths::ACCOUNT_PASSKEYS).await? {
-        Ok(signed) => signed,
-        Err(redirect) => return Ok(redirect),
-    };
-    let Some(form) = checked_form::<ManageForm>(&browser, &body, |f| &f.csrf).await? else {
-        return Ok(expired_form(&headers));
-    };
     let Some(passkeys) = &state.passkeys else {
-        return show(&state, &browser, &headers, StatusCode::NOT_FOUND, None, None).await;
+        return show(&state, &browser, &signed, StatusCode::NOT_FOUND, None, None).await;
     };
     let tr = signed.tr();
     let person_id = &signed.person.id;
     if form.action == "remove" && form.confirmed != "yes" {
-        return show_with(&state, &browser, &headers, StatusCode::OK, None, None, Some(&form.id)).await;
+        return show_with(&state, &browser, &signed, StatusCode::OK, None, None, Some(&form.id)).await;
     }
     let (done, action) = match form.action.as_str() {
         "remove" => {
@@ -172,7 +174,7 @@ pub async fn post_manage(
         ),
     };
     if !done {
-        return show(&state, &browser, &headers, StatusCode::BAD_REQUEST, None, Some(tr.t("passkeys.not_changed")))
+        return show(&state, &browser, &signed, StatusCode::BAD_REQUEST, None, Some(tr.t("passkeys.not_changed")))
             .await;
     }
     let actor = Actor::person(person_id, ActorRole::Citizen, Some(peer.to_string()));
@@ -194,13 +196,13 @@ pub async fn post_manage(
         .await;
     }
     let done = if action == "account.passkey.remove" { "passkeys.removed" } else { "passkeys.saved" };
-    show(&state, &browser, &headers, StatusCode::OK, Some(tr.t(done)), None).await
+    show(&state, &browser, &signed, StatusCode::OK, Some(tr.t(done)), None).await
 }
 
 pub async fn post_options(
     State(state): State<AppState>,
+    signed: Result<AnySignIn, Response>,
     session: Session,
-    headers: HeaderMap,
     Json(form): Json<RegisterForm>,
 ) -> Response {
     let browser = Browser(&session);
@@ -208,9 +210,9 @@ pub async fn post_options(
         let Some(passkeys) = &state.passkeys else {
             return Ok(json_error(StatusCode::NOT_FOUND, "passkeys are not available here"));
         };
-        let signed = match signed_in_any(&state, &browser, &headers, paths::ACCOUNT_PASSKEYS).await? {
+        let signed = match signed_in_for_json(signed) {
             Ok(signed) => signed,
-            Err(_) => return Ok(json_error(StatusCode::UNAUTHORIZED, "sign in again")),
+            Err(answer) => return Ok(answer),
         };
         if !browser.csrf_matches(&form.csrf).await? {
             return Ok(json_error(StatusCode::FORBIDDEN, "the page has expired; reload it"));
@@ -233,8 +235,8 @@ pub async fn post_options(
 pub async fn post_register(
     State(state): State<AppState>,
     session: Session,
+    signed: Result<AnySignIn, Response>,
     ClientIp(peer): ClientIp,
-    headers: HeaderMap,
     Json(form): Json<RegisterForm>,
 ) -> Response {
     let browser = Browser(&session);
@@ -242,9 +244,9 @@ pub async fn post_register(
         let Some(passkeys) = &state.passkeys else {
             return Ok(json_error(StatusCode::NOT_FOUND, "passkeys are not available here"));
         };
-        let signed = match signed_in_any(&state, &browser, &headers, paths::ACCOUNT_PASSKEYS).await? {
+        let signed = match signed_in_for_json(signed) {
             Ok(signed) => signed,
-            Err(_) => return Ok(json_error(StatusCode::UNAUTHORIZED, "sign in again")),
+            Err(answer) => return Ok(answer),
         };
         if !browser.csrf_matches(&form.csrf).await? {
             return Ok(json_error(StatusCode::FORBIDDEN, "the page has expired; reload it"));
@@ -311,31 +313,27 @@ pub async fn post_register(
 async fn show(
     state: &AppState,
     browser: &Browser<'_>,
-    headers: &HeaderMap,
+    signed: &Signed,
     status: StatusCode,
     flash: Option<String>,
     error: Option<String>,
 ) -> Result<Response, AppError> {
-    show_with(state, browser, headers, status, flash, error, None).await
+    show_with(state, browser, signed, status, flash, error, None).await
 }
 
 /// The page, asking to confirm the removal of `confirm_remove` (a passkey id) when given.
 async fn show_with(
     state: &AppState,
     browser: &Browser<'_>,
-    headers: &HeaderMap,
+    signed: &Signed,
     status: StatusCode,
     flash: Option<String>,
     error: Option<String>,
     confirm_remove: Option<&str>,
 ) -> Result<Response, AppError> {
-    let signed = match signed_in_any(state, browser, headers, paths::ACCOUNT_PASSKEYS).await? {
-        Ok(signed) => signed,
-        Err(redirect) => return Ok(redirect),
-    };
     let can_change = gate::satisfied(&signed.login, paths::ACCOUNT_PASSKEYS, state.provider.now());
-    let enrolment = !can_change && may_enrol_with_code(state, &signed).await?;
-    let (chrome, mut frame) = frame(state, browser, &signed, paths::ACCOUNT_PASSKEYS).await?;
+    let enrolment = !can_change && may_enrol_with_code(state, signed).await?;
+    let (chrome, mut frame) = frame(state, browser, signed, paths::ACCOUNT_PASSKEYS).await?;
     frame.flash = flash;
     frame.error = error;
     let passkeys = match &state.passkeys {

@@ -1,10 +1,11 @@
 //! GET/POST /account/password: changing the password, proving the current one first. Every other
 //! session of the person ends, since whoever knew the old password may be signed in.
 
-use super::{AccountFrame, checked_form, current_password_refusal, expired_form, frame, signed_in};
+use super::{AccountFrame, Signed, current_password_refusal, frame};
 use crate::audit::{Actor, ActorRole, Event};
 use crate::http::client_ip::ClientIp;
 use crate::http::error::AppError;
+use crate::http::guard::{CsrfForm, csrf_field};
 use crate::http::pages::{Chrome, render};
 use crate::http::password_reset::policy_message;
 use crate::http::session::Browser;
@@ -13,9 +14,8 @@ use crate::identity::AccountError;
 use crate::paths;
 use crate::secret::SecretString;
 use askama::Template;
-use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::Response;
 use serde::Deserialize;
 use tower_sessions::Session;
@@ -29,7 +29,7 @@ struct PasswordPage {
 }
 
 #[derive(Deserialize)]
-struct PasswordForm {
+pub struct PasswordForm {
     #[serde(default)]
     csrf: String,
     #[serde(default)]
@@ -40,31 +40,26 @@ struct PasswordForm {
     password2: String,
 }
 
+csrf_field!(PasswordForm);
+
 pub async fn get_password(
     State(state): State<AppState>,
+    signed: Signed,
     session: Session,
-    headers: HeaderMap,
 ) -> Result<Response, AppError> {
-    show(&state, &Browser(&session), &headers, StatusCode::OK, None, None).await
+    show(&state, &Browser(&session), &signed, StatusCode::OK, None, None).await
 }
 
 pub async fn post_password(
     State(state): State<AppState>,
+    signed: Signed,
     session: Session,
     ClientIp(peer): ClientIp,
-    headers: HeaderMap,
-    body: Bytes,
+    CsrfForm(form): CsrfForm<PasswordForm>,
 ) -> Result<Response, AppError> {
     let browser = Browser(&session);
-    let signed = match signed_in(&state, &browser, &headers, paths::ACCOUNT_PASSWORD).await? {
-        Ok(signed) => signed,
-        Err(redirect) => return Ok(redirect),
-    };
-    let Some(form) = checked_form::<PasswordForm>(&browser, &body, |f| &f.csrf).await? else {
-        return Ok(expired_form(&headers));
-    };
     let tr = signed.tr();
-    let fail = |status, message: String| show(&state, &browser, &headers, status, None, Some(message));
+    let fail = |status, message: String| show(&state, &browser, &signed, status, None, Some(message));
     if form.password != form.password2 {
         return fail(StatusCode::BAD_REQUEST, tr.t("flow.passwords_differ")).await;
     }
@@ -88,22 +83,19 @@ pub async fn post_password(
         detail: serde_json::json!({}),
     };
     state.audit.record(&actor, event).await?;
-    show(&state, &browser, &headers, StatusCode::OK, Some(tr.t("password.changed")), None).await
+    let signed = signed.reread(&state).await?;
+    show(&state, &browser, &signed, StatusCode::OK, Some(tr.t("password.changed")), None).await
 }
 
 async fn show(
     state: &AppState,
     browser: &Browser<'_>,
-    headers: &HeaderMap,
+    signed: &Signed,
     status: StatusCode,
     flash: Option<String>,
     error: Option<String>,
 ) -> Result<Response, AppError> {
-    let signed = match signed_in(state, browser, headers, paths::ACCOUNT_PASSWORD).await? {
-        Ok(signed) => signed,
-        Err(redirect) => return Ok(redirect),
-    };
-    let (chrome, mut frame) = frame(state, browser, &signed, paths::ACCOUNT_PASSWORD).await?;
+    let (chrome, mut frame) = frame(state, browser, signed, paths::ACCOUNT_PASSWORD).await?;
     frame.flash = flash;
     frame.error = error;
     let page = PasswordPage { chrome, frame, has_password: signed.person.password_hash.is_some() };

@@ -1,13 +1,14 @@
 //! GET/POST /account/phone and POST /account/phone/code: changing the phone number. The new number is
 //! proven with a code sent to it, and the person's current password (when they have one) is asked too.
 
-use super::{AccountFrame, checked_form, current_password_refusal, expired_form, frame, signed_in};
+use super::{AccountFrame, Signed, current_password_refusal, frame};
 use crate::audit::{Actor, ActorRole, Event};
 use crate::http::client_ip::ClientIp;
 use crate::http::error::AppError;
 use crate::http::flow::{
     SendRequest, code_sent_notice, otp_message, recalled_phone, remember_phone, resend_wait, send_request,
 };
+use crate::http::guard::{CsrfForm, csrf_field};
 use crate::http::pages::{Chrome, render};
 use crate::http::session::Browser;
 use crate::http::state::AppState;
@@ -15,9 +16,8 @@ use crate::identity::AccountError;
 use crate::identity::otp::{OtpError, OtpPurpose};
 use crate::paths;
 use askama::Template;
-use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::Response;
 use serde::Deserialize;
 use tower_sessions::Session;
@@ -39,7 +39,7 @@ struct PhonePage {
 }
 
 #[derive(Deserialize)]
-struct PhoneForm {
+pub struct PhoneForm {
     #[serde(default)]
     csrf: String,
     #[serde(default)]
@@ -55,54 +55,45 @@ struct PhoneForm {
     change: String,
 }
 
-pub async fn get_phone(
-    State(state): State<AppState>,
-    session: Session,
-    headers: HeaderMap,
-) -> Result<Response, AppError> {
-    show(&state, &Browser(&session), &headers, StatusCode::OK, None, None).await
+csrf_field!(PhoneForm);
+
+pub async fn get_phone(State(state): State<AppState>, signed: Signed, session: Session) -> Result<Response, AppError> {
+    show(&state, &Browser(&session), &signed, StatusCode::OK, None, None).await
 }
 
 pub async fn post_send(
     State(state): State<AppState>,
+    signed: Signed,
     session: Session,
     ClientIp(peer): ClientIp,
-    headers: HeaderMap,
-    body: Bytes,
+    CsrfForm(form): CsrfForm<PhoneForm>,
 ) -> Result<Response, AppError> {
     let browser = Browser(&session);
-    let signed = match signed_in(&state, &browser, &headers, paths::ACCOUNT_PHONE).await? {
-        Ok(signed) => signed,
-        Err(redirect) => return Ok(redirect),
-    };
-    let Some(form) = checked_form::<PhoneForm>(&browser, &body, |f| &f.csrf).await? else {
-        return Ok(expired_form(&headers));
-    };
     let tr = signed.tr();
     let (change, resend) = (form.change == "1", form.resend == "1");
     let phone = match send_request(&state, &browser, FLOW, change, resend, &form.phone).await? {
         SendRequest::ChangeNumber(previous) => {
             let previous = previous.map(|p| p.as_str().to_owned()).unwrap_or_default();
-            return show_with(&state, &browser, &headers, StatusCode::OK, None, None, &previous).await;
+            return show_with(&state, &browser, &signed, StatusCode::OK, None, None, &previous).await;
         }
         SendRequest::CodeTo(phone) => phone,
     };
     let Some(phone) = phone else {
         let message = Some(tr.t("flow.bad_phone"));
-        return show_with(&state, &browser, &headers, StatusCode::BAD_REQUEST, None, message, &form.phone).await;
+        return show_with(&state, &browser, &signed, StatusCode::BAD_REQUEST, None, message, &form.phone).await;
     };
     if signed.person.phone.as_ref() == Some(&phone) {
         let message = Some(tr.t("phone.same"));
-        return show_with(&state, &browser, &headers, StatusCode::BAD_REQUEST, None, message, &form.phone).await;
+        return show_with(&state, &browser, &signed, StatusCode::BAD_REQUEST, None, message, &form.phone).await;
     }
     remember_phone(&state, &browser, FLOW, &phone).await?;
     match state.otp.send(OtpPurpose::ChangePhone, &phone, Some(&peer.to_string()), true).await {
         Ok(()) => {
             let notice = code_sent_notice(tr, &phone, state.otp.code_minutes(), false);
-            show(&state, &browser, &headers, StatusCode::OK, Some(notice), None).await
+            show(&state, &browser, &signed, StatusCode::OK, Some(notice), None).await
         }
         Err(error) => match otp_message(tr, &error) {
-            Some(message) => show(&state, &browser, &headers, StatusCode::TOO_MANY_REQUESTS, None, Some(message)).await,
+            Some(message) => show(&state, &browser, &signed, StatusCode::TOO_MANY_REQUESTS, None, Some(message)).await,
             None => Err(AppError(error.to_string())),
         },
     }
@@ -110,39 +101,32 @@ pub async fn post_send(
 
 pub async fn post_phone(
     State(state): State<AppState>,
+    signed: Signed,
     session: Session,
     ClientIp(peer): ClientIp,
-    headers: HeaderMap,
-    body: Bytes,
+    CsrfForm(form): CsrfForm<PhoneForm>,
 ) -> Result<Response, AppError> {
     let browser = Browser(&session);
-    let signed = match signed_in(&state, &browser, &headers, paths::ACCOUNT_PHONE).await? {
-        Ok(signed) => signed,
-        Err(redirect) => return Ok(redirect),
-    };
-    let Some(form) = checked_form::<PhoneForm>(&browser, &body, |f| &f.csrf).await? else {
-        return Ok(expired_form(&headers));
-    };
     let tr = signed.tr();
     let Some(phone) = recalled_phone(&state, &browser, FLOW).await? else {
-        return show(&state, &browser, &headers, StatusCode::BAD_REQUEST, None, Some(tr.t("flow.code_expired"))).await;
+        return show(&state, &browser, &signed, StatusCode::BAD_REQUEST, None, Some(tr.t("flow.code_expired"))).await;
     };
     if let Some((status, message)) =
         current_password_refusal(&state, &signed.person, form.current.clone(), &peer.to_string(), tr).await?
     {
-        return show(&state, &browser, &headers, status, None, Some(message)).await;
+        return show(&state, &browser, &signed, status, None, Some(message)).await;
     }
     match state.otp.verify(OtpPurpose::ChangePhone, &phone, &form.code).await {
         Ok(()) => {}
         Err(OtpError::Store(error)) => return Err(AppError(error.to_string())),
         Err(error) => {
-            return show(&state, &browser, &headers, StatusCode::UNAUTHORIZED, None, otp_message(tr, &error)).await;
+            return show(&state, &browser, &signed, StatusCode::UNAUTHORIZED, None, otp_message(tr, &error)).await;
         }
     }
     match state.accounts.change_phone(&signed.person, &phone).await {
         Ok(()) => {}
         Err(AccountError::DuplicatePhone) => {
-            return show(&state, &browser, &headers, StatusCode::CONFLICT, None, Some(tr.t("phone.taken"))).await;
+            return show(&state, &browser, &signed, StatusCode::CONFLICT, None, Some(tr.t("phone.taken"))).await;
         }
         Err(error) => return Err(AppError(error.to_string())),
     }
@@ -161,34 +145,31 @@ pub async fn post_phone(
             },
         )
         .await?;
-    show(&state, &browser, &headers, StatusCode::OK, Some(tr.t("phone.changed")), None).await
+    let signed = signed.reread(&state).await?;
+    show(&state, &browser, &signed, StatusCode::OK, Some(tr.t("phone.changed")), None).await
 }
 
 async fn show(
     state: &AppState,
     browser: &Browser<'_>,
-    headers: &HeaderMap,
+    signed: &Signed,
     status: StatusCode,
     flash: Option<String>,
     error: Option<String>,
 ) -> Result<Response, AppError> {
-    show_with(state, browser, headers, status, flash, error, "").await
+    show_with(state, browser, signed, status, flash, error, "").await
 }
 
 async fn show_with(
     state: &AppState,
     browser: &Browser<'_>,
-    headers: &HeaderMap,
+    signed: &Signed,
     status: StatusCode,
     flash: Option<String>,
     error: Option<String>,
     typed: &str,
 ) -> Result<Response, AppError> {
-    let signed = match signed_in(state, browser, headers, paths::ACCOUNT_PHONE).await? {
-        Ok(signed) => signed,
-        Err(redirect) => return Ok(redirect),
-    };
-    let (chrome, mut frame) = frame(state, browser, &signed, paths::ACCOUNT_PHONE).await?;
+    let (chrome, mut frame) = frame(state, browser, signed, paths::ACCOUNT_PHONE).await?;
     frame.flash = flash;
     frame.error = error;
     let new_phone = recalled_phone(state, browser, FLOW).await?;

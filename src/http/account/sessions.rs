@@ -1,18 +1,18 @@
 //! GET/POST /account/sessions: where the person is signed in, and signing out elsewhere.
 
-use super::{AccountFrame, checked_form, expired_form, frame, signed_in, when};
+use super::{AccountFrame, Signed, frame, when};
 use crate::audit::{Actor, ActorRole, Event};
 use crate::http::client_ip::ClientIp;
 use crate::http::error::AppError;
+use crate::http::guard::{CsrfForm, csrf_field};
 use crate::http::pages::{Chrome, render};
 use crate::http::session::Browser;
 use crate::http::state::AppState;
 use crate::identity::login_history::network_prefix;
 use crate::paths;
 use askama::Template;
-use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::Response;
 use serde::Deserialize;
 use tower_sessions::Session;
@@ -34,7 +34,7 @@ struct SessionsPage {
 }
 
 #[derive(Deserialize)]
-struct SessionForm {
+pub struct SessionForm {
     #[serde(default)]
     csrf: String,
     #[serde(default)]
@@ -43,29 +43,23 @@ struct SessionForm {
     action: String,
 }
 
+csrf_field!(SessionForm);
+
 pub async fn get_sessions(
     State(state): State<AppState>,
+    signed: Signed,
     session: Session,
-    headers: HeaderMap,
 ) -> Result<Response, AppError> {
-    show(&state, &Browser(&session), &headers, None).await
+    show(&state, &Browser(&session), &signed, None).await
 }
 
 pub async fn post_sessions(
     State(state): State<AppState>,
+    signed: Signed,
     session: Session,
     ClientIp(peer): ClientIp,
-    headers: HeaderMap,
-    body: Bytes,
+    CsrfForm(form): CsrfForm<SessionForm>,
 ) -> Result<Response, AppError> {
-    let browser = Browser(&session);
-    let signed = match signed_in(&state, &browser, &headers, paths::ACCOUNT_SESSIONS).await? {
-        Ok(signed) => signed,
-        Err(redirect) => return Ok(redirect),
-    };
-    let Some(form) = checked_form::<SessionForm>(&browser, &body, |f| &f.csrf).await? else {
-        return Ok(expired_form(&headers));
-    };
     let person_id = &signed.person.id;
     let ended = if form.action == "end_others" {
         state.provider.end_sessions_except(person_id, Some(&signed.login.id), "signed out elsewhere").await?
@@ -96,20 +90,16 @@ pub async fn post_sessions(
         )
         .await?;
     let message = signed.tr().t("sessions.ended").replace("%{count}", &ended.to_string());
-    show(&state, &browser, &headers, Some(message)).await
+    show(&state, &Browser(&session), &signed, Some(message)).await
 }
 
 async fn show(
     state: &AppState,
     browser: &Browser<'_>,
-    headers: &HeaderMap,
+    signed: &Signed,
     flash: Option<String>,
 ) -> Result<Response, AppError> {
-    let signed = match signed_in(state, browser, headers, paths::ACCOUNT_SESSIONS).await? {
-        Ok(signed) => signed,
-        Err(redirect) => return Ok(redirect),
-    };
-    let (chrome, mut frame) = frame(state, browser, &signed, paths::ACCOUNT_SESSIONS).await?;
+    let (chrome, mut frame) = frame(state, browser, signed, paths::ACCOUNT_SESSIONS).await?;
     frame.flash = flash;
     let sessions = state
         .provider

@@ -2,23 +2,23 @@
 //! departments and grant the platform's roles (platform administrator, auditor, department
 //! administrator); department administrators see their own departments and go on to their pages.
 
-use super::{AtConsole, ConsoleFrame, at_console, grant_role};
+use super::{AtConsole, Console, ConsoleFrame, ConsoleRoles, grant_role};
 use crate::audit::{Actor, ActorRole};
 use crate::catalog::service::NewDepartment;
 use crate::catalog::{CatalogError, DepartmentLevel, Scope};
 use crate::http::account::expired_form;
-use crate::http::client_ip::ClientIp;
 use crate::http::error::AppError;
 use crate::http::extract::parse_form;
 use crate::http::i18n::Tr;
-use crate::http::pages::{Chrome, render};
+use crate::http::pages::{Chrome, error_page, render};
 use crate::http::session::Browser;
 use crate::http::state::AppState;
 use crate::identity::roles::RoleKind;
 use crate::paths;
 use askama::Template;
 use axum::body::Bytes;
-use axum::extract::{Query, State};
+use axum::extract::{FromRequestParts, Query, State};
+use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
@@ -75,26 +75,26 @@ struct CatalogForm {
     department_id: String,
 }
 
+/// Whoever may change the catalog (within their scope).
+pub struct CatalogAdmins;
+
+impl ConsoleRoles for CatalogAdmins {
+    const ALLOWED: &'static [RoleKind] = &CATALOG_ROLES;
+}
+
 /// The administrator and their catalog scope, or the page that says why not.
-pub async fn catalog_console(
-    state: &AppState,
-    browser: &Browser<'_>,
-    headers: &HeaderMap,
-    here: &str,
-    origin: Option<String>,
-) -> Result<Result<(AtConsole, Scope), Response>, AppError> {
-    let console = match at_console(state, browser, headers, here, origin, &CATALOG_ROLES).await? {
-        Ok(console) => console,
-        Err(response) => return Ok(Err(response)),
-    };
-    match state.catalog.scope_of(&console.signed.person.id).await? {
-        Some(scope) => Ok(Ok((console, scope))),
-        None => Ok(Err(crate::http::pages::error_page(
-            StatusCode::FORBIDDEN,
-            console.signed.locale,
-            "console.forbidden",
-            None,
-        ))),
+pub struct CatalogConsole(pub AtConsole, pub Scope);
+
+impl FromRequestParts<AppState> for CatalogConsole {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
+        let Console(console, _) = Console::<CatalogAdmins>::from_request_parts(parts, state).await?;
+        match state.catalog.scope_of(&console.signed.person.id).await {
+            Ok(Some(scope)) => Ok(CatalogConsole(console, scope)),
+            Ok(None) => Err(error_page(StatusCode::FORBIDDEN, console.signed.locale, "console.forbidden", None)),
+            Err(error) => Err(AppError::from(error).into_response()),
+        }
     }
 }
 
@@ -106,17 +106,11 @@ pub fn actor_of(console: &AtConsole, scope: &Scope) -> Actor {
 
 pub async fn get_catalog(
     State(state): State<AppState>,
+    CatalogConsole(console, scope): CatalogConsole,
     session: Session,
-    ClientIp(peer): ClientIp,
-    headers: HeaderMap,
     Query(done): Query<Done>,
 ) -> Result<Response, AppError> {
     let browser = Browser(&session);
-    let (console, scope) =
-        match catalog_console(&state, &browser, &headers, paths::ADMIN_CATALOG, Some(peer.to_string())).await? {
-            Ok(found) => found,
-            Err(response) => return Ok(response),
-        };
     let flash = match done.done.as_deref() {
         Some(what @ ("department" | "granted")) => Some(console.tr().t(&format!("console.done.{what}"))),
         _ => None,
@@ -126,17 +120,12 @@ pub async fn get_catalog(
 
 pub async fn post_catalog(
     State(state): State<AppState>,
+    CatalogConsole(console, scope): CatalogConsole,
     session: Session,
-    ClientIp(peer): ClientIp,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, AppError> {
     let browser = Browser(&session);
-    let (console, scope) =
-        match catalog_console(&state, &browser, &headers, paths::ADMIN_CATALOG, Some(peer.to_string())).await? {
-            Ok(found) => found,
-            Err(response) => return Ok(response),
-        };
     let Ok(form) = parse_form::<CatalogForm>(&String::from_utf8_lossy(&body)) else {
         return Ok(expired_form(&headers));
     };

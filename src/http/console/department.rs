@@ -2,13 +2,12 @@
 //! (registering one shows its secret once, with the settings a department developer needs), its service
 //! items, and its department administrators. Outside the administrator's departments it does not exist.
 
-use super::catalog::{actor_of, catalog_console};
+use super::catalog::{CatalogConsole, actor_of};
 use super::{AtConsole, ConsoleFrame, grant_role};
 use crate::audit::Actor;
 use crate::catalog::service::NewSystem;
 use crate::catalog::{CatalogError, Department, Portal, Scope, Vertical};
 use crate::http::account::expired_form;
-use crate::http::client_ip::ClientIp;
 use crate::http::dashboard::theme_name;
 use crate::http::error::AppError;
 use crate::http::extract::parse_form;
@@ -136,18 +135,12 @@ struct DepartmentForm {
 
 pub async fn get_department(
     State(state): State<AppState>,
+    CatalogConsole(console, scope): CatalogConsole,
     session: Session,
-    ClientIp(peer): ClientIp,
-    headers: HeaderMap,
     Path(id): Path<String>,
     Query(query): Query<PageQuery>,
 ) -> Result<Response, AppError> {
     let browser = Browser(&session);
-    let here = format!("/admin/catalog/departments/{id}");
-    let (console, scope) = match catalog_console(&state, &browser, &headers, &here, Some(peer.to_string())).await? {
-        Ok(found) => found,
-        Err(response) => return Ok(response),
-    };
     let tr = console.tr();
     let flash = match query.done.as_deref() {
         Some("imported") => Some(
@@ -164,18 +157,14 @@ pub async fn get_department(
 
 pub async fn post_department(
     State(state): State<AppState>,
+    CatalogConsole(console, scope): CatalogConsole,
     session: Session,
-    ClientIp(peer): ClientIp,
     headers: HeaderMap,
     Path(id): Path<String>,
     body: Bytes,
 ) -> Result<Response, AppError> {
     let browser = Browser(&session);
     let here = format!("/admin/catalog/departments/{id}");
-    let (console, scope) = match catalog_console(&state, &browser, &headers, &here, Some(peer.to_string())).await? {
-        Ok(found) => found,
-        Err(response) => return Ok(response),
-    };
     let Ok(form) = parse_form::<DepartmentForm>(&String::from_utf8_lossy(&body)) else {
         return Ok(expired_form(&headers));
     };

@@ -1,25 +1,23 @@
 //! GET/POST /admin/enrolment: a platform administrator or hall supervisor issues a passkey enrolment code
 //! for a staff member or administrator, to hand over in person (see `counter::enrolment`).
 
-use super::{AtConsole, ConsoleFrame, at_console};
+use super::{AtConsole, Console, ConsoleFrame, ConsoleRoles};
 use crate::audit::{Actor, ActorRole};
 use crate::counter::enrolment::ENROLMENT_CODE_SECS;
 use crate::counter::{EnrolmentError, Issuer};
-use crate::http::account::{checked_form, expired_form, when};
-use crate::http::client_ip::ClientIp;
+use crate::http::account::when;
 use crate::http::error::AppError;
+use crate::http::guard::{CsrfForm, csrf_field};
 use crate::http::pages::{Chrome, render};
 use crate::http::session::Browser;
 use crate::http::state::AppState;
 use crate::identity::roles::RoleKind;
 use crate::paths;
 use askama::Template;
-use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::Response;
 use serde::Deserialize;
-use std::net::IpAddr;
 use tower_sessions::Session;
 
 /// Who may issue enrolment codes here.
@@ -35,51 +33,34 @@ struct EnrolmentPage {
 }
 
 #[derive(Deserialize)]
-struct EnrolmentForm {
+pub struct EnrolmentForm {
     #[serde(default)]
     csrf: String,
     #[serde(default)]
     account: String,
 }
 
-async fn console(
-    state: &AppState,
-    browser: &Browser<'_>,
-    headers: &HeaderMap,
-    peer: IpAddr,
-) -> Result<Result<AtConsole, Response>, AppError> {
-    at_console(state, browser, headers, paths::ADMIN_ENROLMENT, Some(peer.to_string()), &ISSUERS).await
+csrf_field!(EnrolmentForm);
+
+/// Whoever may hand out enrolment codes.
+pub struct Issuers;
+
+impl ConsoleRoles for Issuers {
+    const ALLOWED: &'static [RoleKind] = &ISSUERS;
 }
 
-pub async fn get_enrolment(
-    State(state): State<AppState>,
-    session: Session,
-    ClientIp(peer): ClientIp,
-    headers: HeaderMap,
-) -> Result<Response, AppError> {
+pub async fn get_enrolment(Console(console, _): Console<Issuers>, session: Session) -> Result<Response, AppError> {
     let browser = Browser(&session);
-    let console = match console(&state, &browser, &headers, peer).await? {
-        Ok(console) => console,
-        Err(response) => return Ok(response),
-    };
     show(&browser, &console, StatusCode::OK, None, None, String::new()).await
 }
 
 pub async fn post_enrolment(
     State(state): State<AppState>,
+    Console(console, _): Console<Issuers>,
     session: Session,
-    ClientIp(peer): ClientIp,
-    headers: HeaderMap,
-    body: Bytes,
+    CsrfForm(form): CsrfForm<EnrolmentForm>,
 ) -> Result<Response, AppError> {
     let browser = Browser(&session);
-    let console = match console(&state, &browser, &headers, peer).await? {
-        Ok(console) => console,
-        Err(response) => return Ok(response),
-    };
-    let Some(form) = checked_form::<EnrolmentForm>(&browser, &body, |f| &f.csrf).await? else {
-        return Ok(expired_form(&headers));
-    };
     let tr = console.tr();
     let account = form.account.trim().to_owned();
     let refuse = |key: &str| Some(tr.t(key));

@@ -2,11 +2,10 @@
 //! each (staff or supervisor), and remove them again. The same operations as /admin/api/halls and
 //! /admin/api/roles, for people rather than scripts.
 
-use super::{AtConsole, ConsoleFrame, at_console};
+use super::{AtConsole, Console, ConsoleFrame, PlatformAdmins};
 use crate::audit::{Actor, ActorRole};
 use crate::counter::{Hall, HallKind};
 use crate::http::account::expired_form;
-use crate::http::client_ip::ClientIp;
 use crate::http::error::AppError;
 use crate::http::extract::parse_form;
 use crate::http::i18n::Tr;
@@ -86,25 +85,11 @@ struct HallsForm {
 
 pub async fn get_halls(
     State(state): State<AppState>,
+    Console(console, _): Console<PlatformAdmins>,
     session: Session,
-    ClientIp(peer): ClientIp,
-    headers: HeaderMap,
     Query(done): Query<Done>,
 ) -> Result<Response, AppError> {
     let browser = Browser(&session);
-    let console = match at_console(
-        &state,
-        &browser,
-        &headers,
-        paths::ADMIN_HALLS,
-        Some(peer.to_string()),
-        &[RoleKind::PlatformAdmin],
-    )
-    .await?
-    {
-        Ok(console) => console,
-        Err(response) => return Ok(response),
-    };
     let flash = match done.done.as_deref() {
         Some(what @ ("hall" | "granted" | "revoked")) => Some(console.tr().t(&format!("console.done.{what}"))),
         _ => None,
@@ -114,25 +99,12 @@ pub async fn get_halls(
 
 pub async fn post_halls(
     State(state): State<AppState>,
+    Console(console, _): Console<PlatformAdmins>,
     session: Session,
-    ClientIp(peer): ClientIp,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, AppError> {
     let browser = Browser(&session);
-    let console = match at_console(
-        &state,
-        &browser,
-        &headers,
-        paths::ADMIN_HALLS,
-        Some(peer.to_string()),
-        &[RoleKind::PlatformAdmin],
-    )
-    .await?
-    {
-        Ok(console) => console,
-        Err(response) => return Ok(response),
-    };
     let Ok(form) = parse_form::<HallsForm>(&String::from_utf8_lossy(&body)) else { return Ok(expired_form(&headers)) };
     if !browser.csrf_matches(&form.csrf).await? {
         return Ok(expired_form(&headers));

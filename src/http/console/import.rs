@@ -1,12 +1,11 @@
 //! POST /admin/catalog/departments/{id}/import: a department's item list as a CSV or JSON file. Every row
 //! is checked; a file with problems changes nothing and the page lists each one with its line.
 
-use super::catalog::{actor_of, catalog_console};
+use super::catalog::{CatalogConsole, actor_of};
 use super::department::show;
 use crate::catalog::CatalogError;
 use crate::catalog::import::{ImportFormat, RowError};
 use crate::http::account::expired_form;
-use crate::http::client_ip::ClientIp;
 use crate::http::error::AppError;
 use crate::http::i18n::Tr;
 use crate::http::session::Browser;
@@ -21,18 +20,14 @@ const SHOWN_ERRORS: usize = 200;
 
 pub async fn post_import(
     State(state): State<AppState>,
+    CatalogConsole(console, scope): CatalogConsole,
     session: Session,
-    ClientIp(peer): ClientIp,
     headers: HeaderMap,
     Path(id): Path<String>,
     mut multipart: Multipart,
 ) -> Result<Response, AppError> {
     let browser = Browser(&session);
     let here = format!("/admin/catalog/departments/{id}");
-    let (console, scope) = match catalog_console(&state, &browser, &headers, &here, Some(peer.to_string())).await? {
-        Ok(found) => found,
-        Err(response) => return Ok(response),
-    };
     let tr = console.tr();
     let (mut csrf, mut format, mut file_name, mut content) =
         (String::new(), String::new(), String::new(), None::<Vec<u8>>);

@@ -10,16 +10,21 @@ pub mod import;
 pub mod refusal;
 
 use super::account::{Signed, signed_in_any};
+use super::client_ip::ClientIp;
 use super::error::AppError;
 use super::gate;
+use super::guard;
 use super::i18n::Tr;
 use super::pages::error_page;
 use super::session::Browser;
 use super::state::AppState;
 use crate::identity::roles::RoleKind;
 use crate::paths;
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
+use std::marker::PhantomData;
 
 /// An administrator at the console.
 pub struct AtConsole {
@@ -88,8 +93,44 @@ pub async fn grant_role(
     }
 }
 
+/// Who may open a group of console pages.
+pub trait ConsoleRoles {
+    const ALLOWED: &'static [RoleKind];
+}
+
+/// The platform's administrators.
+pub struct PlatformAdmins;
+
+impl ConsoleRoles for PlatformAdmins {
+    const ALLOWED: &'static [RoleKind] = &[RoleKind::PlatformAdmin];
+}
+
+/// Whoever may read the audit trail.
+pub struct Auditors;
+
+impl ConsoleRoles for Auditors {
+    const ALLOWED: &'static [RoleKind] = &[RoleKind::Auditor, RoleKind::PlatformAdmin];
+}
+
+/// An administrator holding one of `R`'s roles, signed in with two factors recently enough for the page;
+/// else the step that asks for what the sign-in lacks, or the page that says why they cannot come in.
+pub struct Console<R>(pub AtConsole, pub PhantomData<R>);
+
+impl<R: ConsoleRoles> FromRequestParts<AppState> for Console<R> {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
+        let session = guard::session(parts, state).await?;
+        let ClientIp(peer) = ClientIp::from_request_parts(parts, state).await.map_err(IntoResponse::into_response)?;
+        let here = guard::here(parts);
+        let browser = Browser(&session);
+        guard::settle(at_console(state, &browser, &parts.headers, &here, Some(peer.to_string()), R::ALLOWED).await)
+            .map(|console| Console(console, PhantomData))
+    }
+}
+
 /// The administrator behind a console request, or the page that says why they cannot use it.
-pub async fn at_console(
+async fn at_console(
     state: &AppState,
     browser: &Browser<'_>,
     headers: &HeaderMap,

@@ -2,21 +2,16 @@
 //! rate per department (`what=departments`, the default) or every missing item with whom to call
 //! (`what=missing`) — with headers and values in the page's language.
 
-use super::{DashboardQuery, filter_for, label, percent, viewer};
+use super::{DashboardQuery, Viewer, filter_for, label, percent};
 use crate::catalog::Scope;
 use crate::catalog::report::Dimension;
-use crate::http::client_ip::ClientIp;
 use crate::http::download::{Format, download};
 use crate::http::error::AppError;
-use crate::http::session::Browser;
 use crate::http::state::AppState;
-use crate::paths;
 use crate::spreadsheet::{Cell, Sheet};
 use axum::extract::{Query, State};
-use axum::http::HeaderMap;
 use axum::response::Response;
 use serde::Deserialize;
-use tower_sessions::Session;
 
 /// The most missing items one export holds.
 const EXPORT_LIMIT: i64 = 200_000;
@@ -29,40 +24,29 @@ pub struct What {
 
 pub async fn get_csv(
     state: State<AppState>,
-    session: Session,
-    peer: ClientIp,
-    headers: HeaderMap,
+    viewer: Viewer,
     query: Query<DashboardQuery>,
     what: Query<What>,
 ) -> Result<Response, AppError> {
-    export(state, session, peer, headers, query, what, Format::Csv).await
+    export(state, viewer, query, what, Format::Csv).await
 }
 
 pub async fn get_xlsx(
     state: State<AppState>,
-    session: Session,
-    peer: ClientIp,
-    headers: HeaderMap,
+    viewer: Viewer,
     query: Query<DashboardQuery>,
     what: Query<What>,
 ) -> Result<Response, AppError> {
-    export(state, session, peer, headers, query, what, Format::Xlsx).await
+    export(state, viewer, query, what, Format::Xlsx).await
 }
 
 async fn export(
     State(state): State<AppState>,
-    session: Session,
-    ClientIp(peer): ClientIp,
-    headers: HeaderMap,
+    Viewer(console, scope): Viewer,
     Query(query): Query<DashboardQuery>,
     Query(what): Query<What>,
     format: Format,
 ) -> Result<Response, AppError> {
-    let browser = Browser(&session);
-    let (console, scope) = match viewer(&state, &browser, &headers, paths::DASHBOARD, Some(peer.to_string())).await? {
-        Ok(viewer) => viewer,
-        Err(response) => return Ok(response),
-    };
     let tr = console.tr();
     let filter = filter_for(&state, &scope, &query).await?;
     let heading = |keys: &[&str]| keys.iter().map(|key| tr.t(&format!("export.{key}"))).collect::<Vec<_>>();

@@ -6,24 +6,23 @@
 pub mod charts;
 pub mod export;
 
-use super::console::{AtConsole, ConsoleFrame, at_console};
+use super::console::{AtConsole, Console, ConsoleFrame, ConsoleRoles};
 use super::error::AppError;
+use super::guard;
 use super::i18n::{Locale, Tr};
 use super::pages::{Chrome, render};
-use super::session::Browser;
 use super::state::AppState;
 use crate::catalog::report::{Dimension, Line, Report};
 use crate::catalog::{Audience, DepartmentLevel, ItemKind, Scope, Vertical, themes};
-use crate::http::client_ip::ClientIp;
 use crate::identity::roles::RoleKind;
 use crate::paths;
 use crate::store::connections::{ItemFilter, MissingRow};
 use askama::Template;
-use axum::extract::{Query, RawQuery, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::extract::{FromRequestParts, Query, RawQuery, State};
+use axum::http::StatusCode;
+use axum::http::request::Parts;
 use axum::response::Response;
 use serde::Deserialize;
-use tower_sessions::Session;
 
 /// Missing items listed on the page; the CSV export has them all.
 const MISSING_ON_PAGE: i64 = 300;
@@ -142,18 +141,26 @@ fn row(tr: Tr, dimension: Dimension, line: &Line) -> RateRow {
     }
 }
 
-/// Who is looking, and what they may see.
-pub async fn viewer(
-    state: &AppState,
-    browser: &Browser<'_>,
-    headers: &HeaderMap,
-    here: &str,
-    origin: Option<String>,
-) -> Result<Result<(AtConsole, Scope), Response>, AppError> {
-    let console = match at_console(state, browser, headers, here, origin, &VIEWERS).await? {
-        Ok(console) => console,
-        Err(response) => return Ok(Err(response)),
-    };
+/// Whoever may look at the connection rate.
+pub struct Viewers;
+
+impl ConsoleRoles for Viewers {
+    const ALLOWED: &'static [RoleKind] = &VIEWERS;
+}
+
+/// Who is looking at the dashboard, and what they may see.
+pub struct Viewer(pub AtConsole, pub Scope);
+
+impl FromRequestParts<AppState> for Viewer {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
+        let Console(console, _) = Console::<Viewers>::from_request_parts(parts, state).await?;
+        guard::settle(scope_of(state, console).await)
+    }
+}
+
+async fn scope_of(state: &AppState, console: AtConsole) -> Result<Result<Viewer, Response>, AppError> {
     // Platform administrators and auditors see the whole platform; anyone else sees what their roles
     // scope, and a scope that cannot be found shows nothing rather than everything.
     let scope = if console.held.iter().any(|role| matches!(role, RoleKind::PlatformAdmin | RoleKind::Auditor)) {
@@ -172,7 +179,7 @@ pub async fn viewer(
             }
         }
     };
-    Ok(Ok((console, scope)))
+    Ok(Ok(Viewer(console, scope)))
 }
 
 /// The report filter a query asks for, within what the viewer may see.
@@ -198,17 +205,10 @@ pub async fn filter_for(state: &AppState, scope: &Scope, query: &DashboardQuery)
 
 pub async fn get_dashboard(
     State(state): State<AppState>,
-    session: Session,
-    ClientIp(peer): ClientIp,
-    headers: HeaderMap,
+    Viewer(console, scope): Viewer,
     Query(query): Query<DashboardQuery>,
     RawQuery(raw): RawQuery,
 ) -> Result<Response, AppError> {
-    let browser = Browser(&session);
-    let (console, scope) = match viewer(&state, &browser, &headers, paths::DASHBOARD, Some(peer.to_string())).await? {
-        Ok(viewer) => viewer,
-        Err(response) => return Ok(response),
-    };
     let tr = console.tr();
     let filter = filter_for(&state, &scope, &query).await?;
     let dimensions = [

@@ -1,16 +1,14 @@
 //! GET /desk and POST /desk/find: find the person by resident ID number or by the counter code they got
 //! online.
 
-use super::{AtDesk, DeskFrame, at_desk, frame};
+use super::{AtDesk, DeskFrame, frame};
 use crate::counter::CodePurpose;
 use crate::http::account::expired_form;
-use crate::http::client_ip::ClientIp;
 use crate::http::error::AppError;
 use crate::http::extract::parse_form;
 use crate::http::pages::{Chrome, render};
 use crate::http::session::Browser;
 use crate::http::state::AppState;
-use crate::paths;
 use askama::Template;
 use axum::body::Bytes;
 use axum::extract::State;
@@ -37,32 +35,19 @@ struct FindForm {
     query: String,
 }
 
-pub async fn get_desk(
-    State(state): State<AppState>,
-    session: Session,
-    ClientIp(peer): ClientIp,
-    headers: HeaderMap,
-) -> Result<Response, AppError> {
+pub async fn get_desk(State(state): State<AppState>, desk: AtDesk, session: Session) -> Result<Response, AppError> {
     let browser = Browser(&session);
-    let desk = match at_desk(&state, &browser, &headers, paths::DESK, Some(peer.to_string())).await? {
-        Ok(desk) => desk,
-        Err(response) => return Ok(response),
-    };
     show(&state, &browser, &desk, StatusCode::OK, None, "").await
 }
 
 pub async fn post_find(
     State(state): State<AppState>,
+    desk: AtDesk,
     session: Session,
-    ClientIp(peer): ClientIp,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, AppError> {
     let browser = Browser(&session);
-    let desk = match at_desk(&state, &browser, &headers, paths::DESK, Some(peer.to_string())).await? {
-        Ok(desk) => desk,
-        Err(response) => return Ok(response),
-    };
     let Ok(form) = parse_form::<FindForm>(&String::from_utf8_lossy(&body)) else { return Ok(expired_form(&headers)) };
     if !browser.csrf_matches(&form.csrf).await? {
         return Ok(expired_form(&headers));

@@ -9,15 +9,19 @@ pub mod register;
 pub mod stats;
 
 use super::account::{Signed, signed_in};
+use super::client_ip::ClientIp;
 use super::error::AppError;
+use super::guard;
 use super::i18n::Tr;
 use super::pages::{Chrome, error_page, render};
 use super::session::Browser;
 use super::state::AppState;
 use crate::counter::{DeskError, InPersonCheck, StaffSeat};
 use crate::identity::document::{DocumentKind, IdDocument};
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
 /// What every desk page shows around its task.
@@ -51,8 +55,20 @@ struct NeedsPasskeyPage {
     has_passkey: bool,
 }
 
-/// The staff member behind a desk request, or the page that says why they cannot use the desk.
-pub async fn at_desk(
+/// The staff member at their desk, signed in with a passkey; else the passkey step, the way to a first
+/// passkey, or the page that says they are not staff.
+impl FromRequestParts<AppState> for AtDesk {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
+        let session = guard::session(parts, state).await?;
+        let ClientIp(peer) = ClientIp::from_request_parts(parts, state).await.map_err(IntoResponse::into_response)?;
+        let here = guard::here(parts);
+        guard::settle(at_desk(state, &Browser(&session), &parts.headers, &here, Some(peer.to_string())).await)
+    }
+}
+
+async fn at_desk(
     state: &AppState,
     browser: &Browser<'_>,
     headers: &HeaderMap,
@@ -155,6 +171,8 @@ pub struct CheckForm {
     #[serde(default)]
     pub kind: String,
 }
+
+guard::csrf_field!(CheckForm);
 
 impl CheckForm {
     /// The check as recorded, or the reason the form cannot be one.

@@ -1,21 +1,18 @@
 //! GET/POST /desk/orgs and POST /desk/orgs/{id}/settle: verifying an organisation's business licence and
 //! legal representative, which takes effect only when a second staff member confirms (four eyes).
 
-use super::{AtDesk, CheckForm, CheckValues, DeskFrame, at_desk, desk_message, document_types, frame};
-use crate::http::account::{checked_form, expired_form};
-use crate::http::client_ip::ClientIp;
+use super::{AtDesk, CheckForm, CheckValues, DeskFrame, desk_message, document_types, frame};
 use crate::http::error::AppError;
+use crate::http::guard::{CsrfForm, csrf_field};
 use crate::http::i18n::Tr;
 use crate::http::pages::{Chrome, render};
 use crate::http::session::Browser;
 use crate::http::state::AppState;
 use crate::identity::organisation::OrgKind;
 use crate::identity::uscc::Uscc;
-use crate::paths;
 use askama::Template;
-use axum::body::Bytes;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::Response;
 use serde::Deserialize;
 use tower_sessions::Session;
@@ -48,42 +45,27 @@ struct OrgsPage {
 }
 
 #[derive(Deserialize)]
-struct SettleForm {
+pub struct SettleForm {
     #[serde(default)]
     csrf: String,
     #[serde(default)]
     decision: String,
 }
 
-pub async fn get_orgs(
-    State(state): State<AppState>,
-    session: Session,
-    ClientIp(peer): ClientIp,
-    headers: HeaderMap,
-) -> Result<Response, AppError> {
+csrf_field!(SettleForm);
+
+pub async fn get_orgs(State(state): State<AppState>, desk: AtDesk, session: Session) -> Result<Response, AppError> {
     let browser = Browser(&session);
-    let desk = match at_desk(&state, &browser, &headers, paths::DESK_ORGS, Some(peer.to_string())).await? {
-        Ok(desk) => desk,
-        Err(response) => return Ok(response),
-    };
     show(&state, &browser, &desk, StatusCode::OK, None, None, None).await
 }
 
 pub async fn post_record(
     State(state): State<AppState>,
+    desk: AtDesk,
     session: Session,
-    ClientIp(peer): ClientIp,
-    headers: HeaderMap,
-    body: Bytes,
+    CsrfForm(form): CsrfForm<CheckForm>,
 ) -> Result<Response, AppError> {
     let browser = Browser(&session);
-    let desk = match at_desk(&state, &browser, &headers, paths::DESK_ORGS, Some(peer.to_string())).await? {
-        Ok(desk) => desk,
-        Err(response) => return Ok(response),
-    };
-    let Some(form) = checked_form::<CheckForm>(&browser, &body, |f| &f.csrf).await? else {
-        return Ok(expired_form(&headers));
-    };
     let tr = desk.tr();
     let fail = |message: String| {
         show(&state, &browser, &desk, StatusCode::UNPROCESSABLE_ENTITY, None, Some(message), Some(&form))
@@ -108,20 +90,12 @@ pub async fn post_record(
 
 pub async fn post_settle(
     State(state): State<AppState>,
+    desk: AtDesk,
     session: Session,
-    ClientIp(peer): ClientIp,
-    headers: HeaderMap,
     Path(id): Path<String>,
-    body: Bytes,
+    CsrfForm(form): CsrfForm<SettleForm>,
 ) -> Result<Response, AppError> {
     let browser = Browser(&session);
-    let desk = match at_desk(&state, &browser, &headers, paths::DESK_ORGS, Some(peer.to_string())).await? {
-        Ok(desk) => desk,
-        Err(response) => return Ok(response),
-    };
-    let Some(form) = checked_form::<SettleForm>(&browser, &body, |f| &f.csrf).await? else {
-        return Ok(expired_form(&headers));
-    };
     let tr = desk.tr();
     match state.desk.settle_organisation(&desk.seat, &id, form.decision == "confirm").await {
         Ok(Some(_)) => show(&state, &browser, &desk, StatusCode::OK, Some(tr.t("desk.confirmed")), None, None).await,

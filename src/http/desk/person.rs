@@ -2,19 +2,18 @@
 //! them to the counter level, an in-person credential reset (recorded by one staff member, confirmed by
 //! another; see `counter::reset`), and (supervisors) revoking a verification.
 
-use super::{AtDesk, CheckForm, CheckValues, DeskFrame, at_desk, desk_message, document_types, frame};
-use crate::http::account::{checked_form, expired_form, when};
-use crate::http::client_ip::ClientIp;
+use super::{AtDesk, CheckForm, CheckValues, DeskFrame, desk_message, document_types, frame};
+use crate::http::account::when;
 use crate::http::error::AppError;
+use crate::http::guard::{CsrfForm, csrf_field};
 use crate::http::pages::{Chrome, render};
 use crate::http::session::Browser;
 use crate::http::state::AppState;
 use crate::identity::Person;
 use crate::identity::phone::PhoneNumber;
 use askama::Template;
-use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use tower_sessions::Session;
@@ -54,12 +53,14 @@ pub struct ResetView {
 }
 
 #[derive(Deserialize)]
-struct SettleForm {
+pub struct SettleForm {
     #[serde(default)]
     csrf: String,
     #[serde(default)]
     decision: String,
 }
+
+csrf_field!(SettleForm);
 
 #[derive(Template)]
 #[template(path = "desk/slip.html")]
@@ -75,7 +76,7 @@ pub struct SlipPage {
 }
 
 #[derive(Deserialize)]
-struct RevokeForm {
+pub struct RevokeForm {
     #[serde(default)]
     csrf: String,
     #[serde(default)]
@@ -84,19 +85,16 @@ struct RevokeForm {
     reason: String,
 }
 
+csrf_field!(RevokeForm);
+
 pub async fn get_person(
     State(state): State<AppState>,
+    desk: AtDesk,
     session: Session,
-    ClientIp(peer): ClientIp,
-    headers: HeaderMap,
     Path(id): Path<String>,
     Query(done): Query<Done>,
 ) -> Result<Response, AppError> {
     let browser = Browser(&session);
-    let desk = match at_desk(&state, &browser, &headers, &format!("/desk/people/{id}"), Some(peer.to_string())).await? {
-        Ok(desk) => desk,
-        Err(response) => return Ok(response),
-    };
     let flash = match done.done.as_str() {
         key @ ("verified" | "revoked") => {
             let acr = state.assurance.acr_of(&id).await?;
@@ -121,20 +119,12 @@ pub struct Done {
 
 pub async fn post_verify(
     State(state): State<AppState>,
+    desk: AtDesk,
     session: Session,
-    ClientIp(peer): ClientIp,
-    headers: HeaderMap,
     Path(id): Path<String>,
-    body: Bytes,
+    CsrfForm(form): CsrfForm<CheckForm>,
 ) -> Result<Response, AppError> {
     let browser = Browser(&session);
-    let desk = match at_desk(&state, &browser, &headers, &format!("/desk/people/{id}"), Some(peer.to_string())).await? {
-        Ok(desk) => desk,
-        Err(response) => return Ok(response),
-    };
-    let Some(form) = checked_form::<CheckForm>(&browser, &body, |f| &f.csrf).await? else {
-        return Ok(expired_form(&headers));
-    };
     // A refusal names the form it is about and keeps what was typed in it.
     let kept = CheckValues::of(&form);
     let refuse = |status: StatusCode, message: String| {
@@ -157,20 +147,12 @@ pub async fn post_verify(
 
 pub async fn post_reset(
     State(state): State<AppState>,
+    desk: AtDesk,
     session: Session,
-    ClientIp(peer): ClientIp,
-    headers: HeaderMap,
     Path(id): Path<String>,
-    body: Bytes,
+    CsrfForm(form): CsrfForm<CheckForm>,
 ) -> Result<Response, AppError> {
     let browser = Browser(&session);
-    let desk = match at_desk(&state, &browser, &headers, &format!("/desk/people/{id}"), Some(peer.to_string())).await? {
-        Ok(desk) => desk,
-        Err(response) => return Ok(response),
-    };
-    let Some(form) = checked_form::<CheckForm>(&browser, &body, |f| &f.csrf).await? else {
-        return Ok(expired_form(&headers));
-    };
     // A refusal names the form it is about and keeps what was typed in it.
     let kept = CheckValues::of(&form);
     let refuse = |status: StatusCode, message: String| {
@@ -201,20 +183,12 @@ pub async fn post_reset(
 
 pub async fn post_revoke(
     State(state): State<AppState>,
+    desk: AtDesk,
     session: Session,
-    ClientIp(peer): ClientIp,
-    headers: HeaderMap,
     Path(id): Path<String>,
-    body: Bytes,
+    CsrfForm(form): CsrfForm<RevokeForm>,
 ) -> Result<Response, AppError> {
     let browser = Browser(&session);
-    let desk = match at_desk(&state, &browser, &headers, &format!("/desk/people/{id}"), Some(peer.to_string())).await? {
-        Ok(desk) => desk,
-        Err(response) => return Ok(response),
-    };
-    let Some(form) = checked_form::<RevokeForm>(&browser, &body, |f| &f.csrf).await? else {
-        return Ok(expired_form(&headers));
-    };
     match state.desk.revoke_verification(&desk.seat, &form.evidence_id, &form.reason).await {
         Ok(_) => Ok(Redirect::to(&format!("/desk/people/{id}?done=revoked")).into_response()),
         Err(error) => {
@@ -226,20 +200,12 @@ pub async fn post_revoke(
 /// POST /desk/people/{id}/resets/{reset_id}: a second staff member confirms or rejects a recorded reset.
 pub async fn post_settle_reset(
     State(state): State<AppState>,
+    desk: AtDesk,
     session: Session,
-    ClientIp(peer): ClientIp,
-    headers: HeaderMap,
     Path((id, reset_id)): Path<(String, String)>,
-    body: Bytes,
+    CsrfForm(form): CsrfForm<SettleForm>,
 ) -> Result<Response, AppError> {
     let browser = Browser(&session);
-    let desk = match at_desk(&state, &browser, &headers, &format!("/desk/people/{id}"), Some(peer.to_string())).await? {
-        Ok(desk) => desk,
-        Err(response) => return Ok(response),
-    };
-    let Some(form) = checked_form::<SettleForm>(&browser, &body, |f| &f.csrf).await? else {
-        return Ok(expired_form(&headers));
-    };
     let confirm = form.decision == "confirm";
     match state.desk.settle_reset(&desk.seat, &reset_id, confirm).await {
         Ok(Some(_)) => Ok(Redirect::to(&format!("/desk/people/{id}?done=reset_confirmed")).into_response()),
@@ -250,29 +216,21 @@ pub async fn post_settle_reset(
     }
 }
 
-/// The printable slip handed to a person registered at the desk: what to do next, and where the
-/// activation code went. It never shows the code.
 /// GET /desk/people/{id}/slip: the slip handed to a person registered at the counter, which can be
 /// reloaded and printed again.
 pub async fn get_slip(
     State(state): State<AppState>,
-    session: Session,
-    ClientIp(peer): ClientIp,
-    headers: HeaderMap,
+    desk: AtDesk,
     Path(id): Path<String>,
 ) -> Result<Response, AppError> {
-    let browser = Browser(&session);
-    let desk =
-        match at_desk(&state, &browser, &headers, &format!("/desk/people/{id}/slip"), Some(peer.to_string())).await? {
-            Ok(desk) => desk,
-            Err(response) => return Ok(response),
-        };
     match state.accounts.find(&id).await? {
         Some(person) => slip(&state, &desk, &person).await,
         None => Ok(crate::http::pages::error_page(StatusCode::NOT_FOUND, desk.signed.locale, "desk.not_found", None)),
     }
 }
 
+/// The printable slip handed to a person registered at the desk: what to do next, and where the
+/// activation code went. It never shows the code.
 async fn slip(state: &AppState, desk: &AtDesk, person: &Person) -> Result<Response, AppError> {
     let tr = desk.tr();
     let (chrome, frame) = frame(state, desk).await?;

@@ -1,19 +1,16 @@
 //! GET/POST /desk/register: registering someone who has no account, from details checked in person; the
 //! person leaves with a printed activation code.
 
-use super::{CheckForm, CheckValues, DeskFrame, at_desk, desk_message, document_types, frame};
-use crate::http::account::{checked_form, expired_form};
-use crate::http::client_ip::ClientIp;
+use super::{AtDesk, CheckForm, CheckValues, DeskFrame, desk_message, document_types, frame};
 use crate::http::error::AppError;
+use crate::http::guard::CsrfForm;
 use crate::http::pages::{Chrome, render};
 use crate::http::session::Browser;
 use crate::http::state::AppState;
 use crate::identity::phone::PhoneNumber;
-use crate::paths;
 use askama::Template;
-use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::Response;
 use axum::response::{IntoResponse, Redirect};
 use tower_sessions::Session;
@@ -28,17 +25,8 @@ struct RegisterPage {
     values: CheckValues,
 }
 
-pub async fn get_register(
-    State(state): State<AppState>,
-    session: Session,
-    ClientIp(peer): ClientIp,
-    headers: HeaderMap,
-) -> Result<Response, AppError> {
+pub async fn get_register(State(state): State<AppState>, desk: AtDesk, session: Session) -> Result<Response, AppError> {
     let browser = Browser(&session);
-    let desk = match at_desk(&state, &browser, &headers, paths::DESK_REGISTER, Some(peer.to_string())).await? {
-        Ok(desk) => desk,
-        Err(response) => return Ok(response),
-    };
     let (chrome, frame) = frame(&state, &desk).await?;
     Ok(render(
         StatusCode::OK,
@@ -54,19 +42,11 @@ pub async fn get_register(
 
 pub async fn post_register(
     State(state): State<AppState>,
+    desk: AtDesk,
     session: Session,
-    ClientIp(peer): ClientIp,
-    headers: HeaderMap,
-    body: Bytes,
+    CsrfForm(form): CsrfForm<CheckForm>,
 ) -> Result<Response, AppError> {
     let browser = Browser(&session);
-    let desk = match at_desk(&state, &browser, &headers, paths::DESK_REGISTER, Some(peer.to_string())).await? {
-        Ok(desk) => desk,
-        Err(response) => return Ok(response),
-    };
-    let Some(form) = checked_form::<CheckForm>(&browser, &body, |f| &f.csrf).await? else {
-        return Ok(expired_form(&headers));
-    };
     let tr = desk.tr();
     let refuse = |message: String| async {
         let (chrome, mut frame) = frame(&state, &desk).await?;

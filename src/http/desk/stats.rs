@@ -1,18 +1,14 @@
 //! GET /desk/stats: a hall's daily volume by kind of task, for the hall and every hall below it.
 
-use super::{DeskFrame, at_desk, frame};
-use crate::http::client_ip::ClientIp;
+use super::{AtDesk, DeskFrame, frame};
 use crate::http::error::AppError;
 use crate::http::pages::{Chrome, render};
-use crate::http::session::Browser;
 use crate::http::state::AppState;
-use crate::paths;
 use askama::Template;
 use axum::extract::{Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::Response;
 use serde::Deserialize;
-use tower_sessions::Session;
 
 #[derive(Template)]
 #[template(path = "desk/stats.html")]
@@ -31,16 +27,9 @@ pub struct StatsQuery {
 
 pub async fn get_stats(
     State(state): State<AppState>,
-    session: Session,
-    ClientIp(peer): ClientIp,
-    headers: HeaderMap,
+    desk: AtDesk,
     Query(query): Query<StatsQuery>,
 ) -> Result<Response, AppError> {
-    let browser = Browser(&session);
-    let desk = match at_desk(&state, &browser, &headers, paths::DESK_STATS, Some(peer.to_string())).await? {
-        Ok(desk) => desk,
-        Err(response) => return Ok(response),
-    };
     let tr = desk.tr();
     let format = time::macros::format_description!("[year]-[month]-[day]");
     let offset = time::macros::offset!(+8);
