@@ -102,7 +102,7 @@ pub enum DeskError {
     #[error("stored record is unusable: {0}")]
     Corrupt(String),
     #[error("internal error: {0}")]
-    Internal(String),
+    Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -154,7 +154,7 @@ impl Desk {
         hall_id: Option<&str>,
         origin: Option<String>,
     ) -> Result<StaffSeat, DeskError> {
-        let roles = self.roles.of(person_id).await.map_err(|e| DeskError::Internal(e.to_string()))?;
+        let roles = self.roles.of(person_id).await.map_err(|e| DeskError::Internal(e.into()))?;
         let seats: Vec<_> = roles
             .iter()
             .filter(|r| matches!(r.kind, RoleKind::HallStaff | RoleKind::HallSupervisor))
@@ -383,11 +383,11 @@ impl Desk {
         self.provider
             .end_all_sessions(&person_id, "verification revoked")
             .await
-            .map_err(|e| DeskError::Internal(e.to_string()))?;
+            .map_err(|e| DeskError::Internal(e.into()))?;
         self.provider
             .revoke_person_grants(&person_id, None, "verification revoked")
             .await
-            .map_err(|e| DeskError::Internal(e.to_string()))?;
+            .map_err(|e| DeskError::Internal(e.into()))?;
         let acr = self.assurance.acr_of(&person_id).await?;
         self.audit(
             seat,
@@ -397,7 +397,7 @@ impl Desk {
             json!({ "evidence_id": evidence_id, "reason": reason, "level": acr }),
         )
         .await?;
-        if let Some(person) = self.accounts.find(&person_id).await.map_err(|e| DeskError::Internal(e.to_string()))? {
+        if let Some(person) = self.accounts.find(&person_id).await.map_err(|e| DeskError::Internal(e.into()))? {
             self.notify(&person, "您账号的一项实名核验已被撤销，请重新登录。如有疑问，请到政务服务大厅咨询。").await;
         }
         Ok(acr)

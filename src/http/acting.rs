@@ -56,8 +56,7 @@ pub async fn get_acting(
     let options = state
         .orgs
         .memberships_of(&signed.person.id)
-        .await
-        .map_err(|e| AppError(e.to_string()))?
+        .await?
         .into_iter()
         .map(|(m, o)| (o.id, format!("{}{}", o.name, tr.paren(&tr.t(&format!("role.{}", m.role.as_str()))))))
         .collect();
@@ -84,8 +83,7 @@ pub async fn post_acting(
         "self" | "" => None,
         org_id => {
             // Only an organisation the person currently acts for may be chosen.
-            let membership =
-                state.orgs.membership(&signed.person.id, org_id).await.map_err(|e| AppError(e.to_string()))?;
+            let membership = state.orgs.membership(&signed.person.id, org_id).await?;
             membership.map(|(_, org)| org.id)
         }
     };

@@ -83,7 +83,7 @@ pub async fn post_activate(
             )
             .await;
         }
-        Err(error) => return Err(AppError(error.to_string())),
+        Err(error) => return Err(AppError::from(error)),
     }
     let holder = state.codes.holder(&form.code, CodePurpose::Activation).await?;
     let person = match holder {
@@ -92,7 +92,7 @@ pub async fn post_activate(
     };
     let typed = form.document_number.trim().to_ascii_uppercase();
     let Some(person) = person.filter(|p| p.document.number() == typed && p.can_sign_in()) else {
-        state.accounts.count_failure(&keys).await.map_err(|e| AppError(e.to_string()))?;
+        state.accounts.count_failure(&keys).await?;
         return page(&browser, locale, StatusCode::UNAUTHORIZED, Some(tr.t("activate.wrong"))).await;
     };
     if let Err(reason) = crate::identity::password_context::check_password_for(&form.password, &person.facts()) {
@@ -107,9 +107,9 @@ pub async fn post_activate(
         Err(AccountError::Policy(reason)) => {
             return page(&browser, locale, StatusCode::BAD_REQUEST, Some(policy_message(tr, &reason))).await;
         }
-        Err(error) => return Err(AppError(error.to_string())),
+        Err(error) => return Err(AppError::from(error)),
     }
-    state.accounts.clear_failures(&keys).await.map_err(|e| AppError(e.to_string()))?;
+    state.accounts.clear_failures(&keys).await?;
     let actor = Actor::person(&person.id, ActorRole::Citizen, Some(ip.clone()));
     state
         .audit

@@ -396,12 +396,7 @@ async fn name_of(
         "client" => state.provider.client_by_id(value).await?.map(|c| c.name),
         "department" => known(state.catalog.department(&Scope::All, value).await)?.map(|d| d.name),
         "system" => known(state.catalog.system(&Scope::All, value).await)?.map(|s| s.name),
-        "org" | "organisation" => state
-            .orgs
-            .find(value)
-            .await
-            .map_err(|e| AppError(e.to_string()))?
-            .map(|o| format!("{}{}", o.name, tr.paren(&o.uscc))),
+        "org" | "organisation" => state.orgs.find(value).await?.map(|o| format!("{}{}", o.name, tr.paren(&o.uscc))),
         _ => None,
     };
     Ok(named.unwrap_or_else(|| value.to_owned()))

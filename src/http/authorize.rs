@@ -69,12 +69,13 @@ async fn begin(
     let locale = Locale::negotiate(params.ui_locales.as_deref(), headers);
     match state.provider.validate_authorization(params).await {
         Err(AuthorizeRejection::Page { reason, detail }) => {
-            let key = match reason {
-                PageReason::MalformedRequest => "error.malformed",
-                PageReason::UnknownClient => "error.unknown_client",
-                PageReason::BadRedirectUri => "error.bad_redirect",
+            let (status, key) = match reason {
+                PageReason::MalformedRequest => (StatusCode::BAD_REQUEST, "error.malformed"),
+                PageReason::Unavailable => (StatusCode::SERVICE_UNAVAILABLE, "error.unavailable"),
+                PageReason::UnknownClient => (StatusCode::BAD_REQUEST, "error.unknown_client"),
+                PageReason::BadRedirectUri => (StatusCode::BAD_REQUEST, "error.bad_redirect"),
             };
-            Ok(error_page(StatusCode::BAD_REQUEST, locale, key, Some(detail)))
+            Ok(error_page(status, locale, key, Some(detail)))
         }
         Err(AuthorizeRejection::Redirect { location, .. }) => Ok(Redirect::to(&location).into_response()),
         Ok((request, client)) => {

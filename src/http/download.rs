@@ -18,15 +18,12 @@ pub fn download(sheet: &Sheet, format: Format, basename: &str) -> Result<Respons
         Format::Csv => (sheet.to_csv(), "text/csv; charset=utf-8", "csv"),
         Format::Xlsx => (sheet.to_xlsx(), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "xlsx"),
     };
-    let bytes = bytes.map_err(|error| AppError(error.to_string()))?;
+    let bytes = bytes?;
     let mut response = bytes.into_response();
     let headers = response.headers_mut();
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
     let disposition = format!("attachment; filename=\"{basename}.{extension}\"");
-    headers.insert(
-        header::CONTENT_DISPOSITION,
-        HeaderValue::from_str(&disposition).map_err(|error| AppError(error.to_string()))?,
-    );
+    headers.insert(header::CONTENT_DISPOSITION, HeaderValue::from_str(&disposition)?);
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     Ok(response)
 }

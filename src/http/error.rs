@@ -8,19 +8,33 @@ use axum::Json;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
-/// An unexpected failure in a page flow: logged, answered with a generic 500 page.
+/// An unexpected failure in a page flow: logged with its chain of causes, answered with a generic 500
+/// page. Refusals a person can act on are not `AppError`s: each flow turns them into its page's message.
 #[derive(Debug)]
-pub struct AppError(pub String);
+pub struct AppError(anyhow::Error);
 
-impl<E: std::fmt::Display> From<E> for AppError {
+impl AppError {
+    /// A failure described only in words: an invariant the code relies on did not hold.
+    pub fn msg(message: impl std::fmt::Display + std::fmt::Debug + Send + Sync + 'static) -> Self {
+        AppError(anyhow::Error::msg(message))
+    }
+}
+
+impl std::fmt::Display for AppError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:#}", self.0)
+    }
+}
+
+impl<E: Into<anyhow::Error>> From<E> for AppError {
     fn from(error: E) -> Self {
-        AppError(error.to_string())
+        AppError(error.into())
     }
 }
 
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
-        tracing::error!(error = %self.0, "request failed");
+        tracing::error!(error = %self, "request failed");
         error_page(StatusCode::INTERNAL_SERVER_ERROR, Locale::default(), "error.server", None)
     }
 }

@@ -62,7 +62,7 @@ pub async fn send_request(
 /// Seconds until another code may be sent to `phone` (0 without one), for the resend button's countdown.
 pub async fn resend_wait(state: &AppState, purpose: OtpPurpose, phone: Option<&PhoneNumber>) -> Result<i64, AppError> {
     match phone {
-        Some(phone) => state.otp.resend_wait_secs(purpose, phone).await.map_err(|error| AppError(error.to_string())),
+        Some(phone) => state.otp.resend_wait_secs(purpose, phone).await.map_err(AppError::from),
         None => Ok(0),
     }
 }

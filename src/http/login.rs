@@ -102,7 +102,7 @@ pub async fn post_login(
             let message = throttled_message(tr, retry_after_secs, locked);
             return context.page(&state, &browser, StatusCode::TOO_MANY_REQUESTS, Some(message), form.account).await;
         }
-        Err(LoginError::Internal(error)) => return Err(AppError(error)),
+        Err(LoginError::Internal(error)) => return Err(AppError::from(anyhow::anyhow!(error))),
     };
     let next = Some(form.next.as_str()).filter(|n| !n.is_empty());
     let location =

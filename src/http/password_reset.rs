@@ -153,7 +153,7 @@ pub async fn post_reset(
                 )
                 .await;
         }
-        Err(error) => return Err(AppError(error.to_string())),
+        Err(error) => return Err(AppError::from(error)),
     }
     state.provider.end_all_sessions(&person.id, "password reset").await?;
     let actor = Actor::person(&person.id, ActorRole::Citizen, Some(ip.clone()));

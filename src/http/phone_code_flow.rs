@@ -132,7 +132,7 @@ impl PhoneCodeFlow {
                     let status = StatusCode::TOO_MANY_REQUESTS;
                     self.page(state, browser, &context, status, Some(&phone), Some(message), None).await
                 }
-                None => Err(AppError(error.to_string())),
+                None => Err(AppError::from(error)),
             },
         }
     }

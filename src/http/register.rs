@@ -129,7 +129,7 @@ pub async fn post_send(
                 )
                 .await
             }
-            None => Err(AppError(error.to_string())),
+            None => Err(AppError::from(error)),
         },
     }
 }
@@ -187,7 +187,7 @@ pub async fn post_register(
     let ip = peer.to_string();
     match state.otp.verify(OtpPurpose::Register, &phone, &form.code).await {
         Ok(()) => {}
-        Err(OtpError::Store(error)) => return Err(AppError(error.to_string())),
+        Err(OtpError::Store(error)) => return Err(AppError::from(error)),
         Err(error) => {
             let message = otp_message(tr, &error).unwrap_or_default();
             return refuse("code", StatusCode::UNAUTHORIZED, message).await;
@@ -217,7 +217,7 @@ pub async fn post_register(
             return refuse("document_number", bad, tr.t("register.document_taken")).await;
         }
         Err(AccountError::Policy(reason)) => return refuse("password", bad, policy_message(tr, &reason)).await,
-        Err(error) => return Err(AppError(error.to_string())),
+        Err(error) => return Err(AppError::from(error)),
     };
     record_registration(&state, &person, &phone, &ip).await?;
     if proven_by_register {
@@ -249,7 +249,7 @@ async fn taken_back_by_register(
     phone: &PhoneNumber,
     ip: &str,
 ) -> Result<bool, AppError> {
-    let Some(claimant) = state.desk.unproven_holder(document).await.map_err(|e| AppError(e.to_string()))? else {
+    let Some(claimant) = state.desk.unproven_holder(document).await? else {
         return Ok(false);
     };
     let budget = format!("registration:{}", state.keyring.blind_index("phone", phone.as_str()));
@@ -262,7 +262,7 @@ async fn taken_back_by_register(
         }
     }
     let actor = Actor { id: None, role: ActorRole::Citizen, hall_id: None, origin: Some(ip.to_owned()) };
-    state.desk.take_back(&claimant, &actor, "register", document).await.map_err(|e| AppError(e.to_string()))?;
+    state.desk.take_back(&claimant, &actor, "register", document).await?;
     Ok(true)
 }
 

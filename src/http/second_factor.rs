@@ -79,7 +79,7 @@ pub async fn post_send(
         .accounts
         .find(&partial.person_id)
         .await?
-        .ok_or_else(|| AppError("partial login without a person".into()))?;
+        .ok_or_else(|| AppError::msg("partial login without a person"))?;
     let Some(phone) = person.phone.as_ref().filter(|_| person.phone_verified) else {
         return page(
             &state,
@@ -104,7 +104,7 @@ pub async fn post_send(
                 page(&state, &browser, &context, &partial, StatusCode::TOO_MANY_REQUESTS, true, Some(message), None)
                     .await
             }
-            None => Err(AppError(error.to_string())),
+            None => Err(AppError::from(error)),
         },
     }
 }
@@ -130,7 +130,7 @@ pub async fn post_verify(
         .accounts
         .find(&partial.person_id)
         .await?
-        .ok_or_else(|| AppError("partial login without a person".into()))?;
+        .ok_or_else(|| AppError::msg("partial login without a person"))?;
     let Some(phone) = person.phone.as_ref() else {
         return page(
             &state,
@@ -289,7 +289,7 @@ async fn page(
     let person = state.accounts.find(&partial.person_id).await?;
     let masked = person.as_ref().and_then(|p| p.phone.as_ref()).map(|p| p.masked()).unwrap_or_default();
     let has_passkey = match &state.passkeys {
-        Some(passkeys) => passkeys.has_any(&partial.person_id).await.map_err(|e| AppError(e.to_string()))?,
+        Some(passkeys) => passkeys.has_any(&partial.person_id).await?,
         None => false,
     };
     let query = context.query();

@@ -111,7 +111,7 @@ pub async fn signed_in_before_upload(
             let (parts, _) = request.into_parts();
             super::gate::to_login(&super::guard::here(&parts))
         }
-        Err(error) => super::error::AppError(error.to_string()).into_response(),
+        Err(error) => super::error::AppError::from(error).into_response(),
     }
 }
 

@@ -224,7 +224,7 @@ fn assurance_message(tr: Tr, error: AssuranceError) -> Result<String, AppError> 
         AssuranceError::TooManyChecks => tr.t("stepup.too_many"),
         AssuranceError::NotCheckable => tr.t("stepup.not_checkable"),
         AssuranceError::NeedsRegisterMatch => tr.t("stepup.mismatch"),
-        AssuranceError::Store(error) => return Err(AppError(error.to_string())),
+        AssuranceError::Store(error) => return Err(AppError::from(error)),
     })
 }
 

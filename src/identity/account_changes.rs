@@ -12,7 +12,7 @@ impl Accounts {
     /// check).
     pub async fn set_password(&self, person: &Person, new_password: &SecretString) -> Result<(), AccountError> {
         check_password_for(new_password.expose(), &person.facts())?;
-        let hash = self.hasher().hash(new_password).await.map_err(|e| AccountError::Internal(e.to_string()))?;
+        let hash = self.hasher().hash(new_password).await.map_err(|e| AccountError::Internal(e.into()))?;
         self.db().update_password_hash(&person.id, &hash, self.clock().now()).await?;
         self.forget(&person.id).await;
         Ok(())
@@ -36,7 +36,7 @@ impl Accounts {
             .hasher()
             .verify(password, person.password_hash.as_deref())
             .await
-            .map_err(|e| AccountError::Internal(e.to_string()))?;
+            .map_err(|e| AccountError::Internal(e.into()))?;
         Ok(verdict != super::password::Verdict::Mismatch)
     }
 
@@ -88,7 +88,7 @@ impl Accounts {
         let Some(row) = self.db().find_person_by_id_number(document.kind().as_str(), &index).await? else {
             return Ok(None);
         };
-        Person::from_row(row, self.keyring()).map(Some).map_err(|e| AccountError::Internal(e.to_string()))
+        Person::from_row(row, self.keyring()).map(Some).map_err(|e| AccountError::Internal(e.into()))
     }
 
     /// Takes the document number back from an account that claimed it without proof, for its real holder

@@ -25,7 +25,7 @@ pub enum AccountError {
     #[error(transparent)]
     Policy(#[from] PasswordPolicyError),
     #[error("internal error: {0}")]
-    Internal(String),
+    Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -37,7 +37,7 @@ pub enum LoginError {
     #[error("too many failed attempts; try again in {retry_after_secs} seconds")]
     Throttled { retry_after_secs: i64, locked: bool },
     #[error("internal error: {0}")]
-    Internal(String),
+    Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
 
 impl From<StoreError> for AccountError {
@@ -47,7 +47,7 @@ impl From<StoreError> for AccountError {
         } else if error.is_unique_violation_on("phone") {
             AccountError::DuplicatePhone
         } else {
-            AccountError::Internal(error.to_string())
+            AccountError::Internal(error.into())
         }
     }
 }
@@ -133,7 +133,7 @@ impl Accounts {
                     phone: Some(new.phone.as_str()),
                 };
                 super::password_context::check_password_for(password.expose(), &facts)?;
-                Some(self.hasher.hash(password).await.map_err(|e| AccountError::Internal(e.to_string()))?)
+                Some(self.hasher.hash(password).await.map_err(|e| AccountError::Internal(e.into()))?)
             }
             None => None,
         };
@@ -154,7 +154,7 @@ impl Accounts {
             updated_at: now,
         };
         self.db.insert_person(&row).await?;
-        Person::from_row(row, &self.keyring).map_err(|e| AccountError::Internal(e.to_string()))
+        Person::from_row(row, &self.keyring).map_err(|e| AccountError::Internal(e.into()))
     }
 
     pub async fn find(&self, id: &str) -> Result<Option<Person>, AccountError> {
@@ -162,7 +162,7 @@ impl Accounts {
             return Ok(Some(person));
         }
         let Some(row) = self.db.find_person(id).await? else { return Ok(None) };
-        let person = Person::from_row(row, &self.keyring).map_err(|e| AccountError::Internal(e.to_string()))?;
+        let person = Person::from_row(row, &self.keyring).map_err(|e| AccountError::Internal(e.into()))?;
         self.people.insert(id.to_owned(), person.clone()).await;
         Ok(Some(person))
     }
@@ -196,8 +196,7 @@ impl Accounts {
         } else {
             None
         };
-        row.map(|row| Person::from_row(row, &self.keyring).map_err(|e| AccountError::Internal(e.to_string())))
-            .transpose()
+        row.map(|row| Person::from_row(row, &self.keyring).map_err(|e| AccountError::Internal(e.into()))).transpose()
     }
 
     pub(super) fn throttle(&self) -> &Throttle {

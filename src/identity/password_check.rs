@@ -28,9 +28,8 @@ impl Accounts {
         password: &SecretString,
         ip: Option<&str>,
     ) -> Result<Person, LoginError> {
-        let internal = |e: &dyn std::fmt::Display| LoginError::Internal(e.to_string());
         let identifier = identifier.trim();
-        let person = self.find_by_login_identifier(identifier).await.map_err(|e| internal(&e))?;
+        let person = self.find_by_login_identifier(identifier).await.map_err(internal)?;
         let account = self.account_key(person.as_ref().map(|p| p.id.as_str()), identifier);
         self.take_attempt(&account).await?;
         let address = ip.map(address_key);
@@ -38,18 +37,18 @@ impl Accounts {
             self.slow_lane(address).await?;
         }
         let stored_hash = person.as_ref().and_then(|p| p.password_hash.as_deref());
-        let verdict = self.hasher().verify(password, stored_hash).await.map_err(|e| internal(&e))?;
+        let verdict = self.hasher().verify(password, stored_hash).await.map_err(internal)?;
         match (verdict, person) {
             (Verdict::Match | Verdict::MatchRehashed, Some(person)) if person.can_sign_in() => {
                 if verdict == Verdict::MatchRehashed {
                     self.rehash(&person, password).await;
                 }
-                self.throttle().clear(&account).await.map_err(|e| internal(&e))?;
+                self.throttle().clear(&account).await.map_err(internal)?;
                 Ok(person)
             }
             _ => {
                 if let Some(address) = &address {
-                    self.throttle().fail(address, self.address_policy()).await.map_err(|e| internal(&e))?;
+                    self.throttle().fail(address, self.address_policy()).await.map_err(internal)?;
                 }
                 Err(LoginError::InvalidCredentials)
             }
@@ -67,14 +66,13 @@ impl Accounts {
         if person.password_hash.is_none() {
             return Ok(true);
         }
-        let internal = |e: &dyn std::fmt::Display| LoginError::Internal(e.to_string());
         let account = self.account_key(Some(&person.id), "");
         self.take_attempt(&account).await?;
-        let matches = self.password_matches(person, password).await.map_err(|e| internal(&e))?;
+        let matches = self.password_matches(person, password).await.map_err(internal)?;
         if matches {
-            self.throttle().clear(&account).await.map_err(|e| internal(&e))?;
+            self.throttle().clear(&account).await.map_err(internal)?;
         } else if let Some(address) = ip.map(address_key) {
-            self.throttle().fail(&address, self.address_policy()).await.map_err(|e| internal(&e))?;
+            self.throttle().fail(&address, self.address_policy()).await.map_err(internal)?;
         }
         Ok(matches)
     }
@@ -108,7 +106,7 @@ impl Accounts {
             .throttle()
             .attempt(account, self.account_policy())
             .await
-            .map_err(|e| LoginError::Internal(e.to_string()))?;
+            .map_err(|e| LoginError::Internal(e.into()))?;
         match verdict {
             ThrottleVerdict::Allowed => Ok(()),
             ThrottleVerdict::Wait { secs } => Err(LoginError::Throttled { retry_after_secs: secs, locked: false }),
@@ -118,11 +116,8 @@ impl Accounts {
 
     /// Holds back an attempt from an address over its failure limit; never refuses it.
     async fn slow_lane(&self, address: &str) -> Result<(), LoginError> {
-        let verdict = self
-            .throttle()
-            .check(address, self.address_policy())
-            .await
-            .map_err(|e| LoginError::Internal(e.to_string()))?;
+        let verdict =
+            self.throttle().check(address, self.address_policy()).await.map_err(|e| LoginError::Internal(e.into()))?;
         let secs = match verdict {
             ThrottleVerdict::Allowed => return Ok(()),
             ThrottleVerdict::Wait { secs } | ThrottleVerdict::Locked { secs } => secs,
@@ -144,7 +139,7 @@ impl Accounts {
 
     pub async fn check_throttle(&self, keys: &[(String, Policy)]) -> Result<(), LoginError> {
         for (key, policy) in keys {
-            match self.throttle().check(key, *policy).await.map_err(|e| LoginError::Internal(e.to_string()))? {
+            match self.throttle().check(key, *policy).await.map_err(|e| LoginError::Internal(e.into()))? {
                 ThrottleVerdict::Allowed => {}
                 ThrottleVerdict::Wait { secs } => {
                     return Err(LoginError::Throttled { retry_after_secs: secs, locked: false });
@@ -159,14 +154,14 @@ impl Accounts {
 
     pub async fn count_failure(&self, keys: &[(String, Policy)]) -> Result<(), LoginError> {
         for (key, policy) in keys {
-            self.throttle().fail(key, *policy).await.map_err(|e| LoginError::Internal(e.to_string()))?;
+            self.throttle().fail(key, *policy).await.map_err(|e| LoginError::Internal(e.into()))?;
         }
         Ok(())
     }
 
     pub async fn clear_failures(&self, keys: &[(String, Policy)]) -> Result<(), LoginError> {
         if let Some((key, _)) = keys.first() {
-            self.throttle().clear(key).await.map_err(|e| LoginError::Internal(e.to_string()))?;
+            self.throttle().clear(key).await.map_err(|e| LoginError::Internal(e.into()))?;
         }
         Ok(())
     }
@@ -183,4 +178,9 @@ fn address_key(ip: &str) -> String {
         _ => ip.to_owned(),
     };
     format!("throttle:pwd:ip:{network}")
+}
+
+/// A failure behind a sign-in that is nobody's mistake (the store, the hasher), kept with its cause.
+fn internal(error: impl std::error::Error + Send + Sync + 'static) -> LoginError {
+    LoginError::Internal(Box::new(error))
 }

@@ -41,7 +41,7 @@ impl Accounts {
                 self.clear_failures(&keys).await?;
                 Ok(CodeCheck::Passed)
             }
-            Err(OtpError::Store(error)) => Err(LoginError::Internal(error.to_string())),
+            Err(OtpError::Store(error)) => Err(LoginError::Internal(error.into())),
             Err(refused) => {
                 self.count_failure(&keys).await?;
                 Ok(CodeCheck::Refused(refused))

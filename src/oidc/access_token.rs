@@ -68,7 +68,7 @@ impl Provider {
         let ttl = self.tokens.access_token_ttl_secs;
         record.issued_at = self.now();
         record.expires_at = record.issued_at + ttl;
-        let content = serde_json::to_vec(&record).map_err(|e| ProviderError::Internal(e.to_string()))?;
+        let content = serde_json::to_vec(&record).map_err(|e| ProviderError::Internal(e.into()))?;
         let token = format!("{SEALED_PREFIX}{}", b64url(&self.keyring.seal_token(SEALED_PURPOSE, &content)));
         Ok(IssuedAccessToken { token, expires_in: ttl })
     }
@@ -137,7 +137,7 @@ impl Provider {
 
     /// Whether the account exists and may be used (not closed, stopped or awaiting activation).
     pub(super) async fn account_is_active(&self, person_id: &str) -> Result<bool, ProviderError> {
-        let person = self.accounts.find(person_id).await.map_err(|e| ProviderError::Internal(e.to_string()))?;
+        let person = self.accounts.find(person_id).await.map_err(|e| ProviderError::Internal(e.into()))?;
         Ok(person.is_some_and(|person| person.is_active()))
     }
 

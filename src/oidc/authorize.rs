@@ -46,6 +46,8 @@ pub enum AuthorizeRejection {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PageReason {
     MalformedRequest,
+    /// The request could not be checked (the database did not answer): nothing is wrong with it.
+    Unavailable,
     UnknownClient,
     BadRedirectUri,
 }
@@ -142,7 +144,7 @@ impl Provider {
         let client = self
             .find_client(client_id)
             .await
-            .map_err(|e| page(PageReason::MalformedRequest, &log_internal(e)))?
+            .map_err(|e| page(PageReason::Unavailable, &log_internal(e)))?
             .ok_or_else(|| page(PageReason::UnknownClient, "no enabled client has this client_id"))?;
         let Some(redirect_uri) = params.redirect_uri.clone() else {
             return Err(page(PageReason::BadRedirectUri, "the request has no redirect_uri"));

@@ -76,7 +76,7 @@ impl Provider {
             sid,
             events: serde_json::json!({ LOGOUT_EVENT: {} }),
         };
-        self.keys.sign(client.id_token_alg, "logout+jwt", &claims).map_err(|e| ProviderError::Internal(e.to_string()))
+        self.keys.sign(client.id_token_alg, "logout+jwt", &claims).map_err(|e| ProviderError::Internal(e.into()))
     }
 
     /// Sends every notice that is due; returns how many were attempted.

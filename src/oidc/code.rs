@@ -56,7 +56,7 @@ impl Provider {
         // Long enough to catch a replay for as long as the tokens it would revoke remain useful.
         let ttl_ms = self.tokens.access_token_ttl_secs.max(self.tokens.authorization_code_ttl_secs) * 1000;
         let marker = serde_json::to_vec(&RedeemedCode { grant_id: grant_id.to_owned() })
-            .map_err(|e| ProviderError::Internal(e.to_string()))?;
+            .map_err(|e| ProviderError::Internal(e.into()))?;
         Ok(self.ephemeral.put_new(&redeemed_key(code), &marker, ttl_ms).await?)
     }
 

@@ -87,7 +87,7 @@ impl Provider {
             at_hash: Some(at_hash(subject.access_token, alg)),
             extra,
         };
-        self.keys.sign(alg, "JWT", &claims).map_err(|e| ProviderError::Internal(e.to_string()))
+        self.keys.sign(alg, "JWT", &claims).map_err(|e| ProviderError::Internal(e.into()))
     }
 }
 

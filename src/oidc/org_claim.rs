@@ -16,7 +16,7 @@ impl Provider {
     ) -> Result<Option<Value>, ProviderError> {
         let Some(org_id) = acting_org_id.filter(|_| scopes.contains("org")) else { return Ok(None) };
         let membership =
-            self.orgs.membership(person_id, org_id).await.map_err(|e| ProviderError::Internal(e.to_string()))?;
+            self.orgs.membership(person_id, org_id).await.map_err(|e| ProviderError::Internal(e.into()))?;
         let Some((membership, org)) = membership else { return Ok(None) };
         let items = self.db.item_codes_of_client(&client.id).await?;
         if !membership.effective_scope().covers(&client.id, &items) {

@@ -57,7 +57,7 @@ pub enum ProviderError {
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error("{0}")]
-    Internal(String),
+    Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
 
 impl From<ProviderError> for OAuthError {

@@ -27,7 +27,7 @@ impl Provider {
             .accounts
             .find(person_id)
             .await
-            .map_err(|e| ProviderError::Internal(e.to_string()))?
+            .map_err(|e| ProviderError::Internal(e.into()))?
             .filter(|person| person.is_active())
             .ok_or_else(|| OAuthError::new(ErrorCode::InvalidToken, "the account of this token is no longer active"))?;
         let names = claims::requested_names(&scopes, record.userinfo_claims.iter());

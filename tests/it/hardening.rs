@@ -191,3 +191,24 @@ async fn a_new_password_may_not_contain_what_others_know_about_its_owner() {
     assert_eq!(status, 200);
     app.stop().await;
 }
+
+/// A sign-in request the server cannot check because its database did not answer is not the client's
+/// mistake: it is answered 503 "try again", never 400 "the request is wrong", which would send a
+/// department's developers looking for a bug in their integration.
+#[tokio::test]
+async fn a_database_failure_during_an_authorization_request_is_not_called_a_malformed_request() {
+    let app = TestApp::spawn().await;
+    app.execute_sql("ALTER TABLE clients RENAME TO clients_away").await;
+    let response = http()
+        .get(app.url("/authorize?client_id=never-seen&response_type=code&scope=openid&redirect_uri=https%3A%2F%2Frp.example%2Fcb"))
+        .header("accept-language", "en")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 503);
+    let page = response.text().await.unwrap();
+    assert!(page.contains("briefly unavailable"), "{page}");
+    assert!(!page.contains("incomplete or wrong"), "{page}");
+    app.execute_sql("ALTER TABLE clients_away RENAME TO clients").await;
+    app.stop().await;
+}

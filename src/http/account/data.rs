@@ -56,7 +56,7 @@ struct Held {
 
 async fn gather(state: &AppState, person: &Person) -> Result<Held, AppError> {
     let passkeys = match &state.passkeys {
-        Some(passkeys) => passkeys.list(&person.id).await.map_err(|e| AppError(e.to_string()))?,
+        Some(passkeys) => passkeys.list(&person.id).await?,
         None => Vec::new(),
     };
     let history = state.history.recent(&person.id, 1000).await?;

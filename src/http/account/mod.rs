@@ -170,7 +170,7 @@ pub async fn current_password_refusal(
             axum::http::StatusCode::TOO_MANY_REQUESTS,
             super::login::throttled_message(tr, retry_after_secs, locked),
         ))),
-        Err(error) => Err(AppError(error.to_string())),
+        Err(error) => Err(AppError::from(error)),
     }
 }
 

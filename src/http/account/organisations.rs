@@ -121,8 +121,7 @@ pub async fn get_organisations(
     let memberships = state
         .orgs
         .memberships_of(&signed.person.id)
-        .await
-        .map_err(|e| AppError(e.to_string()))?
+        .await?
         .into_iter()
         .map(|(m, o)| MembershipView {
             org_id: o.id,
@@ -188,7 +187,7 @@ pub async fn post_organisation(
     };
     match outcome {
         Ok(flash) => show(&state, &browser, &signed, &org_id, StatusCode::OK, Some(flash), None, Kept::default()).await,
-        Err(OrgError::Store(error)) => Err(AppError(error.to_string())),
+        Err(OrgError::Store(error)) => Err(AppError::from(error)),
         Err(error) => {
             let message = Some(org_message(tr, &error));
             show(&state, &browser, &signed, &org_id, StatusCode::FORBIDDEN, None, message, Kept::default()).await
@@ -266,7 +265,7 @@ async fn grant(
     };
     match result {
         Ok(_) => Ok(Ok(())),
-        Err(OrgError::Store(error)) => Err(AppError(error.to_string())),
+        Err(OrgError::Store(error)) => Err(AppError::from(error)),
         Err(OrgError::BadValidity) => refuse("orgs.bad_date", "valid_until"),
         Err(error) => Ok(Err(Refusal { message: org_message(tr, &error), field: "" })),
     }
@@ -293,7 +292,7 @@ async fn show(
 ) -> Result<Response, AppError> {
     let here = format!("{}/{org_id}", paths::ACCOUNT_ORGANISATIONS);
     let tr = signed.tr();
-    let membership = state.orgs.membership(&signed.person.id, org_id).await.map_err(|e| AppError(e.to_string()))?;
+    let membership = state.orgs.membership(&signed.person.id, org_id).await?;
     let Some((own, org)) = membership.filter(|(m, _)| m.role != MemberRole::Agent) else {
         return Ok(crate::http::pages::error_page(StatusCode::FORBIDDEN, signed.locale, "orgs.forbidden", None));
     };
@@ -301,7 +300,7 @@ async fn show(
     frame.flash = flash;
     frame.error = error;
     let mut members = Vec::new();
-    for member in state.orgs.members(org_id).await.map_err(|e| AppError(e.to_string()))? {
+    for member in state.orgs.members(org_id).await? {
         members.push(member_view(state, tr, &own, member).await?);
     }
     let page = OrganisationPage {

@@ -112,9 +112,7 @@ pub async fn get_passkeys(
 async fn may_enrol_with_code(state: &AppState, signed: &Signed) -> Result<bool, AppError> {
     let Some(passkeys) = &state.passkeys else { return Ok(false) };
     let recent = state.provider.now() - signed.login.auth_time <= gate::SENSITIVE_RECENT_SECS;
-    Ok(recent
-        && !state.roles.of(&signed.person.id).await.map_err(|e| AppError(e.to_string()))?.is_empty()
-        && !passkeys.has_any(&signed.person.id).await.map_err(|e| AppError(e.to_string()))?)
+    Ok(recent && !state.roles.of(&signed.person.id).await?.is_empty() && !passkeys.has_any(&signed.person.id).await?)
 }
 
 /// How a registration ceremony is allowed: by the sign-in itself, or by a live enrolment code.
@@ -131,7 +129,7 @@ async fn allowed_to_add(state: &AppState, signed: &Signed, code: &str) -> Result
     if code.trim().is_empty() || !may_enrol_with_code(state, signed).await? {
         return Ok(None);
     }
-    let live = state.enrolment.is_live(&signed.person.id, code).await.map_err(|e| AppError(e.to_string()))?;
+    let live = state.enrolment.is_live(&signed.person.id, code).await?;
     Ok(live.then(|| Allowed::EnrolmentCode(code.to_owned())))
 }
 
@@ -165,13 +163,8 @@ pub async fn post_manage(
         return show_with(&state, &browser, &signed, StatusCode::OK, None, None, Some(&form.id)).await;
     }
     let (done, action) = match form.action.as_str() {
-        "remove" => {
-            (passkeys.remove(person_id, &form.id).await.map_err(|e| AppError(e.to_string()))?, "account.passkey.remove")
-        }
-        _ => (
-            passkeys.rename(person_id, &form.id, &form.name).await.map_err(|e| AppError(e.to_string()))?,
-            "account.passkey.rename",
-        ),
+        "remove" => (passkeys.remove(person_id, &form.id).await?, "account.passkey.remove"),
+        _ => (passkeys.rename(person_id, &form.id, &form.name).await?, "account.passkey.rename"),
     };
     if !done {
         return show(&state, &browser, &signed, StatusCode::BAD_REQUEST, None, Some(tr.t("passkeys.not_changed")))
@@ -262,7 +255,7 @@ pub async fn post_register(
         // An enrolment code is used up before the passkey is stored, so two racing requests cannot both use
         // it; it is given back if the ceremony then fails.
         if let Allowed::EnrolmentCode(code) = &allowed
-            && !state.enrolment.redeem(person_id, code).await.map_err(|e| AppError(e.to_string()))?
+            && !state.enrolment.redeem(person_id, code).await?
         {
             return Ok(json_error(StatusCode::UNAUTHORIZED, CONFIRM_FIRST));
         }
@@ -272,7 +265,7 @@ pub async fn post_register(
         if finished.is_err()
             && let Allowed::EnrolmentCode(code) = &allowed
         {
-            state.enrolment.give_back(code).await.map_err(|e| AppError(e.to_string()))?;
+            state.enrolment.give_back(code).await?;
         }
         match finished {
             Ok(summary) => {
@@ -304,7 +297,7 @@ pub async fn post_register(
             Err(error @ (PasskeyError::AlreadyRegistered | PasskeyError::CeremonyGone | PasskeyError::Rejected(_))) => {
                 Ok(json_error(StatusCode::BAD_REQUEST, &error.to_string()))
             }
-            Err(error) => Err(AppError(error.to_string())),
+            Err(error) => Err(AppError::from(error)),
         }
     };
     result.await.unwrap_or_else(|error: AppError| error.into_response())
@@ -337,7 +330,7 @@ async fn show_with(
     frame.flash = flash;
     frame.error = error;
     let passkeys = match &state.passkeys {
-        Some(passkeys) => passkeys.list(&signed.person.id).await.map_err(|e| AppError(e.to_string()))?,
+        Some(passkeys) => passkeys.list(&signed.person.id).await?,
         None => Vec::new(),
     };
     let tr = signed.tr();

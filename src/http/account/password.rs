@@ -72,7 +72,7 @@ pub async fn post_password(
     match state.accounts.set_password(&signed.person, &SecretString::new(form.password)).await {
         Ok(()) => {}
         Err(AccountError::Policy(reason)) => return fail(StatusCode::BAD_REQUEST, policy_message(tr, &reason)).await,
-        Err(error) => return Err(AppError(error.to_string())),
+        Err(error) => return Err(AppError::from(error)),
     }
     state.provider.end_sessions_except(&signed.person.id, Some(&signed.login.id), "password changed").await?;
     let actor = Actor::person(&signed.person.id, ActorRole::Citizen, Some(ip));

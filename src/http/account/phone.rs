@@ -94,7 +94,7 @@ pub async fn post_send(
         }
         Err(error) => match otp_message(tr, &error) {
             Some(message) => show(&state, &browser, &signed, StatusCode::TOO_MANY_REQUESTS, None, Some(message)).await,
-            None => Err(AppError(error.to_string())),
+            None => Err(AppError::from(error)),
         },
     }
 }
@@ -118,7 +118,7 @@ pub async fn post_phone(
     }
     match state.otp.verify(OtpPurpose::ChangePhone, &phone, &form.code).await {
         Ok(()) => {}
-        Err(OtpError::Store(error)) => return Err(AppError(error.to_string())),
+        Err(OtpError::Store(error)) => return Err(AppError::from(error)),
         Err(error) => {
             return show(&state, &browser, &signed, StatusCode::UNAUTHORIZED, None, otp_message(tr, &error)).await;
         }
@@ -128,7 +128,7 @@ pub async fn post_phone(
         Err(AccountError::DuplicatePhone) => {
             return show(&state, &browser, &signed, StatusCode::CONFLICT, None, Some(tr.t("phone.taken"))).await;
         }
-        Err(error) => return Err(AppError(error.to_string())),
+        Err(error) => return Err(AppError::from(error)),
     }
     browser.take_flow(FLOW).await?;
     let actor = Actor::person(&signed.person.id, ActorRole::Citizen, Some(peer.to_string()));

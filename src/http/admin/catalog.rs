@@ -261,7 +261,7 @@ pub async fn get_connection_rate(
         })?],
         None => Vec::new(),
     };
-    let filter = filter_for(&state, &scope, &query).await.map_err(|e| ApiError::internal(e.0))?;
+    let filter = filter_for(&state, &scope, &query).await.map_err(ApiError::internal)?;
     let report = state.reports.report(&filter, &dimensions).await.map_err(ApiError::internal)?;
     let mut value = serde_json::to_value(&report).map_err(ApiError::internal)?;
     value["usage"] =

@@ -330,14 +330,14 @@ async fn revoke_admin(
     form: &DepartmentForm,
     actor: &Actor,
 ) -> Result<Result<&'static str, String>, AppError> {
-    let admins = state.roles.holders(&[RoleKind::DepartmentAdmin]).await.map_err(|e| AppError(e.to_string()))?;
+    let admins = state.roles.holders(&[RoleKind::DepartmentAdmin]).await?;
     if !admins
         .iter()
         .any(|(_, role)| role.id == form.role_id && role.scope_id.as_deref() == Some(department.id.as_str()))
     {
         return Ok(Err(tr.t("console.error.no_role")));
     }
-    state.roles.revoke(&form.role_id, actor).await.map_err(|e| AppError(e.to_string()))?;
+    state.roles.revoke(&form.role_id, actor).await?;
     Ok(Ok("revoked"))
 }
 
@@ -401,9 +401,7 @@ pub async fn show(
         })
         .collect();
     let mut admins = Vec::new();
-    for (person_id, role) in
-        state.roles.holders(&[RoleKind::DepartmentAdmin]).await.map_err(|e| AppError(e.to_string()))?
-    {
+    for (person_id, role) in state.roles.holders(&[RoleKind::DepartmentAdmin]).await? {
         if role.scope_id.as_deref() != Some(id) {
             continue;
         }

@@ -89,7 +89,7 @@ pub async fn post_enrolment(
             show(&browser, &console, StatusCode::FORBIDDEN, None, refuse("console.error.not_their_staff"), account)
                 .await
         }
-        Err(error) => Err(AppError(error.to_string())),
+        Err(error) => Err(AppError::from(error)),
     }
 }
 

@@ -136,7 +136,7 @@ async fn add_hall(
     let parent = Some(form.parent_id.trim()).filter(|p| !p.is_empty());
     match state.halls.create(&form.name, kind, parent, actor).await {
         Ok(_) => Ok(Ok("hall")),
-        Err(error) => super::refusal::hall_message(tr, &error).map(Err).ok_or_else(|| AppError(error.to_string())),
+        Err(error) => super::refusal::hall_message(tr, &error).map(Err).ok_or_else(|| AppError::from(error)),
     }
 }
 
@@ -170,7 +170,7 @@ async fn revoke(
 }
 
 fn role_error(error: RoleError) -> AppError {
-    AppError(error.to_string())
+    AppError::from(error)
 }
 
 async fn show(

@@ -83,13 +83,13 @@ pub async fn grant_role(
     let Some(person) = state.accounts.find_by_login_identifier(account.trim()).await? else {
         return Ok(Err(tr.t("console.error.no_person")));
     };
-    let held = state.roles.of(&person.id).await.map_err(|e| AppError(e.to_string()))?;
+    let held = state.roles.of(&person.id).await?;
     if held.iter().any(|role| role.kind == kind && role.scope_id.as_deref() == scope_id) {
         return Ok(Err(tr.t("console.error.already_holds")));
     }
     match state.roles.grant(&person.id, kind, scope_id, actor).await {
         Ok(_) => Ok(Ok(())),
-        Err(error) => refusal::role_message(tr, &error).map(Err).ok_or_else(|| AppError(error.to_string())),
+        Err(error) => refusal::role_message(tr, &error).map(Err).ok_or_else(|| AppError::from(error)),
     }
 }
 
@@ -143,7 +143,7 @@ async fn at_console(
         Err(redirect) => return Ok(Err(redirect)),
     };
     let refuse = |key: &str| Ok(Err(error_page(StatusCode::FORBIDDEN, signed.locale, key, None)));
-    let roles = state.roles.of(&signed.person.id).await.map_err(|e| AppError(e.to_string()))?;
+    let roles = state.roles.of(&signed.person.id).await?;
     if !roles.iter().any(|role| allowed.contains(&role.kind)) {
         return refuse(if roles.is_empty() { "console.forbidden" } else { "console.not_for_role" });
     }

@@ -51,7 +51,7 @@ async fn export(
     let filter = filter_for(&state, &scope, &query).await?;
     let heading = |keys: &[&str]| keys.iter().map(|key| tr.t(&format!("export.{key}"))).collect::<Vec<_>>();
     let (sheet, name) = if what.what == "missing" {
-        let departments = state.catalog.departments(&Scope::All).await.map_err(|e| AppError(e.to_string()))?;
+        let departments = state.catalog.departments(&Scope::All).await?;
         let mut rows = Vec::new();
         for item in state.reports.missing(&filter, EXPORT_LIMIT).await? {
             let department = departments.iter().find(|d| d.id == item.department_id);

@@ -166,7 +166,7 @@ async fn scope_of(state: &AppState, console: AtConsole) -> Result<Result<Viewer,
     let scope = if console.held.iter().any(|role| matches!(role, RoleKind::PlatformAdmin | RoleKind::Auditor)) {
         Scope::All
     } else {
-        match state.catalog.scope_of(&console.signed.person.id).await.map_err(|e| AppError(e.to_string()))? {
+        match state.catalog.scope_of(&console.signed.person.id).await? {
             Some(scope) => scope,
             None => {
                 let page = crate::http::pages::error_page(
@@ -184,7 +184,7 @@ async fn scope_of(state: &AppState, console: AtConsole) -> Result<Result<Viewer,
 
 /// The report filter a query asks for, within what the viewer may see.
 pub async fn filter_for(state: &AppState, scope: &Scope, query: &DashboardQuery) -> Result<ItemFilter, AppError> {
-    let departments = state.catalog.departments(scope).await.map_err(|e| AppError(e.to_string()))?;
+    let departments = state.catalog.departments(scope).await?;
     let level = DepartmentLevel::parse(&query.level);
     let chosen: Vec<String> = departments
         .into_iter()
@@ -316,7 +316,7 @@ async fn usage(state: &AppState, tr: Tr) -> Result<Vec<UsageView>, AppError> {
 }
 
 async fn group_missing(state: &AppState, tr: Tr, missing: Vec<MissingRow>) -> Result<Vec<MissingGroup>, AppError> {
-    let departments = state.catalog.departments(&Scope::All).await.map_err(|e| AppError(e.to_string()))?;
+    let departments = state.catalog.departments(&Scope::All).await?;
     let mut groups: Vec<MissingGroup> = Vec::new();
     for item in missing {
         let department = departments.iter().find(|d| d.id == item.department_id);
@@ -354,7 +354,7 @@ async fn group_missing(state: &AppState, tr: Tr, missing: Vec<MissingRow>) -> Re
 }
 
 async fn options(state: &AppState, tr: Tr, scope: &Scope) -> Result<FilterOptions, AppError> {
-    let departments = state.catalog.departments(scope).await.map_err(|e| AppError(e.to_string()))?;
+    let departments = state.catalog.departments(scope).await?;
     let translated = |dimension: &str, keys: Vec<&'static str>| {
         keys.into_iter().map(|k| (k, tr.t(&format!("catalog.{dimension}.{k}")))).collect()
     };

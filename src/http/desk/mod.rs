@@ -82,7 +82,7 @@ async fn at_desk(
     if !signed.login.amr.iter().any(|m| m.is_passkey()) {
         // The passkey step is offered here, and for a first-time staff member the way to add one.
         let has_passkey = match &state.passkeys {
-            Some(passkeys) => passkeys.has_any(&signed.person.id).await.map_err(|e| AppError(e.to_string()))?,
+            Some(passkeys) => passkeys.has_any(&signed.person.id).await?,
             None => false,
         };
         let page = NeedsPasskeyPage {
@@ -96,7 +96,7 @@ async fn at_desk(
     match state.desk.seat(&signed.person.id, None, ip).await {
         Ok(seat) => Ok(Ok(AtDesk { signed, seat })),
         Err(DeskError::NotStaff) => Ok(Err(error_page(StatusCode::FORBIDDEN, signed.locale, "desk.not_staff", None))),
-        Err(error) => Err(AppError(error.to_string())),
+        Err(error) => Err(AppError::from(error)),
     }
 }
 

@@ -298,7 +298,7 @@ async fn show_kept(
         })
         .collect();
     let mut resets = Vec::new();
-    for reset in state.desk.open_resets(person_id).await.map_err(|e| AppError(e.to_string()))? {
+    for reset in state.desk.open_resets(person_id).await? {
         let recorder = state.accounts.find(&reset.recorded_by).await?.map(|p| p.name).unwrap_or_default();
         let summary = tr
             .t(if reset.new_phone.is_some() { "desk.reset_pending_phone" } else { "desk.reset_pending" })

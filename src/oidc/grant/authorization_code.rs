@@ -45,7 +45,7 @@ impl Provider {
             .accounts
             .find(&record.person_id)
             .await
-            .map_err(|e| crate::oidc::provider::ProviderError::Internal(e.to_string()))?
+            .map_err(|e| crate::oidc::provider::ProviderError::Internal(e.into()))?
             .filter(|person| person.is_active())
             .ok_or_else(|| OAuthError::invalid_grant("the account this code was issued for is no longer active"))?;
 

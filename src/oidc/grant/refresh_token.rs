@@ -77,7 +77,7 @@ impl Provider {
             .accounts
             .find(&grant.person_id)
             .await
-            .map_err(|e| ProviderError::Internal(e.to_string()))?
+            .map_err(|e| ProviderError::Internal(e.into()))?
             .filter(|person| person.is_active())
             .ok_or_else(|| OAuthError::invalid_grant("the account of this grant is no longer active"))?;
 
