@@ -4,6 +4,7 @@
 pub mod demo;
 pub mod import;
 pub mod report;
+pub mod report_query;
 pub mod service;
 pub mod themes;
 pub mod usage;
@@ -87,6 +88,17 @@ pub struct Department {
     pub parent_id: Option<String>,
     pub contact_name: Option<String>,
     pub contact_phone: Option<String>,
+}
+
+impl Department {
+    /// Whom to call at the department: the contact's name and phone, as far as they are known.
+    pub fn contact(&self) -> String {
+        [self.contact_name.as_deref(), self.contact_phone.as_deref()]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

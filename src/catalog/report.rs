@@ -2,6 +2,7 @@
 //! down by department, department level, item type, audience, theme and vertical system; the items still
 //! missing and whom to call; the usage indicators of the designated pages; daily snapshots for the trend.
 
+use super::report_query::ReportQuery;
 use super::{Audience, DepartmentLevel, ItemKind, Portal, Vertical, themes};
 use crate::clock::SharedClock;
 use crate::config::CatalogConfig;
@@ -299,9 +300,36 @@ impl Reports {
     }
 
     /// The snapshots of a scope (`all`, or `dept:ID`) over the last `days` days.
-    pub async fn trend(&self, scope: &str, days: i64) -> Result<Vec<SnapshotRow>, StoreError> {
+    pub async fn snapshots(&self, scope: &str, days: i64) -> Result<Vec<SnapshotRow>, StoreError> {
         let from = day_of(self.clock.now() - days * DAY_SECS);
         self.db.snapshots(scope, &from).await
+    }
+
+    /// The rate day by day over the last `days` days for `query`, from the snapshots of its scope, with
+    /// `today` (the live rate of the report it goes with) in place of today's earlier snapshot when the
+    /// question counts what snapshots count. Empty when no snapshot answers the question.
+    pub async fn trend(
+        &self,
+        query: &ReportQuery,
+        today: Option<f64>,
+        days: i64,
+    ) -> Result<Vec<(String, f64)>, StoreError> {
+        let Some(scope) = query.trend_scope() else { return Ok(Vec::new()) };
+        let mut points: Vec<(String, f64)> = self
+            .snapshots(&scope, days)
+            .await?
+            .into_iter()
+            .filter(|s| s.active_items > 0)
+            .map(|s| (s.day, s.connected as f64 / s.active_items as f64))
+            .collect();
+        if !query.narrows_items()
+            && let Some(rate) = today
+        {
+            let day = day_of(self.clock.now());
+            points.retain(|(snapshot_day, _)| *snapshot_day != day);
+            points.push((day, rate));
+        }
+        Ok(points)
     }
 }
 

@@ -233,7 +233,7 @@ async fn snapshots_are_daily_and_the_report_command_prints_every_format() {
     login_through(&app, &catalogued.local).await;
     app.reports.record_snapshot().await.unwrap();
     app.reports.record_snapshot().await.unwrap();
-    let trend = app.reports.trend("all", 30).await.unwrap();
+    let trend = app.reports.snapshots("all", 30).await.unwrap();
     assert_eq!(
         (trend.len(), trend[0].connected, trend[0].active_items),
         (1, 2, 6),
@@ -242,11 +242,11 @@ async fn snapshots_are_daily_and_the_report_command_prints_every_format() {
     app.clock.advance_secs(86_400);
     login_through(&app, &catalogued.provincial).await;
     app.reports.record_snapshot().await.unwrap();
-    let trend = app.reports.trend("all", 30).await.unwrap();
+    let trend = app.reports.snapshots("all", 30).await.unwrap();
     let connected: Vec<i64> = trend.iter().map(|s| s.connected).collect();
     assert_eq!(connected, [2, 3], "the next day adds a row and keeps yesterday's");
     assert_eq!(
-        app.reports.trend(&format!("dept:{}", catalogued.district), 30).await.unwrap()[0].active_items,
+        app.reports.snapshots(&format!("dept:{}", catalogued.district), 30).await.unwrap()[0].active_items,
         2,
         "per department too"
     );

@@ -6,10 +6,10 @@ use super::{ApiError, catalog_admin};
 use crate::audit::{Actor, ActorRole};
 use crate::catalog::import::ImportFormat;
 use crate::catalog::report::Dimension;
+use crate::catalog::report_query::{ReportParams, ReportQuery};
 use crate::catalog::service::{NewDepartment, NewSystem};
 use crate::catalog::{CatalogError, Scope};
 use crate::http::client_ip::ClientIp;
-use crate::http::dashboard::{DashboardQuery, filter_for};
 use crate::http::state::AppState;
 use crate::oidc::client::ClientRegistration;
 use crate::oidc::provider::RegisterClientError;
@@ -247,7 +247,7 @@ pub async fn post_items(
 pub async fn get_connection_rate(
     State(state): State<AppState>,
     headers: HeaderMap,
-    Query(query): Query<DashboardQuery>,
+    Query(params): Query<ReportParams>,
     Query(rate): Query<RateQuery>,
 ) -> Result<Json<Value>, ApiError> {
     let (_, scope) = catalog_admin(&state, &headers).await?;
@@ -261,7 +261,8 @@ pub async fn get_connection_rate(
         })?],
         None => Vec::new(),
     };
-    let filter = filter_for(&state, &scope, &query).await.map_err(ApiError::internal)?;
+    let departments = state.catalog.departments(&Scope::All).await.map_err(ApiError::internal)?;
+    let filter = ReportQuery::parse(&params, &scope).filter(&departments);
     let report = state.reports.report(&filter, &dimensions).await.map_err(ApiError::internal)?;
     let mut value = serde_json::to_value(&report).map_err(ApiError::internal)?;
     value["usage"] =

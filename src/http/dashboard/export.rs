@@ -2,9 +2,10 @@
 //! rate per department (`what=departments`, the default) or every missing item with whom to call
 //! (`what=missing`) — with headers and values in the page's language.
 
-use super::{DashboardQuery, Viewer, filter_for, label, percent};
-use crate::catalog::Scope;
+use super::{Viewer, label, percent};
 use crate::catalog::report::Dimension;
+use crate::catalog::report_query::{ReportParams, ReportQuery};
+use crate::catalog::{Department, Scope};
 use crate::http::download::{Format, download};
 use crate::http::error::AppError;
 use crate::http::state::AppState;
@@ -25,7 +26,7 @@ pub struct What {
 pub async fn get_csv(
     state: State<AppState>,
     viewer: Viewer,
-    query: Query<DashboardQuery>,
+    query: Query<ReportParams>,
     what: Query<What>,
 ) -> Result<Response, AppError> {
     export(state, viewer, query, what, Format::Csv).await
@@ -34,7 +35,7 @@ pub async fn get_csv(
 pub async fn get_xlsx(
     state: State<AppState>,
     viewer: Viewer,
-    query: Query<DashboardQuery>,
+    query: Query<ReportParams>,
     what: Query<What>,
 ) -> Result<Response, AppError> {
     export(state, viewer, query, what, Format::Xlsx).await
@@ -43,27 +44,19 @@ pub async fn get_xlsx(
 async fn export(
     State(state): State<AppState>,
     Viewer(console, scope): Viewer,
-    Query(query): Query<DashboardQuery>,
+    Query(params): Query<ReportParams>,
     Query(what): Query<What>,
     format: Format,
 ) -> Result<Response, AppError> {
     let tr = console.tr();
-    let filter = filter_for(&state, &scope, &query).await?;
+    let departments = state.catalog.departments(&Scope::All).await?;
+    let filter = ReportQuery::parse(&params, &scope).filter(&departments);
     let heading = |keys: &[&str]| keys.iter().map(|key| tr.t(&format!("export.{key}"))).collect::<Vec<_>>();
     let (sheet, name) = if what.what == "missing" {
-        let departments = state.catalog.departments(&Scope::All).await?;
         let mut rows = Vec::new();
         for item in state.reports.missing(&filter, EXPORT_LIMIT).await? {
             let department = departments.iter().find(|d| d.id == item.department_id);
-            let contact = department
-                .map(|d| {
-                    [d.contact_name.clone(), d.contact_phone.clone()]
-                        .into_iter()
-                        .flatten()
-                        .collect::<Vec<_>>()
-                        .join(" ")
-                })
-                .unwrap_or_default();
+            let contact = department.map(Department::contact).unwrap_or_default();
             rows.push(vec![
                 Cell::from(department.map(|d| d.name.clone()).unwrap_or_default()),
                 Cell::from(contact),

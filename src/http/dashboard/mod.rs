@@ -13,38 +13,22 @@ use super::i18n::{Locale, Tr};
 use super::pages::{Chrome, render};
 use super::state::AppState;
 use crate::catalog::report::{Dimension, Line, Report};
-use crate::catalog::{Audience, DepartmentLevel, ItemKind, Scope, Vertical, themes};
+use crate::catalog::report_query::{ReportParams, ReportQuery};
+use crate::catalog::{Audience, Department, DepartmentLevel, ItemKind, Scope, Vertical, themes};
 use crate::identity::roles::RoleKind;
 use crate::paths;
-use crate::store::connections::{ItemFilter, MissingRow};
+use crate::store::connections::MissingRow;
 use askama::Template;
 use axum::extract::{FromRequestParts, Query, RawQuery, State};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
 use axum::response::Response;
-use serde::Deserialize;
 
 /// Missing items listed on the page; the CSV export has them all.
 const MISSING_ON_PAGE: i64 = 300;
 /// Days of snapshots in the trend.
 const TREND_DAYS: i64 = 90;
 pub const VIEWERS: [RoleKind; 3] = [RoleKind::PlatformAdmin, RoleKind::DepartmentAdmin, RoleKind::Auditor];
-
-#[derive(Deserialize, Default, Clone)]
-pub struct DashboardQuery {
-    #[serde(default)]
-    pub department: String,
-    #[serde(default)]
-    pub level: String,
-    #[serde(default)]
-    pub kind: String,
-    #[serde(default)]
-    pub audience: String,
-    #[serde(default)]
-    pub theme: String,
-    #[serde(default)]
-    pub vertical: String,
-}
 
 pub struct RateRow {
     pub label: String,
@@ -84,7 +68,7 @@ pub struct UsageView {
 struct DashboardPage {
     chrome: Chrome,
     console: ConsoleFrame,
-    query: DashboardQuery,
+    query: ReportParams,
     raw_query: String,
     headline: RateRow,
     target: String,
@@ -182,35 +166,16 @@ async fn scope_of(state: &AppState, console: AtConsole) -> Result<Result<Viewer,
     Ok(Ok(Viewer(console, scope)))
 }
 
-/// The report filter a query asks for, within what the viewer may see.
-pub async fn filter_for(state: &AppState, scope: &Scope, query: &DashboardQuery) -> Result<ItemFilter, AppError> {
-    let departments = state.catalog.departments(scope).await?;
-    let level = DepartmentLevel::parse(&query.level);
-    let chosen: Vec<String> = departments
-        .into_iter()
-        .filter(|d| query.department.is_empty() || d.id == query.department)
-        .filter(|d| level.is_none_or(|level| d.level == level))
-        .map(|d| d.id)
-        .collect();
-    let narrowed = *scope != Scope::All || !query.department.is_empty() || level.is_some();
-    let known = |value: &str, valid: bool| (valid && !value.is_empty()).then(|| value.to_owned());
-    Ok(ItemFilter {
-        departments: narrowed.then_some(chosen),
-        kind: known(&query.kind, ItemKind::parse(&query.kind).is_some()),
-        audience: known(&query.audience, Audience::parse(&query.audience).is_some()),
-        vertical: known(&query.vertical, query.vertical == "none" || Vertical::parse(&query.vertical).is_some()),
-        theme: known(&query.theme, themes::find(&query.theme).is_some()),
-    })
-}
-
 pub async fn get_dashboard(
     State(state): State<AppState>,
     Viewer(console, scope): Viewer,
-    Query(query): Query<DashboardQuery>,
+    Query(params): Query<ReportParams>,
     RawQuery(raw): RawQuery,
 ) -> Result<Response, AppError> {
     let tr = console.tr();
-    let filter = filter_for(&state, &scope, &query).await?;
+    let query = ReportQuery::parse(&params, &scope);
+    let departments = state.catalog.departments(&Scope::All).await?;
+    let filter = query.filter(&departments);
     let dimensions = [
         Dimension::Department,
         Dimension::Level,
@@ -228,7 +193,7 @@ pub async fn get_dashboard(
         headline: row(tr, Dimension::Department, &report.overall),
         target: percent(Some(report.target)),
         usage: usage(&state, tr).await?,
-        trend_svg: trend(&state, tr, &scope, &query, &report).await?,
+        trend_svg: trend(&state, tr, &query, &report).await?,
         departments_svg: department_chart(tr, &report),
         departments: lines(&report, Dimension::Department).iter().map(|l| row(tr, Dimension::Department, l)).collect(),
         breakdowns: [Dimension::Level, Dimension::Type, Dimension::Audience, Dimension::Vertical, Dimension::Theme]
@@ -238,11 +203,11 @@ pub async fn get_dashboard(
                 rows: lines(&report, d).iter().map(|l| row(tr, d, l)).collect(),
             })
             .collect(),
-        missing: group_missing(&state, tr, missing).await?,
+        missing: group_missing(tr, &departments, missing),
         missing_total: report.overall.counts.active_items - report.overall.counts.connected,
         missing_shown,
-        options: options(&state, tr, &scope).await?,
-        query,
+        options: options(tr, &scope, &departments),
+        query: params,
         raw_query: raw.unwrap_or_default(),
     };
     Ok(render(StatusCode::OK, &page))
@@ -261,37 +226,14 @@ fn department_chart(tr: Tr, report: &Report) -> String {
     charts::department_bars(&tr.t("dashboard.chart_departments"), &bars, report.target)
 }
 
-async fn trend(
-    state: &AppState,
-    tr: Tr,
-    scope: &Scope,
-    query: &DashboardQuery,
-    report: &Report,
-) -> Result<String, AppError> {
-    // Snapshots exist for the whole platform and for each department: only one the viewer may see.
-    let scope_key = match (scope, query.department.as_str()) {
-        (_, department) if !department.is_empty() => scope.allows(department).then(|| format!("dept:{department}")),
-        (Scope::Departments(ids), _) if ids.len() == 1 => Some(format!("dept:{}", ids[0])),
-        (Scope::Departments(_), _) => None,
-        (Scope::All, _) => Some("all".to_owned()),
-    };
-    let snapshots = match &scope_key {
-        Some(key) => state.reports.trend(key, TREND_DAYS).await?,
-        None => Vec::new(),
-    };
-    let mut points: Vec<(String, f64)> = snapshots
+async fn trend(state: &AppState, tr: Tr, query: &ReportQuery, report: &Report) -> Result<String, AppError> {
+    let points: Vec<(String, f64)> = state
+        .reports
+        .trend(query, report.overall.rate, TREND_DAYS)
+        .await?
         .into_iter()
-        .filter(|s| s.active_items > 0)
-        .map(|s| (s.day, s.connected as f64 * 100.0 / s.active_items as f64))
+        .map(|(day, rate)| (day, rate * 100.0))
         .collect();
-    let today = crate::catalog::report::day_of(state.provider.now());
-    let filtered =
-        query.kind.len() + query.audience.len() + query.theme.len() + query.vertical.len() + query.level.len() > 0;
-    if !filtered && let Some(rate) = report.overall.rate {
-        // Today's figure is live; the snapshot of today, taken earlier, gives way to it.
-        points.retain(|(day, _)| *day != today);
-        points.push((today, rate * 100.0));
-    }
     if points.len() < 2 {
         return Ok(String::new());
     }
@@ -315,22 +257,13 @@ async fn usage(state: &AppState, tr: Tr) -> Result<Vec<UsageView>, AppError> {
     Ok(vec![view("dashboard.usage_enterprise", &usage.enterprise), view("dashboard.usage_citizen", &usage.citizen)])
 }
 
-async fn group_missing(state: &AppState, tr: Tr, missing: Vec<MissingRow>) -> Result<Vec<MissingGroup>, AppError> {
-    let departments = state.catalog.departments(&Scope::All).await?;
+fn group_missing(tr: Tr, departments: &[Department], missing: Vec<MissingRow>) -> Vec<MissingGroup> {
     let mut groups: Vec<MissingGroup> = Vec::new();
     for item in missing {
         let department = departments.iter().find(|d| d.id == item.department_id);
         let name = department.map_or_else(|| item.department_id.clone(), |d| d.name.clone());
         if groups.last().is_none_or(|g| g.department != name) {
-            let contact = department
-                .map(|d| {
-                    [d.contact_name.clone(), d.contact_phone.clone()]
-                        .into_iter()
-                        .flatten()
-                        .collect::<Vec<_>>()
-                        .join(" ")
-                })
-                .unwrap_or_default();
+            let contact = department.map(Department::contact).unwrap_or_default();
             groups.push(MissingGroup { department: name, contact, items: Vec::new() });
         }
         let system = match (&item.system_name, &item.contact_name, &item.contact_phone) {
@@ -350,16 +283,19 @@ async fn group_missing(state: &AppState, tr: Tr, missing: Vec<MissingRow>) -> Re
             });
         }
     }
-    Ok(groups)
+    groups
 }
 
-async fn options(state: &AppState, tr: Tr, scope: &Scope) -> Result<FilterOptions, AppError> {
-    let departments = state.catalog.departments(scope).await?;
+fn options(tr: Tr, scope: &Scope, departments: &[Department]) -> FilterOptions {
     let translated = |dimension: &str, keys: Vec<&'static str>| {
         keys.into_iter().map(|k| (k, tr.t(&format!("catalog.{dimension}.{k}")))).collect()
     };
-    Ok(FilterOptions {
-        departments: departments.into_iter().map(|d| (d.id, d.name)).collect(),
+    FilterOptions {
+        departments: departments
+            .iter()
+            .filter(|d| scope.allows(&d.id))
+            .map(|d| (d.id.clone(), d.name.clone()))
+            .collect(),
         levels: translated("level", DepartmentLevel::ALL.iter().map(|l| l.as_str()).collect()),
         kinds: translated("type", ItemKind::ALL.iter().map(|k| k.as_str()).collect()),
         audiences: translated("audience", Audience::ALL.iter().map(|a| a.as_str()).collect()),
@@ -368,5 +304,5 @@ async fn options(state: &AppState, tr: Tr, scope: &Scope) -> Result<FilterOption
             .iter()
             .map(|t| (t.code.clone(), format!("{} {}", t.code, theme_name(tr, &t.code))))
             .collect(),
-    })
+    }
 }
