@@ -177,7 +177,8 @@ impl Services {
             codes: codes.clone(),
             audit: audit.clone(),
             keyring: keyring.clone(),
-            provider: provider.clone(),
+            sign_out: provider.clone(),
+            activate_url: provider.endpoint(crate::paths::ACTIVATE),
             sms: sms.clone(),
             clock: clock.clone(),
         };

@@ -12,9 +12,9 @@ use crate::identity::document::IdDocument;
 use crate::identity::organisation::{OrgKind, Organisations};
 use crate::identity::phone::PhoneNumber;
 use crate::identity::roles::{RoleKind, Roles};
+use crate::identity::sign_out::SharedSignOut;
 use crate::identity::uscc::Uscc;
 use crate::identity::{AccountError, Accounts, NewCitizen, Person};
-use crate::oidc::Provider;
 use crate::sms::SharedSms;
 use crate::store::halls::OrgVerificationRow;
 use crate::store::{Database, StoreError};
@@ -135,7 +135,9 @@ pub struct Desk {
     pub codes: CounterCodes,
     pub audit: Audit,
     pub keyring: Keyring,
-    pub provider: Arc<Provider>,
+    pub sign_out: SharedSignOut,
+    /// The address where an account opened or reset at a counter sets its password.
+    pub activate_url: String,
     pub sms: SharedSms,
     pub clock: SharedClock,
 }
@@ -254,7 +256,7 @@ impl Desk {
         if let Some(phone) = &person.phone {
             let text = format!(
                 "您的统一身份认证账号已在政务服务大厅开通。激活码 {code}，{ACTIVATION_DAYS} 天内有效，请在 {} 设置密码。请勿告诉任何人，包括工作人员。",
-                self.provider.endpoint(crate::paths::ACTIVATE)
+                self.activate_url
             );
             crate::sms::send_account_notice(self.sms.as_ref(), phone, &text).await;
         }
@@ -380,14 +382,8 @@ impl Desk {
             .revoke(evidence_id, &seat.person_id, reason)
             .await?
             .ok_or(DeskError::UnknownVerification)?;
-        self.provider
-            .end_all_sessions(&person_id, "verification revoked")
-            .await
-            .map_err(|e| DeskError::Internal(e.into()))?;
-        self.provider
-            .revoke_person_grants(&person_id, None, "verification revoked")
-            .await
-            .map_err(|e| DeskError::Internal(e.into()))?;
+        self.sign_out.end_sessions(&person_id, "verification revoked").await.map_err(DeskError::Internal)?;
+        self.sign_out.revoke_grants(&person_id, "verification revoked").await.map_err(DeskError::Internal)?;
         let acr = self.assurance.acr_of(&person_id).await?;
         self.audit(
             seat,

@@ -27,14 +27,9 @@ impl Desk {
         document: &IdDocument,
     ) -> Result<(), DeskError> {
         self.accounts.reclaim_document(claimant).await?;
-        self.provider
-            .end_all_sessions(&claimant.id, "document reclaimed by its holder")
-            .await
-            .map_err(|e| DeskError::Corrupt(e.to_string()))?;
-        self.provider
-            .revoke_person_grants(&claimant.id, None, "document reclaimed by its holder")
-            .await
-            .map_err(|e| DeskError::Corrupt(e.to_string()))?;
+        let reason = "document reclaimed by its holder";
+        self.sign_out.end_sessions(&claimant.id, reason).await.map_err(DeskError::Internal)?;
+        self.sign_out.revoke_grants(&claimant.id, reason).await.map_err(DeskError::Internal)?;
         let detail = json!({ "document": document.masked(), "kind": document.kind().as_str(), "proof": how });
         let event =
             Event { action: "account.reclaim", subject_type: "person", subject_id: Some(claimant.id.clone()), detail };

@@ -132,10 +132,7 @@ impl Desk {
             self.accounts.change_phone(&person, phone).await?;
         }
         self.accounts.clear_password(&person).await?;
-        self.provider
-            .end_all_sessions(&person.id, "credentials reset at a counter")
-            .await
-            .map_err(|e| DeskError::Corrupt(e.to_string()))?;
+        self.sign_out.end_sessions(&person.id, "credentials reset at a counter").await.map_err(DeskError::Internal)?;
         let code = self.codes.issue(&person.id, CodePurpose::Activation, ACTIVATION_DAYS).await?;
         let hall = self.halls.find(&row.hall_id).await?.map(|hall| hall.name).unwrap_or_default();
         let at = china_time(row.recorded_at);
@@ -148,7 +145,7 @@ impl Desk {
         }
         let text = format!(
             "您于{at}在{hall}办理了账号重置。激活码 {code}，{ACTIVATION_DAYS} 天内有效，请在 {} 设置新密码。请勿告诉任何人，包括工作人员。",
-            self.provider.endpoint(crate::paths::ACTIVATE)
+            self.activate_url
         );
         crate::sms::send_account_notice(self.sms.as_ref(), &delivered_to, &text).await;
         let detail = json!({

@@ -12,9 +12,6 @@ use crate::identity::login_history::LoginRecord;
 use crate::paths;
 use axum::http::HeaderMap;
 
-/// The acr of an account until assurance levels are computed from verification evidence.
-pub const DEFAULT_ACR: &str = "urn:yimen:loa:1";
-
 /// Where the browser goes after a login that has no authorization request behind it.
 pub fn after_login(next: Option<&str>) -> String {
     next.and_then(super::redirect::local_path).unwrap_or_else(|| paths::ACCOUNT.to_owned())
@@ -63,8 +60,7 @@ pub async fn complete_login(
         browser.clear_acting().await?;
     }
     let origin = LoginOrigin { user_agent: super::extract::user_agent(headers), ip: ip.clone() };
-    let login =
-        state.provider.sessions().start_or_renew(previous.as_ref(), person_id, &amr, DEFAULT_ACR, origin).await?;
+    let login = state.provider.sessions().start_or_renew(previous.as_ref(), person_id, &amr, origin).await?;
     browser.clear_partial_login().await?;
     browser.start_login(LoginRef { session_id: login.id.clone(), person_id: person_id.to_owned() }).await?;
     state.metrics.login(&amr.iter().map(|m| m.as_str()).collect::<Vec<_>>().join("+"), "success");

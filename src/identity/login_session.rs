@@ -12,7 +12,6 @@ pub struct LoginSession {
     pub person_id: String,
     pub auth_time: i64,
     pub amr: Vec<Amr>,
-    pub acr: String,
 }
 
 #[derive(Debug, Clone)]
@@ -34,20 +33,13 @@ impl LoginSessions {
         Self { db, clock, max_secs }
     }
 
-    pub async fn start(
-        &self,
-        person_id: &str,
-        amr: &[Amr],
-        acr: &str,
-        origin: LoginOrigin,
-    ) -> Result<LoginSession, StoreError> {
+    pub async fn start(&self, person_id: &str, amr: &[Amr], origin: LoginOrigin) -> Result<LoginSession, StoreError> {
         let now = self.clock.now();
         let row = LoginSessionRow {
             id: crate::crypto::random_token(24),
             person_id: person_id.to_owned(),
             auth_time: now,
             amr: amr::join(amr),
-            acr: acr.to_owned(),
             created_at: now,
             expires_at: now + self.max_secs,
             ended_at: None,
@@ -65,22 +57,20 @@ impl LoginSessions {
         current: Option<&LoginSession>,
         person_id: &str,
         amr: &[Amr],
-        acr: &str,
         origin: LoginOrigin,
     ) -> Result<LoginSession, StoreError> {
         if let Some(current) = current.filter(|c| c.person_id == person_id) {
             let now = self.clock.now();
-            if self.db.reauthenticate_login_session(&current.id, now, &amr::join(amr), acr).await? {
+            if self.db.reauthenticate_login_session(&current.id, now, &amr::join(amr)).await? {
                 return Ok(LoginSession {
                     id: current.id.clone(),
                     person_id: person_id.to_owned(),
                     auth_time: now,
                     amr: amr.to_vec(),
-                    acr: acr.to_owned(),
                 });
             }
         }
-        self.start(person_id, amr, acr, origin).await
+        self.start(person_id, amr, origin).await
     }
 
     /// The session if it exists, has not ended and has not outlived its maximum age.
@@ -100,11 +90,5 @@ impl LoginSessions {
 }
 
 fn to_session(row: LoginSessionRow) -> LoginSession {
-    LoginSession {
-        id: row.id,
-        person_id: row.person_id,
-        auth_time: row.auth_time,
-        amr: amr::split(&row.amr),
-        acr: row.acr,
-    }
+    LoginSession { id: row.id, person_id: row.person_id, auth_time: row.auth_time, amr: amr::split(&row.amr) }
 }

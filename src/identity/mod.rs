@@ -19,6 +19,7 @@ pub mod person;
 pub mod phone;
 pub mod resident_id;
 pub mod roles;
+pub mod sign_out;
 pub mod sms_code_check;
 pub mod throttle;
 pub mod uscc;

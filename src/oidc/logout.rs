@@ -4,6 +4,7 @@
 
 use super::provider::{Provider, ProviderError};
 use super::redirect_uri::with_query;
+use crate::identity::sign_out::{SignOut, SignOutError};
 use serde::Deserialize;
 
 #[derive(Debug, Default, Deserialize)]
@@ -167,5 +168,16 @@ impl Provider {
                 v.set_required_spec_claims(&["iss", "aud", "sub"]);
             })
             .ok()
+    }
+}
+
+#[async_trait::async_trait]
+impl SignOut for Provider {
+    async fn end_sessions(&self, person_id: &str, reason: &str) -> Result<usize, SignOutError> {
+        Ok(self.end_all_sessions(person_id, reason).await?)
+    }
+
+    async fn revoke_grants(&self, person_id: &str, reason: &str) -> Result<(), SignOutError> {
+        Ok(self.revoke_person_grants(person_id, None, reason).await?)
     }
 }
