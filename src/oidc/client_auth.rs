@@ -6,6 +6,7 @@ use super::client::{AuthMethod, Client};
 use super::error::OAuthError;
 use super::provider::Provider;
 use crate::crypto::b64_decode;
+use crate::secret::SecretString;
 use jsonwebtoken::jwk::{Jwk, JwkSet};
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde::Deserialize;
@@ -16,11 +17,11 @@ const MAX_ASSERTION_LIFETIME_SECS: i64 = 3600;
 /// The credential-bearing parts of a request, as received.
 #[derive(Debug, Default, Clone)]
 pub struct PresentedCredentials {
-    pub authorization_header: Option<String>,
+    pub authorization_header: Option<SecretString>,
     pub client_id: Option<String>,
-    pub client_secret: Option<String>,
+    pub client_secret: Option<SecretString>,
     pub client_assertion_type: Option<String>,
-    pub client_assertion: Option<String>,
+    pub client_assertion: Option<SecretString>,
 }
 
 /// An authenticated client and how it proved itself.
@@ -48,7 +49,7 @@ impl Provider {
         presented: &PresentedCredentials,
         endpoint_url: &str,
     ) -> Result<AuthenticatedClient, OAuthError> {
-        let basic = match presented.authorization_header.as_deref() {
+        let basic = match presented.authorization_header.as_ref().map(SecretString::expose) {
             Some(header) if header.len() > 6 && header[..6].eq_ignore_ascii_case("basic ") => {
                 Some(parse_basic(&header[6..])?)
             }
@@ -72,7 +73,7 @@ impl Provider {
                 .client_id
                 .as_deref()
                 .ok_or_else(|| OAuthError::invalid_request("client_secret needs client_id"))?;
-            return self.check_secret(id, secret, AuthMethod::ClientSecretPost).await;
+            return self.check_secret(id, secret.expose(), AuthMethod::ClientSecretPost).await;
         }
         if let Some(assertion) = &presented.client_assertion {
             if presented.client_assertion_type.as_deref() != Some(JWT_BEARER_ASSERTION) {
@@ -80,7 +81,7 @@ impl Provider {
                     "client_assertion_type must be {JWT_BEARER_ASSERTION}"
                 )));
             }
-            return self.check_assertion(assertion, presented.client_id.as_deref(), endpoint_url).await;
+            return self.check_assertion(assertion.expose(), presented.client_id.as_deref(), endpoint_url).await;
         }
         let id = presented
             .client_id

@@ -4,23 +4,24 @@
 use super::client_auth::PresentedCredentials;
 use super::error::OAuthError;
 use super::provider::{Provider, ProviderError};
+use crate::secret::SecretString;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
 #[derive(Debug, Default, Deserialize)]
 pub struct TokenOnlyParams {
-    pub token: Option<String>,
+    pub token: Option<SecretString>,
     pub token_type_hint: Option<String>,
     pub client_id: Option<String>,
-    pub client_secret: Option<String>,
+    pub client_secret: Option<SecretString>,
     pub client_assertion_type: Option<String>,
-    pub client_assertion: Option<String>,
+    pub client_assertion: Option<SecretString>,
 }
 
 impl TokenOnlyParams {
     pub fn credentials(&self, authorization_header: Option<String>) -> PresentedCredentials {
         PresentedCredentials {
-            authorization_header,
+            authorization_header: authorization_header.map(SecretString::new),
             client_id: self.client_id.clone(),
             client_secret: self.client_secret.clone(),
             client_assertion_type: self.client_assertion_type.clone(),
@@ -40,7 +41,8 @@ impl Provider {
             .await?;
         let token = params
             .token
-            .as_deref()
+            .as_ref()
+            .map(crate::secret::SecretString::expose)
             .filter(|t| !t.is_empty())
             .ok_or_else(|| OAuthError::invalid_request("token is required"))?;
         let inactive = || Map::from_iter([("active".to_owned(), json!(false))]);

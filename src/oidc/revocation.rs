@@ -16,7 +16,8 @@ impl Provider {
             .await?;
         let token = params
             .token
-            .as_deref()
+            .as_ref()
+            .map(crate::secret::SecretString::expose)
             .filter(|t| !t.is_empty())
             .ok_or_else(|| OAuthError::invalid_request("token is required"))?;
         if let Some(record) = self.find_access_token(token).await? {

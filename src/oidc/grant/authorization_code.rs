@@ -21,7 +21,8 @@ impl Provider {
         let client = &authenticated.client;
         let code = params
             .code
-            .as_deref()
+            .as_ref()
+            .map(crate::secret::SecretString::expose)
             .filter(|c| !c.is_empty())
             .ok_or_else(|| OAuthError::invalid_request("code is required"))?;
         let grant_id = uuid::Uuid::now_v7().to_string();
@@ -161,7 +162,7 @@ fn check_code(record: &CodeRecord, client_id: &str, params: &TokenParams, now: i
         }
         Some(_) => {}
     }
-    match (&record.code_challenge, params.code_verifier.as_deref()) {
+    match (&record.code_challenge, params.code_verifier.as_ref().map(crate::secret::SecretString::expose)) {
         (Some(_), None) => {
             Err(OAuthError::invalid_grant("code_verifier is required: the authorization request used PKCE"))
         }

@@ -26,7 +26,8 @@ impl Provider {
         let client = &authenticated.client;
         let presented = params
             .refresh_token
-            .as_deref()
+            .as_ref()
+            .map(crate::secret::SecretString::expose)
             .filter(|t| !t.is_empty())
             .ok_or_else(|| OAuthError::invalid_request("refresh_token is required"))?;
         let presented_hash = crate::crypto::token_digest(presented);
