@@ -15,6 +15,7 @@ use crate::counter::{CounterCodes, Desk, EnrolmentCodes, Halls};
 use crate::crypto::{DataKeySource, Keyring, load_or_create_key_file, parse_data_key};
 use crate::http::metrics::Metrics;
 use crate::http::{AppState, HttpSettings};
+use crate::identity::login::Logins;
 use crate::identity::login_history::LoginHistory;
 use crate::identity::organisation::Organisations;
 use crate::identity::otp::OtpService;
@@ -52,6 +53,7 @@ pub struct Services {
     pub passkeys: Option<Passkeys>,
     pub orgs: Organisations,
     pub history: LoginHistory,
+    pub logins: Logins,
     pub audit: Audit,
     pub evidence: Evidence,
     pub roles: Roles,
@@ -164,6 +166,7 @@ impl Services {
         });
         let catalog = Catalog::new(db.clone(), audit.clone(), roles.clone(), provider.clone(), clock.clone());
         let reports = Reports::new(db.clone(), clock.clone(), config.catalog.clone());
+        let logins = Logins::new(sessions.clone(), history.clone(), orgs.clone(), provider.clone());
         let halls = Halls::new(db.clone(), audit.clone(), clock.clone());
         let codes = CounterCodes::new(db.clone(), clock.clone());
         let enrolment = EnrolmentCodes::new(codes.clone(), roles.clone(), halls.clone(), audit.clone());
@@ -198,6 +201,7 @@ impl Services {
             passkeys,
             orgs,
             history,
+            logins,
             audit,
             evidence,
             roles,
@@ -329,6 +333,7 @@ impl App {
             passkeys: services.passkeys.clone(),
             orgs: services.orgs.clone(),
             history: services.history.clone(),
+            logins: services.logins.clone(),
             audit: services.audit.clone(),
             evidence: services.evidence.clone(),
             roles: services.roles.clone(),

@@ -1,7 +1,7 @@
 //! GET/POST /activate: a person given an activation code at a counter (assisted registration, or a
 //! credential reset) proves it with the code and their document number and sets a password.
 
-use super::complete_login::{Proven, complete_login};
+use super::complete_login::complete_login;
 use super::error::AppError;
 use super::extract::parse_form;
 use super::i18n::{Locale, Tr};
@@ -14,6 +14,7 @@ use crate::audit::{Actor, ActorRole, Event};
 use crate::counter::CodePurpose;
 use crate::http::client_ip::ClientIp;
 use crate::identity::amr::Amr;
+use crate::identity::login::Authenticated;
 use crate::identity::{AccountError, LoginError};
 use crate::paths;
 use crate::secret::SecretString;
@@ -124,7 +125,8 @@ pub async fn post_activate(
         )
         .await?;
     let location =
-        complete_login(&state, &browser, &headers, Some(ip), Proven::new(&person.id, &[Amr::Otp]), "", None).await?;
+        complete_login(&state, &browser, &headers, Some(ip), Authenticated::new(&person.id, &[Amr::Otp]), "", None)
+            .await?;
     Ok(Redirect::to(&location).into_response())
 }
 

@@ -2,7 +2,7 @@
 //! passkey), registration and password reset; those live in their own files.
 
 use super::authorize::current_login;
-use super::complete_login::{Proven, after_login, complete_login};
+use super::complete_login::{after_login, complete_login};
 use super::error::AppError;
 use super::extract::parse_form;
 use super::gate;
@@ -14,6 +14,7 @@ use crate::http::client_ip::ClientIp;
 use crate::identity::LoginError;
 use crate::identity::LoginSession;
 use crate::identity::amr::Amr;
+use crate::identity::login::Authenticated;
 use crate::paths;
 use crate::secret::SecretString;
 use axum::body::Bytes;
@@ -105,9 +106,16 @@ pub async fn post_login(
         Err(LoginError::Internal(error)) => return Err(AppError::from(anyhow::anyhow!(error))),
     };
     let next = Some(form.next.as_str()).filter(|n| !n.is_empty());
-    let location =
-        complete_login(&state, &browser, &headers, Some(ip), Proven::new(&person.id, &[Amr::Pwd]), &context.rid, next)
-            .await?;
+    let location = complete_login(
+        &state,
+        &browser,
+        &headers,
+        Some(ip),
+        Authenticated::new(&person.id, &[Amr::Pwd]),
+        &context.rid,
+        next,
+    )
+    .await?;
     Ok(Redirect::to(&location).into_response())
 }
 

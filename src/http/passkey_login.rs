@@ -1,11 +1,12 @@
 //! POST /login/passkey/options and POST /login/passkey: passwordless login with a discoverable passkey.
 //! The ceremony id stays in the browser session; the options and the answer travel as JSON.
 
-use super::complete_login::{Proven, complete_login};
+use super::complete_login::complete_login;
 use super::error::AppError;
 use super::session::Browser;
 use super::state::AppState;
 use crate::http::client_ip::ClientIp;
+use crate::identity::login::Authenticated;
 use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
@@ -88,7 +89,7 @@ pub async fn post_finish(
             &browser,
             &headers,
             Some(peer.to_string()),
-            Proven { person_id: &person.id, amr },
+            Authenticated { person_id: person.id.clone(), amr },
             &form.rid,
             next,
         )

@@ -2,7 +2,7 @@
 //! code; the identity document is checked (resident ID numbers in full, others by format); the result is a
 //! level-1 account whose evidence (phone verified, identity self-asserted) is recorded.
 
-use super::complete_login::{Proven, complete_login};
+use super::complete_login::complete_login;
 use super::error::AppError;
 use super::flow::{
     SendRequest, code_sent_notice, otp_message, recalled_phone, remember_phone, resend_wait, send_request,
@@ -18,6 +18,7 @@ use crate::audit::{Actor, ActorRole, Event};
 use crate::http::client_ip::ClientIp;
 use crate::identity::amr::Amr;
 use crate::identity::document::{DocumentKind, IdDocument};
+use crate::identity::login::Authenticated;
 use crate::identity::otp::{OtpError, OtpPurpose};
 use crate::identity::person::parse_name;
 use crate::identity::phone::PhoneNumber;
@@ -234,9 +235,16 @@ pub async fn post_register(
     }
     browser.take_flow(FLOW).await?;
     let next = Some(context.next.as_str()).filter(|n| !n.is_empty());
-    let location =
-        complete_login(&state, &browser, &headers, Some(ip), Proven::new(&person.id, &[Amr::Sms]), &context.rid, next)
-            .await?;
+    let location = complete_login(
+        &state,
+        &browser,
+        &headers,
+        Some(ip),
+        Authenticated::new(&person.id, &[Amr::Sms]),
+        &context.rid,
+        next,
+    )
+    .await?;
     Ok(Redirect::to(&location).into_response())
 }
 

@@ -1,7 +1,7 @@
 //! GET /login/second and its actions: the second factor a client may require, after a first login. The
 //! person confirms with a passkey, or with a code sent to the account's verified phone.
 
-use super::complete_login::{Proven, complete_login};
+use super::complete_login::complete_login;
 use super::error::AppError;
 use super::extract::parse_form;
 use super::flow::{code_sent_notice, otp_message};
@@ -13,6 +13,7 @@ use super::session::{Browser, PartialLogin};
 use super::state::AppState;
 use crate::http::client_ip::ClientIp;
 use crate::identity::amr::Amr;
+use crate::identity::login::Authenticated;
 use crate::identity::otp::OtpPurpose;
 use crate::identity::sms_code_check::CodeCheck;
 use crate::paths;
@@ -255,7 +256,7 @@ async fn finish(
             amr.push(method);
         }
     }
-    let proven = Proven { person_id: &partial.person_id, amr };
+    let proven = Authenticated { person_id: partial.person_id.clone(), amr };
     complete_login(state, browser, headers, ip, proven, rid, partial.next.as_deref()).await
 }
 

@@ -1,7 +1,7 @@
 //! GET /login/sms, POST /login/sms/code, POST /login/sms: signing in with a code sent to the account's
 //! phone. The answer to "send a code" is the same whether or not the number is registered.
 
-use super::complete_login::{Proven, complete_login};
+use super::complete_login::complete_login;
 use super::error::AppError;
 use super::flow::{otp_message, recalled_phone};
 use super::i18n::{Locale, Tr};
@@ -12,6 +12,7 @@ use super::session::Browser;
 use super::state::AppState;
 use crate::http::client_ip::ClientIp;
 use crate::identity::amr::Amr;
+use crate::identity::login::Authenticated;
 use crate::identity::otp::OtpPurpose;
 use crate::identity::sms_code_check::CodeCheck;
 use crate::paths;
@@ -105,8 +106,15 @@ pub async fn post_verify(
     };
     browser.take_flow(FLOW.name).await?;
     let next = Some(context.next.as_str()).filter(|n| !n.is_empty());
-    let location =
-        complete_login(&state, &browser, &headers, Some(ip), Proven::new(&person.id, &[Amr::Sms]), &context.rid, next)
-            .await?;
+    let location = complete_login(
+        &state,
+        &browser,
+        &headers,
+        Some(ip),
+        Authenticated::new(&person.id, &[Amr::Sms]),
+        &context.rid,
+        next,
+    )
+    .await?;
     Ok(Redirect::to(&location).into_response())
 }

@@ -46,6 +46,7 @@ pub struct Shared {
     pub passkeys: Option<Passkeys>,
     pub orgs: Organisations,
     pub history: LoginHistory,
+    pub logins: crate::identity::login::Logins,
     pub audit: Audit,
     pub evidence: Evidence,
     pub roles: Roles,

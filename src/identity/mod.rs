@@ -7,6 +7,7 @@ pub mod amr;
 mod common_passwords;
 pub mod document;
 pub mod hashing_threads;
+pub mod login;
 pub mod login_history;
 pub mod login_session;
 pub mod organisation;

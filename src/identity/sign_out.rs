@@ -8,6 +8,9 @@ pub type SignOutError = Box<dyn std::error::Error + Send + Sync>;
 
 #[async_trait::async_trait]
 pub trait SignOut: Send + Sync {
+    /// Ends one login session, with the grants that depend on it.
+    async fn end_session(&self, session_id: &str, reason: &str) -> Result<(), SignOutError>;
+
     /// Ends every active login session of the person, with the grants that depend on them; the number
     /// ended.
     async fn end_sessions(&self, person_id: &str, reason: &str) -> Result<usize, SignOutError>;

@@ -173,6 +173,10 @@ impl Provider {
 
 #[async_trait::async_trait]
 impl SignOut for Provider {
+    async fn end_session(&self, session_id: &str, reason: &str) -> Result<(), SignOutError> {
+        Ok(self.end_login_session(session_id, reason).await?)
+    }
+
     async fn end_sessions(&self, person_id: &str, reason: &str) -> Result<usize, SignOutError> {
         Ok(self.end_all_sessions(person_id, reason).await?)
     }

@@ -66,6 +66,31 @@ async fn a_form_sent_without_a_sign_in_returns_to_its_page_after_signing_in() {
     app.stop().await;
 }
 
+/// A shared computer: a second person signing in where the first is still signed in ends the first
+/// person's session, so nothing the first did stays open to the second; the same person signing in
+/// again keeps their session (its `sid` is known to the systems they use).
+#[tokio::test]
+async fn a_second_person_signing_in_on_the_same_browser_ends_the_first_persons_session() {
+    let app = TestApp::spawn().await;
+    let first = app.citizen().await;
+    let second = app.citizen_with("440301199003071230", "13700137000").await;
+    let registered = app.confidential_client().await;
+    let browser = signed_in(&app).await;
+    let again = AuthRequest::new(&registered.client.id).with("prompt", "login").url(&app);
+    let (_, _, login) = browser.open(&again).await.page();
+    browser.sign_in(&login, PHONE, PASSWORD).await.left();
+    let sessions = app.provider.active_sessions(&first.id).await.unwrap();
+    assert_eq!(sessions.len(), 1, "the same person again: one session, renewed");
+    let (_, _, login) = browser.open(&again).await.page();
+    browser.sign_in(&login, "13700137000", PASSWORD).await.left();
+    assert!(app.provider.active_sessions(&first.id).await.unwrap().is_empty(), "the first person is signed out");
+    assert_eq!(app.provider.active_sessions(&second.id).await.unwrap().len(), 1);
+    let (_, _, page) = browser.open(&app.url("/account")).await.page();
+    let masked = |person: &yimen::identity::Person| person.phone.as_ref().unwrap().masked();
+    assert!(page.contains(&masked(&second)) && !page.contains(&masked(&first)), "the second person's account");
+    app.stop().await;
+}
+
 #[tokio::test]
 async fn changing_the_password_needs_the_current_one_and_signs_out_elsewhere() {
     let app = TestApp::spawn().await;
