@@ -132,7 +132,7 @@ pub async fn get_cancel(
     };
     browser.remove_pending(&request.id).await?;
     let error = OAuthError::new(ErrorCode::AccessDenied, "the person cancelled the sign-in");
-    Ok(Redirect::to(&state.provider.error_location(&request.redirect_uri, request.state.as_deref(), &error))
+    Ok(Redirect::to(&state.provider.error_location(&request.redirect_uri, request.state.as_ref(), &error))
         .into_response())
 }
 
@@ -182,7 +182,7 @@ pub async fn advance(
         }
         NextStep::Fail(error) => {
             browser.remove_pending(&request.id).await?;
-            Ok(Redirect::to(&state.provider.error_location(&request.redirect_uri, request.state.as_deref(), &error))
+            Ok(Redirect::to(&state.provider.error_location(&request.redirect_uri, request.state.as_ref(), &error))
                 .into_response())
         }
     }

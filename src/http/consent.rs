@@ -89,12 +89,8 @@ pub async fn post_consent(
     if form.decision != "allow" {
         browser.remove_pending(&request.id).await?;
         let error = OAuthError::new(ErrorCode::AccessDenied, "the person declined to share the requested information");
-        return Ok(Redirect::to(&state.provider.error_location(
-            &request.redirect_uri,
-            request.state.as_deref(),
-            &error,
-        ))
-        .into_response());
+        return Ok(Redirect::to(&state.provider.error_location(&request.redirect_uri, request.state.as_ref(), &error))
+            .into_response());
     }
     state.provider.record_consent(&login.person_id, &client, &request.consent_scopes(&client)).await?;
     request.consented = true;

@@ -90,7 +90,7 @@ pub async fn get_cancel(
         ErrorCode::UnmetAuthenticationRequirements,
         "the person did not reach the required assurance level",
     );
-    Ok(Redirect::to(&state.provider.error_location(&request.redirect_uri, request.state.as_deref(), &error))
+    Ok(Redirect::to(&state.provider.error_location(&request.redirect_uri, request.state.as_ref(), &error))
         .into_response())
 }
 

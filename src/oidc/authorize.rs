@@ -8,6 +8,7 @@ use super::error::{ErrorCode, OAuthError};
 use super::provider::{Provider, ProviderError};
 use super::redirect_uri::with_query;
 use super::scope::ScopeSet;
+use super::values::{CodeChallenge, Nonce, RedirectUri, State};
 use crate::identity::LoginSession;
 use serde::{Deserialize, Serialize};
 
@@ -58,15 +59,15 @@ pub enum PageReason {
 pub struct AuthorizationRequest {
     pub id: String,
     pub client_id: String,
-    pub redirect_uri: String,
+    pub redirect_uri: RedirectUri,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub state: Option<String>,
+    pub state: Option<State>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub nonce: Option<String>,
+    pub nonce: Option<Nonce>,
     /// Requested scopes the client may have.
     pub scopes: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub code_challenge: Option<String>,
+    pub code_challenge: Option<CodeChallenge>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub prompt: Vec<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -158,8 +159,9 @@ impl Provider {
                 "this client is not registered for the authorization code flow",
             ));
         }
-        let state = params.state.clone().filter(|s| !s.is_empty());
-        if state.as_ref().is_some_and(|s| s.len() > MAX_STATE_LEN) {
+        let redirect_uri = RedirectUri::new(redirect_uri);
+        let state = params.state.clone().filter(|s| !s.is_empty()).map(State::new);
+        if state.as_ref().is_some_and(|s| s.as_str().len() > MAX_STATE_LEN) {
             // Too long to echo back, and a client that sends it cannot be answered in its own terms.
             return Err(page(
                 PageReason::MalformedRequest,
@@ -167,7 +169,7 @@ impl Provider {
             ));
         }
         let fail = |error: OAuthError| AuthorizeRejection::Redirect {
-            location: self.error_location(&redirect_uri, state.as_deref(), &error),
+            location: self.error_location(&redirect_uri, state.as_ref(), &error),
             error,
         };
         let invalid = |description: &str| fail(OAuthError::invalid_request(description));
@@ -210,8 +212,8 @@ impl Provider {
             return Err(fail(OAuthError::new(ErrorCode::InvalidScope, "scope must include openid")));
         }
         let scopes = requested.intersect(&client.allowed_scopes);
-        let nonce = params.nonce.clone().filter(|n| !n.is_empty());
-        if nonce.as_ref().is_some_and(|n| n.len() > MAX_NONCE_LEN) {
+        let nonce = params.nonce.clone().filter(|n| !n.is_empty()).map(Nonce::new);
+        if nonce.as_ref().is_some_and(|n| n.as_str().len() > MAX_NONCE_LEN) {
             return Err(invalid("nonce is too long"));
         }
         let code_challenge = match (params.code_challenge.as_deref(), params.code_challenge_method.as_deref()) {
@@ -236,7 +238,7 @@ impl Provider {
                         "code_challenge must be the base64url SHA-256 of the verifier (43 characters)",
                     ));
                 }
-                Some(challenge.to_owned())
+                Some(CodeChallenge::new(challenge))
             }
         };
         let prompt: Vec<String> = params
@@ -448,20 +450,20 @@ impl Provider {
         self.store_code(&code, &record).await?;
         let mut params = vec![("code", code.as_str())];
         if let Some(state) = &request.state {
-            params.push(("state", state));
+            params.push(("state", state.as_str()));
         }
         params.push(("iss", &self.issuer));
-        Ok(with_query(&request.redirect_uri, &params))
+        Ok(with_query(request.redirect_uri.as_str(), &params))
     }
 
     /// The redirect carrying an error back to the client (with `state` and, per RFC 9207, `iss`).
-    pub fn error_location(&self, redirect_uri: &str, state: Option<&str>, error: &OAuthError) -> String {
+    pub fn error_location(&self, redirect_uri: &RedirectUri, state: Option<&State>, error: &OAuthError) -> String {
         let mut params = vec![("error", error.code.as_str()), ("error_description", error.description.as_str())];
         if let Some(state) = state {
-            params.push(("state", state));
+            params.push(("state", state.as_str()));
         }
         params.push(("iss", &self.issuer));
-        with_query(redirect_uri, &params)
+        with_query(redirect_uri.as_str(), &params)
     }
 
     /// The subject of an ID token this provider issued to `client`; expiry is not checked (§3.1.2.1).

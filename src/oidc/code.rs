@@ -5,6 +5,7 @@
 
 use super::claims::ClaimsRequest;
 use super::provider::{Provider, ProviderError};
+use super::values::{CodeChallenge, Nonce, RedirectUri};
 use crate::crypto::token_digest;
 use crate::store::EphemeralExt;
 use serde::{Deserialize, Serialize};
@@ -12,13 +13,13 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct CodeRecord {
     pub client_id: String,
-    pub redirect_uri: String,
+    pub redirect_uri: RedirectUri,
     pub person_id: String,
     pub session_id: String,
     pub scopes: String,
     pub claims: Option<ClaimsRequest>,
-    pub nonce: Option<String>,
-    pub code_challenge: Option<String>,
+    pub nonce: Option<Nonce>,
+    pub code_challenge: Option<CodeChallenge>,
     pub auth_time: i64,
     pub acr: String,
     pub amr: Vec<crate::identity::amr::Amr>,

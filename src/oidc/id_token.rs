@@ -4,6 +4,7 @@
 use super::claims::{self, ClaimsRequest};
 use super::client::Client;
 use super::provider::{Provider, ProviderError};
+use super::values::Nonce;
 use crate::crypto::b64url;
 use crate::identity::Person;
 use crate::keys::SigningAlg;
@@ -20,7 +21,7 @@ pub struct IdTokenClaims {
     pub iat: i64,
     pub auth_time: i64,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub nonce: Option<String>,
+    pub nonce: Option<Nonce>,
     pub acr: String,
     pub amr: Vec<crate::identity::amr::Amr>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -38,7 +39,7 @@ pub struct IdTokenSubject<'a> {
     /// The organisation claim, when the person acts for one this client may see.
     pub org: Option<Value>,
     pub claims: Option<&'a ClaimsRequest>,
-    pub nonce: Option<String>,
+    pub nonce: Option<Nonce>,
     pub auth_time: i64,
     pub acr: String,
     pub amr: Vec<crate::identity::amr::Amr>,

@@ -24,6 +24,7 @@ pub mod redirect_uri;
 pub mod revocation;
 pub mod scope;
 pub mod userinfo;
+pub mod values;
 
 pub use error::{ErrorCode, OAuthError};
 pub use provider::{Provider, ProviderError, ProviderMetrics};

@@ -63,7 +63,7 @@ impl Provider {
             auth_time: record.auth_time,
             acr: record.acr.clone(),
             amr: crate::identity::amr::join(&record.amr),
-            nonce: record.nonce.clone(),
+            nonce: record.nonce.as_ref().map(|nonce| nonce.as_str().to_owned()),
             offline: scopes.contains("offline_access"),
             acting_org_id: record.acting_org_id.clone(),
             created_at: now,
@@ -157,7 +157,7 @@ fn check_code(record: &CodeRecord, client_id: &str, params: &TokenParams, now: i
                 "redirect_uri is required because the authorization request had one",
             ));
         }
-        Some(uri) if uri != record.redirect_uri => {
+        Some(uri) if uri != record.redirect_uri.as_str() => {
             return Err(OAuthError::invalid_grant("redirect_uri differs from the one in the authorization request"));
         }
         Some(_) => {}
@@ -172,7 +172,7 @@ fn check_code(record: &CodeRecord, client_id: &str, params: &TokenParams, now: i
                     "code_verifier must be 43-128 characters of A-Z a-z 0-9 - . _ ~",
                 ));
             }
-            if !pkce::verifier_matches(verifier, challenge) {
+            if !pkce::verifier_matches(verifier, challenge.as_str()) {
                 return Err(OAuthError::invalid_grant("code_verifier does not match the code_challenge"));
             }
             Ok(())

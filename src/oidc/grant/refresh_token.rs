@@ -119,7 +119,7 @@ impl Provider {
                     person: &person,
                     org: org.clone(),
                     claims: claims.as_ref(),
-                    nonce: grant.nonce.clone(),
+                    nonce: grant.nonce.clone().map(crate::oidc::values::Nonce::new),
                     auth_time: grant.auth_time,
                     acr: grant.acr.clone(),
                     amr: crate::identity::amr::split(&grant.amr),
