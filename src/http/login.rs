@@ -6,6 +6,7 @@ use super::complete_login::{after_login, complete_login};
 use super::error::AppError;
 use super::extract::parse_form;
 use super::gate;
+use super::guard::{self, HasCsrf};
 use super::i18n::{Locale, Tr};
 use super::pages::{Chrome, LoginPage, error_page, render};
 use super::session::Browser;
@@ -18,7 +19,7 @@ use crate::identity::login::Authenticated;
 use crate::paths;
 use crate::secret::SecretString;
 use axum::body::Bytes;
-use axum::extract::{Query, State};
+use axum::extract::{FromRequest, Query, Request, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
@@ -131,25 +132,36 @@ pub fn throttled_message(tr: Tr, retry_after_secs: i64, locked: bool) -> String 
 
 /// A form of a sign-in flow: its CSRF token, and the authorization request (`rid`) and destination
 /// (`next`) it carries through the flow.
-pub trait FlowFields {
-    fn csrf(&self) -> &str;
+pub trait FlowFields: HasCsrf {
     fn rid(&self) -> &str;
     fn next(&self) -> &str;
 }
 
-/// The form and its login context, or None when it does not parse or its CSRF token does not match.
-pub async fn checked_flow_form<F: serde::de::DeserializeOwned + FlowFields>(
-    state: &AppState,
-    browser: &Browser<'_>,
-    headers: &axum::http::HeaderMap,
-    body: &[u8],
-) -> Result<Option<(F, LoginContext)>, AppError> {
-    let Ok(form) = parse_form::<F>(&String::from_utf8_lossy(body)) else { return Ok(None) };
-    if !browser.csrf_matches(form.csrf()).await? {
-        return Ok(None);
+/// A sign-in flow's form whose CSRF token matched, with the login context it carries; a form that does not
+/// parse or whose token does not match gets the "page expired" page.
+pub struct SignInForm<F>(pub F, pub LoginContext);
+
+impl<F: serde::de::DeserializeOwned + FlowFields + Send> FromRequest<AppState> for SignInForm<F> {
+    type Rejection = Response;
+
+    async fn from_request(request: Request, state: &AppState) -> Result<Self, Response> {
+        let (mut parts, body) = request.into_parts();
+        let session = guard::session(&mut parts, state).await?;
+        let headers = parts.headers.clone();
+        let body = Bytes::from_request(Request::from_parts(parts, body), state).await.map_err(|e| e.into_response())?;
+        let browser = Browser(&session);
+        let form = match guard::checked_form::<F>(&browser, &body).await {
+            Ok(Some(form)) => form,
+            Ok(None) => {
+                return Err(error_page(StatusCode::FORBIDDEN, Locale::negotiate(None, &headers), "error.csrf", None));
+            }
+            Err(error) => return Err(error.into_response()),
+        };
+        match LoginContext::load(state, &browser, &headers, form.rid(), Some(form.next())).await {
+            Ok(context) => Ok(SignInForm(form, context)),
+            Err(error) => Err(error.into_response()),
+        }
     }
-    let context = LoginContext::load(state, browser, headers, form.rid(), Some(form.next())).await?;
-    Ok(Some((form, context)))
 }
 
 /// What the login page shows besides the form: the language and the system being signed in to.

@@ -5,10 +5,10 @@
 use super::complete_login::complete_login;
 use super::error::AppError;
 use super::flow::{otp_message, recalled_phone};
-use super::i18n::{Locale, Tr};
-use super::login::LoginContext;
-use super::pages::{Chrome, NoticePage, error_page, render};
-use super::phone_code_flow::{FlowQuery, PhoneCodeFlow};
+use super::i18n::Tr;
+use super::login::{LoginContext, SignInForm};
+use super::pages::{Chrome, NoticePage, render};
+use super::phone_code_flow::{FlowForm, FlowQuery, PhoneCodeFlow};
 use super::session::Browser;
 use super::state::AppState;
 use crate::audit::{Actor, ActorRole, Event};
@@ -20,7 +20,6 @@ use crate::identity::otp::OtpPurpose;
 use crate::identity::sms_code_check::CodeCheck;
 use crate::paths;
 use crate::secret::SecretString;
-use axum::body::Bytes;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
@@ -55,10 +54,9 @@ pub async fn post_send(
     State(state): State<AppState>,
     session: Session,
     ClientIp(peer): ClientIp,
-    headers: HeaderMap,
-    body: Bytes,
+    SignInForm(form, context): SignInForm<FlowForm>,
 ) -> Result<Response, AppError> {
-    FLOW.send(&state, &Browser(&session), peer, &headers, &body).await
+    FLOW.send(&state, &Browser(&session), peer, form, context).await
 }
 
 pub async fn post_reset(
@@ -66,12 +64,9 @@ pub async fn post_reset(
     session: Session,
     ClientIp(peer): ClientIp,
     headers: HeaderMap,
-    body: Bytes,
+    SignInForm(form, context): SignInForm<FlowForm>,
 ) -> Result<Response, AppError> {
     let browser = Browser(&session);
-    let Some((form, context)) = FLOW.checked_form(&state, &browser, &headers, &body).await? else {
-        return Ok(error_page(StatusCode::FORBIDDEN, Locale::negotiate(None, &headers), "error.csrf", None));
-    };
     let tr = Tr(context.locale);
     let Some(phone) = recalled_phone(&state, &browser, FLOW.name).await? else {
         return FLOW

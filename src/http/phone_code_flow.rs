@@ -7,9 +7,10 @@ use super::error::AppError;
 use super::flow::{
     SendRequest, code_sent_notice, otp_message, recalled_phone, remember_phone, resend_wait, send_request,
 };
-use super::i18n::{Locale, Tr};
-use super::login::{FlowFields, LoginContext, checked_flow_form};
-use super::pages::{Chrome, CodeFlowPage, error_page, render};
+use super::guard::csrf_field;
+use super::i18n::Tr;
+use super::login::{FlowFields, LoginContext};
+use super::pages::{Chrome, CodeFlowPage, render};
 use super::session::Browser;
 use super::state::AppState;
 use crate::identity::otp::OtpPurpose;
@@ -66,10 +67,9 @@ pub struct FlowForm {
     change: String,
 }
 
+csrf_field!(FlowForm);
+
 impl FlowFields for FlowForm {
-    fn csrf(&self) -> &str {
-        &self.csrf
-    }
     fn rid(&self) -> &str {
         &self.rid
     }
@@ -99,12 +99,9 @@ impl PhoneCodeFlow {
         state: &AppState,
         browser: &Browser<'_>,
         peer: IpAddr,
-        headers: &HeaderMap,
-        body: &[u8],
+        form: FlowForm,
+        context: LoginContext,
     ) -> Result<Response, AppError> {
-        let Some((form, context)) = self.checked_form(state, browser, headers, body).await? else {
-            return Ok(error_page(StatusCode::FORBIDDEN, Locale::negotiate(None, headers), "error.csrf", None));
-        };
         let tr = Tr(context.locale);
         let (change, resend) = (form.change == "1", form.resend == "1");
         let phone = match send_request(state, browser, self.name, change, resend, &form.phone).await? {
@@ -135,17 +132,6 @@ impl PhoneCodeFlow {
                 None => Err(AppError::from(error)),
             },
         }
-    }
-
-    /// The form and its login context, or None when the CSRF token does not match.
-    pub async fn checked_form(
-        &self,
-        state: &AppState,
-        browser: &Browser<'_>,
-        headers: &HeaderMap,
-        body: &[u8],
-    ) -> Result<Option<(FlowForm, LoginContext)>, AppError> {
-        checked_flow_form(state, browser, headers, body).await
     }
 
     /// The page at the code step when `phone` is known, else at the number step.

@@ -7,9 +7,10 @@ use super::error::AppError;
 use super::flow::{
     SendRequest, code_sent_notice, otp_message, recalled_phone, remember_phone, resend_wait, send_request,
 };
-use super::i18n::{Locale, Tr};
-use super::login::{FlowFields, LoginContext, checked_flow_form};
-use super::pages::{Chrome, RegisterPage, error_page, render};
+use super::guard::csrf_field;
+use super::i18n::Tr;
+use super::login::{FlowFields, LoginContext, SignInForm};
+use super::pages::{Chrome, RegisterPage, render};
 use super::password_reset::policy_message;
 use super::session::Browser;
 use super::state::AppState;
@@ -25,7 +26,6 @@ use crate::identity::phone::PhoneNumber;
 use crate::identity::{AccountError, NewCitizen};
 use crate::paths;
 use crate::secret::SecretString;
-use axum::body::Bytes;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -41,7 +41,7 @@ pub struct FlowQuery {
 }
 
 #[derive(Deserialize, Default)]
-struct RegisterForm {
+pub struct RegisterForm {
     #[serde(default)]
     csrf: String,
     #[serde(default)]
@@ -87,13 +87,9 @@ pub async fn post_send(
     State(state): State<AppState>,
     session: Session,
     ClientIp(peer): ClientIp,
-    headers: HeaderMap,
-    body: Bytes,
+    SignInForm(form, context): SignInForm<RegisterForm>,
 ) -> Result<Response, AppError> {
     let browser = Browser(&session);
-    let Some((form, context)) = checked_flow_form::<RegisterForm>(&state, &browser, &headers, &body).await? else {
-        return Ok(error_page(StatusCode::FORBIDDEN, Locale::negotiate(None, &headers), "error.csrf", None));
-    };
     let tr = Tr(context.locale);
     let (change, resend) = (form.change == "1", form.resend == "1");
     let phone = match send_request(&state, &browser, FLOW, change, resend, &form.phone).await? {
@@ -140,12 +136,9 @@ pub async fn post_register(
     session: Session,
     ClientIp(peer): ClientIp,
     headers: HeaderMap,
-    body: Bytes,
+    SignInForm(form, context): SignInForm<RegisterForm>,
 ) -> Result<Response, AppError> {
     let browser = Browser(&session);
-    let Some((form, context)) = checked_flow_form::<RegisterForm>(&state, &browser, &headers, &body).await? else {
-        return Ok(error_page(StatusCode::FORBIDDEN, Locale::negotiate(None, &headers), "error.csrf", None));
-    };
     let tr = Tr(context.locale);
     let Some(phone) = recalled_phone(&state, &browser, FLOW).await? else {
         return page(
@@ -325,10 +318,9 @@ async fn record_registration(
     Ok(())
 }
 
+csrf_field!(RegisterForm);
+
 impl FlowFields for RegisterForm {
-    fn csrf(&self) -> &str {
-        &self.csrf
-    }
     fn rid(&self) -> &str {
         &self.rid
     }
