@@ -51,6 +51,8 @@ pub struct Services {
     pub metrics: Arc<Metrics>,
     pub otp: OtpService,
     pub passkeys: Option<Passkeys>,
+    /// Why passkeys are off, when they are: the server says so when it starts.
+    pub passkeys_off: Option<String>,
     pub orgs: Organisations,
     pub history: LoginHistory,
     pub logins: Logins,
@@ -121,20 +123,11 @@ impl Services {
             SmsSenderKind::Http => Arc::new(HttpGateway::new(config.sms.http.clone())?),
         };
         let otp = OtpService::new(ephemeral.clone(), sms.clone(), keyring.clone(), clock.clone(), config.otp.clone());
-        let passkeys =
+        let (passkeys, passkeys_off) =
             match Passkeys::new(&config.issuer(), "统一身份认证平台", db.clone(), ephemeral.clone(), clock.clone())
             {
-                Ok(passkeys) => Some(passkeys),
-                Err(error) => {
-                    tracing::warn!(
-                        %error,
-                        issuer = %config.issuer_string(),
-                        "passkeys are disabled: WebAuthn needs an issuer with a domain name, https or \
-                         http://localhost (set YIMEN_ISSUER, e.g. http://localhost:{})",
-                        config.listen.port()
-                    );
-                    None
-                }
+                Ok(passkeys) => (Some(passkeys), None),
+                Err(error) => (None, Some(error.to_string())),
             };
         let history = LoginHistory::new(db.clone(), clock.clone());
         let evidence = Evidence::new(db.clone(), clock.clone());
@@ -199,6 +192,7 @@ impl Services {
             metrics,
             otp,
             passkeys,
+            passkeys_off,
             orgs,
             history,
             logins,
@@ -305,8 +299,7 @@ impl App {
         clock: SharedClock,
         key_source: Arc<dyn KeySource>,
     ) -> anyhow::Result<Self> {
-        let listener =
-            TcpListener::bind(config.listen).await.with_context(|| format!("cannot listen on {}", config.listen))?;
+        let listener = TcpListener::bind(config.listen).await.map_err(|error| listen_error(config.listen, error))?;
         config.listen = listener.local_addr()?;
         let services = Services::build_with(config, clock, key_source).await?;
         Ok(Self { services, listener })
@@ -452,4 +445,16 @@ impl App {
         })
         .await
     }
+}
+
+/// Why the server cannot listen, with the way out for the usual cause: the port is taken.
+fn listen_error(address: SocketAddr, error: std::io::Error) -> anyhow::Error {
+    if error.kind() == std::io::ErrorKind::AddrInUse {
+        let other = SocketAddr::new(address.ip(), address.port().wrapping_add(1).max(1));
+        return anyhow::anyhow!(
+            "cannot listen on {address}: the port is in use (another yimen, or another program); stop it, or use \
+             --listen {other}"
+        );
+    }
+    anyhow::Error::new(error).context(format!("cannot listen on {address}"))
 }

@@ -24,22 +24,22 @@ use std::sync::Arc;
 #[command(name = "yimen", version, about = "Unified identity and single sign-on for a city's online services")]
 pub struct Cli {
     /// Configuration file (default: ./yimen.toml when present).
-    #[arg(long, global = true, env = "YIMEN_CONFIG", value_name = "FILE")]
+    #[arg(long, global = true, help_heading = "Global options", env = "YIMEN_CONFIG", value_name = "FILE")]
     pub config: Option<PathBuf>,
     /// Address to listen on, e.g. 127.0.0.1:8080.
-    #[arg(long, global = true, value_name = "ADDR")]
+    #[arg(long, global = true, help_heading = "Global options", value_name = "ADDR")]
     pub listen: Option<SocketAddr>,
     /// Public issuer URL (default: http://{listen}).
-    #[arg(long, global = true, value_name = "URL")]
+    #[arg(long, global = true, help_heading = "Global options", value_name = "URL")]
     pub issuer: Option<url::Url>,
     /// Data directory for the embedded database and generated keys (default: ./data).
-    #[arg(long, global = true, value_name = "DIR")]
+    #[arg(long, global = true, help_heading = "Global options", value_name = "DIR")]
     pub data_dir: Option<PathBuf>,
     /// postgres://… to use PostgreSQL instead of the embedded SQLite database.
-    #[arg(long, global = true, value_name = "URL")]
+    #[arg(long, global = true, help_heading = "Global options", value_name = "URL")]
     pub database_url: Option<String>,
     /// redis://… to keep sessions, codes and other short-lived state in Redis.
-    #[arg(long, global = true, value_name = "URL")]
+    #[arg(long, global = true, help_heading = "Global options", value_name = "URL")]
     pub redis_url: Option<String>,
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -120,6 +120,16 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command.unwrap_or(Command::Serve(ServeArgs::default())) {
         Command::Serve(args) => {
             let app = App::build(config).await?;
+            if let Some(reason) = &app.services().passkeys_off {
+                let config = &app.services().config;
+                tracing::warn!(
+                    reason,
+                    issuer = %config.issuer_string(),
+                    "passkeys are off: WebAuthn needs an issuer with a domain name, over https or on localhost; \
+                     set --issuer http://localhost:{}",
+                    config.listen.port()
+                );
+            }
             if args.demo {
                 demo(app.services()).await?;
             }
@@ -176,7 +186,11 @@ async fn services(config: Config) -> anyhow::Result<Services> {
 fn init_tracing(config: &Config) {
     use tracing_subscriber::EnvFilter;
     let filter = EnvFilter::try_from_env("RUST_LOG").unwrap_or_else(|_| EnvFilter::new(&config.log.filter));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    use std::io::IsTerminal;
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal());
     let _ = match config.log.format {
         LogFormat::Json => builder.json().try_init(),
         LogFormat::Text => builder.try_init(),

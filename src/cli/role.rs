@@ -9,16 +9,18 @@ use crate::counter::Issuer;
 use crate::identity::roles::RoleKind;
 use anyhow::{anyhow, bail};
 use clap::Subcommand;
+use clap::builder::{PossibleValue, PossibleValuesParser};
 use serde_json::json;
 
 #[derive(Debug, Subcommand)]
 pub enum RoleCommand {
-    /// Give a person a role: platform_admin, department_admin, auditor, hall_staff or hall_supervisor.
+    /// Give a person a role (the roles and what each may do are listed under --role).
     Grant {
         /// The person's resident ID number or phone number.
         #[arg(long)]
         account: String,
-        #[arg(long)]
+        /// The role, one of:
+        #[arg(long, value_parser = roles())]
         role: String,
         /// The department or hall the role is held for (department_admin and hall roles).
         #[arg(long)]
@@ -50,6 +52,27 @@ pub enum RoleCommand {
         #[arg(long, default_value_t = 90)]
         days: i64,
     },
+}
+
+/// The roles, each with what it may do, as `role grant --help` lists them.
+fn roles() -> PossibleValuesParser {
+    PossibleValuesParser::new(RoleKind::ALL.map(|kind| {
+        PossibleValue::new(kind.as_str()).help(match kind {
+            RoleKind::PlatformAdmin => {
+                "the whole platform: catalog, halls, roles, enrolment codes, audit log and dashboard"
+            }
+            RoleKind::DepartmentAdmin => {
+                "one department (--scope DEPARTMENT_ID): its business systems, clients and items, and its rate"
+            }
+            RoleKind::Auditor => "reads the audit log and the dashboard; changes nothing",
+            RoleKind::HallStaff => {
+                "the counter desk of one hall (--scope HALL_ID): verifies people and organisations in person"
+            }
+            RoleKind::HallSupervisor => {
+                "hall staff who also confirm other staff's resets and issue passkey enrolment codes (--scope HALL_ID)"
+            }
+        })
+    }))
 }
 
 pub async fn run(command: RoleCommand, services: &Services) -> anyhow::Result<()> {

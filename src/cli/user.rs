@@ -11,7 +11,7 @@ use crate::secret::SecretString;
 use anyhow::{Context, anyhow, bail};
 use clap::{Args, Subcommand};
 use serde_json::json;
-use std::io::BufRead;
+use std::io::{BufRead, IsTerminal};
 
 #[derive(Debug, Subcommand)]
 pub enum UserCommand {
@@ -30,9 +30,14 @@ pub struct AddArgs {
     /// Mainland mobile number.
     #[arg(long)]
     phone: String,
-    /// Read the password from the first line of standard input.
-    #[arg(long)]
+    /// Read the password from the first line of standard input (without it, the password is asked for on
+    /// the terminal).
+    #[arg(long, conflicts_with = "no_password")]
     password_stdin: bool,
+    /// Create the account without a password: the person signs in with an SMS code to their phone, and can
+    /// set a password with "forgot password" or at a service hall.
+    #[arg(long)]
+    no_password: bool,
     /// Print JSON instead of text.
     #[arg(long)]
     json: bool,
@@ -49,17 +54,7 @@ async fn add(args: AddArgs, services: &Services) -> anyhow::Result<()> {
     let id_number = ResidentId::parse(&args.id_number, services.accounts.today())
         .map_err(|e| anyhow!("resident ID number: {e}"))?;
     let phone = PhoneNumber::parse(&args.phone).map_err(|e| anyhow!("phone: {e}"))?;
-    let password = if args.password_stdin {
-        let mut line = String::new();
-        std::io::stdin().lock().read_line(&mut line).context("cannot read the password from standard input")?;
-        let line = line.trim_end_matches(['\r', '\n']).to_owned();
-        if line.is_empty() {
-            bail!("standard input held no password");
-        }
-        Some(SecretString::new(line))
-    } else {
-        None
-    };
+    let password = if args.no_password { None } else { Some(password(&args)?) };
     let has_password = password.is_some();
     let citizen =
         NewCitizen { name, document: IdDocument::from_resident_id(id_number), phone, phone_verified: true, password };
@@ -79,8 +74,43 @@ async fn add(args: AddArgs, services: &Services) -> anyhow::Result<()> {
     } else {
         println!("created account {} for {} (ID {})", person.id, person.name, person.document.masked());
         if !has_password {
-            println!("  no password set: the person cannot sign in with a password until one is set");
+            println!(
+                "  no password: the person signs in with an SMS code to {}, and can set a password with \
+                 \"forgot password\" or at a service hall",
+                person.phone.as_ref().map(|p| p.masked()).unwrap_or_default()
+            );
         }
     }
     Ok(())
+}
+
+/// The new account's password: the first line of standard input with `--password-stdin`, else asked for
+/// twice on the terminal without echo. Without a terminal there is no one to ask, and an account that
+/// cannot sign in with a password is not made by accident.
+fn password(args: &AddArgs) -> anyhow::Result<SecretString> {
+    if args.password_stdin {
+        let mut line = String::new();
+        std::io::stdin().lock().read_line(&mut line).context("cannot read the password from standard input")?;
+        let line = line.trim_end_matches(['\r', '\n']).to_owned();
+        if line.is_empty() {
+            bail!("standard input held no password");
+        }
+        return Ok(SecretString::new(line));
+    }
+    if !std::io::stdin().is_terminal() {
+        bail!(
+            "no password given: run this at a terminal to type it, pipe it in with --password-stdin, or pass \
+             --no-password for an account that signs in with SMS codes"
+        );
+    }
+    let first =
+        rpassword::prompt_password(format!("password for {}: ", args.name)).context("cannot read the password")?;
+    let again = rpassword::prompt_password("the same password again: ").context("cannot read the password")?;
+    if first != again {
+        bail!("the two passwords differ; nothing was created");
+    }
+    if first.is_empty() {
+        bail!("the password is empty; nothing was created (--no-password makes an account without one)");
+    }
+    Ok(SecretString::new(first.as_str()))
 }

@@ -10,6 +10,8 @@ pub struct RedirectUri(String);
 pub enum RedirectUriError {
     #[error("not an absolute URI")]
     NotAbsolute,
+    #[error("{0} has no scheme: add https:// (or http:// for 127.0.0.1 or localhost), e.g. https://{0}")]
+    NoScheme(String),
     #[error("a redirect URI must not contain a fragment")]
     Fragment,
     #[error("plain http is allowed only for loopback hosts (127.0.0.1, [::1], localhost); use https")]
@@ -26,6 +28,9 @@ impl RedirectUri {
     pub fn parse(input: &str) -> Result<Self, RedirectUriError> {
         if input.contains('*') {
             return Err(RedirectUriError::Wildcard);
+        }
+        if lacks_scheme(input) {
+            return Err(RedirectUriError::NoScheme(input.to_owned()));
         }
         let url = url::Url::parse(input).map_err(|_| RedirectUriError::NotAbsolute)?;
         if url.fragment().is_some() || input.contains('#') {
@@ -52,6 +57,18 @@ impl RedirectUri {
 
     pub fn as_str(&self) -> &str {
         &self.0
+    }
+}
+
+/// A host and path typed without `https://` (`rp.example/cb`, `localhost:8080/cb`): not a relative path,
+/// not a scheme such as `cn.gov.app:/cb`.
+fn lacks_scheme(input: &str) -> bool {
+    if input.contains("://") || input.starts_with('/') || input.is_empty() {
+        return false;
+    }
+    match input.split_once(':') {
+        None => true,
+        Some((_, rest)) => rest.starts_with(|c: char| c.is_ascii_digit()),
     }
 }
 
@@ -97,6 +114,16 @@ mod tests {
         assert_eq!(RedirectUri::parse("/cb"), Err(RedirectUriError::NotAbsolute));
         assert_eq!(RedirectUri::parse("https://u:p@rp.example/cb"), Err(RedirectUriError::Credentials));
         assert_eq!(RedirectUri::parse("javascript:alert(1)"), Err(RedirectUriError::NotAbsolute));
+    }
+
+    #[test]
+    fn a_uri_typed_without_its_scheme_is_told_to_add_one() {
+        for typed in ["rp.example/cb", "localhost:8080/cb", "127.0.0.1:9000/cb"] {
+            let error = RedirectUri::parse(typed).unwrap_err();
+            assert_eq!(error, RedirectUriError::NoScheme(typed.to_owned()));
+            assert!(error.to_string().contains(&format!("e.g. https://{typed}")), "{error}");
+        }
+        assert!(RedirectUri::parse("cn.gov.city.app:/oauth").is_ok(), "an app's own scheme is not mistaken for one");
     }
 
     #[test]

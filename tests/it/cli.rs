@@ -66,7 +66,17 @@ fn user_add_checks_the_id_number_and_client_add_prints_the_secret_once() {
 
     let duplicate = yimen(
         dir.path(),
-        &["user", "add", "--name", "李四", "--id-number", "11010519491231002X", "--phone", "13900139000"],
+        &[
+            "user",
+            "add",
+            "--name",
+            "李四",
+            "--id-number",
+            "11010519491231002X",
+            "--phone",
+            "13900139000",
+            "--no-password",
+        ],
         None,
     );
     assert!(String::from_utf8_lossy(&duplicate.stderr).contains("already exists"));
@@ -242,4 +252,60 @@ fn the_password_benchmark_times_checks_with_the_configured_parameters() {
     let text = String::from_utf8_lossy(&output.stdout);
     assert!(text.starts_with("argon2id m=4096 KiB t=1 p=1: "), "the parameters in force: {text}");
     assert!(text.contains("ms per password check (median of 3;"), "{text}");
+}
+
+/// A newcomer reading `--help` finds the command's own options first and the ones every command takes
+/// apart, and `role grant --help` says what each role may do.
+#[test]
+fn subcommand_help_shows_its_own_options_first_and_role_grant_explains_the_roles() {
+    let dir = tempfile::tempdir().unwrap();
+    let help = String::from_utf8(yimen(dir.path(), &["client", "add", "--help"], None).stdout).unwrap();
+    let (own, global) = help.split_once("Global options:").expect("a separate group of global options");
+    assert!(own.contains("--redirect-uri") && own.contains("--name"), "{own}");
+    assert!(!own.contains("--database-url") && global.contains("--database-url") && global.contains("--listen"));
+    let roles = String::from_utf8(yimen(dir.path(), &["role", "grant", "--help"], None).stdout).unwrap();
+    for role in ["platform_admin", "department_admin", "auditor", "hall_staff", "hall_supervisor"] {
+        assert!(roles.contains(&format!("- {role}:")), "{role} is explained: {roles}");
+    }
+    let wrong = yimen(dir.path(), &["role", "grant", "--account", "x", "--role", "admin"], None);
+    let stderr = String::from_utf8_lossy(&wrong.stderr);
+    assert!(
+        !wrong.status.success() && stderr.contains("platform_admin"),
+        "a wrong role lists the right ones: {stderr}"
+    );
+}
+
+/// Mistakes answered with their fix: a redirect URI without its scheme, a port that is taken.
+#[test]
+fn errors_say_how_to_fix_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let add = yimen(dir.path(), &["client", "add", "--name", "社保查询", "--redirect-uri", "rp.example/cb"], None);
+    let stderr = String::from_utf8_lossy(&add.stderr);
+    assert!(!add.status.success() && stderr.contains("add https://"), "{stderr}");
+
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = taken.local_addr().unwrap().to_string();
+    let serve = yimen(dir.path(), &["serve", "--listen", &address], None);
+    let stderr = String::from_utf8_lossy(&serve.stderr);
+    assert!(!serve.status.success(), "{stderr}");
+    assert!(stderr.contains("in use") && stderr.contains("--listen 127.0.0.1:"), "{stderr}");
+}
+
+/// `user add` never makes an account that cannot sign in by accident: without a terminal to ask on and
+/// without --password-stdin it refuses and names the ways; --no-password makes one and says how that
+/// person signs in. Passkey warnings are the server's business and no other command prints them.
+#[test]
+fn user_add_asks_for_a_password_or_an_explicit_no_password() {
+    let dir = tempfile::tempdir().unwrap();
+    let citizen = ["user", "add", "--name", "王五", "--id-number", "11010519491231002X", "--phone", "13800138000"];
+    let refused = yimen(dir.path(), &citizen, None);
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(!refused.status.success(), "{stderr}");
+    assert!(stderr.contains("--password-stdin") && stderr.contains("--no-password"), "{stderr}");
+    let made = yimen(dir.path(), &[&citizen[..], &["--no-password"]].concat(), None);
+    let stdout = String::from_utf8_lossy(&made.stdout);
+    assert!(made.status.success(), "{}", String::from_utf8_lossy(&made.stderr));
+    assert!(stdout.contains("created account") && stdout.contains("SMS code"), "{stdout}");
+    let stderr = String::from_utf8_lossy(&made.stderr);
+    assert!(!stderr.contains("passkeys"), "only serve speaks of passkeys: {stderr}");
 }

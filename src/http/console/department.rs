@@ -476,6 +476,7 @@ pub fn registration_message(tr: crate::http::i18n::Tr, error: &RegistrationError
     let uri_reason = |reason: &R| {
         tr.t(match reason {
             R::NotAbsolute => "client_error.uri.not_absolute",
+            R::NoScheme(_) => "client_error.uri.no_scheme",
             R::Fragment => "client_error.uri.fragment",
             R::InsecureHttp => "client_error.uri.insecure_http",
             R::Wildcard => "client_error.uri.wildcard",
@@ -517,7 +518,15 @@ mod tests {
             RegistrationError::MissingJwks,
             RegistrationError::UnknownScope("email".into()),
         ];
-        for reason in [R::NotAbsolute, R::Fragment, R::InsecureHttp, R::Wildcard, R::Credentials, R::NotWeb] {
+        for reason in [
+            R::NotAbsolute,
+            R::NoScheme("rp.example/cb".into()),
+            R::Fragment,
+            R::InsecureHttp,
+            R::Wildcard,
+            R::Credentials,
+            R::NotWeb,
+        ] {
             all.push(RegistrationError::BadRedirectUri { uri: uri.clone(), reason: reason.clone() });
             all.push(RegistrationError::BadPostLogoutUri { uri: uri.clone(), reason: reason.clone() });
             all.push(RegistrationError::BadLogoutUri { uri: uri.clone(), reason });
