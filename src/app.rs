@@ -327,6 +327,7 @@ impl App {
             orgs: services.orgs.clone(),
             history: services.history.clone(),
             logins: services.logins.clone(),
+            set_up: Default::default(),
             audit: services.audit.clone(),
             evidence: services.evidence.clone(),
             roles: services.roles.clone(),

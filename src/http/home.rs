@@ -3,14 +3,16 @@
 use super::authorize::current_login;
 use super::error::AppError;
 use super::i18n::{LANG_COOKIE, Locale};
-use super::pages::{Chrome, HomePage, error_page, render};
+use super::pages::{Chrome, FirstRun, HomePage, error_page, render};
 use super::session::Browser;
 use super::state::AppState;
+use crate::identity::roles::RoleKind;
 use crate::paths;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
+use std::sync::atomic::Ordering;
 use tower_sessions::Session;
 
 pub async fn get_home(
@@ -23,8 +25,24 @@ pub async fn get_home(
         Some(login) => state.accounts.find(&login.person_id).await?.map(|person| person.name),
         None => None,
     };
-    let page = HomePage { chrome: Chrome::new(Locale::negotiate(None, &headers), paths::HOME), person_name };
+    let first_run = first_run(&state).await?;
+    let page = HomePage { chrome: Chrome::new(Locale::negotiate(None, &headers), paths::HOME), person_name, first_run };
     Ok(render(StatusCode::OK, &page))
+}
+
+/// What is left to set up: a registered system and a platform administrator. Once both exist the answer
+/// cannot change back in a way that matters here, so it is remembered and never asked again.
+async fn first_run(state: &AppState) -> Result<Option<FirstRun>, AppError> {
+    if state.set_up.load(Ordering::Relaxed) {
+        return Ok(None);
+    }
+    let has_client = state.provider.has_clients().await?;
+    let has_admin = !state.roles.holders(&[RoleKind::PlatformAdmin]).await?.is_empty();
+    if has_client && has_admin {
+        state.set_up.store(true, Ordering::Relaxed);
+        return Ok(None);
+    }
+    Ok(Some(FirstRun { has_client, has_admin }))
 }
 
 #[derive(Deserialize)]

@@ -163,6 +163,14 @@ pub struct LoggedOutPage {
 pub struct HomePage {
     pub chrome: Chrome,
     pub person_name: Option<String>,
+    /// On a server not yet set up, what is left to do.
+    pub first_run: Option<FirstRun>,
+}
+
+/// A server without a registered system or without a platform administrator: the commands that set it up.
+pub struct FirstRun {
+    pub has_client: bool,
+    pub has_admin: bool,
 }
 
 /// Renders a page. Pages are never cached: they carry CSRF tokens and personal data.

@@ -47,6 +47,8 @@ pub struct Shared {
     pub orgs: Organisations,
     pub history: LoginHistory,
     pub logins: crate::identity::login::Logins,
+    /// A system and a platform administrator exist: the home page stops showing the first steps.
+    pub set_up: std::sync::atomic::AtomicBool,
     pub audit: Audit,
     pub evidence: Evidence,
     pub roles: Roles,

@@ -185,6 +185,11 @@ impl Provider {
         Ok(registered)
     }
 
+    /// Whether any client is registered, enabled or not.
+    pub async fn has_clients(&self) -> Result<bool, ProviderError> {
+        Ok(self.db.has_clients().await?)
+    }
+
     pub async fn list_clients(&self) -> Result<Vec<Client>, ProviderError> {
         Ok(self.db.list_clients().await?)
     }

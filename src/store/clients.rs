@@ -103,6 +103,10 @@ impl Database {
         sqlx::query(&sql).bind(id).fetch_optional(self.pool()).await?.as_ref().map(from_row).transpose()
     }
 
+    pub async fn has_clients(&self) -> StoreResult<bool> {
+        Ok(sqlx::query("SELECT 1 FROM clients LIMIT 1").fetch_optional(self.pool()).await?.is_some())
+    }
+
     pub async fn list_clients(&self) -> StoreResult<Vec<Client>> {
         let sql = format!("SELECT {COLUMNS} FROM clients ORDER BY created_at, id");
         sqlx::query(&sql).fetch_all(self.pool()).await?.iter().map(from_row).collect()

@@ -41,3 +41,38 @@ fn comments_are_not_commands() {
     std::fs::write(&path, lines).unwrap();
     assert_eq!(commands(path.to_str().unwrap()), ["yimen demo"]);
 }
+
+/// A fresh server tells whoever opens it what to do next, in the page's language, step by step, and stops
+/// once a system and a platform administrator exist.
+#[tokio::test]
+async fn a_fresh_server_shows_its_first_steps_until_it_is_set_up() {
+    use yimen::audit::Actor;
+    use yimen::identity::roles::RoleKind;
+    let app = crate::helpers::TestApp::spawn().await;
+    let home = |language: &'static str| {
+        let url = app.url("/");
+        async move {
+            let response = crate::rp::http().get(url).header("accept-language", language).send().await.unwrap();
+            assert_eq!(response.status(), 200);
+            response.text().await.unwrap()
+        }
+    };
+    let english = home("en").await;
+    assert!(english.contains("Set up this server"), "{english}");
+    for command in
+        ["yimen client add", "yimen user add", "yimen role grant --account 13800138000 --role platform_admin"]
+    {
+        assert!(english.contains(command), "{command}");
+    }
+    assert!(!english.contains("Done."), "nothing is done yet");
+    assert!(home("zh-CN").await.contains("完成本服务器的初始设置"));
+
+    app.confidential_client().await;
+    let person = app.citizen().await;
+    let half = home("en").await;
+    assert_eq!(half.matches("Done.").count(), 1, "the system is registered, the administrator is missing");
+    app.desk.roles.grant(&person.id, RoleKind::PlatformAdmin, None, &Actor::operator()).await.unwrap();
+    let done = home("en").await;
+    assert!(!done.contains("Set up this server"), "{done}");
+    app.stop().await;
+}
