@@ -453,8 +453,8 @@ fn listen_error(address: SocketAddr, error: std::io::Error) -> anyhow::Error {
     if error.kind() == std::io::ErrorKind::AddrInUse {
         let other = SocketAddr::new(address.ip(), address.port().wrapping_add(1).max(1));
         return anyhow::anyhow!(
-            "cannot listen on {address}: the port is in use (another yimen, or another program); stop it, or use \
-             --listen {other}"
+            "cannot listen on {address}: {error}; the port is in use (another yimen, or another program): stop \
+             it, or use --listen {other}"
         );
     }
     anyhow::Error::new(error).context(format!("cannot listen on {address}"))
