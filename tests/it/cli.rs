@@ -309,3 +309,72 @@ fn user_add_asks_for_a_password_or_an_explicit_no_password() {
     let stderr = String::from_utf8_lossy(&made.stderr);
     assert!(!stderr.contains("passkeys"), "only serve speaks of passkeys: {stderr}");
 }
+
+/// The server itself says when passkeys are off and what fixes it; its log to a file or a pipe carries no
+/// colour codes.
+#[tokio::test]
+async fn serve_says_how_to_turn_passkeys_on_and_writes_plain_text_to_a_pipe() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let log = std::fs::File::create(dir.path().join("serve.log")).unwrap();
+    let mut server = Command::new(env!("CARGO_BIN_EXE_yimen"))
+        .args(["serve", "--listen", &format!("127.0.0.1:{port}"), "--issuer", &format!("http://127.0.0.1:{port}")])
+        .env("YIMEN_DATA_DIR", dir.path().join("data"))
+        .env("YIMEN_HTTP__DRAIN_SECS", "0")
+        .env_remove("YIMEN_DATABASE_URL")
+        .env_remove("YIMEN_REDIS_URL")
+        .env_remove("NO_COLOR")
+        .stdout(Stdio::null())
+        .stderr(Stdio::from(log))
+        .spawn()
+        .expect("the yimen binary runs");
+    let http = reqwest::Client::new();
+    let mut ready = false;
+    for _ in 0..100 {
+        if http.get(format!("http://127.0.0.1:{port}/readyz")).send().await.is_ok_and(|r| r.status() == 200) {
+            ready = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    server.kill().unwrap();
+    server.wait().unwrap();
+    let text = std::fs::read_to_string(dir.path().join("serve.log")).unwrap();
+    assert!(ready, "{text}");
+    assert!(text.contains("passkeys are off") && text.contains(&format!("set --issuer http://localhost:{port}")), "{text}");
+    assert!(!text.contains('\x1b'), "no colour codes in a file: {text}");
+}
+
+/// At a terminal, `user add` asks for the password twice without echo (here through a pseudo-terminal
+/// that util-linux's `script` gives it), refuses two that differ, and makes the account with the one typed.
+#[test]
+fn user_add_at_a_terminal_asks_for_the_password_twice() {
+    let dir = tempfile::tempdir().unwrap();
+    let at_terminal = |phone: &str, typed: &str| {
+        use std::io::Write;
+        let command = format!(
+            "{} user add --name 王五 --id-number 11010519491231002X --phone {phone} --json",
+            env!("CARGO_BIN_EXE_yimen")
+        );
+        let mut child = Command::new("script")
+            .args(["-qec", &command, "/dev/null"])
+            .env("YIMEN_DATA_DIR", dir.path())
+            .env("YIMEN_PASSWORD__MEMORY_KIB", "4096")
+            .env("YIMEN_PASSWORD__ITERATIONS", "1")
+            .env("RUST_LOG", "error")
+            .env_remove("YIMEN_DATABASE_URL")
+            .env_remove("YIMEN_REDIS_URL")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("util-linux's script runs (Debian's bsdutils)");
+        child.stdin.take().unwrap().write_all(typed.as_bytes()).unwrap();
+        let output = child.wait_with_output().unwrap();
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    };
+    let differ = at_terminal("13800138000", "lantern-quilt-harbour-9\nlantern-quilt-harbour-8\n");
+    assert!(differ.contains("password for 王五") && differ.contains("the two passwords differ"), "{differ}");
+    let made = at_terminal("13800138000", "lantern-quilt-harbour-9\nlantern-quilt-harbour-9\n");
+    assert!(made.contains("\"has_password\": true"), "{made}");
+}
