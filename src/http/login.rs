@@ -106,17 +106,7 @@ pub async fn post_login(
         }
         Err(LoginError::Internal(error)) => return Err(AppError::from(anyhow::anyhow!(error))),
     };
-    let next = Some(form.next.as_str()).filter(|n| !n.is_empty());
-    let location = complete_login(
-        &state,
-        &browser,
-        &headers,
-        Some(ip),
-        Authenticated::new(&person.id, &[Amr::Pwd]),
-        &context.rid,
-        next,
-    )
-    .await?;
+    let location = context.finish(&state, &browser, &headers, ip, Authenticated::new(&person.id, &[Amr::Pwd])).await?;
     Ok(Redirect::to(&location).into_response())
 }
 
@@ -189,6 +179,19 @@ impl LoginContext {
         let rid = if pending.is_some() { rid.to_owned() } else { String::new() };
         let next = next.and_then(super::redirect::local_path).unwrap_or_default();
         Ok(Self { locale, rid, next, client_name })
+    }
+
+    /// Finishes the login `who` made on this flow's page; where the browser goes next.
+    pub async fn finish(
+        &self,
+        state: &AppState,
+        browser: &Browser<'_>,
+        headers: &HeaderMap,
+        ip: String,
+        who: Authenticated,
+    ) -> Result<String, AppError> {
+        let next = Some(self.next.as_str()).filter(|n| !n.is_empty());
+        complete_login(state, browser, headers, Some(ip), who, &self.rid, next).await
     }
 
     /// The query string that carries this context from page to page.

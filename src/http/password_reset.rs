@@ -2,7 +2,6 @@
 //! a code sent to the account's verified phone. Other sessions end, since the old password may be known
 //! to someone else. Without the phone, the page says to visit a counter.
 
-use super::complete_login::complete_login;
 use super::error::AppError;
 use super::flow::{otp_message, recalled_phone};
 use super::i18n::Tr;
@@ -161,17 +160,7 @@ pub async fn post_reset(
     };
     state.audit.record(&actor, event).await?;
     browser.take_flow(FLOW.name).await?;
-    let next = Some(context.next.as_str()).filter(|n| !n.is_empty());
-    let location = complete_login(
-        &state,
-        &browser,
-        &headers,
-        Some(ip),
-        Authenticated::new(&person.id, &[Amr::Sms]),
-        &context.rid,
-        next,
-    )
-    .await?;
+    let location = context.finish(&state, &browser, &headers, ip, Authenticated::new(&person.id, &[Amr::Sms])).await?;
     // The next page (the account, or the system being signed in to) would not say what happened.
     let page = NoticePage {
         chrome: Chrome::new(context.locale, paths::PASSWORD_RESET),

@@ -2,7 +2,6 @@
 //! code; the identity document is checked (resident ID numbers in full, others by format); the result is a
 //! level-1 account whose evidence (phone verified, identity self-asserted) is recorded.
 
-use super::complete_login::complete_login;
 use super::error::AppError;
 use super::flow::{
     SendRequest, code_sent_notice, otp_message, recalled_phone, remember_phone, resend_wait, send_request,
@@ -227,17 +226,7 @@ pub async fn post_register(
         state.evidence.record(matched).await?;
     }
     browser.take_flow(FLOW).await?;
-    let next = Some(context.next.as_str()).filter(|n| !n.is_empty());
-    let location = complete_login(
-        &state,
-        &browser,
-        &headers,
-        Some(ip),
-        Authenticated::new(&person.id, &[Amr::Sms]),
-        &context.rid,
-        next,
-    )
-    .await?;
+    let location = context.finish(&state, &browser, &headers, ip, Authenticated::new(&person.id, &[Amr::Sms])).await?;
     Ok(Redirect::to(&location).into_response())
 }
 

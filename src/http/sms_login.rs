@@ -1,7 +1,6 @@
 //! GET /login/sms, POST /login/sms/code, POST /login/sms: signing in with a code sent to the account's
 //! phone. The answer to "send a code" is the same whether or not the number is registered.
 
-use super::complete_login::complete_login;
 use super::error::AppError;
 use super::flow::{otp_message, recalled_phone};
 use super::i18n::Tr;
@@ -99,16 +98,6 @@ pub async fn post_verify(
             .await;
     };
     browser.take_flow(FLOW.name).await?;
-    let next = Some(context.next.as_str()).filter(|n| !n.is_empty());
-    let location = complete_login(
-        &state,
-        &browser,
-        &headers,
-        Some(ip),
-        Authenticated::new(&person.id, &[Amr::Sms]),
-        &context.rid,
-        next,
-    )
-    .await?;
+    let location = context.finish(&state, &browser, &headers, ip, Authenticated::new(&person.id, &[Amr::Sms])).await?;
     Ok(Redirect::to(&location).into_response())
 }

@@ -341,7 +341,10 @@ async fn serve_says_how_to_turn_passkeys_on_and_writes_plain_text_to_a_pipe() {
     server.wait().unwrap();
     let text = std::fs::read_to_string(dir.path().join("serve.log")).unwrap();
     assert!(ready, "{text}");
-    assert!(text.contains("passkeys are off") && text.contains(&format!("set --issuer http://localhost:{port}")), "{text}");
+    assert!(
+        text.contains("passkeys are off") && text.contains(&format!("set --issuer http://localhost:{port}")),
+        "{text}"
+    );
     assert!(!text.contains('\x1b'), "no colour codes in a file: {text}");
 }
 
