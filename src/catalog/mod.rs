@@ -2,6 +2,7 @@
 //! through, the service items (事项) each system handles, and the connection-rate reports built on them.
 
 pub mod demo;
+pub mod dimension;
 pub mod import;
 pub mod report;
 pub mod report_query;

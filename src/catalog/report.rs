@@ -3,7 +3,7 @@
 //! missing and whom to call; the usage indicators of the designated pages; daily snapshots for the trend.
 
 use super::report_query::ReportQuery;
-use super::{Audience, DepartmentLevel, ItemKind, Portal, Vertical, themes};
+use super::{DepartmentLevel, Portal};
 use crate::clock::SharedClock;
 use crate::config::CatalogConfig;
 use crate::store::connections::{CubeRow, ItemFilter, MissingRow, SnapshotRow};
@@ -15,37 +15,8 @@ const DAY_SECS: i64 = 86_400;
 /// China Standard Time: days and snapshots follow the city's calendar.
 const CST_OFFSET_SECS: i64 = 8 * 3_600;
 
-/// A breakdown of the report.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Dimension {
-    Department,
-    Level,
-    Type,
-    Audience,
-    Theme,
-    Vertical,
-}
-
-impl Dimension {
-    pub const ALL: [Dimension; 6] =
-        [Self::Department, Self::Level, Self::Type, Self::Audience, Self::Theme, Self::Vertical];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Department => "department",
-            Self::Level => "level",
-            Self::Type => "type",
-            Self::Audience => "audience",
-            Self::Theme => "theme",
-            Self::Vertical => "vertical",
-        }
-    }
-
-    pub fn parse(value: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|d| d.as_str() == value)
-    }
-}
+pub use super::dimension::Dimension;
+use super::dimension::Source;
 
 /// The counts behind one rate.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -122,38 +93,6 @@ impl std::fmt::Debug for Reports {
     }
 }
 
-/// The Chinese label of a dimension's key (departments and themes are named from the catalog).
-pub fn label_of(dimension: Dimension, key: &str) -> String {
-    let label = match dimension {
-        Dimension::Level => match DepartmentLevel::parse(key) {
-            Some(DepartmentLevel::City) => "市级",
-            Some(DepartmentLevel::District) => "区县级",
-            Some(DepartmentLevel::Town) => "乡镇（街道）级",
-            None => key,
-        },
-        Dimension::Type => match ItemKind::parse(key) {
-            Some(ItemKind::Licence) => "行政许可",
-            Some(ItemKind::PublicService) => "公共服务",
-            None => key,
-        },
-        Dimension::Audience => match Audience::parse(key) {
-            Some(Audience::Person) => "自然人",
-            Some(Audience::Legal) => "法人",
-            Some(Audience::Both) => "自然人和法人",
-            None => key,
-        },
-        Dimension::Vertical => match Vertical::parse(key) {
-            Some(Vertical::Local) => "本地系统",
-            Some(Vertical::Provincial) => "省级垂直系统",
-            Some(Vertical::National) => "国家级垂直系统",
-            None => "未关联业务系统",
-        },
-        Dimension::Theme => themes::name_of(key),
-        Dimension::Department => key,
-    };
-    label.to_owned()
-}
-
 /// The calendar day (China Standard Time) of a unix time, as YYYY-MM-DD.
 pub fn day_of(unix: i64) -> String {
     let days = (unix + CST_OFFSET_SECS).div_euclid(DAY_SECS);
@@ -187,7 +126,7 @@ impl Reports {
         }
         let mut breakdowns = BTreeMap::new();
         for &dimension in dimensions {
-            let lines = if dimension == Dimension::Theme {
+            let lines = if matches!(dimension.info().source, Source::Themes) {
                 self.db
                     .connection_by_theme(filter, since)
                     .await?
@@ -199,7 +138,7 @@ impl Reports {
                             connected: row.connected,
                             recently_used: row.recently_used,
                         };
-                        self.line(row.theme.clone(), label_of(dimension, &row.theme), counts)
+                        self.line(row.theme.clone(), dimension.label(&row.theme), counts)
                     })
                     .collect()
             } else {
@@ -223,15 +162,13 @@ impl Reports {
     ) -> Vec<Line> {
         let mut groups: BTreeMap<String, Counts> = BTreeMap::new();
         for row in cube {
-            let key = match dimension {
-                Dimension::Department => row.department_id.clone(),
-                Dimension::Level => {
+            let key = match dimension.info().source {
+                Source::Department => row.department_id.clone(),
+                Source::Level => {
                     departments.get(&row.department_id).map_or("unknown", |(_, level)| level.as_str()).to_owned()
                 }
-                Dimension::Type => row.kind.clone(),
-                Dimension::Audience => row.audience.clone(),
-                Dimension::Vertical => row.vertical.clone(),
-                Dimension::Theme => unreachable!("themes are counted by their own query"),
+                Source::Column { of, .. } => of(row).to_owned(),
+                Source::Themes => unreachable!("themes are counted by their own query"),
             };
             groups.entry(key).or_default().add(row.items, row.registered, row.connected, row.recently_used);
         }
@@ -242,7 +179,7 @@ impl Reports {
                     Dimension::Department => {
                         departments.get(&key).map_or_else(|| key.clone(), |(name, _)| name.clone())
                     }
-                    _ => label_of(dimension, &key),
+                    _ => dimension.label(&key),
                 };
                 self.line(key, label, counts)
             })

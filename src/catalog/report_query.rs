@@ -2,80 +2,84 @@
 //! a vertical system, a theme), read once from the query and held within the departments the reader may
 //! see: it becomes the store's item filter and names the snapshots the trend may show.
 
-use super::{Audience, Department, DepartmentLevel, ItemKind, Scope, Vertical, themes};
+use super::dimension::{DIMENSIONS, Dimension, Source};
+use super::{Department, DepartmentLevel, Scope};
 use crate::store::connections::ItemFilter;
 use serde::Deserialize;
+use std::collections::BTreeMap;
 
-/// The query as the dashboard's form, its exports and the admin API send it. A value that names nothing
-/// (an unknown level, a theme that does not exist) is ignored, as if it had not been sent.
+/// The query as the dashboard's form, its exports and the admin API send it: each breakdown's parameter
+/// (`param` in [`DIMENSIONS`]) with the value chosen. A value that names nothing (an unknown level, a theme
+/// that does not exist) is ignored, as if it had not been sent.
 #[derive(Debug, Clone, Default, Deserialize)]
-pub struct ReportParams {
-    #[serde(default)]
-    pub department: String,
-    #[serde(default)]
-    pub level: String,
-    #[serde(default)]
-    pub kind: String,
-    #[serde(default)]
-    pub audience: String,
-    #[serde(default)]
-    pub theme: String,
-    #[serde(default)]
-    pub vertical: String,
+#[serde(transparent)]
+pub struct ReportParams(BTreeMap<String, String>);
+
+impl ReportParams {
+    /// The value sent for `param`, or "" when none was.
+    pub fn get(&self, param: &str) -> &str {
+        self.0.get(param).map_or("", String::as_str)
+    }
+}
+
+impl<const N: usize> From<[(&str, &str); N]> for ReportParams {
+    fn from(pairs: [(&str, &str); N]) -> Self {
+        Self(pairs.into_iter().map(|(param, value)| (param.to_owned(), value.to_owned())).collect())
+    }
 }
 
 /// A reader's question, within what they may see.
 #[derive(Debug, Clone)]
 pub struct ReportQuery {
     scope: Scope,
-    department: Option<String>,
-    level: Option<DepartmentLevel>,
-    kind: Option<ItemKind>,
-    audience: Option<Audience>,
-    /// A vertical system, or `none` for items without a system.
-    vertical: Option<String>,
-    theme: Option<String>,
+    /// The breakdowns narrowed to one value, each with the value.
+    chosen: Vec<(Dimension, String)>,
 }
 
 impl ReportQuery {
     pub fn parse(params: &ReportParams, scope: &Scope) -> Self {
-        let chosen = |value: &str| Some(value.to_owned()).filter(|v| !v.is_empty());
-        Self {
-            scope: scope.clone(),
-            department: chosen(&params.department),
-            level: DepartmentLevel::parse(&params.level),
-            kind: ItemKind::parse(&params.kind),
-            audience: Audience::parse(&params.audience),
-            vertical: chosen(&params.vertical).filter(|v| v == "none" || Vertical::parse(v).is_some()),
-            theme: chosen(&params.theme).filter(|code| themes::find(code).is_some()),
-        }
+        let chosen = DIMENSIONS
+            .iter()
+            .map(|info| (info.dimension, params.get(info.param)))
+            .filter(|(dimension, value)| !value.is_empty() && dimension.has(value))
+            .map(|(dimension, value)| (dimension, value.to_owned()))
+            .collect();
+        Self { scope: scope.clone(), chosen }
+    }
+
+    fn chosen(&self, dimension: Dimension) -> Option<&str> {
+        self.chosen.iter().find(|(d, _)| *d == dimension).map(|(_, value)| value.as_str())
     }
 
     /// The store's filter for this question over the catalogue's `departments`. A reader limited to some
     /// departments, or a question about a department or level, names the departments outright, so that a
     /// department outside the reader's scope selects nothing rather than everything.
     pub fn filter(&self, departments: &[Department]) -> ItemFilter {
-        let narrowed = self.scope != Scope::All || self.department.is_some() || self.level.is_some();
+        let department = self.chosen(Dimension::Department);
+        let level = self.chosen(Dimension::Level).and_then(DepartmentLevel::parse);
+        let narrowed = self.scope != Scope::All || department.is_some() || level.is_some();
         let chosen = departments
             .iter()
             .filter(|d| self.scope.allows(&d.id))
-            .filter(|d| self.department.as_ref().is_none_or(|id| *id == d.id))
-            .filter(|d| self.level.is_none_or(|level| d.level == level))
+            .filter(|d| department.is_none_or(|id| id == d.id))
+            .filter(|d| level.is_none_or(|level| d.level == level))
             .map(|d| d.id.clone())
             .collect();
-        ItemFilter {
-            departments: narrowed.then_some(chosen),
-            kind: self.kind.map(|k| k.as_str().to_owned()),
-            audience: self.audience.map(|a| a.as_str().to_owned()),
-            vertical: self.vertical.clone(),
-            theme: self.theme.clone(),
+        let mut filter = ItemFilter { departments: narrowed.then_some(chosen), ..ItemFilter::default() };
+        for (dimension, value) in &self.chosen {
+            match dimension.info().source {
+                Source::Column { filter: set, .. } => set(&mut filter, value.clone()),
+                Source::Themes => filter.theme = Some(value.clone()),
+                Source::Department | Source::Level => {}
+            }
         }
+        filter
     }
 
     /// The snapshots whose trend answers this question: the platform's, or one department's the reader
     /// may see. None when no snapshot does (several departments, or one outside the scope).
     pub fn trend_scope(&self) -> Option<String> {
-        match (&self.scope, &self.department) {
+        match (&self.scope, self.chosen(Dimension::Department)) {
             (scope, Some(department)) => scope.allows(department).then(|| format!("dept:{department}")),
             (Scope::Departments(ids), None) if ids.len() == 1 => Some(format!("dept:{}", ids[0])),
             (Scope::Departments(_), None) => None,
@@ -86,11 +90,7 @@ impl ReportQuery {
     /// Whether the question narrows the items beyond a department: its live figure then measures something
     /// other than the snapshots, which count every item of their scope.
     pub fn narrows_items(&self) -> bool {
-        self.level.is_some()
-            || self.kind.is_some()
-            || self.audience.is_some()
-            || self.vertical.is_some()
-            || self.theme.is_some()
+        self.chosen.iter().any(|(dimension, _)| *dimension != Dimension::Department)
     }
 }
 
@@ -110,7 +110,7 @@ mod tests {
     }
 
     fn params(department: &str, level: &str) -> ReportParams {
-        ReportParams { department: department.into(), level: level.into(), ..ReportParams::default() }
+        ReportParams::from([("department", department), ("level", level)])
     }
 
     #[test]
@@ -131,19 +131,18 @@ mod tests {
 
     #[test]
     fn values_that_name_nothing_are_ignored() {
-        let odd = ReportParams {
-            level: "galaxy".into(),
-            kind: "x".into(),
-            audience: "robots".into(),
-            theme: "T999".into(),
-            vertical: "lunar".into(),
-            ..ReportParams::default()
-        };
+        let odd = ReportParams::from([
+            ("level", "galaxy"),
+            ("kind", "x"),
+            ("audience", "robots"),
+            ("theme", "T999"),
+            ("vertical", "lunar"),
+        ]);
         let query = ReportQuery::parse(&odd, &Scope::All);
         assert!(!query.narrows_items());
         let filter = query.filter(&[]);
         assert_eq!((filter.departments, filter.kind, filter.theme, filter.vertical), (None, None, None, None));
-        let none = ReportParams { vertical: "none".into(), ..ReportParams::default() };
+        let none = ReportParams::from([("vertical", "none")]);
         assert_eq!(ReportQuery::parse(&none, &Scope::All).filter(&[]).vertical.as_deref(), Some("none"));
     }
 }

@@ -12,9 +12,10 @@ use super::guard;
 use super::i18n::{Locale, Tr};
 use super::pages::{Chrome, render};
 use super::state::AppState;
+use crate::catalog::dimension::{DIMENSIONS, Source};
 use crate::catalog::report::{Dimension, Line, Report};
 use crate::catalog::report_query::{ReportParams, ReportQuery};
-use crate::catalog::{Audience, Department, DepartmentLevel, ItemKind, Scope, Vertical, themes};
+use crate::catalog::{Department, Scope, themes};
 use crate::identity::roles::RoleKind;
 use crate::paths;
 use crate::store::connections::MissingRow;
@@ -68,7 +69,6 @@ pub struct UsageView {
 struct DashboardPage {
     chrome: Chrome,
     console: ConsoleFrame,
-    query: ReportParams,
     raw_query: String,
     headline: RateRow,
     target: String,
@@ -80,16 +80,15 @@ struct DashboardPage {
     missing: Vec<MissingGroup>,
     missing_total: i64,
     missing_shown: usize,
-    options: FilterOptions,
+    filters: Vec<FilterSelect>,
 }
 
-pub struct FilterOptions {
-    pub departments: Vec<(String, String)>,
-    pub levels: Vec<(&'static str, String)>,
-    pub kinds: Vec<(&'static str, String)>,
-    pub audiences: Vec<(&'static str, String)>,
-    pub verticals: Vec<(&'static str, String)>,
-    pub themes: Vec<(String, String)>,
+/// One breakdown's select in the filter form: its parameter, label, values and the value chosen.
+pub struct FilterSelect {
+    pub param: &'static str,
+    pub label: String,
+    pub options: Vec<(String, String)>,
+    pub selected: String,
 }
 
 pub fn percent(rate: Option<f64>) -> String {
@@ -176,15 +175,7 @@ pub async fn get_dashboard(
     let query = ReportQuery::parse(&params, &scope);
     let departments = state.catalog.departments(&Scope::All).await?;
     let filter = query.filter(&departments);
-    let dimensions = [
-        Dimension::Department,
-        Dimension::Level,
-        Dimension::Type,
-        Dimension::Audience,
-        Dimension::Vertical,
-        Dimension::Theme,
-    ];
-    let report = state.reports.report(&filter, &dimensions).await?;
+    let report = state.reports.report(&filter, &Dimension::ALL).await?;
     let missing = state.reports.missing(&filter, MISSING_ON_PAGE).await?;
     let missing_shown = missing.len();
     let page = DashboardPage {
@@ -196,8 +187,9 @@ pub async fn get_dashboard(
         trend_svg: trend(&state, tr, &query, &report).await?,
         departments_svg: department_chart(tr, &report),
         departments: lines(&report, Dimension::Department).iter().map(|l| row(tr, Dimension::Department, l)).collect(),
-        breakdowns: [Dimension::Level, Dimension::Type, Dimension::Audience, Dimension::Vertical, Dimension::Theme]
+        breakdowns: Dimension::ALL
             .into_iter()
+            .filter(|d| *d != Dimension::Department)
             .map(|d| Breakdown {
                 title: tr.t(&format!("dashboard.by.{}", d.as_str())),
                 rows: lines(&report, d).iter().map(|l| row(tr, d, l)).collect(),
@@ -206,8 +198,7 @@ pub async fn get_dashboard(
         missing: group_missing(tr, &departments, missing),
         missing_total: report.overall.counts.active_items - report.overall.counts.connected,
         missing_shown,
-        options: options(tr, &scope, &departments),
-        query: params,
+        filters: filters(tr, &scope, &departments, &params),
         raw_query: raw.unwrap_or_default(),
     };
     Ok(render(StatusCode::OK, &page))
@@ -286,23 +277,31 @@ fn group_missing(tr: Tr, departments: &[Department], missing: Vec<MissingRow>) -
     groups
 }
 
-fn options(tr: Tr, scope: &Scope, departments: &[Department]) -> FilterOptions {
-    let translated = |dimension: &str, keys: Vec<&'static str>| {
-        keys.into_iter().map(|k| (k, tr.t(&format!("catalog.{dimension}.{k}")))).collect()
-    };
-    FilterOptions {
-        departments: departments
-            .iter()
-            .filter(|d| scope.allows(&d.id))
-            .map(|d| (d.id.clone(), d.name.clone()))
-            .collect(),
-        levels: translated("level", DepartmentLevel::ALL.iter().map(|l| l.as_str()).collect()),
-        kinds: translated("type", ItemKind::ALL.iter().map(|k| k.as_str()).collect()),
-        audiences: translated("audience", Audience::ALL.iter().map(|a| a.as_str()).collect()),
-        verticals: translated("vertical", Vertical::ALL.iter().map(|v| v.as_str()).chain(["none"]).collect()),
-        themes: themes::all()
-            .iter()
-            .map(|t| (t.code.clone(), format!("{} {}", t.code, theme_name(tr, &t.code))))
-            .collect(),
-    }
+/// A select per breakdown, from the table of breakdowns; the department select only when there is a choice.
+fn filters(tr: Tr, scope: &Scope, departments: &[Department], params: &ReportParams) -> Vec<FilterSelect> {
+    DIMENSIONS
+        .iter()
+        .filter_map(|info| {
+            let options: Vec<(String, String)> = match info.source {
+                Source::Department => {
+                    departments.iter().filter(|d| scope.allows(&d.id)).map(|d| (d.id.clone(), d.name.clone())).collect()
+                }
+                Source::Themes => themes::all()
+                    .iter()
+                    .map(|t| (t.code.clone(), format!("{} {}", t.code, theme_name(tr, &t.code))))
+                    .collect(),
+                _ => info
+                    .values
+                    .iter()
+                    .map(|(value, _)| ((*value).to_owned(), tr.t(&format!("catalog.{}.{value}", info.name))))
+                    .collect(),
+            };
+            (options.len() > 1).then(|| FilterSelect {
+                param: info.param,
+                label: tr.t(&format!("dashboard.by.{}", info.name)),
+                options,
+                selected: params.get(info.param).to_owned(),
+            })
+        })
+        .collect()
 }
