@@ -4,6 +4,7 @@
 use super::i18n::Locale;
 use super::pages::error_page;
 use crate::oidc::{ErrorCode, OAuthError};
+use crate::store::StoreError;
 use axum::Json;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -35,6 +36,14 @@ impl<E: Into<anyhow::Error>> From<E> for AppError {
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
         tracing::error!(error = %self, "request failed");
+        let unreachable =
+            self.0.chain().any(|cause| cause.downcast_ref::<StoreError>().is_some_and(StoreError::is_unreachable));
+        if unreachable {
+            // Nothing is wrong with what was sent: the database or Redis did not answer. Try again shortly.
+            let mut page = error_page(StatusCode::SERVICE_UNAVAILABLE, Locale::default(), "error.unavailable", None);
+            page.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
+            return page;
+        }
         error_page(StatusCode::INTERNAL_SERVER_ERROR, Locale::default(), "error.server", None)
     }
 }
@@ -119,4 +128,22 @@ impl IntoResponse for BearerError {
 pub fn no_store(headers: &mut axum::http::HeaderMap) {
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     headers.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// One mapping from what failed to what the person reads: a store that did not answer is a moment's
+    /// wait (503, Retry-After), wherever in the chain of causes it is; anything else is the generic 500.
+    #[test]
+    fn a_store_that_does_not_answer_is_a_moment_s_wait_and_anything_else_a_server_error() {
+        let wrapped = anyhow::Error::new(StoreError::Unavailable("postgres")).context("loading the account page");
+        let response = AppError::from(wrapped).into_response();
+        assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(response.headers()[header::RETRY_AFTER], "5");
+        let corrupt = AppError::from(StoreError::Corrupt("bad row".into())).into_response();
+        assert_eq!(corrupt.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(AppError::msg("an invariant").into_response().status(), StatusCode::INTERNAL_SERVER_ERROR);
+    }
 }

@@ -46,6 +46,19 @@ pub enum StoreError {
 }
 
 impl StoreError {
+    /// True when the store could not be reached or did not answer in time: nothing is wrong with the
+    /// request, and the same request will work in a moment.
+    pub fn is_unreachable(&self) -> bool {
+        match self {
+            StoreError::Unavailable(_) => true,
+            StoreError::Database(error) => {
+                matches!(error, sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_))
+            }
+            StoreError::Redis(error) => error.is_timeout() || error.is_connection_dropped() || error.is_io_error(),
+            _ => false,
+        }
+    }
+
     /// True when the error is a unique-constraint violation on an index or column whose name contains
     /// `name_part`. SQLite reports columns (`people.phone_index`), PostgreSQL index names
     /// (`people_phone_index_uq`); index names here always contain their column name.
@@ -71,3 +84,16 @@ impl From<serde_json::Error> for StoreError {
 }
 
 pub type StoreResult<T> = Result<T, StoreError>;
+
+#[cfg(test)]
+mod unreachable_tests {
+    use super::StoreError;
+
+    #[test]
+    fn a_store_that_does_not_answer_is_told_from_one_that_refuses() {
+        assert!(StoreError::Database(sqlx::Error::PoolTimedOut).is_unreachable());
+        assert!(StoreError::Unavailable("redis").is_unreachable());
+        assert!(!StoreError::Database(sqlx::Error::RowNotFound).is_unreachable());
+        assert!(!StoreError::Corrupt("bad row".into()).is_unreachable());
+    }
+}
