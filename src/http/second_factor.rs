@@ -3,8 +3,8 @@
 
 use super::complete_login::complete_login;
 use super::error::AppError;
-use super::extract::parse_form;
 use super::flow::{code_sent_notice, otp_message};
+use super::guard;
 use super::i18n::{Locale, Tr};
 use super::login::LoginContext;
 use super::pages::{Chrome, CodeFlowPage, PasskeyButton, error_page, render};
@@ -12,6 +12,7 @@ use super::passkey_login::{PasskeyForm, json_error};
 use super::session::{Browser, PartialLogin};
 use super::state::AppState;
 use crate::http::client_ip::ClientIp;
+use crate::identity::Person;
 use crate::identity::amr::Amr;
 use crate::identity::login::Authenticated;
 use crate::identity::otp::OtpPurpose;
@@ -19,7 +20,7 @@ use crate::identity::sms_code_check::CodeCheck;
 use crate::paths;
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::{Query, State};
+use axum::extract::{FromRequest, Query, Request, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
@@ -34,7 +35,7 @@ pub struct FlowQuery {
 }
 
 #[derive(Deserialize)]
-struct FlowForm {
+pub struct FlowForm {
     #[serde(default)]
     csrf: String,
     #[serde(default)]
@@ -42,6 +43,8 @@ struct FlowForm {
     #[serde(default)]
     code: String,
 }
+
+guard::csrf_field!(FlowForm);
 
 pub async fn get_second(
     State(state): State<AppState>,
@@ -63,24 +66,10 @@ pub async fn post_send(
     State(state): State<AppState>,
     session: Session,
     ClientIp(peer): ClientIp,
-    headers: HeaderMap,
-    body: Bytes,
+    SmsStep { context, partial, person, .. }: SmsStep,
 ) -> Result<Response, AppError> {
     let browser = Browser(&session);
-    let Some((_, context, partial)) = checked(&state, &browser, &headers, &body).await? else {
-        return Ok(error_page(StatusCode::FORBIDDEN, Locale::negotiate(None, &headers), "error.csrf", None));
-    };
     let tr = Tr(context.locale);
-    if partial.amr.contains(&Amr::Sms) {
-        // The first factor was a code to this phone; a second code to it proves nothing more.
-        let message = Some(tr.t("second.sms_twice"));
-        return page(&state, &browser, &context, &partial, StatusCode::BAD_REQUEST, false, message, None).await;
-    }
-    let person = state
-        .accounts
-        .find(&partial.person_id)
-        .await?
-        .ok_or_else(|| AppError::msg("partial login without a person"))?;
     let Some(phone) = person.phone.as_ref().filter(|_| person.phone_verified) else {
         return page(
             &state,
@@ -115,23 +104,10 @@ pub async fn post_verify(
     session: Session,
     ClientIp(peer): ClientIp,
     headers: HeaderMap,
-    body: Bytes,
+    SmsStep { form, context, partial, person }: SmsStep,
 ) -> Result<Response, AppError> {
     let browser = Browser(&session);
-    let Some((form, context, partial)) = checked(&state, &browser, &headers, &body).await? else {
-        return Ok(error_page(StatusCode::FORBIDDEN, Locale::negotiate(None, &headers), "error.csrf", None));
-    };
     let tr = Tr(context.locale);
-    if partial.amr.contains(&Amr::Sms) {
-        // The first factor was a code to this phone; a second code to it proves nothing more.
-        let message = Some(tr.t("second.sms_twice"));
-        return page(&state, &browser, &context, &partial, StatusCode::BAD_REQUEST, false, message, None).await;
-    }
-    let person = state
-        .accounts
-        .find(&partial.person_id)
-        .await?
-        .ok_or_else(|| AppError::msg("partial login without a person"))?;
     let Some(phone) = person.phone.as_ref() else {
         return page(
             &state,
@@ -260,19 +236,44 @@ async fn finish(
     complete_login(state, browser, headers, ip, proven, rid, partial.next.as_deref()).await
 }
 
-async fn checked(
-    state: &AppState,
-    browser: &Browser<'_>,
-    headers: &HeaderMap,
-    body: &[u8],
-) -> Result<Option<(FlowForm, LoginContext, PartialLogin)>, AppError> {
-    let Ok(form) = parse_form::<FlowForm>(&String::from_utf8_lossy(body)) else { return Ok(None) };
-    if !browser.csrf_matches(&form.csrf).await? {
-        return Ok(None);
+/// A second-factor form sent by SMS: its CSRF token matched, with the login it continues, its context and
+/// the person behind it. A first factor that was itself an SMS code is refused here, since a second code to
+/// the same phone proves nothing more; a form without a waiting login gets the "page expired" page.
+pub struct SmsStep {
+    form: FlowForm,
+    context: LoginContext,
+    partial: PartialLogin,
+    person: Person,
+}
+
+impl FromRequest<AppState> for SmsStep {
+    type Rejection = Response;
+
+    async fn from_request(request: Request, state: &AppState) -> Result<Self, Response> {
+        let (mut parts, body) = request.into_parts();
+        let session = guard::session(&mut parts, state).await?;
+        let headers = parts.headers.clone();
+        let body = Bytes::from_request(Request::from_parts(parts, body), state).await.map_err(|e| e.into_response())?;
+        let browser = Browser(&session);
+        let step = async {
+            let expired = || error_page(StatusCode::FORBIDDEN, Locale::negotiate(None, &headers), "error.csrf", None);
+            let Some(form) = guard::checked_form::<FlowForm>(&browser, &body).await? else { return Ok(Err(expired())) };
+            let Some(partial) = browser.partial_login().await? else { return Ok(Err(expired())) };
+            let context = LoginContext::load(state, &browser, &headers, &form.rid, None).await?;
+            if partial.amr.contains(&Amr::Sms) {
+                let message = Some(Tr(context.locale).t("second.sms_twice"));
+                let refusal = page(state, &browser, &context, &partial, StatusCode::BAD_REQUEST, false, message, None);
+                return Ok(Err(refusal.await?));
+            }
+            let person = state
+                .accounts
+                .find(&partial.person_id)
+                .await?
+                .ok_or_else(|| AppError::msg("partial login without a person"))?;
+            Ok(Ok(SmsStep { form, context, partial, person }))
+        };
+        guard::settle(step.await)
     }
-    let Some(partial) = browser.partial_login().await? else { return Ok(None) };
-    let context = LoginContext::load(state, browser, headers, &form.rid, None).await?;
-    Ok(Some((form, context, partial)))
 }
 
 #[allow(clippy::too_many_arguments)]
