@@ -7,6 +7,7 @@ use super::session::Browser;
 use super::state::AppState;
 use crate::identity::otp::{OtpError, OtpPurpose};
 use crate::identity::phone::PhoneNumber;
+use crate::identity::sms_code_check::CodeCheck;
 
 const FIELD: &str = "flow.phone";
 
@@ -68,6 +69,18 @@ pub async fn resend_wait(state: &AppState, purpose: OtpPurpose, phone: Option<&P
 }
 
 /// A person-facing message for a failed send or check; None for failures that are the server's.
+/// What a code that did not pass tells the person (status and message); None when it passed.
+pub fn code_refusal(tr: Tr, check: &CodeCheck) -> Option<(axum::http::StatusCode, Option<String>)> {
+    match check {
+        CodeCheck::Passed => None,
+        CodeCheck::Throttled { retry_after_secs, locked } => Some((
+            axum::http::StatusCode::TOO_MANY_REQUESTS,
+            Some(super::login::throttled_message(tr, *retry_after_secs, *locked)),
+        )),
+        CodeCheck::Refused(error) => Some((axum::http::StatusCode::UNAUTHORIZED, otp_message(tr, error))),
+    }
+}
+
 pub fn otp_message(tr: Tr, error: &OtpError) -> Option<String> {
     Some(match error {
         OtpError::TooSoon { secs } => tr.t("flow.too_soon").replace("%{seconds}", &secs.to_string()),

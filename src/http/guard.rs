@@ -10,8 +10,8 @@ use super::state::AppState;
 use crate::paths;
 use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, MatchedPath, Request};
-use axum::http::Method;
 use axum::http::request::Parts;
+use axum::http::{HeaderMap, Method};
 use axum::response::{IntoResponse, Response};
 use serde::de::DeserializeOwned;
 use tower_sessions::Session;
@@ -67,6 +67,16 @@ pub async fn session(parts: &mut Parts, state: &AppState) -> Result<Session, Res
     Session::from_request_parts(parts, state).await.map_err(IntoResponse::into_response)
 }
 
+/// A form request taken apart: its browser session, its headers and its body, read up to the body limit.
+pub async fn form_parts(request: Request, state: &AppState) -> Result<(Session, HeaderMap, Bytes), Response> {
+    let (mut parts, body) = request.into_parts();
+    let session = session(&mut parts, state).await?;
+    let headers = parts.headers.clone();
+    let body =
+        Bytes::from_request(Request::from_parts(parts, body), state).await.map_err(IntoResponse::into_response)?;
+    Ok((session, headers, body))
+}
+
 /// A form whose CSRF token matched the session's. A body that does not parse or whose token does not
 /// match gets the "this form has expired" page, and the handler never sees it.
 pub struct CsrfForm<T>(pub T);
@@ -80,11 +90,7 @@ impl<T: DeserializeOwned + HasCsrf + Send> FromRequest<AppState> for CsrfForm<T>
     type Rejection = Response;
 
     async fn from_request(request: Request, state: &AppState) -> Result<Self, Response> {
-        let (mut parts, body) = request.into_parts();
-        let session = session(&mut parts, state).await?;
-        let headers = parts.headers.clone();
-        let bytes =
-            Bytes::from_request(Request::from_parts(parts, body), state).await.map_err(IntoResponse::into_response)?;
+        let (session, headers, bytes) = form_parts(request, state).await?;
         match checked_form(&Browser(&session), &bytes).await {
             Ok(Some(form)) => Ok(CsrfForm(form)),
             Ok(None) => Err(expired_form(&headers)),

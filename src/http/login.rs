@@ -135,10 +135,7 @@ impl<F: serde::de::DeserializeOwned + FlowFields + Send> FromRequest<AppState> f
     type Rejection = Response;
 
     async fn from_request(request: Request, state: &AppState) -> Result<Self, Response> {
-        let (mut parts, body) = request.into_parts();
-        let session = guard::session(&mut parts, state).await?;
-        let headers = parts.headers.clone();
-        let body = Bytes::from_request(Request::from_parts(parts, body), state).await.map_err(|e| e.into_response())?;
+        let (session, headers, body) = guard::form_parts(request, state).await?;
         let browser = Browser(&session);
         let form = match guard::checked_form::<F>(&browser, &body).await {
             Ok(Some(form)) => form,

@@ -3,7 +3,7 @@
 //! to someone else. Without the phone, the page says to visit a counter.
 
 use super::error::AppError;
-use super::flow::{otp_message, recalled_phone};
+use super::flow::{code_refusal, recalled_phone};
 use super::i18n::Tr;
 use super::login::{LoginContext, SignInForm};
 use super::pages::{Chrome, NoticePage, render};
@@ -16,7 +16,6 @@ use crate::identity::AccountError;
 use crate::identity::amr::Amr;
 use crate::identity::login::Authenticated;
 use crate::identity::otp::OtpPurpose;
-use crate::identity::sms_code_check::CodeCheck;
 use crate::paths;
 use crate::secret::SecretString;
 use axum::extract::{Query, State};
@@ -106,19 +105,10 @@ pub async fn post_reset(
             .await;
     }
     let ip = peer.to_string();
-    match state.accounts.check_sms_code(&state.otp, OtpPurpose::ResetPassword, &phone, &form.code, Some(&ip)).await? {
-        CodeCheck::Passed => {}
-        CodeCheck::Throttled { retry_after_secs, locked } => {
-            let message = super::login::throttled_message(tr, retry_after_secs, locked);
-            return FLOW
-                .page(&state, &browser, &context, StatusCode::TOO_MANY_REQUESTS, Some(&phone), Some(message), None)
-                .await;
-        }
-        CodeCheck::Refused(error) => {
-            return FLOW
-                .page(&state, &browser, &context, StatusCode::UNAUTHORIZED, Some(&phone), otp_message(tr, &error), None)
-                .await;
-        }
+    let check =
+        state.accounts.check_sms_code(&state.otp, OtpPurpose::ResetPassword, &phone, &form.code, Some(&ip)).await?;
+    if let Some((status, message)) = code_refusal(tr, &check) {
+        return FLOW.page(&state, &browser, &context, status, Some(&phone), message, None).await;
     }
     let Some(person) = state.accounts.find_by_phone(&phone).await?.filter(|p| p.can_sign_in()) else {
         return FLOW

@@ -3,7 +3,7 @@
 
 use super::complete_login::complete_login;
 use super::error::AppError;
-use super::flow::{code_sent_notice, otp_message};
+use super::flow::{code_refusal, code_sent_notice, otp_message};
 use super::guard;
 use super::i18n::{Locale, Tr};
 use super::login::LoginContext;
@@ -16,10 +16,8 @@ use crate::identity::Person;
 use crate::identity::amr::Amr;
 use crate::identity::login::Authenticated;
 use crate::identity::otp::OtpPurpose;
-use crate::identity::sms_code_check::CodeCheck;
 use crate::paths;
 use axum::Json;
-use axum::body::Bytes;
 use axum::extract::{FromRequest, Query, Request, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -122,35 +120,10 @@ pub async fn post_verify(
         .await;
     };
     let ip = peer.to_string();
-    match state.accounts.check_sms_code(&state.otp, OtpPurpose::SecondFactor, phone, &form.code, Some(&ip)).await? {
-        CodeCheck::Passed => {}
-        CodeCheck::Throttled { retry_after_secs, locked } => {
-            let message = super::login::throttled_message(tr, retry_after_secs, locked);
-            return page(
-                &state,
-                &browser,
-                &context,
-                &partial,
-                StatusCode::TOO_MANY_REQUESTS,
-                true,
-                Some(message),
-                None,
-            )
-            .await;
-        }
-        CodeCheck::Refused(error) => {
-            return page(
-                &state,
-                &browser,
-                &context,
-                &partial,
-                StatusCode::UNAUTHORIZED,
-                true,
-                otp_message(tr, &error),
-                None,
-            )
-            .await;
-        }
+    let check =
+        state.accounts.check_sms_code(&state.otp, OtpPurpose::SecondFactor, phone, &form.code, Some(&ip)).await?;
+    if let Some((status, message)) = code_refusal(tr, &check) {
+        return page(&state, &browser, &context, &partial, status, true, message, None).await;
     }
     browser.take_flow(SENT_FLOW).await?;
     let location = finish(&state, &browser, &headers, Some(ip), partial, Amr::Sms, &context.rid).await?;
@@ -250,10 +223,7 @@ impl FromRequest<AppState> for SmsStep {
     type Rejection = Response;
 
     async fn from_request(request: Request, state: &AppState) -> Result<Self, Response> {
-        let (mut parts, body) = request.into_parts();
-        let session = guard::session(&mut parts, state).await?;
-        let headers = parts.headers.clone();
-        let body = Bytes::from_request(Request::from_parts(parts, body), state).await.map_err(|e| e.into_response())?;
+        let (session, headers, body) = guard::form_parts(request, state).await?;
         let browser = Browser(&session);
         let step = async {
             let expired = || error_page(StatusCode::FORBIDDEN, Locale::negotiate(None, &headers), "error.csrf", None);

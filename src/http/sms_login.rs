@@ -2,9 +2,9 @@
 //! phone. The answer to "send a code" is the same whether or not the number is registered.
 
 use super::error::AppError;
-use super::flow::{otp_message, recalled_phone};
+use super::flow::{code_refusal, recalled_phone};
 use super::i18n::Tr;
-use super::login::{LoginContext, SignInForm, throttled_message};
+use super::login::{LoginContext, SignInForm};
 use super::phone_code_flow::{FlowForm, FlowQuery, PhoneCodeFlow};
 use super::session::Browser;
 use super::state::AppState;
@@ -68,19 +68,12 @@ pub async fn post_verify(
             .await;
     };
     let ip = peer.to_string();
-    match state.accounts.check_sms_code(&state.otp, OtpPurpose::Login, &phone, &form.code, Some(&ip)).await? {
-        CodeCheck::Passed => {}
-        CodeCheck::Throttled { retry_after_secs, locked } => {
-            let message = throttled_message(tr, retry_after_secs, locked);
-            return FLOW
-                .page(&state, &browser, &context, StatusCode::TOO_MANY_REQUESTS, Some(&phone), Some(message), None)
-                .await;
-        }
-        CodeCheck::Refused(error) => {
+    let check = state.accounts.check_sms_code(&state.otp, OtpPurpose::Login, &phone, &form.code, Some(&ip)).await?;
+    if let Some((status, message)) = code_refusal(tr, &check) {
+        if matches!(check, CodeCheck::Refused(_)) {
             state.metrics.login(Amr::Sms.as_str(), "failure");
-            let message = otp_message(tr, &error);
-            return FLOW.page(&state, &browser, &context, StatusCode::UNAUTHORIZED, Some(&phone), message, None).await;
         }
+        return FLOW.page(&state, &browser, &context, status, Some(&phone), message, None).await;
     }
     let person = state.accounts.find_by_phone(&phone).await?.filter(|p| p.can_sign_in());
     // A code was sent only to registered numbers, so a right code means the account exists.
