@@ -13,6 +13,7 @@ use crate::config::RegisterAdapterKind;
 use crate::config::SmsSenderKind;
 use crate::counter::{CounterCodes, Desk, EnrolmentCodes, Halls};
 use crate::crypto::{DataKeySource, Keyring, load_or_create_key_file, parse_data_key};
+use crate::federation::{Federation, Parts as FederationParts};
 use crate::http::metrics::Metrics;
 use crate::http::{AppState, HttpSettings};
 use crate::identity::login::Logins;
@@ -65,6 +66,7 @@ pub struct Services {
     pub codes: CounterCodes,
     pub enrolment: EnrolmentCodes,
     pub desk: Desk,
+    pub federation: Federation,
     pub catalog: Catalog,
     pub reports: Reports,
 }
@@ -178,6 +180,20 @@ impl Services {
             sms: sms.clone(),
             clock: clock.clone(),
         };
+        let federation = Federation::new(
+            &config.federation,
+            &config.assurance,
+            FederationParts {
+                accounts: accounts.clone(),
+                evidence: evidence.clone(),
+                assurance: assurance.clone(),
+                desk: desk.clone(),
+                db: db.clone(),
+                keyring: keyring.clone(),
+                audit: audit.clone(),
+                clock: clock.clone(),
+            },
+        )?;
         Ok(Self {
             config,
             draining: Arc::default(),
@@ -205,6 +221,7 @@ impl Services {
             codes,
             enrolment,
             desk,
+            federation,
             catalog,
             reports,
         })
@@ -337,6 +354,7 @@ impl App {
             enrolment: services.enrolment.clone(),
             sms: services.sms.clone(),
             desk: services.desk.clone(),
+            federation: services.federation.clone(),
             catalog: services.catalog.clone(),
             reports: services.reports.clone(),
             counter_code_days: services.config.assurance.counter_code_days,

@@ -10,6 +10,11 @@ use serde::{Deserialize, Serialize};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
+mod federation;
+pub use federation::{
+    ClaimPaths, FederationConfig, TokenAuthMethod, UpstreamConfig, UpstreamProtocol, UserinfoStyle, rank_of_methods,
+};
+
 pub const DEFAULT_CONFIG_FILE: &str = "yimen.toml";
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -40,6 +45,7 @@ pub struct Config {
     pub assurance: AssuranceConfig,
     pub register: RegisterConfig,
     pub catalog: CatalogConfig,
+    pub federation: FederationConfig,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -363,6 +369,7 @@ impl Default for Config {
             assurance: AssuranceConfig::default(),
             register: RegisterConfig::default(),
             catalog: CatalogConfig::default(),
+            federation: FederationConfig::default(),
         }
     }
 }
@@ -563,7 +570,7 @@ impl Config {
         if p.max_concurrent_hashes == 0 {
             return invalid("password.max_concurrent_hashes must be at least 1");
         }
-        Ok(())
+        self.federation.validate(&self.assurance)
     }
 
     /// The issuer, without a trailing slash so that endpoint URLs join cleanly.

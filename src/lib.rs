@@ -18,6 +18,7 @@ pub mod clock;
 pub mod config;
 pub mod counter;
 pub mod crypto;
+pub mod federation;
 pub mod http;
 pub mod identity;
 pub mod keys;

@@ -36,6 +36,12 @@ impl Method {
             Self::Certificate => "certificate",
         }
     }
+
+    pub fn parse(name: &str) -> Option<Self> {
+        [Self::Sms, Self::SelfAsserted, Self::RegisterMatch, Self::FaceMatch, Self::Counter, Self::Certificate]
+            .into_iter()
+            .find(|method| method.as_str() == name)
+    }
 }
 
 /// One verification to record.

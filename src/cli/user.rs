@@ -56,8 +56,13 @@ async fn add(args: AddArgs, services: &Services) -> anyhow::Result<()> {
     let phone = PhoneNumber::parse(&args.phone).map_err(|e| anyhow!("phone: {e}"))?;
     let password = if args.no_password { None } else { Some(password(&args)?) };
     let has_password = password.is_some();
-    let citizen =
-        NewCitizen { name, document: IdDocument::from_resident_id(id_number), phone, phone_verified: true, password };
+    let citizen = NewCitizen {
+        name,
+        document: IdDocument::from_resident_id(id_number),
+        phone: Some(phone),
+        phone_verified: true,
+        password,
+    };
     let person = match services.accounts.register_citizen(citizen).await {
         Ok(person) => person,
         Err(AccountError::Policy(reason)) => bail!("password: {reason}"),

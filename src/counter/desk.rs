@@ -223,7 +223,7 @@ impl Desk {
         let citizen = || NewCitizen {
             name: check.name.clone(),
             document: check.document.clone(),
-            phone: phone.clone(),
+            phone: Some(phone.clone()),
             phone_verified: true,
             password: None,
         };

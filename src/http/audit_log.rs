@@ -37,6 +37,8 @@ const EVENTS: &[&str] = &[
     "account.close.cancel",
     "account.erase",
     "account.reclaim",
+    "federation.account_created",
+    "federation.linked",
     "counter.verify",
     "counter.register",
     "counter.revoke",

@@ -152,7 +152,16 @@ pub async fn advance(
         None => (Default::default(), 0),
     };
     match state.provider.next_step(&request, client, login.as_ref(), rank, &consented) {
-        NextStep::Login => Ok(Redirect::to(&format!("{}?rid={}", paths::LOGIN, request.id)).into_response()),
+        NextStep::Login => {
+            // idp_hint names an upstream platform to sign in with; an unknown one is ignored (the page
+            // still offers every way in).
+            let upstream = request.idp_hint.as_deref().filter(|id| state.federation.upstream(id).is_ok());
+            let page = match upstream {
+                Some(id) => paths::LOGIN_UPSTREAM.replace("{id}", id),
+                None => paths::LOGIN.to_owned(),
+            };
+            Ok(Redirect::to(&format!("{page}?rid={}", request.id)).into_response())
+        }
         NextStep::SecondFactor => {
             let login = login.expect("a second factor is asked only with a login");
             browser

@@ -7,11 +7,16 @@ use super::authorize::current_login;
 use super::error::AppError;
 use super::session::{Browser, LoginRef, PartialLogin};
 use super::state::AppState;
+use crate::audit::{Actor, ActorRole};
 use crate::identity::LoginOrigin;
 use crate::identity::amr::proves_two_factors;
 use crate::identity::login::Authenticated;
 use crate::paths;
 use axum::http::HeaderMap;
+
+/// The session entry of an upstream identity waiting to be linked to the account its ID number has, once
+/// that account's holder signs in.
+pub const FEDERATION_LINK: &str = "federation_link";
 
 /// Where the browser goes after a login that has no authorization request behind it.
 pub fn after_login(next: Option<&str>) -> String {
@@ -43,10 +48,12 @@ pub async fn complete_login(
     }
 
     let previous = current_login(state, browser).await?;
+    let origin_ip = ip.clone();
     let origin = LoginOrigin { user_agent: super::extract::user_agent(headers), ip };
     let client_id = client.as_ref().map(|c| c.id.as_str());
     let finished = state.logins.finish(&who, previous.as_ref(), client_id, origin).await?;
     let login = finished.session;
+    link_upstream_identity(state, browser, &who, origin_ip).await?;
     browser.clear_partial_login().await?;
     browser.start_login(LoginRef { session_id: login.id.clone(), person_id: who.person_id.clone() }).await?;
     state.metrics.login(&who.amr.iter().map(|m| m.as_str()).collect::<Vec<_>>().join("+"), "success");
@@ -72,4 +79,19 @@ pub async fn complete_login(
         }
         None => Ok(after_login(next)),
     }
+}
+
+/// Links the upstream identity this browser brought, now that the account it names has been signed in
+/// to; a sign-in to any other account drops it.
+async fn link_upstream_identity(
+    state: &AppState,
+    browser: &Browser<'_>,
+    who: &Authenticated,
+    ip: Option<String>,
+) -> Result<(), AppError> {
+    let Some(text) = browser.take_flow(FEDERATION_LINK).await? else { return Ok(()) };
+    let Ok(pending) = serde_json::from_str::<crate::federation::PendingLink>(&text) else { return Ok(()) };
+    let actor = Actor::person(&who.person_id, ActorRole::Citizen, ip);
+    state.federation.link(&pending, &who.person_id, &actor, "proved_control").await.map_err(anyhow::Error::new)?;
+    Ok(())
 }

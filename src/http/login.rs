@@ -8,7 +8,7 @@ use super::extract::parse_form;
 use super::gate;
 use super::guard::{self, HasCsrf};
 use super::i18n::{Locale, Tr};
-use super::pages::{Chrome, LoginPage, error_page, render};
+use super::pages::{Chrome, LoginPage, UpstreamButton, error_page, render};
 use super::session::Browser;
 use super::state::AppState;
 use crate::http::client_ip::ClientIp;
@@ -204,6 +204,27 @@ impl LoginContext {
         if query.is_empty() { query } else { format!("?{query}") }
     }
 
+    fn upstream_buttons(&self, state: &AppState, query: &str) -> Vec<UpstreamButton> {
+        let english = self.locale == Locale::En;
+        state
+            .federation
+            .upstreams()
+            .iter()
+            .map(|upstream| UpstreamButton {
+                href: format!("{}{query}", paths::LOGIN_UPSTREAM.replace("{id}", upstream.id())),
+                name: if english { upstream.config.name_en.clone() } else { upstream.config.name.clone() },
+            })
+            .collect()
+    }
+
+    /// The notice for a browser that brought an upstream identity whose ID number has an account here.
+    async fn link_notice(&self, state: &AppState, browser: &Browser<'_>) -> Result<Option<String>, AppError> {
+        let Some(text) = browser.flow(super::complete_login::FEDERATION_LINK).await? else { return Ok(None) };
+        let Ok(pending) = serde_json::from_str::<crate::federation::PendingLink>(&text) else { return Ok(None) };
+        let name = state.federation.name_of(&pending.upstream, self.locale == Locale::En);
+        Ok(Some(Tr(self.locale).t("federation.prove_control").replace("%{name}", &name)))
+    }
+
     pub async fn page(
         self,
         state: &AppState,
@@ -213,6 +234,8 @@ impl LoginContext {
         account: String,
     ) -> Result<Response, AppError> {
         let query = self.query();
+        let upstreams = self.upstream_buttons(state, &query);
+        let notice = self.link_notice(state, browser).await?;
         let page = LoginPage {
             chrome: Chrome::new(self.locale, &format!("{}{query}", paths::LOGIN)),
             client_name: self.client_name,
@@ -222,6 +245,8 @@ impl LoginContext {
             next: self.next,
             account,
             passkeys: state.passkeys.is_some(),
+            upstreams,
+            notice,
             query,
         };
         Ok(render(status, &page))

@@ -17,6 +17,7 @@ mod discovery;
 mod download;
 pub mod error;
 mod extract;
+mod federated_login;
 mod flow;
 mod gate;
 mod guard;
@@ -86,6 +87,8 @@ pub fn router(state: AppState, settings: &HttpSettings) -> Router {
         .route(paths::CONSENT, get(consent::get_consent).post(consent::post_consent))
         .route(paths::END_SESSION, get(logout::get_end_session).post(logout::post_end_session))
         .route(paths::END_SESSION_CONFIRM, post(logout::post_confirm))
+        .route(paths::LOGIN_UPSTREAM, get(federated_login::get_start))
+        .route(paths::LOGIN_UPSTREAM_CALLBACK, get(federated_login::get_callback))
         .route(paths::LOGIN_SMS, get(sms_login::get_sms_login).post(sms_login::post_verify))
         .route(paths::LOGIN_SMS_CODE, post(sms_login::post_send))
         .route(paths::LOGIN_PASSKEY_OPTIONS, post(passkey_login::post_options))

@@ -50,6 +50,16 @@ pub struct LoginPage {
     pub passkeys: bool,
     /// `?rid=…&next=…`, carried to the other sign-in pages.
     pub query: String,
+    /// Upstream platforms to sign in with.
+    pub upstreams: Vec<UpstreamButton>,
+    /// Why the person is asked to sign in here (an upstream identity waits to be linked).
+    pub notice: Option<String>,
+}
+
+/// A button that signs in with an upstream platform.
+pub struct UpstreamButton {
+    pub href: String,
+    pub name: String,
 }
 
 /// A passkey button on a page, with where its ceremony starts and finishes.

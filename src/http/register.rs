@@ -189,7 +189,7 @@ pub async fn post_register(
     let citizen = || NewCitizen {
         name: name.clone(),
         document: document.clone(),
-        phone: phone.clone(),
+        phone: Some(phone.clone()),
         phone_verified: true,
         password: Some(SecretString::new(form.password.clone())),
     };

@@ -58,6 +58,7 @@ pub struct Shared {
     pub enrolment: EnrolmentCodes,
     pub sms: SharedSms,
     pub desk: Desk,
+    pub federation: crate::federation::Federation,
     pub catalog: crate::catalog::Catalog,
     pub reports: crate::catalog::report::Reports,
     pub counter_code_days: i64,

@@ -55,7 +55,8 @@ impl From<StoreError> for AccountError {
 pub struct NewCitizen {
     pub name: String,
     pub document: IdDocument,
-    pub phone: PhoneNumber,
+    /// None for a person who came from an upstream platform that did not give one.
+    pub phone: Option<PhoneNumber>,
     pub phone_verified: bool,
     pub password: Option<SecretString>,
 }
@@ -130,7 +131,7 @@ impl Accounts {
                 let facts = super::password_context::PersonalFacts {
                     name: &new.name,
                     document_number: Some(new.document.number()),
-                    phone: Some(new.phone.as_str()),
+                    phone: new.phone.as_ref().map(PhoneNumber::as_str),
                 };
                 super::password_context::check_password_for(password.expose(), &facts)?;
                 Some(self.hasher.hash(password).await.map_err(|e| AccountError::Internal(e.into()))?)
@@ -144,8 +145,8 @@ impl Accounts {
             id_type: new.document.kind().as_str().to_owned(),
             id_number_enc: self.keyring.encrypt_pii(FIELD_ID_NUMBER, new.document.number()),
             id_number_index: self.keyring.blind_index(FIELD_ID_NUMBER, new.document.number()),
-            phone_enc: Some(self.keyring.encrypt_pii(FIELD_PHONE, new.phone.as_str())),
-            phone_index: Some(self.keyring.blind_index(FIELD_PHONE, new.phone.as_str())),
+            phone_enc: new.phone.as_ref().map(|phone| self.keyring.encrypt_pii(FIELD_PHONE, phone.as_str())),
+            phone_index: new.phone.as_ref().map(|phone| self.keyring.blind_index(FIELD_PHONE, phone.as_str())),
             phone_verified: new.phone_verified,
             password_hash,
             status: PersonStatus::Active.as_str().to_owned(),

@@ -18,10 +18,12 @@ pub enum Amr {
     Swk,
     /// Two factors were shown.
     Mfa,
+    /// An upstream platform vouched for the person (federation).
+    Fed,
 }
 
 impl Amr {
-    pub const ALL: [Amr; 6] = [Amr::Pwd, Amr::Sms, Amr::Otp, Amr::Hwk, Amr::Swk, Amr::Mfa];
+    pub const ALL: [Amr; 7] = [Amr::Pwd, Amr::Sms, Amr::Otp, Amr::Hwk, Amr::Swk, Amr::Mfa, Amr::Fed];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -31,6 +33,7 @@ impl Amr {
             Amr::Hwk => "hwk",
             Amr::Swk => "swk",
             Amr::Mfa => "mfa",
+            Amr::Fed => "fed",
         }
     }
 

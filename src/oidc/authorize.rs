@@ -26,6 +26,9 @@ pub struct AuthorizeParams {
     pub prompt: Option<String>,
     pub max_age: Option<String>,
     pub login_hint: Option<String>,
+    /// An upstream platform to sign in with at once (`kc_idp_hint` is Keycloak's name for it).
+    #[serde(alias = "kc_idp_hint")]
+    pub idp_hint: Option<String>,
     pub id_token_hint: Option<String>,
     pub ui_locales: Option<String>,
     pub claims: Option<String>,
@@ -74,6 +77,8 @@ pub struct AuthorizationRequest {
     pub max_age: Option<i64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub login_hint: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub idp_hint: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id_token_hint_sub: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -301,6 +306,7 @@ impl Provider {
             prompt,
             max_age,
             login_hint: params.login_hint.filter(|h| !h.is_empty()),
+            idp_hint: params.idp_hint.filter(|h| !h.is_empty()),
             id_token_hint_sub,
             ui_locales: params.ui_locales,
             claims,
@@ -490,12 +496,13 @@ fn log_internal(error: ProviderError) -> String {
 /// client. The request is kept while the person signs in, so nothing in it may be large: an anonymous
 /// visitor could otherwise make the server hold kilobytes per request.
 fn oversized(params: &AuthorizeParams) -> Option<String> {
-    let limits: [(&str, Option<&str>, usize, usize); 10] = [
+    let limits: [(&str, Option<&str>, usize, usize); 11] = [
         ("scope", params.scope.as_deref(), 1024, 30),
         ("nonce", params.nonce.as_deref(), MAX_NONCE_LEN, 1),
         ("prompt", params.prompt.as_deref(), 64, 4),
         ("max_age", params.max_age.as_deref(), 10, 1),
         ("login_hint", params.login_hint.as_deref(), 256, 1),
+        ("idp_hint", params.idp_hint.as_deref(), 32, 1),
         ("ui_locales", params.ui_locales.as_deref(), 128, 10),
         ("acr_values", params.acr_values.as_deref(), 512, 10),
         ("claims", params.claims.as_deref(), 4096, 1),

@@ -13,6 +13,7 @@ pub mod consents;
 pub mod db;
 pub mod ephemeral;
 pub mod evidence;
+pub mod federated_identities;
 pub mod grants;
 pub mod halls;
 pub mod keys;

@@ -180,6 +180,7 @@ impl Database {
             "DELETE FROM passkeys WHERE person_id = $1",
             "DELETE FROM consents WHERE person_id = $1",
             "DELETE FROM login_events WHERE person_id = $1",
+            "DELETE FROM federated_identities WHERE person_id = $1",
         ] {
             sqlx::query(statement).bind(id).execute(&mut *tx).await?;
         }

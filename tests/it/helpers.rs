@@ -113,8 +113,11 @@ impl TestApp {
         postgres: Option<TestDatabase>,
         dir: tempfile::TempDir,
     ) -> Self {
-        let app =
-            App::build_with(config.clone(), clock.clone(), Arc::new(PregeneratedKeys)).await.expect("the app builds");
+        // Boxed: building every service is a large future, and tests that restart hold two of them on a
+        // test thread's 2 MiB stack.
+        let app = Box::pin(App::build_with(config.clone(), clock.clone(), Arc::new(PregeneratedKeys)))
+            .await
+            .expect("the app builds");
         config.listen = app.local_addr();
         let base = app.issuer();
         let provider = app.services().provider.clone();
@@ -274,7 +277,7 @@ impl TestApp {
                 document: IdDocument::from_resident_id(
                     ResidentId::parse(id_number, 20261125).expect("valid test ID number"),
                 ),
-                phone: PhoneNumber::parse(phone).expect("valid test phone"),
+                phone: Some(PhoneNumber::parse(phone).expect("valid test phone")),
                 phone_verified: true,
                 password: Some(SecretString::new(PASSWORD)),
             })

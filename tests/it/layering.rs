@@ -77,10 +77,11 @@ const LAYERS: &[&[&str]] = &[
     &["main.rs", "cli/"],
     &["app.rs", "lib.rs"],
     &["http/"],
-    &["oidc/", "identity/", "assurance/", "counter/", "audit/", "catalog/", "sms/", "keys/"],
+    &["oidc/", "identity/", "federation/", "assurance/", "counter/", "audit/", "catalog/", "sms/", "keys/"],
     &["store/"],
     &[
         "config.rs",
+        "config/",
         "clock.rs",
         "secret.rs",
         "crypto.rs",

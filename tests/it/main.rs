@@ -15,6 +15,7 @@ mod code_flow;
 mod console;
 mod counter;
 mod faults;
+mod federation;
 mod hardening;
 mod helpers;
 mod instances;

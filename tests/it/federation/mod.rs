@@ -1,0 +1,361 @@
+//! Signing in with an upstream platform: yimen as the relying party of a provincial OpenID Connect
+//! provider and of a token-information style platform, creating and linking accounts at the mapped level,
+//! and refusing every answer that does not check out, with nothing written.
+
+mod upstream;
+
+use crate::helpers::{Browser, ID_NUMBER, PASSWORD, PHONE, RP, Step, TestApp, param};
+use crate::rp::{AuthRequest, http, jwt_claims, pkce, redeem_code};
+use serde_json::{Value, json};
+use upstream::{CLIENT_ID, CLIENT_SECRET, FakeUpstream, Fault};
+use yimen::assurance::{Method, NewEvidence};
+use yimen::config::UpstreamConfig;
+use yimen::identity::document::IdDocument;
+use yimen::identity::resident_id::ResidentId;
+use yimen::oidc::client::ClientRegistration;
+use yimen::oidc::scope::ScopeSet;
+
+/// A second person, whom the city does not know yet.
+const NEWCOMER_ID: &str = "440106198503121237";
+
+fn province(base: &str) -> UpstreamConfig {
+    toml::from_str(&format!(
+        r#"
+        id = "province"
+        name = "省统一身份认证平台"
+        name_en = "Provincial identity platform"
+        protocol = "oidc"
+        issuer = "{base}"
+        client_id = "{CLIENT_ID}"
+        client_secret = "{CLIENT_SECRET}"
+        scopes = ["openid", "profile"]
+        max_acr = "urn:yimen:loa:3"
+        [levels]
+        "2" = ["register_match"]
+        "3" = ["register_match", "face_match"]
+        "#
+    ))
+    .unwrap()
+}
+
+fn token_info_platform(base: &str) -> UpstreamConfig {
+    toml::from_str(&format!(
+        r#"
+        id = "gd"
+        name = "省政务服务网"
+        name_en = "Provincial government services"
+        protocol = "oauth2-userinfo"
+        authorization_endpoint = "{base}/oauth2/authorize"
+        token_endpoint = "{base}/oauth2/access_token"
+        userinfo_endpoint = "{base}/oauth2/tokeninfo"
+        client_id = "{CLIENT_ID}"
+        client_secret = "{CLIENT_SECRET}"
+        token_auth = "client_secret_post"
+        userinfo_style = "query"
+        scopes = ["all"]
+        max_acr = "urn:yimen:loa:2"
+        [authorize_params]
+        service = "city-portal"
+        [claims]
+        subject = "userobj.uid"
+        name = "userobj.name"
+        id_number = "userobj.idcardno"
+        level = "userobj.authlevel"
+        [levels]
+        "2" = ["register_match"]
+        "#
+    ))
+    .unwrap()
+}
+
+async fn city_with(upstream: UpstreamConfig) -> TestApp {
+    TestApp::spawn_with(|config| config.federation.upstream = vec![upstream]).await
+}
+
+/// The province's person: `sub`, the level it vouches for, and the real-name claims of UserInfo.
+fn provincial(sub: &str, id_number: &str, acr: &str) -> Value {
+    json!({ "sub": sub, "acr": acr, "name": "李四", "id_number": id_number })
+}
+
+/// Follows a browser from `start` on the city to the upstream (where the person is signed in already)
+/// and back, returning where the city then sends it.
+async fn through_upstream(browser: &Browser, start: &str) -> (Step, url::Url) {
+    let to_upstream = browser.open(start).await.left();
+    let answer = http().get(to_upstream.clone()).send().await.unwrap();
+    let back = answer.headers()["location"].to_str().unwrap().to_owned();
+    (browser.open(&back).await, url::Url::parse(&back).unwrap())
+}
+
+async fn person_of(city: &TestApp, id_number: &str) -> Option<yimen::identity::Person> {
+    let document = IdDocument::from_resident_id(ResidentId::parse(id_number, 20261201).unwrap());
+    city.accounts.find_by_document(&document).await.unwrap()
+}
+
+async fn links_of(city: &TestApp, person_id: &str) -> Vec<String> {
+    city.db.federated_identities_of(person_id).await.unwrap().into_iter().map(|row| row.upstream).collect()
+}
+
+async fn record(city: &TestApp, person_id: &str, method: Method) {
+    let evidence = NewEvidence {
+        person_id,
+        method,
+        verifier: "system",
+        hall_id: None,
+        passed: true,
+        reference: None,
+        adapter: None,
+    };
+    city.desk.assurance.evidence().record(evidence).await.unwrap();
+}
+
+async fn audit_actions(city: &TestApp, prefix: &str) -> Vec<String> {
+    let filter =
+        yimen::store::audit::AuditFilter { action_prefix: Some(prefix.into()), limit: 100, ..Default::default() };
+    city.desk.audit.search(&filter).await.unwrap().into_iter().map(|row| row.action).collect()
+}
+
+#[tokio::test]
+async fn a_provincial_sign_in_creates_the_account_at_the_mapped_level_and_the_system_sees_it() {
+    let province_op = FakeUpstream::start().await;
+    province_op.sign_in_as(provincial("prov-7", NEWCOMER_ID, "2"));
+    let city = city_with(province(&province_op.base)).await;
+    let registered = city
+        .client(ClientRegistration {
+            name: "公积金提取".into(),
+            redirect_uris: vec![RP.into()],
+            scopes: Some(ScopeSet::parse("openid profile").unwrap()),
+            ..ClientRegistration::default()
+        })
+        .await;
+    let login_page = city.browser().open(&city.url("/login")).await.page().2;
+    assert!(login_page.contains("/login/upstream/province"), "the login page offers the province");
+    assert!(login_page.contains("省统一身份认证平台"));
+
+    let mut subjects = Vec::new();
+    for _ in 0..2 {
+        let browser = city.browser();
+        let (verifier, challenge) = pkce();
+        let url = AuthRequest::new(&registered.client.id)
+            .scope("openid profile")
+            .with("state", "s1")
+            .with("nonce", "n1")
+            .with("code_challenge", &challenge)
+            .with("code_challenge_method", "S256")
+            .with("idp_hint", "province")
+            .url(&city);
+        let to_upstream = browser.open(&url).await.left();
+        assert!(to_upstream.as_str().starts_with(&province_op.base), "idp_hint goes straight to the province");
+        let answer = http().get(to_upstream).send().await.unwrap();
+        let sent = province_op.last_authorize_query();
+        assert_eq!(sent["code_challenge_method"], "S256");
+        assert!(!sent["nonce"].is_empty() && !sent["state"].is_empty());
+        let back = answer.headers()["location"].to_str().unwrap().to_owned();
+        let callback = match browser.open(&back).await {
+            Step::Page { html, .. } => browser.consent(&html, "allow").await.left(),
+            Step::Left(callback) => callback,
+        };
+        let basic = (registered.client.id.as_str(), registered.secret.as_deref().unwrap());
+        let (status, tokens, _) = redeem_code(&city, basic, &param(&callback, "code").unwrap(), &verifier).await;
+        assert_eq!(status, 200, "{tokens}");
+        let id_token = jwt_claims(tokens["id_token"].as_str().unwrap());
+        assert_eq!(id_token["acr"], "urn:yimen:loa:2", "the province's level 2 counts as a register match");
+        assert_eq!(id_token["amr"], json!(["fed"]));
+        let info: Value = http()
+            .get(city.url("/userinfo"))
+            .bearer_auth(tokens["access_token"].as_str().unwrap())
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(info["name"], "李四");
+        subjects.push(id_token["sub"].clone());
+    }
+    assert_eq!(subjects[0], subjects[1], "the second sign-in is the same account");
+
+    let person = person_of(&city, NEWCOMER_ID).await.expect("the account was created");
+    assert_eq!(person.name, "李四");
+    assert!(person.phone.is_none() && person.password_hash.is_none());
+    assert_eq!(links_of(&city, &person.id).await, vec!["province".to_owned()]);
+    let evidence = city.desk.assurance.evidence().of(&person.id).await.unwrap();
+    let methods: Vec<(&str, &str)> = evidence.iter().map(|e| (e.method.as_str(), e.verifier.as_str())).collect();
+    assert_eq!(methods, vec![("register_match", "federation:province")], "evidence is recorded once");
+    assert_eq!(audit_actions(&city, "federation.").await, vec!["federation.account_created".to_owned()]);
+    city.stop().await;
+}
+
+#[tokio::test]
+async fn a_system_that_needs_more_than_the_province_vouches_for_sends_the_person_to_step_up() {
+    let province_op = FakeUpstream::start().await;
+    province_op.sign_in_as(provincial("prov-8", NEWCOMER_ID, "2"));
+    let city = city_with(province(&province_op.base)).await;
+    let registered = city
+        .client(ClientRegistration {
+            name: "不动产登记".into(),
+            redirect_uris: vec![RP.into()],
+            min_acr: Some("urn:yimen:loa:3".into()),
+            ..ClientRegistration::default()
+        })
+        .await;
+    let url = AuthRequest::new(&registered.client.id).with("idp_hint", "province").url(&city);
+    let (step, _) = through_upstream(&city.browser(), &url).await;
+    let (status, at, html) = step.page();
+    assert_eq!(status, 200);
+    assert!(at.contains("/stepup"), "level 2 from the province is not level 3: {at}");
+    assert!(html.contains("rid="), "the request waits at the step-up page");
+    city.stop().await;
+}
+
+#[tokio::test]
+async fn an_account_the_province_vouches_for_at_its_level_is_linked_at_once() {
+    let province_op = FakeUpstream::start().await;
+    province_op.sign_in_as(provincial("prov-1", ID_NUMBER, "2"));
+    let city = city_with(province(&province_op.base)).await;
+    let person = city.citizen().await;
+    record(&city, &person.id, Method::RegisterMatch).await;
+
+    let (step, _) = through_upstream(&city.browser(), &city.url("/login/upstream/province")).await;
+    let (status, at, _) = step.page();
+    assert_eq!((status, at.ends_with("/account")), (200, true), "signed in to the existing account: {at}");
+    assert_eq!(links_of(&city, &person.id).await, vec!["province".to_owned()]);
+    assert_eq!(person_of(&city, ID_NUMBER).await.unwrap().id, person.id, "no second account");
+    assert_eq!(audit_actions(&city, "federation.").await, vec!["federation.linked".to_owned()]);
+    city.stop().await;
+}
+
+#[tokio::test]
+async fn an_account_above_the_provinces_level_is_linked_after_its_holder_signs_in_once() {
+    let province_op = FakeUpstream::start().await;
+    province_op.sign_in_as(provincial("prov-2", ID_NUMBER, "2"));
+    let city = city_with(province(&province_op.base)).await;
+    let person = city.citizen().await;
+    record(&city, &person.id, Method::Counter).await;
+
+    let browser = city.browser();
+    let (step, _) = through_upstream(&browser, &city.url("/login/upstream/province")).await;
+    let (status, _, html) = step.page();
+    assert_eq!(status, 200);
+    assert!(html.contains("已在本平台注册过账号"), "the person is asked to sign in to their account once");
+    assert!(links_of(&city, &person.id).await.is_empty(), "nothing is linked before they do");
+
+    // Someone else signing in on that page does not get the link.
+    let other = city.citizen_with("440304199001014565", "13900139000").await;
+    browser.login_only(&html, "13900139000", PASSWORD).await.page();
+    assert!(links_of(&city, &other.id).await.is_empty() && links_of(&city, &person.id).await.is_empty());
+
+    let (_, _, html) = through_upstream(&browser, &city.url("/login/upstream/province")).await.0.page();
+    let (status, at, _) = browser.login_only(&html, PHONE, PASSWORD).await.page();
+    assert_eq!((status, at.ends_with("/account")), (200, true), "{at}");
+    assert_eq!(links_of(&city, &person.id).await, vec!["province".to_owned()]);
+
+    let (step, _) = through_upstream(&city.browser(), &city.url("/login/upstream/province")).await;
+    let (status, at, _) = step.page();
+    assert_eq!((status, at.ends_with("/account")), (200, true), "now the province signs them in directly");
+    assert_eq!(person_of(&city, ID_NUMBER).await.unwrap().id, person.id);
+    city.stop().await;
+}
+
+#[tokio::test]
+async fn a_number_claimed_without_proof_is_taken_back_for_the_person_the_province_vouches_for() {
+    let province_op = FakeUpstream::start().await;
+    province_op.sign_in_as(provincial("prov-3", ID_NUMBER, "2"));
+    let city = city_with(province(&province_op.base)).await;
+    let squatter = city.citizen().await;
+
+    let (step, _) = through_upstream(&city.browser(), &city.url("/login/upstream/province")).await;
+    assert!(step.page().1.ends_with("/account"));
+    let holder = person_of(&city, ID_NUMBER).await.expect("the number has an account");
+    assert_ne!(holder.id, squatter.id, "the holder has an account of their own");
+    assert_eq!(holder.name, "李四");
+    assert!(audit_actions(&city, "account.reclaim").await.len() == 1, "the reclaim is audited");
+    city.stop().await;
+}
+
+#[tokio::test]
+async fn answers_that_do_not_check_out_are_refused_with_a_reason_and_nothing_written() {
+    let province_op = FakeUpstream::start().await;
+    let city = city_with(province(&province_op.base)).await;
+    let invalid = "未通过校验";
+    let cases: [(Fault, Value, u16, &str); 9] = [
+        (Fault::BadSignature, provincial("p", NEWCOMER_ID, "2"), 502, invalid),
+        (Fault::WrongIssuer, provincial("p", NEWCOMER_ID, "2"), 502, invalid),
+        (Fault::WrongAudience, provincial("p", NEWCOMER_ID, "2"), 502, invalid),
+        (Fault::WrongNonce, provincial("p", NEWCOMER_ID, "2"), 502, invalid),
+        (Fault::Expired, provincial("p", NEWCOMER_ID, "2"), 502, invalid),
+        (Fault::Declined, provincial("p", NEWCOMER_ID, "2"), 400, "取消了登录"),
+        (Fault::None, json!({ "sub": "p", "acr": "2", "name": "李四" }), 502, "未提供您的姓名或身份证号码"),
+        (Fault::None, provincial("p", "440106198503121230", "2"), 502, "校验不通过"),
+        (Fault::OtherUserinfoSubject, provincial("p", NEWCOMER_ID, "2"), 502, invalid),
+    ];
+    for (index, (fault, person, status, message)) in cases.into_iter().enumerate() {
+        province_op.fault(fault);
+        province_op.sign_in_as(person);
+        let (step, _) = through_upstream(&city.browser(), &city.url("/login/upstream/province")).await;
+        let (got, _, html) = step.page();
+        assert_eq!(got, status, "{fault:?} {index}");
+        assert!(html.contains(message), "{fault:?} {index}: {}", &html[..html.len().min(600)]);
+        assert!(html.contains("name=\"password\""), "the login page offers the other ways in");
+        assert!(person_of(&city, NEWCOMER_ID).await.is_none(), "{fault:?} {index}: no account");
+    }
+    assert!(audit_actions(&city, "federation.").await.is_empty());
+    city.stop().await;
+}
+
+#[tokio::test]
+async fn a_returning_browser_cannot_use_an_answer_twice_nor_one_made_for_another_browser() {
+    let province_op = FakeUpstream::start().await;
+    province_op.sign_in_as(provincial("prov-4", NEWCOMER_ID, "2"));
+    let city = city_with(province(&province_op.base)).await;
+    let victim = city.browser();
+    let to_upstream = victim.open(&city.url("/login/upstream/province")).await.left();
+    let answer = http().get(to_upstream).send().await.unwrap();
+    let back = answer.headers()["location"].to_str().unwrap().to_owned();
+
+    // An attacker's browser given the victim's callback (login CSRF): it carries no attempt of its own.
+    let (status, _, html) = city.browser().open(&back).await.page();
+    assert_eq!(status, 400);
+    assert!(html.contains("已失效或已使用过"));
+
+    assert!(victim.open(&back).await.page().1.ends_with("/account"));
+    let (status, _, _) = victim.open(&back).await.page();
+    assert_eq!(status, 400, "the same answer a second time finds nothing to continue");
+    city.stop().await;
+}
+
+#[tokio::test]
+async fn an_upstream_that_is_down_is_a_message_on_the_login_page() {
+    let city = city_with(province("http://127.0.0.1:9")).await;
+    let (status, _, html) = city.browser().open(&city.url("/login/upstream/province")).await.page();
+    assert_eq!(status, 503);
+    assert!(html.contains("省统一身份认证平台暂时无法连接"), "{}", &html[..html.len().min(600)]);
+    assert!(html.contains("name=\"password\""));
+    let (status, _, _) = city.browser().open(&city.url("/login/upstream/nowhere")).await.page();
+    assert_eq!(status, 404);
+    city.stop().await;
+}
+
+#[tokio::test]
+async fn a_token_information_platform_signs_people_in_through_the_same_rules() {
+    let platform = FakeUpstream::start().await;
+    platform.sign_in_as(json!({
+        "userobj": { "uid": 880_123, "name": "王五", "idcardno": "350102197806157892", "authlevel": 2 }
+    }));
+    let city = city_with(token_info_platform(&platform.base)).await;
+    let (step, _) = through_upstream(&city.browser(), &city.url("/login/upstream/gd")).await;
+    let (status, at, _) = step.page();
+    assert_eq!((status, at.ends_with("/account")), (200, true), "{at}");
+    let sent = platform.last_authorize_query();
+    assert_eq!((sent["scope"].as_str(), sent["service"].as_str()), ("all", "city-portal"));
+    assert!(!sent.contains_key("nonce"), "no OpenID Connect parameters for a platform without it");
+
+    let person = person_of(&city, "350102197806157892").await.expect("the account was created");
+    assert_eq!(person.name, "王五");
+    assert_eq!(city.desk.assurance.acr_of(&person.id).await.unwrap(), "urn:yimen:loa:2");
+    assert_eq!(links_of(&city, &person.id).await, vec!["gd".to_owned()]);
+
+    let (step, _) = through_upstream(&city.browser(), &city.url("/login/upstream/gd")).await;
+    assert!(step.page().1.ends_with("/account"));
+    assert_eq!(person_of(&city, "350102197806157892").await.unwrap().id, person.id);
+    city.stop().await;
+}

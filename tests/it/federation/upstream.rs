@@ -1,0 +1,253 @@
+//! An upstream platform for the tests, on a real port: an OpenID Connect provider (discovery, JWKS, an
+//! authorization endpoint where the person is already signed in, a token endpoint that checks the client,
+//! the code, the redirect URI and PKCE, UserInfo), and the token-information style of platforms built
+//! before OpenID Connect (`/oauth2/authorize`, `/oauth2/access_token`, `/oauth2/tokeninfo` with the person
+//! in `userobj`, as the Guangdong platform's published department integrations use it). A test sets who is
+//! signed in and which fault the next ID token carries.
+
+use axum::extract::{Form, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use jsonwebtoken::{Algorithm, EncodingKey, Header};
+use serde_json::{Value, json};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+pub const CLIENT_ID: &str = "city";
+pub const CLIENT_SECRET: &str = "city-secret";
+
+/// What is wrong with the next ID token, or with the answer to the next authorization request.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Fault {
+    #[default]
+    None,
+    /// Signed with a key that is not the published one (under the published key's id).
+    BadSignature,
+    WrongIssuer,
+    WrongAudience,
+    WrongNonce,
+    Expired,
+    /// The person declines at the upstream.
+    Declined,
+    /// UserInfo speaks of another subject than the ID token.
+    OtherUserinfoSubject,
+}
+
+struct Grant {
+    redirect_uri: String,
+    nonce: Option<String>,
+    challenge: Option<String>,
+}
+
+#[derive(Default)]
+struct Inner {
+    person: Value,
+    fault: Fault,
+    codes: HashMap<String, Grant>,
+    tokens: HashMap<String, Value>,
+    authorize_queries: Vec<HashMap<String, String>>,
+}
+
+#[derive(Clone)]
+struct Shared {
+    issuer: String,
+    key: Arc<EncodingKey>,
+    impostor: Arc<EncodingKey>,
+    jwk: Value,
+    inner: Arc<Mutex<Inner>>,
+}
+
+pub struct FakeUpstream {
+    pub base: String,
+    shared: Shared,
+    server: tokio::task::JoinHandle<()>,
+}
+
+impl FakeUpstream {
+    pub async fn start() -> Self {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let (key, jwk) = es256_key("upstream-1");
+        let (impostor, _) = es256_key("upstream-1");
+        let shared = Shared {
+            issuer: base.clone(),
+            key: Arc::new(key),
+            impostor: Arc::new(impostor),
+            jwk,
+            inner: Arc::default(),
+        };
+        let app = Router::new()
+            .route("/.well-known/openid-configuration", get(discovery))
+            .route("/jwks", get(jwks))
+            .route("/authorize", get(authorize))
+            .route("/token", post(token))
+            .route("/userinfo", get(userinfo))
+            .route("/oauth2/authorize", get(authorize))
+            .route("/oauth2/access_token", post(token))
+            .route("/oauth2/tokeninfo", get(tokeninfo))
+            .with_state(shared.clone());
+        let server = tokio::spawn(async move {
+            axum::serve(listener, app).await.unwrap();
+        });
+        Self { base, shared, server }
+    }
+
+    /// The person signed in at the upstream: their claims as UserInfo or the token-information endpoint
+    /// gives them (`sub` and `acr` also go into the ID token).
+    pub fn sign_in_as(&self, person: Value) {
+        self.shared.inner.lock().unwrap().person = person;
+    }
+
+    pub fn fault(&self, fault: Fault) {
+        self.shared.inner.lock().unwrap().fault = fault;
+    }
+
+    /// The query of the last authorization request.
+    pub fn last_authorize_query(&self) -> HashMap<String, String> {
+        self.shared.inner.lock().unwrap().authorize_queries.last().cloned().unwrap_or_default()
+    }
+}
+
+impl Drop for FakeUpstream {
+    fn drop(&mut self) {
+        self.server.abort();
+    }
+}
+
+fn es256_key(kid: &str) -> (EncodingKey, Value) {
+    use p256::elliptic_curve::sec1::ToEncodedPoint;
+    use p256::pkcs8::EncodePrivateKey;
+    let secret = p256::SecretKey::random(&mut rand::thread_rng());
+    let pem = secret.to_pkcs8_pem(p256::pkcs8::LineEnding::LF).unwrap();
+    let point = secret.public_key().to_encoded_point(false);
+    let jwk = json!({
+        "kty": "EC", "crv": "P-256", "kid": kid, "use": "sig", "alg": "ES256",
+        "x": yimen::crypto::b64url(point.x().unwrap()),
+        "y": yimen::crypto::b64url(point.y().unwrap()),
+    });
+    (EncodingKey::from_ec_pem(pem.as_bytes()).unwrap(), jwk)
+}
+
+async fn discovery(State(shared): State<Shared>) -> Json<Value> {
+    let base = &shared.issuer;
+    Json(json!({
+        "issuer": base,
+        "authorization_endpoint": format!("{base}/authorize"),
+        "token_endpoint": format!("{base}/token"),
+        "userinfo_endpoint": format!("{base}/userinfo"),
+        "jwks_uri": format!("{base}/jwks"),
+        "response_types_supported": ["code"],
+        "subject_types_supported": ["public"],
+        "id_token_signing_alg_values_supported": ["ES256"],
+    }))
+}
+
+async fn jwks(State(shared): State<Shared>) -> Json<Value> {
+    Json(json!({ "keys": [shared.jwk] }))
+}
+
+async fn authorize(State(shared): State<Shared>, Query(query): Query<HashMap<String, String>>) -> Response {
+    let mut inner = shared.inner.lock().unwrap();
+    inner.authorize_queries.push(query.clone());
+    let redirect_uri = query.get("redirect_uri").cloned().unwrap_or_default();
+    let mut back = url::Url::parse(&redirect_uri).unwrap();
+    if let Some(state) = query.get("state") {
+        back.query_pairs_mut().append_pair("state", state);
+    }
+    if inner.fault == Fault::Declined {
+        back.query_pairs_mut().append_pair("error", "access_denied");
+        return Redirect::to(back.as_str()).into_response();
+    }
+    let code = yimen::crypto::random_token(16);
+    let grant =
+        Grant { redirect_uri, nonce: query.get("nonce").cloned(), challenge: query.get("code_challenge").cloned() };
+    inner.codes.insert(code.clone(), grant);
+    back.query_pairs_mut().append_pair("code", &code);
+    Redirect::to(back.as_str()).into_response()
+}
+
+async fn token(
+    State(shared): State<Shared>,
+    headers: HeaderMap,
+    Form(form): Form<HashMap<String, String>>,
+) -> Response {
+    let refuse = |error: &str| (StatusCode::BAD_REQUEST, Json(json!({ "error": error }))).into_response();
+    let basic = headers.get("authorization").and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Basic "));
+    let credentials = match basic {
+        Some(encoded) => {
+            let decoded = String::from_utf8(yimen::crypto::b64_decode(encoded).unwrap_or_default()).unwrap_or_default();
+            decoded.split_once(':').map(|(id, secret)| (id.to_owned(), secret.to_owned()))
+        }
+        None => Some((
+            form.get("client_id").cloned().unwrap_or_default(),
+            form.get("client_secret").cloned().unwrap_or_default(),
+        )),
+    };
+    if credentials != Some((CLIENT_ID.to_owned(), CLIENT_SECRET.to_owned())) {
+        return (StatusCode::UNAUTHORIZED, Json(json!({ "error": "invalid_client" }))).into_response();
+    }
+    let mut inner = shared.inner.lock().unwrap();
+    let Some(grant) = inner.codes.remove(form.get("code").map(String::as_str).unwrap_or_default()) else {
+        return refuse("invalid_grant");
+    };
+    if form.get("redirect_uri") != Some(&grant.redirect_uri) {
+        return refuse("invalid_grant");
+    }
+    if let Some(challenge) = &grant.challenge {
+        let verifier = form.get("code_verifier").cloned().unwrap_or_default();
+        if &yimen::crypto::b64url(&yimen::crypto::sha256(verifier.as_bytes())) != challenge {
+            return refuse("invalid_grant");
+        }
+    }
+    let access_token = yimen::crypto::random_token(16);
+    let person = inner.person.clone();
+    let mut told = person.clone();
+    if inner.fault == Fault::OtherUserinfoSubject {
+        told["sub"] = json!("someone-else");
+    }
+    inner.tokens.insert(access_token.clone(), told);
+    let mut answer = json!({ "access_token": access_token, "token_type": "Bearer", "expires_in": 300 });
+    if let Some(nonce) = grant.nonce {
+        answer["id_token"] = Value::String(id_token(&shared, inner.fault, &person, &nonce));
+    }
+    Json(answer).into_response()
+}
+
+// The upstream keeps its own time, as a real one would.
+#[allow(clippy::disallowed_methods)]
+fn id_token(shared: &Shared, fault: Fault, person: &Value, nonce: &str) -> String {
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
+    let mut claims = json!({
+        "iss": if fault == Fault::WrongIssuer { "https://impostor.example" } else { shared.issuer.as_str() },
+        "aud": if fault == Fault::WrongAudience { "another-city" } else { CLIENT_ID },
+        "sub": person["sub"],
+        "iat": now,
+        "exp": if fault == Fault::Expired { now - 3600 } else { now + 300 },
+        "nonce": if fault == Fault::WrongNonce { "not-the-nonce" } else { nonce },
+    });
+    if let Some(acr) = person.get("acr") {
+        claims["acr"] = acr.clone();
+    }
+    let mut header = Header::new(Algorithm::ES256);
+    header.kid = Some("upstream-1".into());
+    let key = if fault == Fault::BadSignature { &shared.impostor } else { &shared.key };
+    jsonwebtoken::encode(&header, &claims, key).unwrap()
+}
+
+async fn userinfo(State(shared): State<Shared>, headers: HeaderMap) -> Response {
+    let token = headers.get("authorization").and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer "));
+    person_of(&shared, token.unwrap_or_default())
+}
+
+async fn tokeninfo(State(shared): State<Shared>, Query(query): Query<HashMap<String, String>>) -> Response {
+    person_of(&shared, query.get("access_token").map(String::as_str).unwrap_or_default())
+}
+
+fn person_of(shared: &Shared, token: &str) -> Response {
+    match shared.inner.lock().unwrap().tokens.get(token) {
+        Some(person) => Json(person.clone()).into_response(),
+        None => (StatusCode::UNAUTHORIZED, Json(json!({ "error": "invalid_token" }))).into_response(),
+    }
+}
