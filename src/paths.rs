@@ -45,6 +45,7 @@ pub const ACCOUNT_PASSKEYS_REGISTER: &str = "/account/passkeys/register";
 pub const ACCOUNT_SESSIONS: &str = "/account/sessions";
 pub const ACCOUNT_HISTORY: &str = "/account/history";
 pub const ACCOUNT_CONNECTIONS: &str = "/account/connections";
+pub const ACCOUNT_UPSTREAMS: &str = "/account/upstreams";
 pub const ACCOUNT_DATA: &str = "/account/data";
 pub const ACCOUNT_DATA_JSON: &str = "/account/data.json";
 pub const ACCOUNT_CLOSE: &str = "/account/close";

@@ -47,6 +47,10 @@ pub enum FederationError {
     IdNumberConflict,
     #[error("the account of this ID number is closed or disabled")]
     AccountUnusable,
+    #[error("this is the account's only way in: add a password, a phone or a passkey first")]
+    LastWayIn,
+    #[error("the account is not linked to that platform")]
+    NotLinked,
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error("internal error: {0}")]
@@ -299,6 +303,34 @@ impl Federation {
             .into_iter()
             .map(|row| Link { upstream: row.upstream, created_at: row.created_at, last_used_at: row.last_used_at })
             .collect())
+    }
+
+    /// Removes the person's link to an upstream, unless it is their only way in (no password, no verified
+    /// phone, no passkey, no other link).
+    pub async fn unlink(&self, person: &Person, upstream: &str, actor: &Actor) -> Result<(), FederationError> {
+        let links = self.db.federated_identities_of(&person.id).await?;
+        if !links.iter().any(|link| link.upstream == upstream) {
+            return Err(FederationError::NotLinked);
+        }
+        let other_way = person.password_hash.is_some()
+            || (person.phone.is_some() && person.phone_verified)
+            || links.len() > 1
+            || !self.db.passkeys_of(&person.id).await?.is_empty();
+        if !other_way {
+            return Err(FederationError::LastWayIn);
+        }
+        if !self.db.delete_federated_identity(&person.id, upstream).await? {
+            return Err(FederationError::NotLinked);
+        }
+        let detail = json!({ "upstream": upstream });
+        let event = Event {
+            action: "federation.unlinked",
+            subject_type: "person",
+            subject_id: Some(person.id.clone()),
+            detail,
+        };
+        self.audit.record(actor, event).await?;
+        Ok(())
     }
 
     fn subject_index(&self, asserted: &Asserted) -> String {

@@ -39,6 +39,7 @@ const EVENTS: &[&str] = &[
     "account.reclaim",
     "federation.account_created",
     "federation.linked",
+    "federation.unlinked",
     "counter.verify",
     "counter.register",
     "counter.revoke",

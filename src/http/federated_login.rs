@@ -148,7 +148,10 @@ async fn refuse(
         FederationError::InvalidIdNumber => (StatusCode::BAD_GATEWAY, "federation.bad_id_number"),
         FederationError::IdNumberConflict => (StatusCode::CONFLICT, "federation.conflict"),
         FederationError::AccountUnusable => (StatusCode::FORBIDDEN, "federation.unusable"),
-        FederationError::Store(_) | FederationError::Internal(_) => {
+        FederationError::LastWayIn
+        | FederationError::NotLinked
+        | FederationError::Store(_)
+        | FederationError::Internal(_) => {
             return Err(anyhow::Error::new(error).context(format!("upstream sign-in with {id}")).into());
         }
     };

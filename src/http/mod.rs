@@ -115,6 +115,7 @@ pub fn router(state: AppState, settings: &HttpSettings) -> Router {
             paths::ACCOUNT_CONNECTIONS,
             get(account::connections::get_connections).post(account::connections::post_revoke),
         )
+        .route(paths::ACCOUNT_UPSTREAMS, get(account::upstreams::get_upstreams).post(account::upstreams::post_unlink))
         .route(paths::ACCOUNT_DATA, get(account::data::get_data))
         .route(paths::ACCOUNT_DATA_JSON, get(account::data::get_data_json))
         .route(paths::ACCOUNT_CLOSE, get(account::close::get_close).post(account::close::post_close))

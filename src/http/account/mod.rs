@@ -12,6 +12,7 @@ pub mod passkeys;
 pub mod password;
 pub mod phone;
 pub mod sessions;
+pub mod upstreams;
 
 use super::authorize::current_login;
 use super::error::AppError;
@@ -96,6 +97,7 @@ const NAV: &[(&str, &str)] = &[
     (paths::ACCOUNT_SESSIONS, "account.nav.sessions"),
     (paths::ACCOUNT_HISTORY, "account.nav.history"),
     (paths::ACCOUNT_CONNECTIONS, "account.nav.connections"),
+    (paths::ACCOUNT_UPSTREAMS, "account.nav.upstreams"),
     (paths::ACCOUNT_ORGANISATIONS, "account.nav.organisations"),
     (paths::ACCOUNT_CLOSE, "account.nav.close"),
 ];

@@ -359,3 +359,38 @@ async fn a_token_information_platform_signs_people_in_through_the_same_rules() {
     assert_eq!(person_of(&city, "350102197806157892").await.unwrap().id, person.id);
     city.stop().await;
 }
+
+#[tokio::test]
+async fn the_account_centre_lists_links_and_unlinks_any_but_the_last_way_in() {
+    let province_op = FakeUpstream::start().await;
+    province_op.sign_in_as(provincial("prov-5", NEWCOMER_ID, "2"));
+    let city = city_with(province(&province_op.base)).await;
+    let browser = city.browser();
+    through_upstream(&browser, &city.url("/login/upstream/province")).await.0.page();
+    let (status, _, page) = browser.open(&city.url("/account/upstreams")).await.page();
+    assert_eq!(status, 200);
+    assert!(page.contains("省统一身份认证平台"));
+    let csrf = crate::helpers::field(&page, "csrf");
+    let (status, _, html) =
+        browser.submit("/account/upstreams", &[("csrf", &csrf), ("upstream", "province")]).await.page();
+    assert_eq!(status, 409, "the province is this account's only way in");
+    assert!(html.contains("唯一方式"));
+    let person = person_of(&city, NEWCOMER_ID).await.unwrap();
+    assert_eq!(links_of(&city, &person.id).await, vec!["province".to_owned()]);
+
+    // With a second way in, the link can go.
+    let other = city.citizen().await;
+    record(&city, &other.id, Method::RegisterMatch).await;
+    province_op.sign_in_as(provincial("prov-6", ID_NUMBER, "2"));
+    let browser = city.browser();
+    through_upstream(&browser, &city.url("/login/upstream/province")).await.0.page();
+    let page = browser.open(&city.url("/account/upstreams")).await.page().2;
+    let csrf = crate::helpers::field(&page, "csrf");
+    let (status, _, html) =
+        browser.submit("/account/upstreams", &[("csrf", &csrf), ("upstream", "province")]).await.page();
+    assert_eq!(status, 200);
+    assert!(html.contains("已取消关联"));
+    assert!(links_of(&city, &other.id).await.is_empty());
+    assert!(audit_actions(&city, "federation.unlinked").await.len() == 1);
+    city.stop().await;
+}
