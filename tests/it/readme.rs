@@ -76,3 +76,19 @@ async fn a_fresh_server_shows_its_first_steps_until_it_is_set_up() {
     assert!(!done.contains("Set up this server"), "{done}");
     app.stop().await;
 }
+
+/// The provincial platform's example configuration in each README loads and passes `config check`.
+#[test]
+fn the_federation_examples_are_valid_configuration() {
+    for (readme, heading) in
+        [("README.md", "## Connecting to the provincial platform"), ("README.zh-CN.md", "## 对接省级平台")]
+    {
+        let text = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(readme)).unwrap();
+        let section = &text[text.find(heading).unwrap_or_else(|| panic!("{readme} has {heading}"))..];
+        let block = section.split("```toml\n").nth(1).unwrap().split("\n```").next().unwrap();
+        let config: yimen::config::Config = toml::from_str(block).unwrap_or_else(|e| panic!("{readme}: {e}"));
+        config.validate().unwrap_or_else(|e| panic!("{readme}: {e}"));
+        let ids: Vec<&str> = config.federation.upstream.iter().map(|u| u.id.as_str()).collect();
+        assert_eq!(ids, ["province", "gd"], "{readme}");
+    }
+}
