@@ -415,6 +415,7 @@ impl App {
                 }
             }
         });
+        let upstream_health = tokio::spawn(self.services.federation.clone().watch_health());
         let logout_deliveries =
             tokio::spawn(crate::oidc::backchannel_logout::run_deliveries(self.services.provider.clone()));
         let followed_changes = tokio::spawn(follow_changes(
@@ -440,6 +441,7 @@ impl App {
         housekeeping.abort();
         logout_deliveries.abort();
         key_watch.abort();
+        upstream_health.abort();
         followed_changes.abort();
         self.services.db.close().await;
         Ok(served?)

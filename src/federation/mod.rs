@@ -12,7 +12,7 @@ mod id_token;
 mod upstream;
 
 pub use asserted::{ANY_LEVEL, Asserted};
-pub use upstream::{Attempt, Upstream};
+pub use upstream::{Attempt, DOWN, UNKNOWN, UP, Upstream};
 
 use crate::assurance::{Assurance, Evidence, Method, NewEvidence};
 use crate::audit::{Actor, Audit, Event};
@@ -163,6 +163,15 @@ impl Federation {
             config: config.clone(),
             levels: levels.clone(),
         })
+    }
+
+    /// Probes every upstream every 30 seconds, so that /readyz can say which cannot be reached.
+    pub async fn watch_health(self) {
+        let mut interval = tokio::time::interval(std::time::Duration::from_secs(30));
+        loop {
+            interval.tick().await;
+            futures::future::join_all(self.upstreams.iter().map(Upstream::probe)).await;
+        }
     }
 
     /// The enabled upstreams, in configuration order.

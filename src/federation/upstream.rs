@@ -10,6 +10,7 @@ use crate::secret::SecretString;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU8, Ordering};
 use std::time::Duration;
 
 /// The endpoints in use: configured ones, the rest from discovery.
@@ -51,7 +52,13 @@ pub struct Upstream {
     /// Discovery, kept for an hour.
     endpoints: moka::future::Cache<(), Arc<Endpoints>>,
     keys: KeyCache,
+    /// What the last probe or sign-in found: [`UNKNOWN`], [`UP`] or [`DOWN`].
+    health: Arc<AtomicU8>,
 }
+
+pub const UNKNOWN: u8 = 0;
+pub const UP: u8 = 1;
+pub const DOWN: u8 = 2;
 
 impl std::fmt::Debug for Upstream {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -69,7 +76,45 @@ impl Upstream {
             .map_err(|e| FederationError::Internal(e.into()))?;
         let endpoints = moka::future::Cache::builder().time_to_live(Duration::from_secs(3600)).build();
         let keys = KeyCache::new(http.clone());
-        Ok(Self { config, http, clock, endpoints, keys })
+        Ok(Self { config, http, clock, endpoints, keys, health: Arc::default() })
+    }
+
+    /// Whether the upstream answered the last time it was asked: [`UNKNOWN`], [`UP`] or [`DOWN`].
+    pub fn health(&self) -> u8 {
+        self.health.load(Ordering::Relaxed)
+    }
+
+    /// Asks the upstream whether it is there: its discovery document, or for a platform without one its
+    /// authorization endpoint (any answer below 500 will do).
+    pub async fn probe(&self) {
+        let url = match (&self.config.protocol, &self.config.issuer) {
+            (UpstreamProtocol::Oidc, Some(issuer)) => {
+                format!("{}/.well-known/openid-configuration", issuer.as_str().trim_end_matches('/'))
+            }
+            _ => self.config.authorization_endpoint.as_ref().map(url::Url::to_string).unwrap_or_default(),
+        };
+        let result = match self.http.get(&url).send().await {
+            Ok(response) if !response.status().is_server_error() => Ok(()),
+            Ok(response) => Err(FederationError::Unreachable(format!("{url} answered {}", response.status()))),
+            Err(error) => Err(FederationError::Unreachable(error.to_string())),
+        };
+        self.note(&result);
+    }
+
+    /// Keeps what a request to the upstream showed of its health, logging each change once.
+    fn note<T>(&self, result: &Result<T, FederationError>) {
+        let now = match result {
+            Err(FederationError::Unreachable(_)) => DOWN,
+            Err(_) | Ok(_) => UP,
+        };
+        let before = self.health.swap(now, Ordering::Relaxed);
+        match (before, now, result) {
+            (UP | UNKNOWN, DOWN, Err(error)) => {
+                tracing::warn!(upstream = %self.config.id, %error, "an upstream platform cannot be reached")
+            }
+            (DOWN, UP, _) => tracing::info!(upstream = %self.config.id, "an upstream platform answers again"),
+            _ => {}
+        }
     }
 
     pub fn id(&self) -> &str {
@@ -127,7 +172,9 @@ impl Upstream {
 
     /// The authorization request for a new attempt, and the attempt to keep until the browser returns.
     pub async fn authorization_url(&self, redirect_uri: &str) -> Result<(url::Url, Attempt), FederationError> {
-        let endpoints = self.endpoints().await?;
+        let endpoints = self.endpoints().await;
+        self.note(&endpoints);
+        let endpoints = endpoints?;
         let attempt = Attempt {
             upstream: self.config.id.clone(),
             state: crate::crypto::random_token(32),
@@ -159,6 +206,17 @@ impl Upstream {
 
     /// Redeems the code the upstream returned for `attempt` into the person's claims, every check passed.
     pub async fn redeem(
+        &self,
+        code: &str,
+        attempt: &Attempt,
+        redirect_uri: &str,
+    ) -> Result<Map<String, Value>, FederationError> {
+        let claims = self.redeem_unnoted(code, attempt, redirect_uri).await;
+        self.note(&claims);
+        claims
+    }
+
+    async fn redeem_unnoted(
         &self,
         code: &str,
         attempt: &Attempt,

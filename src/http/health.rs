@@ -36,6 +36,19 @@ pub async fn get_ready(State(state): State<AppState>) -> Response {
     let ready = database.is_ok() && ephemeral.is_ok() && !draining;
     let status = if ready { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
     let mut body = json!({ "database": describe(&database), "ephemeral": describe(&ephemeral) });
+    // An upstream platform that is down takes one way in away, not the service: degraded, still ready.
+    let upstreams = state.federation.upstreams();
+    if !upstreams.is_empty() {
+        let health = |upstream: &crate::federation::Upstream| match upstream.health() {
+            crate::federation::UP => "ok",
+            crate::federation::DOWN => "unreachable",
+            _ => "unknown",
+        };
+        body["upstreams"] = upstreams.iter().map(|u| (u.id().to_owned(), json!(health(u)))).collect();
+        if upstreams.iter().any(|u| u.health() == crate::federation::DOWN) {
+            body["degraded"] = json!(true);
+        }
+    }
     if draining {
         body["draining"] = json!(true);
     }

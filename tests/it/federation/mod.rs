@@ -330,6 +330,10 @@ async fn an_upstream_that_is_down_is_a_message_on_the_login_page() {
     assert_eq!(status, 503);
     assert!(html.contains("省统一身份认证平台暂时无法连接"), "{}", &html[..html.len().min(600)]);
     assert!(html.contains("name=\"password\""));
+    let ready = http().get(city.url("/readyz")).send().await.unwrap();
+    assert_eq!(ready.status(), 200, "one way in is gone, not the service");
+    let ready: Value = ready.json().await.unwrap();
+    assert_eq!((&ready["degraded"], &ready["upstreams"]["province"]), (&json!(true), &json!("unreachable")));
     let (status, _, _) = city.browser().open(&city.url("/login/upstream/nowhere")).await.page();
     assert_eq!(status, 404);
     city.stop().await;
@@ -349,6 +353,8 @@ async fn a_token_information_platform_signs_people_in_through_the_same_rules() {
     assert_eq!((sent["scope"].as_str(), sent["service"].as_str()), ("all", "city-portal"));
     assert!(!sent.contains_key("nonce"), "no OpenID Connect parameters for a platform without it");
 
+    let ready: Value = http().get(city.url("/readyz")).send().await.unwrap().json().await.unwrap();
+    assert_eq!((&ready["degraded"], &ready["upstreams"]["gd"]), (&Value::Null, &json!("ok")));
     let person = person_of(&city, "350102197806157892").await.expect("the account was created");
     assert_eq!(person.name, "王五");
     assert_eq!(city.desk.assurance.acr_of(&person.id).await.unwrap(), "urn:yimen:loa:2");

@@ -149,10 +149,12 @@ async fn jwks(State(shared): State<Shared>) -> Json<Value> {
 }
 
 async fn authorize(State(shared): State<Shared>, Query(query): Query<HashMap<String, String>>) -> Response {
+    let redirect_uri = query.get("redirect_uri").cloned().unwrap_or_default();
+    let Ok(mut back) = url::Url::parse(&redirect_uri) else {
+        return (StatusCode::BAD_REQUEST, "redirect_uri is missing").into_response();
+    };
     let mut inner = shared.inner.lock().unwrap();
     inner.authorize_queries.push(query.clone());
-    let redirect_uri = query.get("redirect_uri").cloned().unwrap_or_default();
-    let mut back = url::Url::parse(&redirect_uri).unwrap();
     if let Some(state) = query.get("state") {
         back.query_pairs_mut().append_pair("state", state);
     }
