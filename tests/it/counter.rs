@@ -504,16 +504,7 @@ async fn the_holder_proven_at_the_counter_takes_a_document_back_from_an_account_
     let claimant = app.citizen().await;
     // What a self-registration proves: a phone, and a number typed in.
     for method in [yimen::assurance::Method::Sms, yimen::assurance::Method::SelfAsserted] {
-        let evidence = yimen::assurance::NewEvidence {
-            person_id: &claimant.id,
-            method,
-            verifier: "system",
-            hall_id: None,
-            passed: true,
-            reference: None,
-            adapter: None,
-        };
-        app.desk.assurance.evidence().record(evidence).await.unwrap();
+        app.record_evidence(&claimant.id, method).await;
     }
     let city = hall(&app, "市民中心", HallKind::City, None).await;
     let seat = staff_at(&app, &city, STAFF_ID, STAFF_PHONE, RoleKind::HallStaff).await;

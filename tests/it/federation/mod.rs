@@ -8,7 +8,7 @@ use crate::helpers::{Browser, ID_NUMBER, PASSWORD, PHONE, RP, Step, TestApp, par
 use crate::rp::{AuthRequest, http, jwt_claims, pkce, redeem_code};
 use serde_json::{Value, json};
 use upstream::{CLIENT_ID, CLIENT_SECRET, FakeUpstream, Fault};
-use yimen::assurance::{Method, NewEvidence};
+use yimen::assurance::Method;
 use yimen::config::UpstreamConfig;
 use yimen::identity::document::IdDocument;
 use yimen::identity::resident_id::ResidentId;
@@ -93,19 +93,6 @@ async fn person_of(city: &TestApp, id_number: &str) -> Option<yimen::identity::P
 
 async fn links_of(city: &TestApp, person_id: &str) -> Vec<String> {
     city.db.federated_identities_of(person_id).await.unwrap().into_iter().map(|row| row.upstream).collect()
-}
-
-async fn record(city: &TestApp, person_id: &str, method: Method) {
-    let evidence = NewEvidence {
-        person_id,
-        method,
-        verifier: "system",
-        hall_id: None,
-        passed: true,
-        reference: None,
-        adapter: None,
-    };
-    city.desk.assurance.evidence().record(evidence).await.unwrap();
 }
 
 async fn audit_actions(city: &TestApp, prefix: &str) -> Vec<String> {
@@ -213,7 +200,7 @@ async fn an_account_the_province_vouches_for_at_its_level_is_linked_at_once() {
     province_op.sign_in_as(provincial("prov-1", ID_NUMBER, "2"));
     let city = city_with(province(&province_op.base)).await;
     let person = city.citizen().await;
-    record(&city, &person.id, Method::RegisterMatch).await;
+    city.record_evidence(&person.id, Method::RegisterMatch).await;
 
     let (step, _) = through_upstream(&city.browser(), &city.url("/login/upstream/province")).await;
     let (status, at, _) = step.page();
@@ -230,7 +217,7 @@ async fn an_account_above_the_provinces_level_is_linked_after_its_holder_signs_i
     province_op.sign_in_as(provincial("prov-2", ID_NUMBER, "2"));
     let city = city_with(province(&province_op.base)).await;
     let person = city.citizen().await;
-    record(&city, &person.id, Method::Counter).await;
+    city.record_evidence(&person.id, Method::Counter).await;
 
     let browser = city.browser();
     let (step, _) = through_upstream(&browser, &city.url("/login/upstream/province")).await;
@@ -386,7 +373,7 @@ async fn the_account_centre_lists_links_and_unlinks_any_but_the_last_way_in() {
 
     // With a second way in, the link can go.
     let other = city.citizen().await;
-    record(&city, &other.id, Method::RegisterMatch).await;
+    city.record_evidence(&other.id, Method::RegisterMatch).await;
     province_op.sign_in_as(provincial("prov-6", ID_NUMBER, "2"));
     let browser = city.browser();
     through_upstream(&browser, &city.url("/login/upstream/province")).await.0.page();
