@@ -29,6 +29,10 @@ use std::sync::Arc;
 
 const FIELD_SUBJECT: &str = "federated_subject";
 
+/// How long an upstream identity waits for its account's holder to sign in. A browser left with one (a
+/// shared computer) must not link it to whoever signs in there much later.
+const PENDING_LINK_SECS: i64 = 600;
+
 #[derive(Debug, thiserror::Error)]
 pub enum FederationError {
     #[error("no upstream platform of that name is enabled")]
@@ -88,6 +92,14 @@ pub struct PendingLink {
     pub subject_index: String,
     pub person_id: String,
     pub methods: Vec<String>,
+    #[serde(default)]
+    pub expires_at: i64,
+}
+
+impl PendingLink {
+    fn is_for(&self, person_id: &str, now: i64) -> bool {
+        self.person_id == person_id && now <= self.expires_at
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -242,6 +254,7 @@ impl Federation {
                     subject_index,
                     person_id: holder.id.clone(),
                     methods: asserted.methods.clone(),
+                    expires_at: self.clock.now() + PENDING_LINK_SECS,
                 };
                 self.link(&pending, &holder.id, &actor, "at_level").await?;
                 return Ok(Outcome::SignedIn { person_id: holder.id, created: false });
@@ -251,6 +264,7 @@ impl Federation {
                     subject_index,
                     person_id: holder.id,
                     methods: asserted.methods.clone(),
+                    expires_at: self.clock.now() + PENDING_LINK_SECS,
                 }));
             }
         }
@@ -275,7 +289,8 @@ impl Federation {
         Ok(Outcome::SignedIn { person_id: person.id, created: true })
     }
 
-    /// Makes a pending link for `person_id`, who has just signed in; a link for another person is dropped.
+    /// Makes a pending link for `person_id`, who has just signed in; a link for another person, or one
+    /// that waited too long, is dropped.
     pub async fn link(
         &self,
         pending: &PendingLink,
@@ -283,7 +298,7 @@ impl Federation {
         actor: &Actor,
         how: &str,
     ) -> Result<bool, FederationError> {
-        if pending.person_id != person_id {
+        if !pending.is_for(person_id, self.clock.now()) {
             return Ok(false);
         }
         let person = self.usable(person_id).await?;
@@ -395,5 +410,24 @@ impl Federation {
             adapter: Some(upstream),
         };
         Ok(self.evidence.record(evidence).await?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_pending_link_is_made_only_for_its_account_and_only_while_fresh() {
+        let pending = PendingLink {
+            upstream: "province".into(),
+            subject_index: "i".into(),
+            person_id: "holder".into(),
+            methods: Vec::new(),
+            expires_at: 1_000,
+        };
+        assert!(pending.is_for("holder", 1_000));
+        assert!(!pending.is_for("someone-else", 1_000));
+        assert!(!pending.is_for("holder", 1_001), "a browser left with it for long links nothing");
     }
 }
