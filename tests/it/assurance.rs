@@ -3,7 +3,7 @@
 //! person cannot or will not step up.
 
 use crate::helpers::{ID_NUMBER, PASSWORD, PHONE, RP, Step, TestApp, field, param};
-use crate::rp::{AuthRequest, authorize_url, http, jwt_claims, pkce, token_request};
+use crate::rp::{AuthRequest, authorize_url, jwt_claims, pkce, token_request};
 use yimen::oidc::client::ClientRegistration;
 use yimen::oidc::scope::ScopeSet;
 
@@ -77,15 +77,7 @@ async fn discovery_lists_the_ladder_and_tokens_carry_the_level() {
     )
     .await;
     assert_eq!(jwt_claims(tokens["id_token"].as_str().unwrap())["acr"], "urn:yimen:loa:1");
-    let info: serde_json::Value = http()
-        .get(app.url("/userinfo"))
-        .bearer_auth(tokens["access_token"].as_str().unwrap())
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let info: serde_json::Value = crate::rp::userinfo(&app, &tokens).await;
     assert_eq!(info["assurance"]["level"], "urn:yimen:loa:1");
     app.stop().await;
 }
@@ -121,15 +113,7 @@ async fn a_person_below_the_level_steps_up_online_and_the_request_continues() {
     )
     .await;
     assert_eq!(jwt_claims(tokens["id_token"].as_str().unwrap())["acr"], "urn:yimen:loa:2");
-    let info: serde_json::Value = http()
-        .get(app.url("/userinfo"))
-        .bearer_auth(tokens["access_token"].as_str().unwrap())
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let info: serde_json::Value = crate::rp::userinfo(&app, &tokens).await;
     let methods: Vec<&str> =
         info["assurance"]["verifications"].as_array().unwrap().iter().map(|v| v["method"].as_str().unwrap()).collect();
     assert_eq!(methods, vec!["register_match"]);

@@ -288,15 +288,7 @@ async fn the_claims_parameter_releases_only_what_the_client_may_have() {
     )
     .await;
     assert_eq!(jwt_claims(tokens["id_token"].as_str().unwrap())["birthdate"], "1949-12-31");
-    let info: serde_json::Value = http()
-        .get(app.url("/userinfo"))
-        .bearer_auth(tokens["access_token"].as_str().unwrap())
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let info: serde_json::Value = crate::rp::userinfo(&app, &tokens).await;
     assert_eq!(info["name"], "张三");
     assert!(info.get("id_number").is_none(), "identity claims need the identity scope, which this client lacks");
     assert!(info.get("phone_number").is_none(), "phone was not requested");
@@ -325,15 +317,7 @@ async fn the_identity_scope_releases_the_id_number_to_approved_clients_only() {
     )
     .await;
     assert_eq!(tokens["scope"], "identity openid");
-    let info: serde_json::Value = http()
-        .get(app.url("/userinfo"))
-        .bearer_auth(tokens["access_token"].as_str().unwrap())
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let info: serde_json::Value = crate::rp::userinfo(&app, &tokens).await;
     assert_eq!(info["id_number"], "11010519491231002X");
     assert_eq!(info["id_type"], "resident_id");
 

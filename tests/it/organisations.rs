@@ -2,7 +2,7 @@
 //! agents' scopes and validity, the acting choice after login, and the `org` claim.
 
 use crate::helpers::{PASSWORD, PHONE, RP, Step, TestApp, field, param};
-use crate::rp::{AuthRequest, http, jwt_claims, pkce, token_request};
+use crate::rp::{AuthRequest, jwt_claims, pkce, token_request};
 use yimen::audit::Actor;
 use yimen::identity::organisation::{GrantScope, OrgError, OrgKind, Organisations};
 use yimen::identity::uscc::Uscc;
@@ -56,15 +56,7 @@ async fn org_login(app: &TestApp, client_id: &str, secret: &str, phone: &str, ch
         ],
     )
     .await;
-    let userinfo: serde_json::Value = http()
-        .get(app.url("/userinfo"))
-        .bearer_auth(tokens["access_token"].as_str().unwrap())
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let userinfo: serde_json::Value = crate::rp::userinfo(app, &tokens).await;
     serde_json::json!({ "id_token": jwt_claims(tokens["id_token"].as_str().unwrap()), "userinfo": userinfo })
 }
 

@@ -17,6 +17,12 @@ pub async fn userinfo_status(app: &TestApp, token: &str) -> u16 {
     http().get(app.url("/userinfo")).bearer_auth(token).send().await.unwrap().status().as_u16()
 }
 
+/// What UserInfo answers for the access token of a token response.
+pub async fn userinfo(app: &TestApp, tokens: &serde_json::Value) -> serde_json::Value {
+    let token = tokens["access_token"].as_str().expect("the response has an access token");
+    http().get(app.url("/userinfo")).bearer_auth(token).send().await.unwrap().json().await.unwrap()
+}
+
 pub async fn discover(app: &TestApp, client_id: &str, secret: Option<&str>) -> Rp {
     let metadata = CoreProviderMetadata::discover_async(IssuerUrl::new(app.base.clone()).unwrap(), &http())
         .await

@@ -147,15 +147,7 @@ async fn a_provincial_sign_in_creates_the_account_at_the_mapped_level_and_the_sy
         let id_token = jwt_claims(tokens["id_token"].as_str().unwrap());
         assert_eq!(id_token["acr"], "urn:yimen:loa:2", "the province's level 2 counts as a register match");
         assert_eq!(id_token["amr"], json!(["fed"]));
-        let info: Value = http()
-            .get(city.url("/userinfo"))
-            .bearer_auth(tokens["access_token"].as_str().unwrap())
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let info: serde_json::Value = crate::rp::userinfo(&city, &tokens).await;
         assert_eq!(info["name"], "李四");
         subjects.push(id_token["sub"].clone());
     }
