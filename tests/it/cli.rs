@@ -2,10 +2,10 @@
 
 use std::process::{Command, Stdio};
 
-fn yimen(data_dir: &std::path::Path, args: &[&str], stdin: Option<&str>) -> std::process::Output {
-    use std::io::Write;
-    let mut child = Command::new(env!("CARGO_BIN_EXE_yimen"))
-        .args(args)
+/// A command run against an embedded deployment in `data_dir` with cheap password hashing, its standard
+/// streams piped.
+fn piped<'a>(command: &'a mut Command, data_dir: &std::path::Path) -> &'a mut Command {
+    command
         .env("YIMEN_DATA_DIR", data_dir)
         .env("YIMEN_PASSWORD__MEMORY_KIB", "4096")
         .env("YIMEN_PASSWORD__ITERATIONS", "1")
@@ -14,8 +14,12 @@ fn yimen(data_dir: &std::path::Path, args: &[&str], stdin: Option<&str>) -> std:
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
-        .spawn()
-        .expect("the yimen binary runs");
+}
+
+fn yimen(data_dir: &std::path::Path, args: &[&str], stdin: Option<&str>) -> std::process::Output {
+    use std::io::Write;
+    let mut child =
+        piped(Command::new(env!("CARGO_BIN_EXE_yimen")).args(args), data_dir).spawn().expect("the yimen binary runs");
     if let Some(input) = stdin {
         child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
     }
@@ -359,17 +363,8 @@ fn user_add_at_a_terminal_asks_for_the_password_twice() {
             "{} user add --name 王五 --id-number 11010519491231002X --phone {phone} --json",
             env!("CARGO_BIN_EXE_yimen")
         );
-        let mut child = Command::new("script")
-            .args(["-qec", &command, "/dev/null"])
-            .env("YIMEN_DATA_DIR", dir.path())
-            .env("YIMEN_PASSWORD__MEMORY_KIB", "4096")
-            .env("YIMEN_PASSWORD__ITERATIONS", "1")
+        let mut child = piped(Command::new("script").args(["-qec", &command, "/dev/null"]), dir.path())
             .env("RUST_LOG", "error")
-            .env_remove("YIMEN_DATABASE_URL")
-            .env_remove("YIMEN_REDIS_URL")
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
             .spawn()
             .expect("util-linux's script runs (Debian's bsdutils)");
         child.stdin.take().unwrap().write_all(typed.as_bytes()).unwrap();
