@@ -179,6 +179,9 @@ impl Federation {
 
     /// Probes every upstream every 30 seconds, so that /readyz can say which cannot be reached.
     pub async fn watch_health(self) {
+        if self.upstreams.is_empty() {
+            return;
+        }
         let mut interval = tokio::time::interval(std::time::Duration::from_secs(30));
         loop {
             interval.tick().await;

@@ -64,13 +64,13 @@ pub async fn post_unlink(
     let actor = Actor::person(&signed.person.id, ActorRole::Citizen, Some(peer.to_string()));
     let tr = signed.tr();
     match state.federation.unlink(&signed.person, &form.upstream, &actor).await {
-        Ok(()) => show(&state, &browser, &signed, StatusCode::OK, Some(tr.t("upstreams.unlinked")), None).await,
+        // Unlinked already (a second click, another tab): the outcome the person asked for.
+        Ok(()) | Err(FederationError::NotLinked) => {
+            show(&state, &browser, &signed, StatusCode::OK, Some(tr.t("upstreams.unlinked")), None).await
+        }
         Err(FederationError::LastWayIn) => {
             let error = Some(tr.t("upstreams.last_way_in"));
             show(&state, &browser, &signed, StatusCode::CONFLICT, None, error).await
-        }
-        Err(FederationError::NotLinked) => {
-            show(&state, &browser, &signed, StatusCode::OK, Some(tr.t("upstreams.unlinked")), None).await
         }
         Err(error) => Err(anyhow::Error::new(error).into()),
     }
