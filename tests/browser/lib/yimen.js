@@ -94,16 +94,17 @@ async function deleteRedisPrefix(url, prefix) {
 /**
  * Starts yimen. Register `t.after(() => yimen.stop())` (or use `startYimenFor(t)`) so it always stops.
  * The issuer is http://localhost:PORT: browse by that name, not 127.0.0.1 (WebAuthn needs a domain as
- * RP ID, and localhost is a secure context).
+ * RP ID, and localhost is a secure context). `port` and `host` choose another: a second yimen in the same
+ * browser needs another host name, as cookies are kept per host, whatever the port.
  */
-export async function startYimen({ env: extraEnv = {} } = {}) {
+export async function startYimen({ env: extraEnv = {}, port: chosenPort, host = 'localhost' } = {}) {
   try {
     await access(YIMEN_BIN, constants.X_OK);
   } catch {
     throw new Error(`no executable yimen at ${YIMEN_BIN}: build it first (these tests never build it)`);
   }
-  const port = await freePort();
-  const issuer = `http://localhost:${port}`;
+  const port = chosenPort ?? await freePort();
+  const issuer = `http://${host}:${port}`;
   const dataDir = await mkdtemp(join(tmpdir(), 'yimen-browser-'));
   // yimen refuses unknown YIMEN_* variables (YIMEN_BIN, YIMEN_TEST_*, YIMEN_BROWSER_TESTS…) and must not
   // inherit configuration from the developer's shell: pass on no YIMEN_* variable at all.
