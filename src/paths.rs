@@ -22,6 +22,7 @@ pub const END_SESSION_CONFIRM: &str = "/logout/confirm";
 pub const LANG: &str = "/lang";
 pub const LOGIN_UPSTREAM: &str = "/login/upstream/{id}";
 pub const LOGIN_UPSTREAM_CALLBACK: &str = "/login/upstream/{id}/callback";
+pub const LOGIN_UPSTREAM_LOGGED_OUT: &str = "/login/upstream/{id}/logged-out";
 pub const LOGIN_SMS: &str = "/login/sms";
 pub const LOGIN_SMS_CODE: &str = "/login/sms/code";
 pub const LOGIN_PASSKEY_OPTIONS: &str = "/login/passkey/options";

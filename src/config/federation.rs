@@ -66,6 +66,14 @@ pub struct UpstreamConfig {
     pub userinfo_endpoint: Option<url::Url>,
     #[serde(default)]
     pub jwks_uri: Option<url::Url>,
+    /// Where logging out of yimen also ends the upstream's session (OpenID Connect RP-initiated logout);
+    /// discovery gives it for `oidc`.
+    #[serde(default)]
+    pub end_session_endpoint: Option<url::Url>,
+    /// Whether logging out of yimen also logs the person out of the upstream, when it has an end-session
+    /// endpoint.
+    #[serde(default = "enabled")]
+    pub end_session: bool,
     pub client_id: String,
     #[serde(default)]
     pub client_secret: Option<SecretString>,
@@ -175,7 +183,7 @@ impl FederationConfig {
             }
             let endpoints = [&upstream.issuer, &upstream.authorization_endpoint, &upstream.token_endpoint]
                 .into_iter()
-                .chain([&upstream.userinfo_endpoint, &upstream.jwks_uri]);
+                .chain([&upstream.userinfo_endpoint, &upstream.jwks_uri, &upstream.end_session_endpoint]);
             if endpoints.flatten().any(|url| !matches!(url.scheme(), "http" | "https")) {
                 return fail("endpoints must be http(s) URLs".into());
             }

@@ -12,7 +12,7 @@ mod id_token;
 mod upstream;
 
 pub use asserted::{ANY_LEVEL, Asserted};
-pub use upstream::{Attempt, DOWN, UNKNOWN, UP, Upstream};
+pub use upstream::{Attempt, DOWN, Redeemed, UNKNOWN, UP, Upstream};
 
 use crate::assurance::{Assurance, Evidence, Method, NewEvidence};
 use crate::audit::{Actor, Audit, Event};

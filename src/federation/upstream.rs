@@ -37,6 +37,14 @@ pub struct Attempt {
     pub verifier: String,
 }
 
+/// What a redeemed answer yields: the person's claims, and for `oidc` the ID token (kept as the hint for
+/// ending the upstream's session at logout).
+#[derive(Debug)]
+pub struct Redeemed {
+    pub claims: Map<String, Value>,
+    pub id_token: Option<String>,
+}
+
 #[derive(Debug, Deserialize)]
 struct TokenAnswer {
     access_token: SecretString,
@@ -133,7 +141,7 @@ impl Upstream {
                 token_endpoint: token.clone(),
                 userinfo_endpoint: config.userinfo_endpoint.clone(),
                 jwks_uri: config.jwks_uri.clone(),
-                end_session_endpoint: None,
+                end_session_endpoint: config.end_session_endpoint.clone(),
             }));
         }
         self.endpoints
@@ -159,6 +167,7 @@ impl Upstream {
         found.token_endpoint = config.token_endpoint.clone().unwrap_or(found.token_endpoint);
         found.userinfo_endpoint = config.userinfo_endpoint.clone().or(found.userinfo_endpoint);
         found.jwks_uri = config.jwks_uri.clone().or(found.jwks_uri);
+        found.end_session_endpoint = config.end_session_endpoint.clone().or(found.end_session_endpoint);
         Ok(Arc::new(found))
     }
 
@@ -204,16 +213,32 @@ impl Upstream {
         Ok((url, attempt))
     }
 
-    /// Redeems the code the upstream returned for `attempt` into the person's claims, every check passed.
-    pub async fn redeem(
+    /// The address that ends the person's session at the upstream and comes back to
+    /// `post_logout_redirect_uri` with `state`; None when the upstream has no end-session endpoint, is not
+    /// to be told, or cannot be reached now (the person is logged out of yimen all the same).
+    pub async fn end_session_url(
         &self,
-        code: &str,
-        attempt: &Attempt,
-        redirect_uri: &str,
-    ) -> Result<Map<String, Value>, FederationError> {
-        let claims = self.redeem_unnoted(code, attempt, redirect_uri).await;
-        self.note(&claims);
-        claims
+        id_token: &str,
+        post_logout_redirect_uri: &str,
+        state: &str,
+    ) -> Option<url::Url> {
+        if !self.config.end_session {
+            return None;
+        }
+        let mut url = self.endpoints().await.ok()?.end_session_endpoint.clone()?;
+        url.query_pairs_mut()
+            .append_pair("id_token_hint", id_token)
+            .append_pair("client_id", &self.config.client_id)
+            .append_pair("post_logout_redirect_uri", post_logout_redirect_uri)
+            .append_pair("state", state);
+        Some(url)
+    }
+
+    /// Redeems the code the upstream returned for `attempt` into the person's claims, every check passed.
+    pub async fn redeem(&self, code: &str, attempt: &Attempt, redirect_uri: &str) -> Result<Redeemed, FederationError> {
+        let redeemed = self.redeem_unnoted(code, attempt, redirect_uri).await;
+        self.note(&redeemed);
+        redeemed
     }
 
     async fn redeem_unnoted(
@@ -221,7 +246,7 @@ impl Upstream {
         code: &str,
         attempt: &Attempt,
         redirect_uri: &str,
-    ) -> Result<Map<String, Value>, FederationError> {
+    ) -> Result<Redeemed, FederationError> {
         let endpoints = self.endpoints().await?;
         let answer = self.exchange(&endpoints, code, attempt, redirect_uri).await?;
         match self.config.protocol {
@@ -253,14 +278,15 @@ impl Upstream {
                         claims.entry(name).or_insert(value);
                     }
                 }
-                Ok(claims)
+                Ok(Redeemed { claims, id_token: Some(id_token) })
             }
             UpstreamProtocol::Oauth2Userinfo => {
                 let endpoint = endpoints
                     .userinfo_endpoint
                     .as_ref()
                     .ok_or_else(|| FederationError::Unreachable("no userinfo_endpoint".into()))?;
-                self.userinfo(endpoint, &answer.access_token).await
+                let claims = self.userinfo(endpoint, &answer.access_token).await?;
+                Ok(Redeemed { claims, id_token: None })
             }
         }
     }

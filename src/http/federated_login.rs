@@ -7,6 +7,7 @@
 use super::client_ip::ClientIp;
 use super::complete_login::FEDERATION_LINK;
 use super::error::AppError;
+use super::federated_logout::{self, UpstreamSession};
 use super::i18n::{Locale, Tr};
 use super::login::LoginContext;
 use super::session::Browser;
@@ -95,15 +96,15 @@ pub async fn get_callback(
         return context.page(&state, &browser, StatusCode::BAD_REQUEST, Some(message), String::new()).await;
     }
     let code = query.code.unwrap_or_default();
-    let asserted = match state.federation.upstream(&id) {
+    let redeemed = match state.federation.upstream(&id) {
         Ok(upstream) => match upstream.redeem(&code, &journey.attempt, &callback_uri(&state, &id)).await {
-            Ok(claims) => state.federation.read(upstream, &claims),
+            Ok(redeemed) => state.federation.read(upstream, &redeemed.claims).map(|asserted| (asserted, redeemed)),
             Err(error) => Err(error),
         },
         Err(error) => Err(error),
     };
-    let asserted = match asserted {
-        Ok(asserted) => asserted,
+    let (asserted, redeemed) = match redeemed {
+        Ok(both) => both,
         Err(error) => return refuse(&state, &browser, context, &id, error).await,
     };
     let ip = peer.to_string();
@@ -111,6 +112,10 @@ pub async fn get_callback(
         Ok(Outcome::SignedIn { person_id, .. }) => {
             let who = Authenticated::new(&person_id, &[Amr::Fed]);
             let location = context.finish(&state, &browser, &headers, ip, who).await?;
+            if let Some(id_token) = redeemed.id_token {
+                let upstream_session = UpstreamSession { upstream: id.clone(), person_id, id_token };
+                federated_logout::remember(&browser, &upstream_session).await?;
+            }
             Ok(Redirect::to(&location).into_response())
         }
         Ok(Outcome::ProveControl(link)) => {

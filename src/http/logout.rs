@@ -7,6 +7,7 @@ use super::CSP;
 use super::authorize::current_login;
 use super::error::AppError;
 use super::extract::{is_form, parse_form};
+use super::federated_logout::through_upstream;
 use super::i18n::Locale;
 use super::pages::{Chrome, LoggedOutPage, LogoutConfirmPage, error_page, render};
 use super::session::{Browser, LogoutTicket};
@@ -73,11 +74,12 @@ async fn end_session(
         }
         EndSessionPlan::LogoutNow { session_id, redirect } => {
             // The plan names only this browser's session, so ending the browser's login ends exactly it.
-            let frames = match session_id {
+            let out = match session_id {
                 Some(_) => log_out_browser(state, &browser, "logged out by the relying party").await?,
-                None => Vec::new(),
+                None => LoggedOut::default(),
             };
-            Ok(finish(locale, redirect, frames))
+            let redirect = through_upstream(state, &browser, out.person_id.as_deref(), redirect).await?;
+            Ok(finish(locale, redirect, out.frames))
         }
         EndSessionPlan::Confirm { redirect, client_name } => {
             if current.is_none() {
@@ -126,20 +128,33 @@ pub async fn post_confirm(
     if form.decision != "logout" {
         return Ok(Redirect::to(paths::HOME).into_response());
     }
-    let frames = log_out_browser(&state, &browser, "logged out").await?;
-    Ok(finish(locale, ticket.redirect, frames))
+    let out = log_out_browser(&state, &browser, "logged out").await?;
+    let redirect = through_upstream(&state, &browser, out.person_id.as_deref(), ticket.redirect).await?;
+    Ok(finish(locale, redirect, out.frames))
 }
 
-/// Ends the browser's login session, if any, and forgets it; returns the front-channel logout URIs of the
-/// clients that had a login in it.
-async fn log_out_browser(state: &AppState, browser: &Browser<'_>, reason: &str) -> Result<Vec<String>, AppError> {
+/// Who a browser's logout signed out, and the front-channel logout URIs of the clients that had a login in
+/// that session.
+#[derive(Default)]
+struct LoggedOut {
+    person_id: Option<String>,
+    frames: Vec<String>,
+}
+
+/// Ends the browser's login session, if any, and forgets it.
+async fn log_out_browser(state: &AppState, browser: &Browser<'_>, reason: &str) -> Result<LoggedOut, AppError> {
     let Some(login) = browser.login().await? else {
-        return Ok(Vec::new());
+        return Ok(LoggedOut::default());
     };
     let frames = state.provider.frontchannel_logout_uris(&login.session_id).await?;
     state.provider.end_login_session(&login.session_id, reason).await?;
     browser.end_login().await?;
-    Ok(frames)
+    Ok(LoggedOut { person_id: Some(login.person_id), frames })
+}
+
+/// yimen's own "you are logged out" page, with nowhere to continue to.
+pub fn logged_out_page(locale: Locale) -> Response {
+    finish(locale, None, Vec::new())
 }
 
 /// Where the person goes once logged out: straight to the relying party, or, when front-channel clients

@@ -18,6 +18,7 @@ mod download;
 pub mod error;
 mod extract;
 mod federated_login;
+mod federated_logout;
 mod flow;
 mod gate;
 mod guard;
@@ -89,6 +90,7 @@ pub fn router(state: AppState, settings: &HttpSettings) -> Router {
         .route(paths::END_SESSION_CONFIRM, post(logout::post_confirm))
         .route(paths::LOGIN_UPSTREAM, get(federated_login::get_start))
         .route(paths::LOGIN_UPSTREAM_CALLBACK, get(federated_login::get_callback))
+        .route(paths::LOGIN_UPSTREAM_LOGGED_OUT, get(federated_logout::get_logged_out))
         .route(paths::LOGIN_SMS, get(sms_login::get_sms_login).post(sms_login::post_verify))
         .route(paths::LOGIN_SMS_CODE, post(sms_login::post_send))
         .route(paths::LOGIN_PASSKEY_OPTIONS, post(passkey_login::post_options))

@@ -1,7 +1,8 @@
 // Signing in with the provincial platform: a second yimen plays the province (yimen stands in the same
 // role toward a district platform). The citizen has an account at the province only; at the city they
 // choose the province's button, sign in there, and land back at the department system as a new city
-// account, with amr "fed" and the level the province vouched for.
+// account, with amr "fed" and the level the province vouched for. Logging out from the system ends both
+// sessions.
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
@@ -24,6 +25,7 @@ test('a citizen of the province signs in to a city system with the provincial pl
   const registration = await province.addClient({
     name: '市统一身份认证平台',
     redirectUri: `${cityIssuer}/login/upstream/province/callback`,
+    postLogoutRedirectUri: `${cityIssuer}/login/upstream/province/logged-out`,
     scope: 'openid profile identity',
   });
   const dir = await mkdtemp(join(tmpdir(), 'yimen-city-'));
@@ -71,6 +73,16 @@ max_acr = "urn:yimen:loa:3"
     // The account centre shows the link, in the city's own pages.
     await page.goto(city.url('/account/upstreams'));
     assert.match(await page.locator('main').innerText(), /省统一身份认证平台/);
+
+    // Logging out from the system ends the city's session and the province's, and returns to the system.
+    await page.goto(rp.logoutUrl);
+    await page.waitForURL((url) => url.href.startsWith(rp.postLogoutRedirectUri));
+    await page.locator('#rp-signed-out').waitFor();
+    assert.ok(rp.logouts[0]?.expected, `the system got its own state back: ${rp.logouts[0]?.url}`);
+    await page.goto(province.url('/'));
+    assert.match(await page.locator('main').innerText(), /您尚未登录/, 'signed out at the province too');
+    await page.goto(city.url('/'));
+    assert.match(await page.locator('main').innerText(), /您尚未登录/, 'and at the city');
   } catch (error) {
     let shot = '';
     try { shot = await screenshot(page, 'failure-federation'); } catch { /* the page may be gone */ }

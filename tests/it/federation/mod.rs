@@ -379,3 +379,51 @@ async fn the_account_centre_lists_links_and_unlinks_any_but_the_last_way_in() {
     assert!(audit_actions(&city, "federation.unlinked").await.len() == 1);
     city.stop().await;
 }
+
+#[tokio::test]
+async fn logging_out_at_the_city_ends_the_provincial_session_and_returns_to_the_system() {
+    let province_op = FakeUpstream::start().await;
+    province_op.sign_in_as(provincial("prov-9", NEWCOMER_ID, "2"));
+    let city = city_with(province(&province_op.base)).await;
+    let registered = city.confidential_client().await;
+    let browser = city.browser();
+    let (verifier, challenge) = pkce();
+    let url = AuthRequest::new(&registered.client.id)
+        .with("code_challenge", &challenge)
+        .with("code_challenge_method", "S256")
+        .with("idp_hint", "province")
+        .url(&city);
+    let (step, _) = through_upstream(&browser, &url).await;
+    let callback = match step {
+        Step::Page { html, .. } => browser.consent(&html, "allow").await.left(),
+        Step::Left(callback) => callback,
+    };
+    let basic = (registered.client.id.as_str(), registered.secret.as_deref().unwrap());
+    let (_, tokens, _) = redeem_code(&city, basic, &param(&callback, "code").unwrap(), &verifier).await;
+    let id_token = tokens["id_token"].as_str().unwrap();
+
+    let logout = format!(
+        "/logout?id_token_hint={id_token}&post_logout_redirect_uri={}&state=rp-state",
+        url::form_urlencoded::byte_serialize(b"http://127.0.0.1:9/bye").collect::<String>()
+    );
+    let to_province = browser.open(&city.url(&logout)).await.left();
+    assert!(to_province.as_str().starts_with(&format!("{}/logout", province_op.base)), "{to_province}");
+    let answer = http().get(to_province).send().await.unwrap();
+    let told = province_op.logout_queries();
+    assert_eq!(told.len(), 1);
+    assert_eq!(jwt_claims(&told[0]["id_token_hint"])["iss"], province_op.base.as_str(), "the province's own ID token");
+    assert_eq!(told[0]["client_id"], CLIENT_ID);
+    assert_eq!(told[0]["post_logout_redirect_uri"], city.url("/login/upstream/province/logged-out"));
+
+    let back = answer.headers()["location"].to_str().unwrap().to_owned();
+    let at_system = browser.open(&back).await.left();
+    assert_eq!(at_system.as_str(), "http://127.0.0.1:9/bye?state=rp-state", "then on to the system, with its state");
+    let (status, at, _) = browser.open(&city.url("/account")).await.page();
+    assert!(status == 200 && at.contains("/login"), "signed out at the city: {at}");
+
+    // The way back works once, and only with the state this browser was given.
+    let (status, _, html) = browser.open(&back).await.page();
+    assert_eq!(status, 200, "a replay ends at the logged-out page, not at a system");
+    assert!(!html.contains("127.0.0.1:9/bye"));
+    city.stop().await;
+}

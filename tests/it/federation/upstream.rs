@@ -48,6 +48,7 @@ struct Inner {
     codes: HashMap<String, Grant>,
     tokens: HashMap<String, Value>,
     authorize_queries: Vec<HashMap<String, String>>,
+    logout_queries: Vec<HashMap<String, String>>,
 }
 
 #[derive(Clone)]
@@ -84,6 +85,7 @@ impl FakeUpstream {
             .route("/authorize", get(authorize))
             .route("/token", post(token))
             .route("/userinfo", get(userinfo))
+            .route("/logout", get(logout))
             .route("/oauth2/authorize", get(authorize))
             .route("/oauth2/access_token", post(token))
             .route("/oauth2/tokeninfo", get(tokeninfo))
@@ -102,6 +104,11 @@ impl FakeUpstream {
 
     pub fn fault(&self, fault: Fault) {
         self.shared.inner.lock().unwrap().fault = fault;
+    }
+
+    /// The queries of the logout requests so far.
+    pub fn logout_queries(&self) -> Vec<HashMap<String, String>> {
+        self.shared.inner.lock().unwrap().logout_queries.clone()
     }
 
     /// The query of the last authorization request.
@@ -138,6 +145,7 @@ async fn discovery(State(shared): State<Shared>) -> Json<Value> {
         "token_endpoint": format!("{base}/token"),
         "userinfo_endpoint": format!("{base}/userinfo"),
         "jwks_uri": format!("{base}/jwks"),
+        "end_session_endpoint": format!("{base}/logout"),
         "response_types_supported": ["code"],
         "subject_types_supported": ["public"],
         "id_token_signing_alg_values_supported": ["ES256"],
@@ -252,4 +260,16 @@ fn person_of(shared: &Shared, token: &str) -> Response {
         Some(person) => Json(person.clone()).into_response(),
         None => (StatusCode::UNAUTHORIZED, Json(json!({ "error": "invalid_token" }))).into_response(),
     }
+}
+
+/// RP-initiated logout: ends the (pretend) session and returns to the relying party with its state.
+async fn logout(State(shared): State<Shared>, Query(query): Query<HashMap<String, String>>) -> Response {
+    shared.inner.lock().unwrap().logout_queries.push(query.clone());
+    let Some(Ok(mut back)) = query.get("post_logout_redirect_uri").map(|uri| url::Url::parse(uri)) else {
+        return "You are logged out.".into_response();
+    };
+    if let Some(state) = query.get("state") {
+        back.query_pairs_mut().append_pair("state", state);
+    }
+    Redirect::to(back.as_str()).into_response()
 }
