@@ -185,6 +185,7 @@ impl Services {
             &config.assurance,
             FederationParts {
                 accounts: accounts.clone(),
+                orgs: orgs.clone(),
                 evidence: evidence.clone(),
                 assurance: assurance.clone(),
                 desk: desk.clone(),

@@ -12,7 +12,8 @@ use std::path::{Path, PathBuf};
 
 mod federation;
 pub use federation::{
-    ClaimPaths, FederationConfig, TokenAuthMethod, UpstreamConfig, UpstreamProtocol, UserinfoStyle, rank_of_methods,
+    ClaimPaths, FederationConfig, ORGANISATION_ROLES, OrganisationPaths, TokenAuthMethod, UpstreamConfig,
+    UpstreamProtocol, UserinfoStyle, rank_of_methods,
 };
 
 pub const DEFAULT_CONFIG_FILE: &str = "yimen.toml";

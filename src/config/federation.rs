@@ -90,6 +90,9 @@ pub struct UpstreamConfig {
     pub access_token_param: String,
     #[serde(default)]
     pub claims: ClaimPaths,
+    /// Where the organisation the person acts for is in the claims, when the upstream releases one.
+    #[serde(default)]
+    pub organisation: Option<OrganisationPaths>,
     /// The upstream's level (the value at `claims.level`) → the evidence methods it counts as; `"*"`
     /// applies to any other value and to none. A level mapped to nothing proves no more than a sign-in.
     #[serde(default)]
@@ -111,6 +114,21 @@ pub struct ClaimPaths {
     pub id_number: String,
     pub level: String,
 }
+
+/// An organisation in the upstream's claims: its Unified Social Credit Code, its name, and the person's
+/// role, with the upstream's role values mapped to yimen's (`legal_representative`, `administrator`,
+/// `agent`); a role not in `roles` links nothing.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OrganisationPaths {
+    pub uscc: String,
+    pub name: String,
+    pub role: String,
+    pub roles: BTreeMap<String, String>,
+}
+
+/// The roles an upstream's organisation role may be mapped to.
+pub const ORGANISATION_ROLES: [&str; 3] = ["legal_representative", "administrator", "agent"];
 
 impl Default for ClaimPaths {
     fn default() -> Self {
@@ -190,6 +208,19 @@ impl FederationConfig {
             let paths = &upstream.claims;
             if [&paths.subject, &paths.name, &paths.id_number].iter().any(|path| path.is_empty()) {
                 return fail("claims.subject, claims.name and claims.id_number cannot be empty".into());
+            }
+            if let Some(organisation) = &upstream.organisation {
+                if [&organisation.uscc, &organisation.name, &organisation.role].iter().any(|path| path.is_empty()) {
+                    return fail("organisation.uscc, organisation.name and organisation.role cannot be empty".into());
+                }
+                if let Some((value, role)) =
+                    organisation.roles.iter().find(|(_, role)| !ORGANISATION_ROLES.contains(&role.as_str()))
+                {
+                    return fail(format!(
+                        "organisation.roles.\"{value}\" is \"{role}\"; use one of {}",
+                        ORGANISATION_ROLES.join(", ")
+                    ));
+                }
             }
             let Some(cap) = assurance.levels.iter().position(|level| level.acr == upstream.max_acr) else {
                 let known: Vec<&str> = assurance.levels.iter().map(|l| l.acr.as_str()).collect();
@@ -276,6 +307,16 @@ mod tests {
         legacy.protocol = UpstreamProtocol::Oauth2Userinfo;
         let error = FederationConfig { upstream: vec![legacy] }.validate(&assurance).unwrap_err().to_string();
         assert!(error.contains("needs authorization_endpoint"), "{error}");
+
+        let mut organisation = upstream(PROVINCE);
+        organisation.organisation = Some(OrganisationPaths {
+            uscc: "org.uscc".into(),
+            name: "org.name".into(),
+            role: "org.role".into(),
+            roles: [("老板".to_owned(), "boss".to_owned())].into(),
+        });
+        let error = FederationConfig { upstream: vec![organisation] }.validate(&assurance).unwrap_err().to_string();
+        assert!(error.contains("organisation.roles.\"老板\" is \"boss\""), "{error}");
 
         let twice = FederationConfig { upstream: vec![upstream(PROVINCE), upstream(PROVINCE)] };
         assert!(twice.validate(&assurance).unwrap_err().to_string().contains("used twice"));

@@ -5,7 +5,9 @@
 use super::FederationError;
 use crate::config::UpstreamConfig;
 use crate::identity::document::IdDocument;
+use crate::identity::organisation::MemberRole;
 use crate::identity::resident_id::ResidentId;
+use crate::identity::uscc::Uscc;
 use serde_json::{Map, Value};
 
 /// The level mapping's entry for any value it does not name, and for no value.
@@ -21,6 +23,15 @@ pub struct Asserted {
     pub level: Option<String>,
     /// The evidence methods that level counts as here.
     pub methods: Vec<String>,
+    /// The organisation the upstream says the person acts for, and in which role.
+    pub organisation: Option<AssertedOrganisation>,
+}
+
+#[derive(Debug, Clone)]
+pub struct AssertedOrganisation {
+    pub uscc: Uscc,
+    pub name: String,
+    pub role: MemberRole,
 }
 
 impl Asserted {
@@ -46,8 +57,27 @@ impl Asserted {
             document: IdDocument::from_resident_id(id),
             level,
             methods,
+            organisation: organisation(config, claims),
         })
     }
+}
+
+/// The organisation in the claims, if the upstream is configured to release one and released a valid one;
+/// one that cannot be used is logged and left out (the person still signs in as themselves).
+fn organisation(config: &UpstreamConfig, claims: &Map<String, Value>) -> Option<AssertedOrganisation> {
+    let paths = config.organisation.as_ref()?;
+    let code = lookup(claims, &paths.uscc)?;
+    let Ok(uscc) = Uscc::parse(&code) else {
+        tracing::warn!(upstream = %config.id, "the upstream released an organisation whose credit code is not valid; ignored");
+        return None;
+    };
+    let said = lookup(claims, &paths.role).unwrap_or_default();
+    let Some(role) = paths.roles.get(&said).and_then(|role| MemberRole::parse(role)) else {
+        tracing::warn!(upstream = %config.id, role = %said, "the upstream released an organisation role that is not mapped; ignored");
+        return None;
+    };
+    let name = lookup(claims, &paths.name).filter(|n| !n.trim().is_empty()).unwrap_or_else(|| uscc.as_str().to_owned());
+    Some(AssertedOrganisation { uscc, name, role })
 }
 
 /// The value at a dotted path (`userobj.idcardno`) as text; numbers are written out.

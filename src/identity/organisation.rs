@@ -287,6 +287,29 @@ impl Organisations {
         .await
     }
 
+    /// Adds the membership an upstream platform vouches for (`actor` names it), unless the person already
+    /// has a current one in the organisation. A legal representative is bound only where the organisation
+    /// has none: replacing one the counter bound takes a counter. Returns the membership added, if any.
+    pub async fn join_as_vouched(
+        &self,
+        org_id: &str,
+        person_id: &str,
+        role: MemberRole,
+        actor: &Actor,
+    ) -> Result<Option<Membership>, OrgError> {
+        let now = self.clock.now();
+        let members: Vec<Membership> = self.members(org_id).await?.into_iter().filter(|m| m.is_valid_at(now)).collect();
+        if members.iter().any(|m| m.person_id == person_id) {
+            return Ok(None);
+        }
+        if role == MemberRole::LegalRepresentative && members.iter().any(|m| m.role == MemberRole::LegalRepresentative)
+        {
+            return Ok(None);
+        }
+        let added = self.add(org_id, person_id, role, GrantScope::All, None, actor, "org.member.vouched").await?;
+        Ok(Some(added))
+    }
+
     /// The representative appoints an administrator.
     pub async fn appoint_administrator(
         &self,

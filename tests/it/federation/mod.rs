@@ -33,6 +33,13 @@ fn province(base: &str) -> UpstreamConfig {
         [levels]
         "2" = ["register_match"]
         "3" = ["register_match", "face_match"]
+        [organisation]
+        uscc = "org.uscc"
+        name = "org.name"
+        role = "org.role"
+        [organisation.roles]
+        "法定代表人" = "legal_representative"
+        "经办人" = "agent"
         "#
     ))
     .unwrap()
@@ -425,5 +432,60 @@ async fn logging_out_at_the_city_ends_the_provincial_session_and_returns_to_the_
     let (status, _, html) = browser.open(&back).await.page();
     assert_eq!(status, 200, "a replay ends at the logged-out page, not at a system");
     assert!(!html.contains("127.0.0.1:9/bye"));
+    city.stop().await;
+}
+
+#[tokio::test]
+async fn an_organisation_the_province_vouches_for_is_joined_as_the_desk_would() {
+    use yimen::identity::organisation::{MemberRole, OrgKind};
+    use yimen::identity::uscc::Uscc;
+    const USCC: &str = "91350100M000100Y43";
+    let acting_for = |sub: &str, id_number: &str, acr: &str, role: &str| {
+        let mut person = provincial(sub, id_number, acr);
+        person["org"] = json!({ "uscc": USCC, "name": "测试科技有限公司", "role": role });
+        person
+    };
+    let province_op = FakeUpstream::start().await;
+    let city = city_with(province(&province_op.base)).await;
+    let sign_in = |person: Value| {
+        province_op.sign_in_as(person);
+        let browser = city.browser();
+        let start = city.url("/login/upstream/province");
+        async move { through_upstream(&browser, &start).await.0.page() }
+    };
+    let uscc = Uscc::parse(USCC).unwrap();
+
+    // The representative of a company the city does not know yet: the company is created, as a counter
+    // would after checking the licence, and they act for it from their first sign-in.
+    let (status, at, _) = sign_in(acting_for("prov-10", NEWCOMER_ID, "2", "法定代表人")).await;
+    assert_eq!((status, at.contains("/account/acting")), (200, true), "asked in whose name to continue: {at}");
+    let org = city.desk.orgs.find_by_uscc(&uscc).await.unwrap().expect("the company was created");
+    assert_eq!((org.name.as_str(), org.kind), ("测试科技有限公司", OrgKind::Enterprise));
+    let representative = person_of(&city, NEWCOMER_ID).await.unwrap();
+    let roles = |members: Vec<yimen::identity::organisation::Membership>| {
+        members.into_iter().map(|m| (m.person_id, m.role)).collect::<Vec<_>>()
+    };
+    assert_eq!(
+        roles(city.desk.orgs.members(&org.id).await.unwrap()),
+        [(representative.id.clone(), MemberRole::LegalRepresentative)]
+    );
+
+    // Someone else named its representative does not replace the one bound; it is audited.
+    sign_in(acting_for("prov-11", "440304199001014565", "2", "法定代表人")).await;
+    let other = person_of(&city, "440304199001014565").await.unwrap();
+    assert_eq!(roles(city.desk.orgs.members(&org.id).await.unwrap()).len(), 1);
+    assert_eq!(audit_actions(&city, "federation.org_refused").await.len(), 1);
+
+    // An agent (经办人) joins as one.
+    sign_in(acting_for("prov-12", "350102197806157892", "2", "经办人")).await;
+    let agent = person_of(&city, "350102197806157892").await.unwrap();
+    let members = roles(city.desk.orgs.members(&org.id).await.unwrap());
+    assert!(members.contains(&(agent.id.clone(), MemberRole::Agent)), "{members:?}");
+    assert!(!members.iter().any(|(id, _)| *id == other.id));
+
+    // A sign-in that vouches for no real name links no organisation.
+    sign_in(acting_for("prov-13", "350102197806157809", "1", "经办人")).await;
+    assert!(person_of(&city, "350102197806157809").await.is_some(), "they signed in, as themselves");
+    assert_eq!(city.desk.orgs.members(&org.id).await.unwrap().len(), 2);
     city.stop().await;
 }
