@@ -1,0 +1,84 @@
+// Signing in with a provincial platform that is not yimen: oidc-provider (OpenID Certified) with its own
+// sign-in pages. The province vouches for level "2", which the city maps to a register match, so the
+// department system receives the city's level 2 for a person the city had never seen; logging out from the
+// system ends the province's session too.
+
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { mkdtemp, writeFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startYimenFor, freePort } from './lib/yimen.js';
+import { startProvinceFor } from './lib/province.js';
+import { startRpFor } from './lib/rp.js';
+import { launch, screenshot } from './lib/browser.js';
+import { openLoginFromRp, allowConsent, clickToNewPage } from './lib/scenario.js';
+
+test('a citizen signs in to a city system with an OpenID Certified provincial platform', { timeout: 120_000 }, async (t) => {
+  const cityPort = await freePort();
+  const cityIssuer = `http://localhost:${cityPort}`;
+  const province = await startProvinceFor(t, {
+    cityIssuer,
+    people: { 'lisi-44': { name: '李四', id_number: '440106198503121237', level: '2' } },
+  });
+  const dir = await mkdtemp(join(tmpdir(), 'yimen-city-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const config = join(dir, 'yimen.toml');
+  await writeFile(config, `
+[[federation.upstream]]
+id = "province"
+name = "省统一身份认证平台"
+name_en = "Provincial identity platform"
+protocol = "oidc"
+issuer = "${province.issuer}"
+client_id = "${province.clientId}"
+client_secret = "${province.clientSecret}"
+scopes = ["openid", "profile", "identity"]
+max_acr = "urn:yimen:loa:3"
+[federation.upstream.claims]
+level = "level"
+[federation.upstream.levels]
+"2" = ["register_match"]
+`);
+  const city = await startYimenFor(t, { port: cityPort, env: { YIMEN_CONFIG: config } });
+  const rp = await startRpFor(t);
+  const client = await city.addClient({ redirectUri: rp.redirectUri, postLogoutRedirectUri: rp.postLogoutRedirectUri, scope: 'openid profile' });
+  await rp.configure({ issuer: city.issuer, clientId: client.client_id, clientSecret: client.client_secret, scope: 'openid profile' });
+
+  const browser = await launch();
+  t.after(() => browser.close());
+  const { page } = browser;
+  try {
+    await openLoginFromRp(page, rp, city);
+    await clickToNewPage(page, page.getByRole('link', { name: /省统一身份认证平台/ }));
+    assert.equal(new URL(page.url()).origin, province.issuer, 'the button leads to the province');
+    // oidc-provider's own sign-in and consent pages.
+    await page.locator('input[name="login"]').fill('lisi-44');
+    await page.locator('input[name="password"]').fill('any password');
+    await clickToNewPage(page, page.locator('button[type="submit"]'));
+    await clickToNewPage(page, page.locator('button[type="submit"]'));
+    await allowConsent(page, rp);
+
+    const login = rp.lastLogin;
+    assert.deepEqual(login.claims.amr, ['fed']);
+    assert.equal(login.claims.acr, 'urn:yimen:loa:2', 'the province\'s level 2 is the city\'s register match');
+    assert.equal(login.userinfo.name, '李四');
+
+    await page.goto(rp.logoutUrl);
+    // The province asks before it signs the person out (oidc-provider's default); the city already has.
+    await page.waitForURL((url) => url.origin === province.issuer);
+    await Promise.all([
+      page.waitForURL((url) => url.href.startsWith(rp.postLogoutRedirectUri)),
+      page.locator('button[name="logout"][value="yes"]').click(),
+    ]);
+    await page.locator('#rp-signed-out').waitFor();
+    assert.ok(rp.logouts[0]?.expected, `the system got its own state back: ${rp.logouts[0]?.url}`);
+    assert.equal(province.logouts.length, 1, 'the province ended its session');
+  } catch (error) {
+    let shot = '';
+    try { shot = await screenshot(page, 'failure-federation-oidc-provider'); } catch { /* the page may be gone */ }
+    error.message += `\n  at page: ${page.url()}` + (shot ? `\n  screenshot: ${shot}` : '')
+      + `\n  city log tail:\n${city.output().slice(-3000)}`;
+    throw error;
+  }
+});
