@@ -113,11 +113,11 @@ impl TestApp {
         postgres: Option<TestDatabase>,
         dir: tempfile::TempDir,
     ) -> Self {
-        // Boxed: building every service is a large future, and tests that restart hold two of them on a
-        // test thread's 2 MiB stack.
-        let app = Box::pin(App::build_with(config.clone(), clock.clone(), Arc::new(PregeneratedKeys)))
-            .await
-            .expect("the app builds");
+        // A task of its own: building every service (connecting to PostgreSQL and Redis among them) polls
+        // deep, and nested under a test's own futures it overflowed a test thread's 2 MiB stack in debug
+        // builds. A task is polled from the scheduler, with only its own frames on the stack.
+        let build = App::build_with(config.clone(), clock.clone(), Arc::new(PregeneratedKeys));
+        let app = tokio::spawn(build).await.expect("the build did not panic").expect("the app builds");
         config.listen = app.local_addr();
         let base = app.issuer();
         let provider = app.services().provider.clone();
