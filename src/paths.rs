@@ -80,6 +80,7 @@ pub const ADMIN_API_HALLS: &str = "/admin/api/halls";
 pub const ADMIN_API_ROLES: &str = "/admin/api/roles";
 pub const ADMIN_HALLS: &str = "/admin/halls";
 pub const ADMIN_ENROLMENT: &str = "/admin/enrolment";
+pub const ADMIN_UPSTREAMS: &str = "/admin/upstreams";
 pub const ADMIN_CATALOG: &str = "/admin/catalog";
 pub const ADMIN_CATALOG_DEPARTMENT: &str = "/admin/catalog/departments/{id}";
 pub const ADMIN_CATALOG_IMPORT: &str = "/admin/catalog/departments/{id}/import";

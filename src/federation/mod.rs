@@ -386,6 +386,11 @@ impl Federation {
         Ok(true)
     }
 
+    /// How many people are linked to each upstream.
+    pub async fn people_linked(&self) -> Result<std::collections::BTreeMap<String, i64>, FederationError> {
+        Ok(self.db.federated_identity_counts().await?.into_iter().collect())
+    }
+
     pub async fn links_of(&self, person_id: &str) -> Result<Vec<Link>, FederationError> {
         let rows = self.db.federated_identities_of(person_id).await?;
         Ok(rows

@@ -62,6 +62,8 @@ pub struct Upstream {
     keys: KeyCache,
     /// What the last probe or sign-in found: [`UNKNOWN`], [`UP`] or [`DOWN`].
     health: Arc<AtomicU8>,
+    /// Why the upstream was last found unreachable, for the console.
+    problem: Arc<std::sync::Mutex<Option<String>>>,
 }
 
 pub const UNKNOWN: u8 = 0;
@@ -84,12 +86,17 @@ impl Upstream {
             .map_err(|e| FederationError::Internal(e.into()))?;
         let endpoints = moka::future::Cache::builder().time_to_live(Duration::from_secs(3600)).build();
         let keys = KeyCache::new(http.clone());
-        Ok(Self { config, http, clock, endpoints, keys, health: Arc::default() })
+        Ok(Self { config, http, clock, endpoints, keys, health: Arc::default(), problem: Arc::default() })
     }
 
     /// Whether the upstream answered the last time it was asked: [`UNKNOWN`], [`UP`] or [`DOWN`].
     pub fn health(&self) -> u8 {
         self.health.load(Ordering::Relaxed)
+    }
+
+    /// Why the upstream was last found unreachable, if it ever was.
+    pub fn last_problem(&self) -> Option<String> {
+        self.problem.lock().ok().and_then(|problem| problem.clone())
     }
 
     /// Asks the upstream whether it is there: its discovery document, or for a platform without one its
@@ -115,6 +122,11 @@ impl Upstream {
             Err(FederationError::Unreachable(_)) => DOWN,
             Err(_) | Ok(_) => UP,
         };
+        if let Err(FederationError::Unreachable(reason)) = result
+            && let Ok(mut problem) = self.problem.lock()
+        {
+            *problem = Some(reason.clone());
+        }
         let before = self.health.swap(now, Ordering::Relaxed);
         match (before, now, result) {
             (UP | UNKNOWN, DOWN, Err(error)) => {

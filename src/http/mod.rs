@@ -149,6 +149,7 @@ pub fn router(state: AppState, settings: &HttpSettings) -> Router {
         .route(paths::AUDIT_XLSX, get(audit_log::get_xlsx))
         .route(paths::ADMIN_HALLS, get(console::halls::get_halls).post(console::halls::post_halls))
         .route(paths::ADMIN_ENROLMENT, get(console::enrolment::get_enrolment).post(console::enrolment::post_enrolment))
+        .route(paths::ADMIN_UPSTREAMS, get(console::upstreams::get_upstreams))
         .route(paths::ADMIN_CATALOG, get(console::catalog::get_catalog).post(console::catalog::post_catalog))
         .route(
             paths::ADMIN_CATALOG_DEPARTMENT,

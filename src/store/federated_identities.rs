@@ -54,6 +54,14 @@ impl Database {
         rows.iter().map(federated_identity).collect()
     }
 
+    /// How many people are linked to each upstream.
+    pub async fn federated_identity_counts(&self) -> StoreResult<Vec<(String, i64)>> {
+        let rows = sqlx::query("SELECT upstream, COUNT(*) AS people FROM federated_identities GROUP BY upstream")
+            .fetch_all(self.pool())
+            .await?;
+        rows.iter().map(|row| Ok((row.try_get("upstream")?, row.try_get("people")?))).collect()
+    }
+
     pub async fn touch_federated_identity(&self, id: &str, now: i64) -> StoreResult<()> {
         sqlx::query("UPDATE federated_identities SET last_used_at = $1 WHERE id = $2")
             .bind(now)

@@ -8,6 +8,7 @@ pub mod enrolment;
 pub mod halls;
 pub mod import;
 pub mod refusal;
+pub mod upstreams;
 
 use super::account::{Signed, signed_in_any};
 use super::client_ip::ClientIp;
@@ -41,11 +42,12 @@ impl AtConsole {
 }
 
 /// The console's pages, in the order of its navigation, with the roles that may open them.
-const NAV: [(&str, &str, &[RoleKind]); 5] = [
+const NAV: [(&str, &str, &[RoleKind]); 6] = [
     (paths::DASHBOARD, "console.nav.dashboard", &super::dashboard::VIEWERS),
     (paths::ADMIN_CATALOG, "console.nav.catalog", &catalog::CATALOG_ROLES),
     (paths::ADMIN_HALLS, "console.nav.halls", &[RoleKind::PlatformAdmin]),
     (paths::ADMIN_ENROLMENT, "console.nav.enrolment", &enrolment::ISSUERS),
+    (paths::ADMIN_UPSTREAMS, "console.nav.upstreams", &[RoleKind::PlatformAdmin]),
     (paths::AUDIT, "console.nav.audit", &[RoleKind::Auditor, RoleKind::PlatformAdmin]),
 ];
 

@@ -489,3 +489,38 @@ async fn an_organisation_the_province_vouches_for_is_joined_as_the_desk_would() 
     assert_eq!(city.desk.orgs.members(&org.id).await.unwrap().len(), 2);
     city.stop().await;
 }
+
+#[tokio::test]
+async fn the_console_shows_each_platform_its_health_and_how_many_people_it_links() {
+    use yimen::audit::Actor;
+    use yimen::identity::roles::RoleKind;
+    let province_op = FakeUpstream::start().await;
+    province_op.sign_in_as(provincial("prov-20", NEWCOMER_ID, "2"));
+    let city = TestApp::spawn_with(|config| {
+        config.federation.upstream = vec![province(&province_op.base), {
+            let mut down = province("http://127.0.0.1:9");
+            down.id = "national".into();
+            down.name = "国家政务服务平台".into();
+            down
+        }]
+    })
+    .await;
+    through_upstream(&city.browser(), &city.url("/login/upstream/province")).await.0.page();
+    city.browser().open(&city.url("/login/upstream/national")).await.page();
+
+    let admin = city.citizen().await;
+    city.desk.roles.grant(&admin.id, RoleKind::PlatformAdmin, None, &Actor::operator()).await.unwrap();
+    let browser = city.browser();
+    let (status, _, html) = crate::helpers::sign_in_twice(&city, &browser, PHONE, "/admin/upstreams").await;
+    assert_eq!(status, 200);
+    let document = scraper::Html::parse_document(&html);
+    let row = |id: &str| {
+        let selector = scraper::Selector::parse(&format!("#upstream-{id}")).unwrap();
+        document.select(&selector).next().map(|row| row.text().collect::<String>()).unwrap_or_default()
+    };
+    let (province_row, national_row) = (row("province"), row("national"));
+    assert!(province_row.contains("省统一身份认证平台") && province_row.contains("正常"), "{province_row}");
+    assert!(province_row.trim_end().ends_with('1'), "one person linked: {province_row}");
+    assert!(national_row.contains("无法连接") && national_row.contains("127.0.0.1:9"), "{national_row}");
+    city.stop().await;
+}
