@@ -168,6 +168,7 @@ pub async fn advance(
                 .put_partial_login(&PartialLogin {
                     person_id: login.person_id.clone(),
                     amr: login.amr.clone(),
+                    upstream: login.upstream.clone(),
                     next: None,
                 })
                 .await?;

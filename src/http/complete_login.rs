@@ -42,7 +42,12 @@ pub async fn complete_login(
     let wanted = client.as_ref().is_some_and(|c| c.require_mfa)
         || (pending.is_none() && next.is_some_and(|next| super::gate::two_factors_within(next).is_some()));
     if wanted && !proves_two_factors(&who.amr) {
-        let partial = PartialLogin { person_id: who.person_id, amr: who.amr, next: next.map(str::to_owned) };
+        let partial = PartialLogin {
+            person_id: who.person_id,
+            amr: who.amr,
+            upstream: who.upstream,
+            next: next.map(str::to_owned),
+        };
         browser.put_partial_login(&partial).await?;
         return Ok(format!("{}?rid={rid}", paths::LOGIN_SECOND));
     }

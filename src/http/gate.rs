@@ -70,8 +70,12 @@ pub async fn ask_for_more(
     let within = two_factors_within(here).unwrap_or(0);
     let recent = now - login.auth_time <= within;
     if recent && login.amr.contains(&Amr::Pwd) {
-        let partial =
-            PartialLogin { person_id: login.person_id.clone(), amr: login.amr.clone(), next: Some(here.to_owned()) };
+        let partial = PartialLogin {
+            person_id: login.person_id.clone(),
+            amr: login.amr.clone(),
+            upstream: login.upstream.clone(),
+            next: Some(here.to_owned()),
+        };
         browser.put_partial_login(&partial).await?;
         return Ok(Redirect::to(paths::LOGIN_SECOND).into_response());
     }

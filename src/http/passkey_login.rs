@@ -89,7 +89,7 @@ pub async fn post_finish(
             &browser,
             &headers,
             Some(peer.to_string()),
-            Authenticated { person_id: person.id.clone(), amr },
+            Authenticated { person_id: person.id.clone(), amr, upstream: None },
             &form.rid,
             next,
         )

@@ -205,7 +205,7 @@ async fn finish(
             amr.push(method);
         }
     }
-    let proven = Authenticated { person_id: partial.person_id.clone(), amr };
+    let proven = Authenticated { person_id: partial.person_id.clone(), amr, upstream: partial.upstream.clone() };
     complete_login(state, browser, headers, ip, proven, rid, partial.next.as_deref()).await
 }
 

@@ -120,6 +120,9 @@ pub async fn signed_in_before_upload(
 pub struct PartialLogin {
     pub person_id: String,
     pub amr: Vec<crate::identity::amr::Amr>,
+    /// The upstream platform the first factor came through, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub upstream: Option<String>,
     /// Where a login without an authorization request continues (a console page).
     #[serde(default)]
     pub next: Option<String>,

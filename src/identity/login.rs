@@ -17,11 +17,18 @@ use super::sign_out::SharedSignOut;
 pub struct Authenticated {
     pub person_id: String,
     pub amr: Vec<Amr>,
+    /// The upstream platform that vouched for the person, for a federated sign-in.
+    pub upstream: Option<String>,
 }
 
 impl Authenticated {
     pub fn new(person_id: &str, amr: &[Amr]) -> Self {
-        Self { person_id: person_id.to_owned(), amr: amr.to_vec() }
+        Self { person_id: person_id.to_owned(), amr: amr.to_vec(), upstream: None }
+    }
+
+    /// A sign-in an upstream platform vouched for.
+    pub fn through_upstream(person_id: &str, upstream: &str) -> Self {
+        Self { person_id: person_id.to_owned(), amr: vec![Amr::Fed], upstream: Some(upstream.to_owned()) }
     }
 }
 
@@ -70,7 +77,7 @@ impl Logins {
         let record_origin = origin.clone();
         let session = self
             .sessions
-            .start_or_renew(previous, &who.person_id, &who.amr, origin)
+            .start_or_renew(previous, &who.person_id, &who.amr, who.upstream.as_deref(), origin)
             .await
             .map_err(|e| LoginError::Internal(e.into()))?;
         let record = LoginRecord {

@@ -12,6 +12,8 @@ pub struct LoginSession {
     pub person_id: String,
     pub auth_time: i64,
     pub amr: Vec<Amr>,
+    /// The upstream platform the sign-in came through, if any.
+    pub upstream: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -33,13 +35,20 @@ impl LoginSessions {
         Self { db, clock, max_secs }
     }
 
-    pub async fn start(&self, person_id: &str, amr: &[Amr], origin: LoginOrigin) -> Result<LoginSession, StoreError> {
+    pub async fn start(
+        &self,
+        person_id: &str,
+        amr: &[Amr],
+        upstream: Option<&str>,
+        origin: LoginOrigin,
+    ) -> Result<LoginSession, StoreError> {
         let now = self.clock.now();
         let row = LoginSessionRow {
             id: crate::crypto::random_token(24),
             person_id: person_id.to_owned(),
             auth_time: now,
             amr: amr::join(amr),
+            upstream: upstream.map(str::to_owned),
             created_at: now,
             expires_at: now + self.max_secs,
             ended_at: None,
@@ -57,20 +66,22 @@ impl LoginSessions {
         current: Option<&LoginSession>,
         person_id: &str,
         amr: &[Amr],
+        upstream: Option<&str>,
         origin: LoginOrigin,
     ) -> Result<LoginSession, StoreError> {
         if let Some(current) = current.filter(|c| c.person_id == person_id) {
             let now = self.clock.now();
-            if self.db.reauthenticate_login_session(&current.id, now, &amr::join(amr)).await? {
+            if self.db.reauthenticate_login_session(&current.id, now, &amr::join(amr), upstream).await? {
                 return Ok(LoginSession {
                     id: current.id.clone(),
                     person_id: person_id.to_owned(),
                     auth_time: now,
                     amr: amr.to_vec(),
+                    upstream: upstream.map(str::to_owned),
                 });
             }
         }
-        self.start(person_id, amr, origin).await
+        self.start(person_id, amr, upstream, origin).await
     }
 
     /// The session if it exists, has not ended and has not outlived its maximum age.
@@ -90,5 +101,11 @@ impl LoginSessions {
 }
 
 fn to_session(row: LoginSessionRow) -> LoginSession {
-    LoginSession { id: row.id, person_id: row.person_id, auth_time: row.auth_time, amr: amr::split(&row.amr) }
+    LoginSession {
+        id: row.id,
+        person_id: row.person_id,
+        auth_time: row.auth_time,
+        amr: amr::split(&row.amr),
+        upstream: row.upstream,
+    }
 }

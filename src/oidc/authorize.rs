@@ -450,6 +450,7 @@ impl Provider {
             auth_time: login.auth_time,
             acr,
             amr: login.amr.clone(),
+            upstream: login.upstream.clone(),
             acting_org_id,
             expires_at: now + self.tokens.authorization_code_ttl_secs,
         };

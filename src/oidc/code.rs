@@ -23,6 +23,9 @@ pub struct CodeRecord {
     pub auth_time: i64,
     pub acr: String,
     pub amr: Vec<crate::identity::amr::Amr>,
+    /// The upstream platform the sign-in came through, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub upstream: Option<String>,
     /// The organisation the person chose to act for, if any.
     pub acting_org_id: Option<String>,
     pub expires_at: i64,

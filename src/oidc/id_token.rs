@@ -43,6 +43,8 @@ pub struct IdTokenSubject<'a> {
     pub auth_time: i64,
     pub acr: String,
     pub amr: Vec<crate::identity::amr::Amr>,
+    /// The upstream platform that vouched for the person (amr `fed`): the `idp` claim.
+    pub upstream: Option<String>,
     pub session_id: Option<String>,
     pub access_token: &'a str,
 }
@@ -73,6 +75,9 @@ impl Provider {
         };
         if let Some(org) = subject.org {
             extra.insert("org".to_owned(), org);
+        }
+        if let Some(upstream) = subject.upstream {
+            extra.insert("idp".to_owned(), Value::String(upstream));
         }
         let claims = IdTokenClaims {
             iss: self.issuer.clone(),

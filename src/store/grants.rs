@@ -17,6 +17,8 @@ pub struct GrantRow {
     pub auth_time: i64,
     pub acr: String,
     pub amr: String,
+    /// The upstream platform the sign-in came through, if any.
+    pub upstream: Option<String>,
     pub nonce: Option<String>,
     pub offline: bool,
     pub acting_org_id: Option<String>,
@@ -42,7 +44,7 @@ pub enum Rotation {
     AlreadyUsed,
 }
 
-const GRANT_COLUMNS: &str = "id, client_id, person_id, session_id, scopes, claims, auth_time, acr, amr, nonce, offline, acting_org_id, created_at, revoked_at";
+const GRANT_COLUMNS: &str = "id, client_id, person_id, session_id, scopes, claims, auth_time, acr, amr, upstream, nonce, offline, acting_org_id, created_at, revoked_at";
 
 fn grant_from_row(row: &AnyRow) -> StoreResult<GrantRow> {
     Ok(GrantRow {
@@ -55,6 +57,7 @@ fn grant_from_row(row: &AnyRow) -> StoreResult<GrantRow> {
         auth_time: row.try_get("auth_time")?,
         acr: row.try_get("acr")?,
         amr: row.try_get("amr")?,
+        upstream: row.try_get("upstream")?,
         nonce: row.try_get("nonce")?,
         offline: flag(row.try_get("offline")?),
         acting_org_id: row.try_get("acting_org_id")?,
@@ -68,8 +71,9 @@ impl Database {
     pub async fn insert_grant(&self, grant: &GrantRow, refresh: Option<&RefreshRow>) -> StoreResult<()> {
         let mut tx = self.pool().begin().await?;
         sqlx::query(
-            "INSERT INTO grants (id, client_id, person_id, session_id, scopes, claims, auth_time, acr, amr, nonce, \
-             offline, acting_org_id, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+            "INSERT INTO grants (id, client_id, person_id, session_id, scopes, claims, auth_time, acr, amr, upstream, \
+             nonce, offline, acting_org_id, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
         )
         .bind(&grant.id)
         .bind(&grant.client_id)
@@ -80,6 +84,7 @@ impl Database {
         .bind(grant.auth_time)
         .bind(&grant.acr)
         .bind(&grant.amr)
+        .bind(&grant.upstream)
         .bind(&grant.nonce)
         .bind(i64::from(grant.offline))
         .bind(&grant.acting_org_id)

@@ -10,6 +10,8 @@ pub struct LoginSessionRow {
     pub person_id: String,
     pub auth_time: i64,
     pub amr: String,
+    /// The upstream platform the sign-in came through, if any.
+    pub upstream: Option<String>,
     pub created_at: i64,
     pub expires_at: i64,
     pub ended_at: Option<i64>,
@@ -17,7 +19,7 @@ pub struct LoginSessionRow {
     pub ip: Option<String>,
 }
 
-const COLUMNS: &str = "id, person_id, auth_time, amr, created_at, expires_at, ended_at, user_agent, ip";
+const COLUMNS: &str = "id, person_id, auth_time, amr, upstream, created_at, expires_at, ended_at, user_agent, ip";
 
 fn from_row(row: &AnyRow) -> StoreResult<LoginSessionRow> {
     Ok(LoginSessionRow {
@@ -25,6 +27,7 @@ fn from_row(row: &AnyRow) -> StoreResult<LoginSessionRow> {
         person_id: row.try_get("person_id")?,
         auth_time: row.try_get("auth_time")?,
         amr: row.try_get("amr")?,
+        upstream: row.try_get("upstream")?,
         created_at: row.try_get("created_at")?,
         expires_at: row.try_get("expires_at")?,
         ended_at: row.try_get("ended_at")?,
@@ -36,13 +39,14 @@ fn from_row(row: &AnyRow) -> StoreResult<LoginSessionRow> {
 impl Database {
     pub async fn insert_login_session(&self, session: &LoginSessionRow) -> StoreResult<()> {
         sqlx::query(
-            "INSERT INTO login_sessions (id, person_id, auth_time, amr, created_at, expires_at, user_agent, ip) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            "INSERT INTO login_sessions (id, person_id, auth_time, amr, upstream, created_at, expires_at, user_agent, ip) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
         )
         .bind(&session.id)
         .bind(&session.person_id)
         .bind(session.auth_time)
         .bind(&session.amr)
+        .bind(&session.upstream)
         .bind(session.created_at)
         .bind(session.expires_at)
         .bind(&session.user_agent)
@@ -58,14 +62,22 @@ impl Database {
     }
 
     /// Records a fresh authentication within an existing session (prompt=login, max_age).
-    pub async fn reauthenticate_login_session(&self, id: &str, auth_time: i64, amr: &str) -> StoreResult<bool> {
-        let result =
-            sqlx::query("UPDATE login_sessions SET auth_time = $1, amr = $2 WHERE id = $3 AND ended_at IS NULL")
-                .bind(auth_time)
-                .bind(amr)
-                .bind(id)
-                .execute(self.pool())
-                .await?;
+    pub async fn reauthenticate_login_session(
+        &self,
+        id: &str,
+        auth_time: i64,
+        amr: &str,
+        upstream: Option<&str>,
+    ) -> StoreResult<bool> {
+        let result = sqlx::query(
+            "UPDATE login_sessions SET auth_time = $1, amr = $2, upstream = $3 WHERE id = $4 AND ended_at IS NULL",
+        )
+        .bind(auth_time)
+        .bind(amr)
+        .bind(upstream)
+        .bind(id)
+        .execute(self.pool())
+        .await?;
         Ok(result.rows_affected() == 1)
     }
 

@@ -61,6 +61,7 @@ level = "level"
 
     const login = rp.lastLogin;
     assert.deepEqual(login.claims.amr, ['fed']);
+    assert.equal(login.claims.idp, 'province');
     assert.equal(login.claims.acr, 'urn:yimen:loa:2', 'the province\'s level 2 is the city\'s register match');
     assert.equal(login.userinfo.name, '李四');
 

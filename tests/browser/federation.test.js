@@ -67,6 +67,7 @@ max_acr = "urn:yimen:loa:3"
 
     const login = rp.lastLogin;
     assert.deepEqual(login.claims.amr, ['fed'], 'the system sees a federated sign-in');
+    assert.equal(login.claims.idp, 'province', 'through the province');
     assert.equal(login.claims.acr, 'urn:yimen:loa:1', 'the province vouched for level 1, and so does the city');
     assert.equal(login.userinfo.name, CITIZEN.name, 'the account was made with the name the province gave');
 

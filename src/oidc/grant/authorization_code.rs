@@ -63,6 +63,7 @@ impl Provider {
             auth_time: record.auth_time,
             acr: record.acr.clone(),
             amr: crate::identity::amr::join(&record.amr),
+            upstream: record.upstream.clone(),
             nonce: record.nonce.as_ref().map(|nonce| nonce.as_str().to_owned()),
             offline: scopes.contains("offline_access"),
             acting_org_id: record.acting_org_id.clone(),
@@ -108,6 +109,7 @@ impl Provider {
             auth_time: record.auth_time,
             acr: record.acr.clone(),
             amr: record.amr.clone(),
+            upstream: record.upstream.clone(),
             session_id: Some(record.session_id.clone()),
             access_token: &access.token,
         })?;

@@ -123,6 +123,7 @@ impl Provider {
                     auth_time: grant.auth_time,
                     acr: grant.acr.clone(),
                     amr: crate::identity::amr::split(&grant.amr),
+                    upstream: grant.upstream.clone(),
                     session_id: grant.session_id.clone(),
                     access_token: &access.token,
                 })

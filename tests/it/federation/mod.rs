@@ -154,6 +154,16 @@ async fn a_provincial_sign_in_creates_the_account_at_the_mapped_level_and_the_sy
         let id_token = jwt_claims(tokens["id_token"].as_str().unwrap());
         assert_eq!(id_token["acr"], "urn:yimen:loa:2", "the province's level 2 counts as a register match");
         assert_eq!(id_token["amr"], json!(["fed"]));
+        assert_eq!(id_token["idp"], "province", "and names the platform");
+        let refresh = tokens["refresh_token"].as_str().expect("a refresh token");
+        let (status, refreshed, _) = crate::rp::token_request(
+            &city,
+            Some(basic),
+            &[("grant_type", "refresh_token"), ("refresh_token", refresh)],
+        )
+        .await;
+        assert_eq!(status, 200, "{refreshed}");
+        assert_eq!(jwt_claims(refreshed["id_token"].as_str().unwrap())["idp"], "province", "also after a refresh");
         let info: serde_json::Value = crate::rp::userinfo(&city, &tokens).await;
         assert_eq!(info["name"], "李四");
         subjects.push(id_token["sub"].clone());
