@@ -23,6 +23,8 @@ pub struct Asserted {
     pub level: Option<String>,
     /// The evidence methods that level counts as here.
     pub methods: Vec<String>,
+    /// The upstream says it saw two factors (its `amr` has `mfa`, RFC 8176).
+    pub two_factors: bool,
     /// The organisation the upstream says the person acts for, and in which role.
     pub organisation: Option<AssertedOrganisation>,
 }
@@ -57,6 +59,10 @@ impl Asserted {
             document: IdDocument::from_resident_id(id),
             level,
             methods,
+            two_factors: claims
+                .get("amr")
+                .and_then(Value::as_array)
+                .is_some_and(|methods| methods.iter().any(|m| m.as_str() == Some("mfa"))),
             organisation: organisation(config, claims),
         })
     }

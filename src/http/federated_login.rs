@@ -110,7 +110,7 @@ pub async fn get_callback(
     let ip = peer.to_string();
     match state.federation.sign_in(&asserted, Some(ip.clone())).await {
         Ok(Outcome::SignedIn { person_id, .. }) => {
-            let who = Authenticated::through_upstream(&person_id, &id);
+            let who = Authenticated::through_upstream(&person_id, &id, asserted.two_factors);
             let location = context.finish(&state, &browser, &headers, ip, who).await?;
             if let Some(id_token) = redeemed.id_token {
                 let upstream_session = UpstreamSession { upstream: id.clone(), person_id, id_token };

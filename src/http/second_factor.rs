@@ -260,6 +260,15 @@ async fn page(
     let tr = Tr(context.locale);
     let person = state.accounts.find(&partial.person_id).await?;
     let masked = person.as_ref().and_then(|p| p.phone.as_ref()).map(|p| p.masked()).unwrap_or_default();
+    // Without a phone (an account an upstream platform made) there is nothing to send a code to: say so at
+    // once rather than after a click.
+    let no_phone = person.as_ref().is_some_and(|p| p.phone.is_none() || !p.phone_verified);
+    let error = error.or_else(|| no_phone.then(|| tr.t("second.no_phone")));
+    let notice = if no_phone {
+        notice
+    } else {
+        notice.or_else(|| (!code_stage).then(|| tr.t("second.sms_to").replace("%{phone}", &masked)))
+    };
     let has_passkey = match &state.passkeys {
         Some(passkeys) => passkeys.has_any(&partial.person_id).await?,
         None => false,
@@ -276,7 +285,7 @@ async fn page(
             None => "second.intro",
         }),
         error,
-        notice: notice.or_else(|| (!code_stage).then(|| tr.t("second.sms_to").replace("%{phone}", &masked))),
+        notice,
         csrf: browser.csrf_token().await?,
         hidden: vec![("rid".into(), context.rid.clone())],
         send_action: paths::LOGIN_SECOND_CODE.to_owned(),

@@ -26,9 +26,10 @@ impl Authenticated {
         Self { person_id: person_id.to_owned(), amr: amr.to_vec(), upstream: None }
     }
 
-    /// A sign-in an upstream platform vouched for.
-    pub fn through_upstream(person_id: &str, upstream: &str) -> Self {
-        Self { person_id: person_id.to_owned(), amr: vec![Amr::Fed], upstream: Some(upstream.to_owned()) }
+    /// A sign-in an upstream platform vouched for; `two_factors` when it says it saw two.
+    pub fn through_upstream(person_id: &str, upstream: &str, two_factors: bool) -> Self {
+        let amr = if two_factors { vec![Amr::Fed, Amr::Mfa] } else { vec![Amr::Fed] };
+        Self { person_id: person_id.to_owned(), amr, upstream: Some(upstream.to_owned()) }
     }
 }
 

@@ -534,3 +534,39 @@ async fn the_console_shows_each_platform_its_health_and_how_many_people_it_links
     assert!(national_row.contains("无法连接") && national_row.contains("127.0.0.1:9"), "{national_row}");
     city.stop().await;
 }
+
+#[tokio::test]
+async fn two_factors_seen_by_the_province_satisfy_a_system_that_needs_them_and_none_is_said_plainly() {
+    let province_op = FakeUpstream::start().await;
+    let city = city_with(province(&province_op.base)).await;
+    let registered = city
+        .client(ClientRegistration {
+            name: "电子证照".into(),
+            redirect_uris: vec![RP.into()],
+            require_mfa: true,
+            ..ClientRegistration::default()
+        })
+        .await;
+    let url = AuthRequest::new(&registered.client.id).with("idp_hint", "province").url(&city);
+
+    // The province saw a password and an SMS code: two factors, so no second one is asked here.
+    let mut person = provincial("prov-30", NEWCOMER_ID, "2");
+    person["amr"] = json!(["pwd", "sms", "mfa"]);
+    province_op.sign_in_as(person);
+    let browser = city.browser();
+    let (step, _) = through_upstream(&browser, &url).await;
+    let callback = match step {
+        Step::Page { html, .. } => browser.consent(&html, "allow").await.left(),
+        Step::Left(callback) => callback,
+    };
+    assert!(param(&callback, "code").is_some(), "{callback}");
+
+    // One factor, and an account with no phone (the province made it): the page says what to do at once.
+    province_op.sign_in_as(provincial("prov-31", "440304199001014565", "2"));
+    let (status, at, html) = through_upstream(&city.browser(), &url).await.0.page();
+    assert_eq!(status, 200);
+    assert!(at.contains("/login/second"), "{at}");
+    assert!(html.contains("没有可用的手机号"), "{}", &html[..html.len().min(800)]);
+    assert!(!html.contains("向  发送验证码"), "no code offered to an empty number");
+    city.stop().await;
+}

@@ -237,8 +237,10 @@ fn id_token(shared: &Shared, fault: Fault, person: &Value, nonce: &str) -> Strin
         "exp": if fault == Fault::Expired { now - 3600 } else { now + 300 },
         "nonce": if fault == Fault::WrongNonce { "not-the-nonce" } else { nonce },
     });
-    if let Some(acr) = person.get("acr") {
-        claims["acr"] = acr.clone();
+    for name in ["acr", "amr"] {
+        if let Some(value) = person.get(name) {
+            claims[name] = value.clone();
+        }
     }
     let mut header = Header::new(Algorithm::ES256);
     header.kid = Some("upstream-1".into());
