@@ -570,3 +570,24 @@ async fn two_factors_seen_by_the_province_satisfy_a_system_that_needs_them_and_n
     assert!(!html.contains("向  发送验证码"), "no code offered to an empty number");
     city.stop().await;
 }
+
+#[tokio::test]
+async fn a_key_the_province_rotated_to_is_fetched_and_a_changed_id_number_is_refused() {
+    let province_op = FakeUpstream::start().await;
+    province_op.sign_in_as(provincial("prov-40", NEWCOMER_ID, "2"));
+    let city = city_with(province(&province_op.base)).await;
+    let start = city.url("/login/upstream/province");
+    assert!(through_upstream(&city.browser(), &start).await.0.page().1.ends_with("/account"));
+
+    // The city holds the province's keys; a token signed with a new key names a kid it has not seen.
+    province_op.rotate_key("upstream-2");
+    assert!(through_upstream(&city.browser(), &start).await.0.page().1.ends_with("/account"), "fetched again");
+
+    // The same provincial person now with another ID number than the linked account's.
+    province_op.sign_in_as(provincial("prov-40", "440304199001014565", "2"));
+    let (status, _, html) = through_upstream(&city.browser(), &start).await.0.page();
+    assert_eq!(status, 409);
+    assert!(html.contains("不一致"), "{}", &html[..html.len().min(600)]);
+    assert!(person_of(&city, "440304199001014565").await.is_none(), "nothing made for the new number");
+    city.stop().await;
+}

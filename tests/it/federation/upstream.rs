@@ -54,9 +54,9 @@ struct Inner {
 #[derive(Clone)]
 struct Shared {
     issuer: String,
-    key: Arc<EncodingKey>,
+    /// The signing key, its id and its public half; replaced by `rotate_key`.
+    key: Arc<Mutex<(Arc<EncodingKey>, String, Value)>>,
     impostor: Arc<EncodingKey>,
-    jwk: Value,
     inner: Arc<Mutex<Inner>>,
 }
 
@@ -74,9 +74,8 @@ impl FakeUpstream {
         let (impostor, _) = es256_key("upstream-1");
         let shared = Shared {
             issuer: base.clone(),
-            key: Arc::new(key),
+            key: Arc::new(Mutex::new((Arc::new(key), "upstream-1".to_owned(), jwk))),
             impostor: Arc::new(impostor),
-            jwk,
             inner: Arc::default(),
         };
         let app = Router::new()
@@ -100,6 +99,12 @@ impl FakeUpstream {
     /// gives them (`sub` and `acr` also go into the ID token).
     pub fn sign_in_as(&self, person: Value) {
         self.shared.inner.lock().unwrap().person = person;
+    }
+
+    /// Signs from now on with a new key under a new id, and publishes only that one.
+    pub fn rotate_key(&self, kid: &str) {
+        let (key, jwk) = es256_key(kid);
+        *self.shared.key.lock().unwrap() = (Arc::new(key), kid.to_owned(), jwk);
     }
 
     pub fn fault(&self, fault: Fault) {
@@ -153,7 +158,7 @@ async fn discovery(State(shared): State<Shared>) -> Json<Value> {
 }
 
 async fn jwks(State(shared): State<Shared>) -> Json<Value> {
-    Json(json!({ "keys": [shared.jwk] }))
+    Json(json!({ "keys": [shared.key.lock().unwrap().2] }))
 }
 
 async fn authorize(State(shared): State<Shared>, Query(query): Query<HashMap<String, String>>) -> Response {
@@ -242,10 +247,11 @@ fn id_token(shared: &Shared, fault: Fault, person: &Value, nonce: &str) -> Strin
             claims[name] = value.clone();
         }
     }
+    let (key, kid, _) = shared.key.lock().unwrap().clone();
     let mut header = Header::new(Algorithm::ES256);
-    header.kid = Some("upstream-1".into());
-    let key = if fault == Fault::BadSignature { &shared.impostor } else { &shared.key };
-    jsonwebtoken::encode(&header, &claims, key).unwrap()
+    header.kid = Some(kid);
+    let key = if fault == Fault::BadSignature { shared.impostor.clone() } else { key };
+    jsonwebtoken::encode(&header, &claims, &key).unwrap()
 }
 
 async fn userinfo(State(shared): State<Shared>, headers: HeaderMap) -> Response {
