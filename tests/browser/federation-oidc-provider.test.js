@@ -6,12 +6,8 @@
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { mkdtemp, writeFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { startYimenFor, freePort } from './lib/yimen.js';
-import { startProvinceFor } from './lib/province.js';
-import { startRpFor } from './lib/rp.js';
+import { freePort } from './lib/yimen.js';
+import { startProvinceFor, startCityFor } from './lib/province.js';
 import { launch, screenshot } from './lib/browser.js';
 import { openLoginFromRp, allowConsent, clickToNewPage } from './lib/scenario.js';
 
@@ -46,29 +42,13 @@ test('a citizen signs in to a city system with an OpenID Certified provincial pl
   const cityIssuer = `http://localhost:${cityPort}`;
   const people = { 'lisi-44': { name: '李四', id_number: '440106198503121237', level: '2' } };
   const province = await startProvinceFor(t, { cityIssuer, people });
-  const dir = await mkdtemp(join(tmpdir(), 'yimen-city-'));
-  t.after(() => rm(dir, { recursive: true, force: true }));
-  const config = join(dir, 'yimen.toml');
-  await writeFile(config, `
-[[federation.upstream]]
-id = "province"
-name = "省统一身份认证平台"
-name_en = "Provincial identity platform"
-protocol = "oidc"
-issuer = "${province.issuer}"
-client_id = "${province.clientId}"
-client_secret = "${province.clientSecret}"
-scopes = ["openid", "profile", "identity"]
-max_acr = "urn:yimen:loa:3"
-[federation.upstream.claims]
-level = "level"
-[federation.upstream.levels]
-"2" = ["register_match"]
-`);
-  const city = await startYimenFor(t, { port: cityPort, env: { YIMEN_CONFIG: config } });
-  const rp = await startRpFor(t);
-  const client = await city.addClient({ redirectUri: rp.redirectUri, postLogoutRedirectUri: rp.postLogoutRedirectUri, scope: 'openid profile' });
-  await rp.configure({ issuer: city.issuer, clientId: client.client_id, clientSecret: client.client_secret, scope: 'openid profile' });
+  const { city, rp } = await startCityFor(t, {
+    port: cityPort,
+    issuer: province.issuer,
+    clientId: province.clientId,
+    clientSecret: province.clientSecret,
+    levels: '[federation.upstream.claims]\nlevel = "level"\n[federation.upstream.levels]\n"2" = ["register_match"]',
+  });
 
   const browser = await launch();
   t.after(() => browser.close());

@@ -6,11 +6,8 @@
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { mkdtemp, writeFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { startYimenFor, freePort, CITIZEN } from './lib/yimen.js';
-import { startRpFor } from './lib/rp.js';
+import { startCityFor } from './lib/province.js';
 import { launch, screenshot } from './lib/browser.js';
 import { openLoginFromRp, signIn, allowConsent, clickToNewPage } from './lib/scenario.js';
 
@@ -28,27 +25,13 @@ test('a citizen of the province signs in to a city system with the provincial pl
     postLogoutRedirectUri: `${cityIssuer}/login/upstream/province/logged-out`,
     scope: 'openid profile identity',
   });
-  const dir = await mkdtemp(join(tmpdir(), 'yimen-city-'));
-  t.after(() => rm(dir, { recursive: true, force: true }));
-  const config = join(dir, 'yimen.toml');
-  await writeFile(config, `
-[[federation.upstream]]
-id = "province"
-name = "省统一身份认证平台"
-name_en = "Provincial identity platform"
-protocol = "oidc"
-issuer = "${province.issuer}"
-client_id = "${registration.client_id}"
-client_secret = "${registration.client_secret}"
-scopes = ["openid", "profile", "identity"]
-max_acr = "urn:yimen:loa:3"
-[federation.upstream.levels]
-"urn:yimen:loa:2" = ["register_match"]
-`);
-  const city = await startYimenFor(t, { port: cityPort, env: { YIMEN_CONFIG: config } });
-  const rp = await startRpFor(t);
-  const client = await city.addClient({ redirectUri: rp.redirectUri, postLogoutRedirectUri: rp.postLogoutRedirectUri, scope: 'openid profile' });
-  await rp.configure({ issuer: city.issuer, clientId: client.client_id, clientSecret: client.client_secret, scope: 'openid profile' });
+  const { city, rp } = await startCityFor(t, {
+    port: cityPort,
+    issuer: province.issuer,
+    clientId: registration.client_id,
+    clientSecret: registration.client_secret,
+    levels: '[federation.upstream.levels]\n"urn:yimen:loa:2" = ["register_match"]',
+  });
 
   const browser = await launch();
   t.after(() => browser.close());
