@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 
 mod federation;
 pub use federation::{
-    ClaimPaths, FederationConfig, ORGANISATION_ROLES, OrganisationPaths, TokenAuthMethod, UpstreamConfig,
+    AssertionAlg, ClaimPaths, FederationConfig, ORGANISATION_ROLES, OrganisationPaths, TokenAuthMethod, UpstreamConfig,
     UpstreamProtocol, UserinfoStyle, rank_of_methods,
 };
 

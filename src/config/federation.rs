@@ -29,6 +29,15 @@ pub enum UpstreamProtocol {
 pub enum TokenAuthMethod {
     ClientSecretBasic,
     ClientSecretPost,
+    /// A JWT signed with `private_key_file` (RFC 7523), for upstreams that register keys, not secrets.
+    PrivateKeyJwt,
+}
+
+/// The algorithm of the key yimen signs its client assertions with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum AssertionAlg {
+    RS256,
+    ES256,
 }
 
 /// How the access token goes to the user-information endpoint.
@@ -79,6 +88,12 @@ pub struct UpstreamConfig {
     pub client_secret: Option<SecretString>,
     #[serde(default = "token_auth")]
     pub token_auth: TokenAuthMethod,
+    /// For `private_key_jwt`: a PKCS#8 PEM file with the private key registered with the upstream.
+    #[serde(default)]
+    pub private_key_file: Option<std::path::PathBuf>,
+    /// For `private_key_jwt`: the key's algorithm.
+    #[serde(default = "assertion_alg")]
+    pub private_key_alg: AssertionAlg,
     #[serde(default = "default_scopes")]
     pub scopes: Vec<String>,
     /// Further parameters of the authorization request, e.g. `service` for platforms that ask for it.
@@ -142,6 +157,9 @@ fn enabled() -> bool {
 fn token_auth() -> TokenAuthMethod {
     TokenAuthMethod::ClientSecretBasic
 }
+fn assertion_alg() -> AssertionAlg {
+    AssertionAlg::RS256
+}
 fn default_scopes() -> Vec<String> {
     vec!["openid".into(), "profile".into()]
 }
@@ -153,6 +171,19 @@ fn access_token_param() -> String {
 }
 fn timeout_ms() -> u64 {
     5000
+}
+
+impl UpstreamConfig {
+    /// The key of `private_key_jwt`, read from `private_key_file`.
+    pub fn assertion_key(&self) -> Result<jsonwebtoken::EncodingKey, String> {
+        let path = self.private_key_file.as_ref().ok_or("no private_key_file")?;
+        let pem = std::fs::read(path).map_err(|e| e.to_string())?;
+        let key = match self.private_key_alg {
+            AssertionAlg::RS256 => jsonwebtoken::EncodingKey::from_rsa_pem(&pem),
+            AssertionAlg::ES256 => jsonwebtoken::EncodingKey::from_ec_pem(&pem),
+        };
+        key.map_err(|e| format!("not a {:?} private key in PEM: {e}", self.private_key_alg))
+    }
 }
 
 impl FederationConfig {
@@ -208,6 +239,14 @@ impl FederationConfig {
             let paths = &upstream.claims;
             if [&paths.subject, &paths.name, &paths.id_number].iter().any(|path| path.is_empty()) {
                 return fail("claims.subject, claims.name and claims.id_number cannot be empty".into());
+            }
+            if upstream.token_auth == TokenAuthMethod::PrivateKeyJwt {
+                let Some(path) = &upstream.private_key_file else {
+                    return fail("token_auth \"private_key_jwt\" needs private_key_file".into());
+                };
+                if let Err(problem) = upstream.assertion_key() {
+                    return fail(format!("private_key_file {}: {problem}", path.display()));
+                }
             }
             if let Some(organisation) = &upstream.organisation {
                 if [&organisation.uscc, &organisation.name, &organisation.role].iter().any(|path| path.is_empty()) {

@@ -60,6 +60,8 @@ pub struct Upstream {
     /// Discovery, kept for an hour.
     endpoints: moka::future::Cache<(), Arc<Endpoints>>,
     keys: KeyCache,
+    /// The key of `private_key_jwt`, read once at start.
+    assertion_key: Option<Arc<jsonwebtoken::EncodingKey>>,
     /// What the last probe or sign-in found: [`UNKNOWN`], [`UP`] or [`DOWN`].
     health: Arc<AtomicU8>,
     /// Why the upstream was last found unreachable, for the console.
@@ -86,7 +88,22 @@ impl Upstream {
             .map_err(|e| FederationError::Internal(e.into()))?;
         let endpoints = moka::future::Cache::builder().time_to_live(Duration::from_secs(3600)).build();
         let keys = KeyCache::new(http.clone());
-        Ok(Self { config, http, clock, endpoints, keys, health: Arc::default(), problem: Arc::default() })
+        let assertion_key = match config.token_auth {
+            TokenAuthMethod::PrivateKeyJwt => {
+                Some(Arc::new(config.assertion_key().map_err(|e| FederationError::Internal(e.into()))?))
+            }
+            _ => None,
+        };
+        Ok(Self {
+            config,
+            http,
+            clock,
+            endpoints,
+            keys,
+            assertion_key,
+            health: Arc::default(),
+            problem: Arc::default(),
+        })
     }
 
     /// Whether the upstream answered the last time it was asked: [`UNKNOWN`], [`UP`] or [`DOWN`].
@@ -322,11 +339,17 @@ impl Upstream {
             form.push(("code_verifier", attempt.verifier.as_str()));
         }
         let mut request = self.http.post(endpoints.token_endpoint.clone());
+        let assertion;
         match config.token_auth {
             TokenAuthMethod::ClientSecretBasic => {
                 request = request.basic_auth(form_encode(&config.client_id), Some(form_encode(secret)))
             }
             TokenAuthMethod::ClientSecretPost => form.push(("client_secret", secret)),
+            TokenAuthMethod::PrivateKeyJwt => {
+                assertion = self.client_assertion(endpoints.token_endpoint.as_str())?;
+                form.push(("client_assertion_type", "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"));
+                form.push(("client_assertion", assertion.as_str()));
+            }
         }
         let response = request.form(&form).send().await.map_err(|e| FederationError::Unreachable(e.to_string()))?;
         let status = response.status();
@@ -344,6 +367,27 @@ impl Upstream {
         }
         serde_json::from_value(body)
             .map_err(|e| FederationError::Refused(format!("the token endpoint's answer has no access_token: {e}")))
+    }
+
+    /// A client assertion for the token endpoint (RFC 7523 §3): ours, for it, once, for a minute.
+    fn client_assertion(&self, audience: &str) -> Result<String, FederationError> {
+        let config = &self.config;
+        let key = self.assertion_key.as_ref().ok_or_else(|| FederationError::Internal("no private_key_file".into()))?;
+        let now = self.clock.now();
+        let claims = serde_json::json!({
+            "iss": config.client_id,
+            "sub": config.client_id,
+            "aud": audience,
+            "jti": crate::crypto::random_token(16),
+            "iat": now,
+            "exp": now + 60,
+        });
+        let alg = match config.private_key_alg {
+            crate::config::AssertionAlg::RS256 => jsonwebtoken::Algorithm::RS256,
+            crate::config::AssertionAlg::ES256 => jsonwebtoken::Algorithm::ES256,
+        };
+        jsonwebtoken::encode(&jsonwebtoken::Header::new(alg), &claims, key)
+            .map_err(|e| FederationError::Internal(e.into()))
     }
 
     async fn userinfo(&self, endpoint: &url::Url, token: &SecretString) -> Result<Map<String, Value>, FederationError> {

@@ -591,3 +591,33 @@ async fn a_key_the_province_rotated_to_is_fetched_and_a_changed_id_number_is_ref
     assert!(person_of(&city, "440304199001014565").await.is_none(), "nothing made for the new number");
     city.stop().await;
 }
+
+#[tokio::test]
+async fn a_platform_that_registers_keys_not_secrets_gets_a_signed_client_assertion() {
+    use p256::pkcs8::{EncodePrivateKey, EncodePublicKey, LineEnding};
+    let key = p256::SecretKey::random(&mut rand::thread_rng());
+    let dir = tempfile::tempdir().unwrap();
+    let key_file = dir.path().join("city-key.pem");
+    std::fs::write(&key_file, key.to_pkcs8_pem(LineEnding::LF).unwrap().as_bytes()).unwrap();
+    let province_op = FakeUpstream::start().await;
+    province_op.accept_client_key(&key.public_key().to_public_key_pem(LineEnding::LF).unwrap());
+    province_op.sign_in_as(provincial("prov-50", NEWCOMER_ID, "2"));
+    let mut upstream = province(&province_op.base);
+    upstream.client_secret = None;
+    upstream.token_auth = yimen::config::TokenAuthMethod::PrivateKeyJwt;
+    upstream.private_key_file = Some(key_file.clone());
+    upstream.private_key_alg = yimen::config::AssertionAlg::ES256;
+    let city = city_with(upstream.clone()).await;
+    let (step, _) = through_upstream(&city.browser(), &city.url("/login/upstream/province")).await;
+    assert!(step.page().1.ends_with("/account"), "the province took the assertion");
+    city.stop().await;
+
+    // `config check` names a key file that is not a key.
+    std::fs::write(&key_file, "not a key").unwrap();
+    let config = yimen::config::Config {
+        federation: yimen::config::FederationConfig { upstream: vec![upstream] },
+        ..yimen::config::Config::default()
+    };
+    let error = config.validate().unwrap_err().to_string();
+    assert!(error.contains("city-key.pem") && error.contains("ES256"), "{error}");
+}

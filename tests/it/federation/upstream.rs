@@ -49,6 +49,8 @@ struct Inner {
     tokens: HashMap<String, Value>,
     authorize_queries: Vec<HashMap<String, String>>,
     logout_queries: Vec<HashMap<String, String>>,
+    /// The public key of the city's client assertions (private_key_jwt), when it uses them.
+    client_key: Option<Arc<jsonwebtoken::DecodingKey>>,
 }
 
 #[derive(Clone)]
@@ -99,6 +101,12 @@ impl FakeUpstream {
     /// gives them (`sub` and `acr` also go into the ID token).
     pub fn sign_in_as(&self, person: Value) {
         self.shared.inner.lock().unwrap().person = person;
+    }
+
+    /// Accepts client assertions (private_key_jwt) signed with the key whose public half this is (PEM).
+    pub fn accept_client_key(&self, public_pem: &str) {
+        let key = jsonwebtoken::DecodingKey::from_ec_pem(public_pem.as_bytes()).unwrap();
+        self.shared.inner.lock().unwrap().client_key = Some(Arc::new(key));
     }
 
     /// Signs from now on with a new key under a new id, and publishes only that one.
@@ -190,15 +198,18 @@ async fn token(
 ) -> Response {
     let refuse = |error: &str| (StatusCode::BAD_REQUEST, Json(json!({ "error": error }))).into_response();
     let basic = headers.get("authorization").and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Basic "));
-    let credentials = match basic {
-        Some(encoded) => {
-            let decoded = String::from_utf8(yimen::crypto::b64_decode(encoded).unwrap_or_default()).unwrap_or_default();
-            decoded.split_once(':').map(|(id, secret)| (id.to_owned(), secret.to_owned()))
+    let client_key = shared.inner.lock().unwrap().client_key.clone();
+    let credentials = match (form.get("client_assertion"), client_key) {
+        (Some(assertion), Some(key)) => {
+            let mut validation = jsonwebtoken::Validation::new(Algorithm::ES256);
+            validation.set_audience(&[format!("{}/token", shared.issuer)]);
+            validation.set_issuer(&[CLIENT_ID]);
+            match jsonwebtoken::decode::<Value>(assertion, &key, &validation) {
+                Ok(data) if data.claims["sub"] == CLIENT_ID => Some((CLIENT_ID.to_owned(), CLIENT_SECRET.to_owned())),
+                _ => None,
+            }
         }
-        None => Some((
-            form.get("client_id").cloned().unwrap_or_default(),
-            form.get("client_secret").cloned().unwrap_or_default(),
-        )),
+        _ => client_secret_credentials(basic, &form),
     };
     if credentials != Some((CLIENT_ID.to_owned(), CLIENT_SECRET.to_owned())) {
         return (StatusCode::UNAUTHORIZED, Json(json!({ "error": "invalid_client" }))).into_response();
@@ -280,4 +291,18 @@ async fn logout(State(shared): State<Shared>, Query(query): Query<HashMap<String
         back.query_pairs_mut().append_pair("state", state);
     }
     Redirect::to(back.as_str()).into_response()
+}
+
+/// The client's id and secret, from HTTP Basic or the form.
+fn client_secret_credentials(basic: Option<&str>, form: &HashMap<String, String>) -> Option<(String, String)> {
+    match basic {
+        Some(encoded) => {
+            let decoded = String::from_utf8(yimen::crypto::b64_decode(encoded).unwrap_or_default()).unwrap_or_default();
+            decoded.split_once(':').map(|(id, secret)| (id.to_owned(), secret.to_owned()))
+        }
+        None => Some((
+            form.get("client_id").cloned().unwrap_or_default(),
+            form.get("client_secret").cloned().unwrap_or_default(),
+        )),
+    }
 }
