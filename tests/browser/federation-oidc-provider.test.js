@@ -37,10 +37,23 @@ async function logOut(page, rp, province) {
   assert.equal(rp.logouts.length, before + 1);
 }
 
+/** Ends the province's session directly (the city's was never made for the refused sign-in). */
+async function logOutAtProvince(page, province) {
+  await page.goto(`${province.issuer}/session/end`);
+  await Promise.all([
+    page.waitForURL((url) => url.pathname.startsWith('/session/end/success')),
+    page.locator('button[name="logout"][value="yes"]').click(),
+  ]);
+}
+
 test('a citizen signs in to a city system with an OpenID Certified provincial platform', { timeout: 120_000 }, async (t) => {
   const cityPort = await freePort();
   const cityIssuer = `http://localhost:${cityPort}`;
-  const people = { 'lisi-44': { name: '李四', id_number: '440106198503121237', level: '2' } };
+  const people = {
+    'lisi-44': { name: '李四', id_number: '440106198503121237', level: '2' },
+    // Someone the province has not verified: no ID number.
+    'guest-1': { name: '访客', level: '1' },
+  };
   const province = await startProvinceFor(t, { cityIssuer, people });
   const { city, rp } = await startCityFor(t, {
     port: cityPort,
@@ -80,6 +93,13 @@ test('a citizen signs in to a city system with an OpenID Certified provincial pl
     await signInAtProvince(page, rp, city, province, 'lisi-44');
     await page.waitForURL((url) => url.origin === city.issuer && url.pathname === '/login/upstream/province/callback');
     assert.match(await page.locator('[role="alert"]').first().innerText(), /不一致/);
+    assert.equal(rp.logins.length, 2, 'nothing reached the system');
+
+    // Someone without an ID number at the province is told why, on the city's login page.
+    await logOutAtProvince(page, province);
+    await signInAtProvince(page, rp, city, province, 'guest-1');
+    await page.waitForURL((url) => url.origin === city.issuer && url.pathname === '/login/upstream/province/callback');
+    assert.match(await page.locator('[role="alert"]').first().innerText(), /未提供您的姓名或身份证号码/);
     assert.equal(rp.logins.length, 2, 'nothing reached the system');
   } catch (error) {
     let shot = '';
