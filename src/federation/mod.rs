@@ -9,6 +9,8 @@
 
 mod asserted;
 mod id_token;
+mod links;
+mod organisation;
 mod upstream;
 
 pub use asserted::{ANY_LEVEL, Asserted, AssertedOrganisation};
@@ -20,8 +22,7 @@ use crate::clock::SharedClock;
 use crate::config::{FederationConfig, rank_of_methods};
 use crate::counter::Desk;
 use crate::crypto::Keyring;
-use crate::identity::organisation::{OrgKind, Organisations};
-use crate::identity::uscc::Uscc;
+use crate::identity::organisation::Organisations;
 use crate::identity::{AccountError, Accounts, NewCitizen, Person};
 use crate::store::federated_identities::FederatedIdentityRow;
 use crate::store::{Database, StoreError};
@@ -236,59 +237,6 @@ impl Federation {
         Ok(outcome)
     }
 
-    /// Makes the person a member of the organisation the upstream says they act for, as the desk's
-    /// verified organisations make their representatives: only when the upstream vouches for the person's
-    /// real name (level 2 or above), and never in place of a representative already bound.
-    async fn join_organisation(
-        &self,
-        person_id: &str,
-        asserted: &Asserted,
-        origin: Option<String>,
-    ) -> Result<(), FederationError> {
-        let Some(claimed) = &asserted.organisation else { return Ok(()) };
-        if rank_of_methods(&self.levels, &asserted.methods) == 0 {
-            tracing::info!(upstream = %asserted.upstream, "an organisation from an upstream that vouches for no real name; ignored");
-            return Ok(());
-        }
-        let actor = Actor { id: Some(format!("federation:{}", asserted.upstream)), origin, ..Actor::system() };
-        let internal = |e: crate::identity::organisation::OrgError| FederationError::Internal(e.into());
-        let org = match self.orgs.find_by_uscc(&claimed.uscc).await.map_err(internal)? {
-            Some(org) => org,
-            None => {
-                let kind = kind_of(&claimed.uscc);
-                match self.orgs.create(&claimed.uscc, &claimed.name, kind, &actor).await {
-                    Ok(org) => org,
-                    // Created in between by the same person's other sign-in.
-                    Err(crate::identity::organisation::OrgError::Duplicate) => self
-                        .orgs
-                        .find_by_uscc(&claimed.uscc)
-                        .await
-                        .map_err(internal)?
-                        .ok_or(FederationError::Internal("an organisation vanished".into()))?,
-                    Err(error) => return Err(internal(error)),
-                }
-            }
-        };
-        if !org.active {
-            return Ok(());
-        }
-        let joined = self.orgs.join_as_vouched(&org.id, person_id, claimed.role, &actor).await.map_err(internal)?;
-        let held_elsewhere = joined.is_none()
-            && !self.orgs.members(&org.id).await.map_err(internal)?.iter().any(|m| m.person_id == person_id);
-        if held_elsewhere {
-            // The upstream names the person its representative, but the counter bound someone else.
-            let detail = json!({ "upstream": asserted.upstream, "org_id": org.id, "role": claimed.role.as_str() });
-            let event = Event {
-                action: "federation.org_refused",
-                subject_type: "person",
-                subject_id: Some(person_id.to_owned()),
-                detail,
-            };
-            self.audit.record(&actor, event).await?;
-        }
-        Ok(())
-    }
-
     async fn try_sign_in(&self, asserted: &Asserted, origin: Option<String>) -> Result<Outcome, FederationError> {
         let subject_index = self.subject_index(asserted);
         if let Some(link) = self.db.find_federated_identity(&asserted.upstream, &subject_index).await? {
@@ -386,47 +334,6 @@ impl Federation {
         Ok(true)
     }
 
-    /// How many people are linked to each upstream.
-    pub async fn people_linked(&self) -> Result<std::collections::BTreeMap<String, i64>, FederationError> {
-        Ok(self.db.federated_identity_counts().await?.into_iter().collect())
-    }
-
-    pub async fn links_of(&self, person_id: &str) -> Result<Vec<Link>, FederationError> {
-        let rows = self.db.federated_identities_of(person_id).await?;
-        Ok(rows
-            .into_iter()
-            .map(|row| Link { upstream: row.upstream, created_at: row.created_at, last_used_at: row.last_used_at })
-            .collect())
-    }
-
-    /// Removes the person's link to an upstream, unless it is their only way in (no password, no verified
-    /// phone, no passkey, no other link).
-    pub async fn unlink(&self, person: &Person, upstream: &str, actor: &Actor) -> Result<(), FederationError> {
-        let links = self.db.federated_identities_of(&person.id).await?;
-        if !links.iter().any(|link| link.upstream == upstream) {
-            return Err(FederationError::NotLinked);
-        }
-        let other_way = person.password_hash.is_some()
-            || (person.phone.is_some() && person.phone_verified)
-            || links.len() > 1
-            || !self.db.passkeys_of(&person.id).await?.is_empty();
-        if !other_way {
-            return Err(FederationError::LastWayIn);
-        }
-        if !self.db.delete_federated_identity(&person.id, upstream).await? {
-            return Err(FederationError::NotLinked);
-        }
-        let detail = json!({ "upstream": upstream });
-        let event = Event {
-            action: "federation.unlinked",
-            subject_type: "person",
-            subject_id: Some(person.id.clone()),
-            detail,
-        };
-        self.audit.record(actor, event).await?;
-        Ok(())
-    }
-
     fn subject_index(&self, asserted: &Asserted) -> String {
         self.keyring.blind_index(FIELD_SUBJECT, &format!("{}\n{}", asserted.upstream, asserted.subject))
     }
@@ -480,20 +387,6 @@ impl Federation {
             adapter: Some(upstream),
         };
         Ok(self.evidence.record(evidence).await?)
-    }
-}
-
-/// The kind of organisation its credit code's registration authority and type say (GB 32100: 9·1 an
-/// enterprise, 9·2 an individual business, 1·1 an organ of government, 1·2 a public institution, 5 a social
-/// organisation).
-fn kind_of(uscc: &Uscc) -> OrgKind {
-    match uscc.as_str().get(..2).unwrap_or_default() {
-        "91" => OrgKind::Enterprise,
-        "92" => OrgKind::IndividualBusiness,
-        "11" => OrgKind::Government,
-        "12" => OrgKind::Institution,
-        code if code.starts_with('5') => OrgKind::SocialOrganisation,
-        _ => OrgKind::Other,
     }
 }
 

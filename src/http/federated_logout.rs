@@ -7,7 +7,7 @@ use super::i18n::Locale;
 use super::session::Browser;
 use super::state::AppState;
 use crate::paths;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, Query};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::{Deserialize, Serialize};
@@ -68,7 +68,6 @@ pub async fn through_upstream(
 
 /// The upstream sends the browser back: on to where the logout was going, or yimen's logged-out page.
 pub async fn get_logged_out(
-    State(_state): State<AppState>,
     session: Session,
     headers: HeaderMap,
     Path(id): Path<String>,
