@@ -17,6 +17,7 @@ pub const READY: &str = "/readyz";
 pub const METRICS: &str = "/metrics";
 pub const STATIC_CSS: &str = "/static/yimen.css";
 pub const HOME: &str = "/";
+pub const DEVELOPERS: &str = "/developers";
 pub const AUTHORIZE_CANCEL: &str = "/authorize/cancel";
 pub const END_SESSION_CONFIRM: &str = "/logout/confirm";
 pub const LANG: &str = "/lang";

@@ -24,6 +24,11 @@ impl Ladder {
         self.levels.iter().map(|(acr, _)| acr.clone()).collect()
     }
 
+    /// Each level, lowest first, with the sets of evidence methods of which any one reaches it.
+    pub fn requirements(&self) -> impl Iterator<Item = (&str, &[BTreeSet<String>])> {
+        self.levels.iter().map(|(acr, sets)| (acr.as_str(), sets.as_slice()))
+    }
+
     /// The position of an acr value on the ladder (0 = lowest).
     pub fn rank(&self, acr: &str) -> Option<usize> {
         self.levels.iter().position(|(value, _)| value == acr)

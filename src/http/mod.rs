@@ -13,6 +13,7 @@ mod consent;
 mod console;
 mod dashboard;
 mod desk;
+mod developers;
 mod discovery;
 mod download;
 pub mod error;
@@ -81,6 +82,7 @@ pub fn router(state: AppState, settings: &HttpSettings) -> Router {
 
     let pages = Router::new()
         .route(paths::HOME, get(home::get_home))
+        .route(paths::DEVELOPERS, get(developers::get_developers))
         .route(paths::AUTHORIZE, get(authorize::get_authorize).post(authorize::post_authorize))
         .route(paths::AUTHORIZE_CONTINUE, get(authorize::get_continue))
         .route(paths::AUTHORIZE_CANCEL, get(authorize::get_cancel))

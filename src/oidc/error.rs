@@ -32,6 +32,29 @@ pub enum ErrorCode {
 }
 
 impl ErrorCode {
+    /// Every code yimen answers, once each (`TooManyRequests` is `temporarily_unavailable` too).
+    pub const ALL: [ErrorCode; 19] = [
+        Self::InvalidRequest,
+        Self::UnauthorizedClient,
+        Self::AccessDenied,
+        Self::UnsupportedResponseType,
+        Self::InvalidScope,
+        Self::ServerError,
+        Self::TemporarilyUnavailable,
+        Self::InteractionRequired,
+        Self::LoginRequired,
+        Self::UnmetAuthenticationRequirements,
+        Self::ConsentRequired,
+        Self::RequestNotSupported,
+        Self::RequestUriNotSupported,
+        Self::InvalidClient,
+        Self::InvalidGrant,
+        Self::UnsupportedGrantType,
+        Self::InvalidToken,
+        Self::InsufficientScope,
+        Self::UnsupportedTokenType,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Self::InvalidRequest => "invalid_request",

@@ -90,3 +90,33 @@ async fn discovery_advertises_what_the_server_does() {
     }
     app.stop().await;
 }
+
+/// The developer page is generated from what the server does: every endpoint, every scope with its
+/// claims, every level and what reaches it, and every error code with advice, in both languages.
+#[tokio::test]
+async fn the_developer_page_describes_this_server_in_both_languages() {
+    let app = crate::helpers::TestApp::spawn().await;
+    for (language, advice) in [("zh-CN", "处理方法"), ("en", "What to do")] {
+        let response =
+            crate::rp::http().get(app.url("/developers")).header("accept-language", language).send().await.unwrap();
+        assert_eq!(response.status(), 200);
+        let html = response.text().await.unwrap();
+        assert!(html.contains(&app.url("/.well-known/openid-configuration")), "{language}: the discovery URL");
+        assert!(html.contains(&app.url("/token")) && html.contains(&app.url("/logout")));
+        for (claim, scope) in yimen::oidc::claims::CLAIM_SCOPES {
+            assert!(html.contains(&format!("<code>{claim}</code>")) && html.contains(&format!("<code>{scope}</code>")));
+        }
+        for acr in ["urn:yimen:loa:1", "urn:yimen:loa:2", "urn:yimen:loa:3", "urn:yimen:loa:4"] {
+            assert!(html.contains(acr), "{language}: {acr}");
+        }
+        for code in yimen::oidc::ErrorCode::ALL {
+            assert!(html.contains(&format!("<code>{}</code>", code.as_str())), "{language}: {}", code.as_str());
+        }
+        assert!(html.contains(advice));
+        assert!(
+            !html.contains("developers.") && !html.contains("method.") && !html.contains("consent.scope."),
+            "{language}: every text is there"
+        );
+    }
+    app.stop().await;
+}
