@@ -79,15 +79,17 @@ if [ -n "${YIMEN_TEST_POSTGRES_URL:-}" ] && ! command -v psql >/dev/null 2>&1; t
     apt_install postgresql-client || fail "psql is needed for YIMEN_TEST_POSTGRES_URL and could not be installed"
 fi
 
-# npm packages, exactly as locked.
-LOCK="$BROWSER_DIR/package-lock.json"
-STAMP="$BROWSER_DIR/node_modules/.yimen-lock.sha256"
-LOCK_SUM=$(sha256sum "$LOCK" | cut -d' ' -f1)
-if [ ! -d "$BROWSER_DIR/node_modules" ] || [ "$(cat "$STAMP" 2>/dev/null)" != "$LOCK_SUM" ]; then
-    say "installing npm packages (npm ci)"
-    (cd "$BROWSER_DIR" && npm ci --no-audit --no-fund --loglevel=error) || fail "npm ci in $BROWSER_DIR failed"
-    printf '%s\n' "$LOCK_SUM" > "$STAMP"
-fi
+# npm packages, exactly as locked: the scenarios' own, and those of the Node example they run.
+for dir in "$BROWSER_DIR" examples/node-openid-client; do
+    LOCK="$dir/package-lock.json"
+    STAMP="$dir/node_modules/.yimen-lock.sha256"
+    LOCK_SUM=$(sha256sum "$LOCK" | cut -d' ' -f1)
+    if [ ! -d "$dir/node_modules" ] || [ "$(cat "$STAMP" 2>/dev/null)" != "$LOCK_SUM" ]; then
+        say "installing npm packages in $dir (npm ci)"
+        (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error) || fail "npm ci in $dir failed"
+        printf '%s\n' "$LOCK_SUM" > "$STAMP"
+    fi
+done
 
 mkdir -p tests/artefacts
 rm -f tests/artefacts/failure-*.png   # failure screenshots are this run's only
