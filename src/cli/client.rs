@@ -3,7 +3,7 @@
 use super::print_json;
 use crate::app::Services;
 use crate::keys::SigningAlg;
-use crate::oidc::client::{AuthMethod, Client, ClientRegistration, GrantType, LogoutChannels, SubjectType};
+use crate::oidc::client::{AuthMethod, Client, ClientRegistration, GrantType, LogoutChannels, Protocol, SubjectType};
 use crate::oidc::scope::ScopeSet;
 use anyhow::{Context, anyhow, bail};
 use clap::{Args, Subcommand};
@@ -45,6 +45,10 @@ pub struct AddArgs {
     /// Redirect URI, matched exactly; repeat for several.
     #[arg(long = "redirect-uri", value_name = "URI")]
     redirect_uris: Vec<String>,
+    /// Register a CAS 3.0 service instead of an OIDC client: its service URL, exact or a prefix ending in
+    /// `/*`; repeat for several.
+    #[arg(long = "cas-service", value_name = "URL", conflicts_with = "redirect_uris")]
+    cas_services: Vec<String>,
     /// A public client (mobile or single-page app): no secret, PKCE required.
     #[arg(long)]
     public: bool,
@@ -188,9 +192,11 @@ async fn add(args: AddArgs, services: &Services) -> anyhow::Result<()> {
         }
         None => None,
     };
+    let cas = !args.cas_services.is_empty();
     let registration = ClientRegistration {
         name: args.name,
-        redirect_uris: args.redirect_uris,
+        protocol: if cas { Protocol::Cas } else { Protocol::Oidc },
+        redirect_uris: if cas { args.cas_services } else { args.redirect_uris },
         post_logout_redirect_uris: args.post_logout_redirect_uris,
         public: args.public,
         auth_method: args
@@ -231,8 +237,12 @@ async fn add(args: AddArgs, services: &Services) -> anyhow::Result<()> {
             println!("  client_secret: {secret}");
             println!("  (the secret is shown only now; store it in the system's secret store)");
         }
-        println!("  issuer:        {}", services.provider.issuer());
-        println!("  discovery:     {}", services.provider.endpoint(crate::paths::DISCOVERY));
+        if cas {
+            println!("  CAS server:    {}", services.provider.endpoint(crate::paths::CAS_PREFIX));
+        } else {
+            println!("  issuer:        {}", services.provider.issuer());
+            println!("  discovery:     {}", services.provider.endpoint(crate::paths::DISCOVERY));
+        }
     }
     Ok(())
 }
@@ -240,6 +250,7 @@ async fn add(args: AddArgs, services: &Services) -> anyhow::Result<()> {
 fn describe(client: &Client) -> serde_json::Value {
     json!({
         "client_id": client.id,
+        "protocol": client.protocol.as_str(),
         "name": client.name,
         "enabled": client.enabled,
         "redirect_uris": client.redirect_uris,

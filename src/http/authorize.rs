@@ -91,7 +91,7 @@ async fn begin(
 
 /// Whether the server may keep one more sign-in request for a browser nobody is signed in to: at most
 /// `http.max_anonymous_requests` per ten minutes, counted in the ephemeral store (so across instances).
-async fn admit_anonymous(state: &AppState) -> Result<bool, AppError> {
+pub(super) async fn admit_anonymous(state: &AppState) -> Result<bool, AppError> {
     const WINDOW_SECS: i64 = 600;
     let window = state.provider.now() / WINDOW_SECS;
     let count = state.ephemeral.incr(&format!("anonymous-requests:{window}"), 2 * WINDOW_SECS * 1000).await?;
@@ -132,8 +132,17 @@ pub async fn get_cancel(
     };
     browser.remove_pending(&request.id).await?;
     let error = OAuthError::new(ErrorCode::AccessDenied, "the person cancelled the sign-in");
-    Ok(Redirect::to(&state.provider.error_location(&request.redirect_uri, request.state.as_ref(), &error))
-        .into_response())
+    Ok(refuse(&state, &request, &error, &headers))
+}
+
+/// Ends a request the person declined or could not complete: back to the client with the error, or, for a
+/// CAS service (whose protocol has no way to carry one), a page saying what happened.
+pub fn refuse(state: &AppState, request: &AuthorizationRequest, error: &OAuthError, headers: &HeaderMap) -> Response {
+    if request.cas {
+        let locale = Locale::negotiate(request.ui_locales.as_deref(), headers);
+        return error_page(StatusCode::FORBIDDEN, locale, "error.cas_not_completed", Some(error.description.clone()));
+    }
+    Redirect::to(&state.provider.error_location(&request.redirect_uri, request.state.as_ref(), error)).into_response()
 }
 
 /// Moves a parked request one step: to the login page, the consent page, or back to the client.
@@ -186,9 +195,19 @@ pub async fn advance(
             let acting = browser.acting().await?;
             let essential = request.claims.as_ref().and_then(|c| c.essential_acr_values()).unwrap_or_default();
             let acr = state.assurance.ladder().acr_for(rank, &essential).to_owned();
-            let location = state.provider.issue_code(&request, &login, acr, acting).await?;
+            let location = if request.cas {
+                state.provider.issue_service_ticket(&request, &login, acr, acting).await?
+            } else {
+                state.provider.issue_code(&request, &login, acr, acting).await?
+            };
             browser.remove_pending(&request.id).await?;
             Ok(Redirect::to(&location).into_response())
+        }
+        // A CAS request fails only in gateway mode (prompt=none), which returns to the service without a
+        // ticket (CAS 3.0 §2.1.1).
+        NextStep::Fail(_) if request.cas => {
+            browser.remove_pending(&request.id).await?;
+            Ok(Redirect::to(request.redirect_uri.as_str()).into_response())
         }
         NextStep::Fail(error) => {
             browser.remove_pending(&request.id).await?;

@@ -89,8 +89,7 @@ pub async fn post_consent(
     if form.decision != "allow" {
         browser.remove_pending(&request.id).await?;
         let error = OAuthError::new(ErrorCode::AccessDenied, "the person declined to share the requested information");
-        return Ok(Redirect::to(&state.provider.error_location(&request.redirect_uri, request.state.as_ref(), &error))
-            .into_response());
+        return Ok(super::authorize::refuse(&state, &request, &error, &headers));
     }
     state.provider.record_consent(&login.person_id, &client, &request.consent_scopes(&client)).await?;
     request.consented = true;

@@ -82,20 +82,33 @@ async fn end_session(
             Ok(finish(locale, redirect, out.frames))
         }
         EndSessionPlan::Confirm { redirect, client_name } => {
-            if current.is_none() {
-                return Ok(finish(locale, redirect, Vec::new()));
-            }
-            let ticket = LogoutTicket { ticket: crate::crypto::random_token(16), redirect };
-            browser.put_logout_ticket(&ticket).await?;
-            let page = LogoutConfirmPage {
-                chrome: Chrome::new(locale, here),
-                client_name,
-                csrf: browser.csrf_token().await?,
-                ticket: ticket.ticket,
-            };
-            Ok(render(StatusCode::OK, &page))
+            confirm(&browser, current.is_some(), locale, here, redirect, client_name).await
         }
     }
+}
+
+/// Asks a signed-in person whether to log out (continuing to `redirect` afterwards); someone not signed in
+/// goes on at once.
+pub async fn confirm(
+    browser: &Browser<'_>,
+    signed_in: bool,
+    locale: Locale,
+    here: &str,
+    redirect: Option<String>,
+    client_name: Option<String>,
+) -> Result<Response, AppError> {
+    if !signed_in {
+        return Ok(finish(locale, redirect, Vec::new()));
+    }
+    let ticket = LogoutTicket { ticket: crate::crypto::random_token(16), redirect };
+    browser.put_logout_ticket(&ticket).await?;
+    let page = LogoutConfirmPage {
+        chrome: Chrome::new(locale, here),
+        client_name,
+        csrf: browser.csrf_token().await?,
+        ticket: ticket.ticket,
+    };
+    Ok(render(StatusCode::OK, &page))
 }
 
 #[derive(Deserialize)]

@@ -54,6 +54,7 @@ pub struct Metrics {
     logout_notices_pending: prometheus_client::metrics::gauge::Gauge,
     ephemeral_available: prometheus_client::metrics::gauge::Gauge,
     ephemeral_failures: Counter,
+    cas_validations: Family<OutcomeLabels, Counter>,
 }
 
 impl Metrics {
@@ -104,6 +105,12 @@ impl Metrics {
             "Commands to the ephemeral store (Redis) that failed because it did not answer, probes included",
             ephemeral_failures.clone(),
         );
+        let cas_validations = Family::<OutcomeLabels, Counter>::default();
+        registry.register(
+            "cas_validations",
+            "CAS service ticket validations by outcome (success, or the CAS failure code)",
+            cas_validations.clone(),
+        );
         Arc::new(Self {
             registry,
             requests,
@@ -116,6 +123,7 @@ impl Metrics {
             logout_notices_pending,
             ephemeral_available,
             ephemeral_failures,
+            cas_validations,
         })
     }
 
@@ -134,6 +142,10 @@ impl Metrics {
 
     pub fn anonymous_refused(&self) {
         self.anonymous_refused.inc();
+    }
+
+    pub fn cas_validation(&self, outcome: &str) {
+        self.cas_validations.get_or_create(&OutcomeLabels { outcome: outcome.to_owned() }).inc();
     }
 
     pub fn login(&self, method: &str, outcome: &str) {

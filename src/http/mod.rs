@@ -7,6 +7,7 @@ mod activate;
 mod admin;
 mod audit_log;
 mod authorize;
+mod cas;
 mod client_ip;
 mod complete_login;
 mod consent;
@@ -90,6 +91,13 @@ pub fn router(state: AppState, settings: &HttpSettings) -> Router {
         .route(paths::CONSENT, get(consent::get_consent).post(consent::post_consent))
         .route(paths::END_SESSION, get(logout::get_end_session).post(logout::post_end_session))
         .route(paths::END_SESSION_CONFIRM, post(logout::post_confirm))
+        .route(paths::CAS_LOGIN, get(cas::get_login))
+        .route(paths::CAS_LOGOUT, get(cas::get_logout))
+        .route(paths::CAS_VALIDATE, get(cas::get_validate))
+        .route(paths::CAS_SERVICE_VALIDATE, get(cas::get_service_validate))
+        .route(paths::CAS_PROXY_VALIDATE, get(cas::get_service_validate))
+        .route(paths::CAS_P3_SERVICE_VALIDATE, get(cas::get_service_validate))
+        .route(paths::CAS_P3_PROXY_VALIDATE, get(cas::get_service_validate))
         .route(paths::LOGIN_UPSTREAM, get(federated_login::get_start))
         .route(paths::LOGIN_UPSTREAM_CALLBACK, get(federated_login::get_callback))
         .route(paths::LOGIN_UPSTREAM_LOGGED_OUT, get(federated_logout::get_logged_out))

@@ -90,8 +90,7 @@ pub async fn get_cancel(
         ErrorCode::UnmetAuthenticationRequirements,
         "the person did not reach the required assurance level",
     );
-    Ok(Redirect::to(&state.provider.error_location(&request.redirect_uri, request.state.as_ref(), &error))
-        .into_response())
+    Ok(super::authorize::refuse(&state, &request, &error, &headers))
 }
 
 pub async fn post_register(

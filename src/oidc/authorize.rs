@@ -98,6 +98,9 @@ pub struct AuthorizationRequest {
     /// Set when the person consented while handling this request; satisfies prompt=consent.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub consented: bool,
+    /// A CAS login (`/cas/login`): it ends in a service ticket, and `redirect_uri` is the service.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub cas: bool,
 }
 
 impl AuthorizationRequest {
@@ -315,6 +318,7 @@ impl Provider {
             created_at: self.now(),
             authenticated_at: None,
             consented: false,
+            cas: false,
         };
         Ok((request, client))
     }

@@ -2,9 +2,9 @@
 //! counter revocation, signing out everywhere), every client that had a login in it and registered a
 //! back-channel URI is sent a signed logout token. Notices wait in a durable queue written with the end
 //! of the session; any instance delivers them, retrying with backoff, so neither a restart nor an
-//! unreachable system loses one.
+//! unreachable system loses one. CAS services are told in their own protocol (`cas/logout.rs`).
 
-use super::client::Client;
+use super::client::{Client, Protocol};
 use super::provider::{Provider, ProviderError};
 use crate::store::logout_deliveries::{LogoutDeliveryRow, LogoutDeliveryStatus};
 use futures::StreamExt;
@@ -47,7 +47,7 @@ pub struct DeliveryError {
 }
 
 impl DeliveryError {
-    fn from_status(status: u16) -> Self {
+    pub(crate) fn from_status(status: u16) -> Self {
         // A 5xx, a timeout or too many requests may pass; any other answer will be the same next time.
         let retry = status >= 500 || status == 408 || status == 429;
         Self { detail: format!("the system answered HTTP {status}"), retry }
@@ -101,6 +101,7 @@ impl Provider {
 
     async fn deliver(&self, http: &reqwest::Client, row: &LogoutDeliveryRow) -> Result<(), ProviderError> {
         let outcome = match self.db.find_client(&row.client_id).await? {
+            Some(client) if client.protocol == Protocol::Cas => self.post_cas_logouts(http, &client, row).await,
             Some(client) => match client.logout.backchannel_uri.as_deref() {
                 Some(uri) => self.post_logout_token(http, &client, uri, row).await,
                 None => Err(DeliveryError {

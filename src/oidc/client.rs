@@ -86,9 +86,36 @@ impl SubjectType {
     }
 }
 
+/// The protocol a client speaks: OpenID Connect, or CAS 3.0 for legacy systems that cannot change.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Protocol {
+    #[default]
+    Oidc,
+    Cas,
+}
+
+impl Protocol {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Oidc => "oidc",
+            Self::Cas => "cas",
+        }
+    }
+
+    pub fn parse(value: &str) -> Option<Self> {
+        match value {
+            "oidc" => Some(Self::Oidc),
+            "cas" => Some(Self::Cas),
+            _ => None,
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct Client {
     pub id: String,
+    pub protocol: Protocol,
     pub name: String,
     pub secret_hash: Option<String>,
     pub redirect_uris: Vec<String>,
@@ -127,6 +154,13 @@ impl Client {
         self.grant_types.contains(&grant)
     }
 
+    /// Whether a CAS client may be sent tickets at `service`: one of its service URLs exactly, or under
+    /// one of its prefixes (see [`super::cas::service`]).
+    pub fn has_cas_service(&self, service: &str) -> bool {
+        self.protocol == Protocol::Cas
+            && self.redirect_uris.iter().any(|pattern| super::cas::service::matches(pattern, service))
+    }
+
     /// Exact string comparison (RFC 6749 §3.1.2.3, RFC 9700 §4.1.3): no prefix, wildcard or
     /// normalisation, which is what redirect-URI attacks exploit.
     pub fn has_redirect_uri(&self, uri: &str) -> bool {
@@ -142,6 +176,7 @@ impl Client {
 #[derive(Debug, Clone, Default)]
 pub struct ClientRegistration {
     pub name: String,
+    pub protocol: Protocol,
     pub redirect_uris: Vec<String>,
     pub post_logout_redirect_uris: Vec<String>,
     pub public: bool,
@@ -209,6 +244,15 @@ pub enum RegistrationError {
     MissingJwks,
     #[error("scope {0} cannot be granted to clients")]
     UnknownScope(String),
+    #[error("service {uri}: {reason}")]
+    BadService { uri: String, reason: super::cas::service::ServiceError },
+    #[error("a CAS service needs at least one service URL")]
+    NoService,
+    #[error(
+        "a CAS service has no secret, grant types, keys or OIDC logout URIs: it validates tickets, and single \
+         logout goes to its service URL"
+    )]
+    CasWithOidcSettings,
 }
 
 /// A registration that passed validation, with the client secret to show once (confidential clients).
@@ -233,6 +277,9 @@ impl ClientRegistration {
         let name = self.name.trim().to_owned();
         if name.is_empty() {
             return Err(RegistrationError::MissingName);
+        }
+        if self.protocol == Protocol::Cas {
+            return self.into_cas_client(id, name, now);
         }
         let auth_method =
             self.auth_method.unwrap_or(if self.public { AuthMethod::None } else { AuthMethod::ClientSecretBasic });
@@ -290,6 +337,7 @@ impl ClientRegistration {
         };
         let client = Client {
             id,
+            protocol: Protocol::Oidc,
             name,
             secret_hash: if auth_method.uses_secret() { secret_hash } else { None },
             redirect_uris,
@@ -313,6 +361,72 @@ impl ClientRegistration {
         };
         let secret = if auth_method.uses_secret() { secret.map(str::to_owned) } else { None };
         Ok(Registered { client, secret })
+    }
+}
+
+impl ClientRegistration {
+    /// A CAS service: service URLs instead of redirect URIs, no secret and no OAuth grants, so that the
+    /// token endpoint and /authorize know nothing of it. Scopes, level, two factors, system and logout are
+    /// as for any client.
+    fn into_cas_client(self, id: String, name: String, now: i64) -> Result<Registered, RegistrationError> {
+        if !self.grant_types.is_empty()
+            || self.public
+            || self.auth_method.is_some_and(|m| m != AuthMethod::None)
+            || self.jwks.is_some()
+            || !self.post_logout_redirect_uris.is_empty()
+            || self.logout != LogoutChannels::default()
+        {
+            return Err(RegistrationError::CasWithOidcSettings);
+        }
+        let services = self
+            .redirect_uris
+            .iter()
+            .map(|uri| {
+                super::cas::service::validate_pattern(uri)
+                    .map_err(|reason| RegistrationError::BadService { uri: uri.clone(), reason })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        if services.is_empty() {
+            return Err(RegistrationError::NoService);
+        }
+        let allowed_scopes = match self.scopes {
+            Some(scopes) => {
+                if let Some(unknown) = scopes.iter().find(|scope| !super::scope::KNOWN_SCOPES.contains(scope)) {
+                    return Err(RegistrationError::UnknownScope(unknown.to_owned()));
+                }
+                scopes.with("openid")
+            }
+            None => ScopeSet::parse("openid profile").expect("valid scopes"),
+        };
+        let sector_identifier = match self.sector_identifier {
+            Some(sector) => sector,
+            None => default_sector(self.system_id.as_deref(), &id),
+        };
+        let client = Client {
+            id,
+            protocol: Protocol::Cas,
+            name,
+            secret_hash: None,
+            redirect_uris: services,
+            post_logout_redirect_uris: Vec::new(),
+            grant_types: Vec::new(),
+            auth_method: AuthMethod::None,
+            id_token_alg: SigningAlg::Rs256,
+            subject_type: self.subject_type.unwrap_or(SubjectType::Pairwise),
+            sector_identifier,
+            allowed_scopes,
+            jwks: None,
+            require_mfa: self.require_mfa,
+            min_acr: self.min_acr,
+            system_id: self.system_id,
+            max_tokens_per_minute: None,
+            logout: LogoutChannels::default(),
+            enabled: true,
+            created_at: now,
+            updated_at: now,
+            tokens_valid_from: 0,
+        };
+        Ok(Registered { client, secret: None })
     }
 }
 

@@ -3,7 +3,7 @@
 use super::db::{flag, json_list};
 use super::{Database, StoreError, StoreResult};
 use crate::keys::SigningAlg;
-use crate::oidc::client::{AuthMethod, Client, GrantType, LogoutChannels, SubjectType};
+use crate::oidc::client::{AuthMethod, Client, GrantType, LogoutChannels, Protocol, SubjectType};
 use crate::oidc::scope::ScopeSet;
 use sqlx::Row;
 use sqlx::any::AnyRow;
@@ -12,7 +12,7 @@ const COLUMNS: &str = "id, name, secret_hash, redirect_uris, post_logout_redirec
                        token_endpoint_auth_method, id_token_signed_response_alg, subject_type, sector_identifier, \
                        allowed_scopes, jwks, require_mfa, min_acr, system_id, enabled, created_at, updated_at, \
                        max_tokens_per_minute, backchannel_logout_uri, backchannel_logout_session_required, \
-                       frontchannel_logout_uri, frontchannel_logout_session_required, tokens_valid_from";
+                       frontchannel_logout_uri, frontchannel_logout_session_required, tokens_valid_from, protocol";
 
 fn corrupt(what: &str, value: &str) -> StoreError {
     StoreError::Corrupt(format!("client {what} {value:?}"))
@@ -28,8 +28,10 @@ fn from_row(row: &AnyRow) -> StoreResult<Client> {
     let subject_type: String = row.try_get("subject_type")?;
     let scopes: String = row.try_get("allowed_scopes")?;
     let jwks: Option<String> = row.try_get("jwks")?;
+    let protocol: String = row.try_get("protocol")?;
     Ok(Client {
         id: row.try_get("id")?,
+        protocol: Protocol::parse(&protocol).ok_or_else(|| corrupt("protocol", &protocol))?,
         name: row.try_get("name")?,
         secret_hash: row.try_get("secret_hash")?,
         redirect_uris: json_list(&row.try_get::<String, _>("redirect_uris")?)?,
@@ -66,9 +68,9 @@ impl Database {
              token_endpoint_auth_method, id_token_signed_response_alg, subject_type, sector_identifier, \
              allowed_scopes, jwks, require_mfa, min_acr, system_id, enabled, created_at, updated_at, \
              max_tokens_per_minute, backchannel_logout_uri, backchannel_logout_session_required, \
-             frontchannel_logout_uri, frontchannel_logout_session_required) \
+             frontchannel_logout_uri, frontchannel_logout_session_required, protocol) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, \
-             $22, $23)",
+             $22, $23, $24)",
         )
         .bind(&client.id)
         .bind(&client.name)
@@ -93,9 +95,19 @@ impl Database {
         .bind(i64::from(client.logout.backchannel_session_required))
         .bind(&client.logout.frontchannel_uri)
         .bind(i64::from(client.logout.frontchannel_session_required))
+        .bind(client.protocol.as_str())
         .execute(self.pool())
         .await?;
         Ok(())
+    }
+
+    /// The ids of the clients speaking `protocol`, enabled or not.
+    pub async fn client_ids_of_protocol(&self, protocol: &str) -> StoreResult<Vec<String>> {
+        let rows = sqlx::query("SELECT id FROM clients WHERE protocol = $1 ORDER BY id")
+            .bind(protocol)
+            .fetch_all(self.pool())
+            .await?;
+        rows.iter().map(|row| Ok(row.try_get("id")?)).collect()
     }
 
     pub async fn find_client(&self, id: &str) -> StoreResult<Option<Client>> {

@@ -66,36 +66,66 @@ fn grant_from_row(row: &AnyRow) -> StoreResult<GrantRow> {
     })
 }
 
+async fn insert_grant_row<'e>(
+    executor: impl sqlx::Executor<'e, Database = sqlx::Any>,
+    grant: &GrantRow,
+    cas: Option<(&str, &str)>,
+) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO grants (id, client_id, person_id, session_id, scopes, claims, auth_time, acr, amr, upstream, \
+         nonce, offline, acting_org_id, created_at, cas_service, cas_ticket) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
+    )
+    .bind(&grant.id)
+    .bind(&grant.client_id)
+    .bind(&grant.person_id)
+    .bind(&grant.session_id)
+    .bind(&grant.scopes)
+    .bind(&grant.claims)
+    .bind(grant.auth_time)
+    .bind(&grant.acr)
+    .bind(&grant.amr)
+    .bind(&grant.upstream)
+    .bind(&grant.nonce)
+    .bind(i64::from(grant.offline))
+    .bind(&grant.acting_org_id)
+    .bind(grant.created_at)
+    .bind(cas.map(|(service, _)| service))
+    .bind(cas.map(|(_, ticket)| ticket))
+    .execute(executor)
+    .await?;
+    Ok(())
+}
+
 impl Database {
     /// Stores a grant and its first refresh token together, or neither.
     pub async fn insert_grant(&self, grant: &GrantRow, refresh: Option<&RefreshRow>) -> StoreResult<()> {
         let mut tx = self.pool().begin().await?;
-        sqlx::query(
-            "INSERT INTO grants (id, client_id, person_id, session_id, scopes, claims, auth_time, acr, amr, upstream, \
-             nonce, offline, acting_org_id, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
-        )
-        .bind(&grant.id)
-        .bind(&grant.client_id)
-        .bind(&grant.person_id)
-        .bind(&grant.session_id)
-        .bind(&grant.scopes)
-        .bind(&grant.claims)
-        .bind(grant.auth_time)
-        .bind(&grant.acr)
-        .bind(&grant.amr)
-        .bind(&grant.upstream)
-        .bind(&grant.nonce)
-        .bind(i64::from(grant.offline))
-        .bind(&grant.acting_org_id)
-        .bind(grant.created_at)
-        .execute(&mut *tx)
-        .await?;
+        insert_grant_row(&mut *tx, grant, None).await?;
         if let Some(refresh) = refresh {
             insert_refresh(&mut tx, refresh).await?;
         }
         tx.commit().await?;
         Ok(())
+    }
+
+    /// Stores the grant of a validated CAS ticket, with the service and the (spent) ticket that single
+    /// logout will name.
+    pub async fn insert_cas_grant(&self, grant: &GrantRow, service: &str, ticket: &str) -> StoreResult<()> {
+        insert_grant_row(self.pool(), grant, Some((service, ticket))).await
+    }
+
+    /// The (service, ticket) of every CAS login of `client_id` in a session, oldest first.
+    pub async fn cas_logins_of(&self, session_id: &str, client_id: &str) -> StoreResult<Vec<(String, String)>> {
+        let rows = sqlx::query(
+            "SELECT cas_service, cas_ticket FROM grants WHERE session_id = $1 AND client_id = $2 \
+             AND cas_ticket IS NOT NULL ORDER BY created_at, id",
+        )
+        .bind(session_id)
+        .bind(client_id)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter().map(|row| Ok((row.try_get("cas_service")?, row.try_get("cas_ticket")?))).collect()
     }
 
     pub async fn find_grant(&self, id: &str) -> StoreResult<Option<GrantRow>> {

@@ -82,7 +82,8 @@ impl Database {
     }
 
     /// Ends a session and, in the same transaction, queues a back-channel logout notice for every client
-    /// with a back-channel URI that had a login in it; returns false if it had already ended.
+    /// with a back-channel URI, and every CAS service, that had a login in it; returns false if it had
+    /// already ended.
     pub async fn end_login_session(&self, id: &str, now: i64, reason: &str) -> StoreResult<bool> {
         let mut tx = self.pool().begin().await?;
         let result =
@@ -99,7 +100,7 @@ impl Database {
             "INSERT INTO logout_deliveries (session_id, client_id, person_id, created_at, attempts, next_attempt_at) \
              SELECT DISTINCT g.session_id, g.client_id, s.person_id, $2, 0, $2 FROM grants g \
              JOIN clients c ON c.id = g.client_id JOIN login_sessions s ON s.id = g.session_id \
-             WHERE g.session_id = $1 AND c.backchannel_logout_uri IS NOT NULL \
+             WHERE g.session_id = $1 AND (c.backchannel_logout_uri IS NOT NULL OR g.cas_ticket IS NOT NULL) \
              ON CONFLICT (session_id, client_id) DO NOTHING",
         )
         .bind(id)

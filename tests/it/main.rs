@@ -8,6 +8,7 @@ mod anonymous_limits;
 mod assurance;
 mod audit_chain;
 mod authorize_errors;
+mod cas;
 mod catalog;
 mod catalog_access;
 mod cli;

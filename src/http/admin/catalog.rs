@@ -11,7 +11,7 @@ use crate::catalog::service::{NewDepartment, NewSystem};
 use crate::catalog::{CatalogError, Scope};
 use crate::http::client_ip::ClientIp;
 use crate::http::state::AppState;
-use crate::oidc::client::ClientRegistration;
+use crate::oidc::client::{ClientRegistration, Protocol};
 use crate::oidc::provider::RegisterClientError;
 use axum::Json;
 use axum::body::Bytes;
@@ -51,7 +51,14 @@ pub struct SystemBody {
 pub struct ClientBody {
     #[serde(default)]
     name: String,
+    /// "oidc" (the default) or "cas".
+    #[serde(default)]
+    protocol: Option<String>,
+    #[serde(default)]
     redirect_uris: Vec<String>,
+    /// A CAS service's URLs.
+    #[serde(default)]
+    services: Vec<String>,
     #[serde(default)]
     post_logout_redirect_uris: Vec<String>,
     #[serde(default)]
@@ -178,9 +185,24 @@ pub async fn post_client(
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let (admin, scope) = catalog_admin(&state, &headers).await?;
     let new = body(new)?;
+    let protocol = match new.protocol.as_deref() {
+        None => Protocol::Oidc,
+        Some(text) => Protocol::parse(text).ok_or_else(|| {
+            ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid_field",
+                format!("protocol must be \"oidc\" or \"cas\", not {text:?}"),
+            )
+        })?,
+    };
+    let redirect_uris = match protocol {
+        Protocol::Oidc => new.redirect_uris,
+        Protocol::Cas => new.services,
+    };
     let registration = ClientRegistration {
         name: new.name,
-        redirect_uris: new.redirect_uris,
+        protocol,
+        redirect_uris,
         post_logout_redirect_uris: new.post_logout_redirect_uris,
         public: new.public,
         ..ClientRegistration::default()
@@ -195,6 +217,7 @@ pub async fn post_client(
         StatusCode::CREATED,
         Json(json!({
             "client_id": client.id,
+            "protocol": client.protocol.as_str(),
             "client_secret": registered.secret,
             "system_id": client.system_id,
             "redirect_uris": client.redirect_uris,

@@ -69,7 +69,7 @@ pub fn document(issuer: &str) -> Value {
     });
     paths[paths::ADMIN_API_CATALOG_CLIENTS] = json!({
         "parameters": id_param(),
-        "post": op("Register a system's OIDC client; the secret is returned once", "catalog", Some(json!({ "type": "object", "required": ["redirect_uris"], "properties": { "name": string, "redirect_uris": { "type": "array", "items": string }, "post_logout_redirect_uris": { "type": "array", "items": string }, "public": { "type": "boolean" } } })), ("201", "The client id, secret and integration settings")),
+        "post": op("Register a system's OIDC client (the secret is returned once) or CAS service", "catalog", Some(json!({ "type": "object", "properties": { "name": string, "protocol": { "type": "string", "enum": ["oidc", "cas"], "default": "oidc" }, "redirect_uris": { "type": "array", "items": string }, "post_logout_redirect_uris": { "type": "array", "items": string }, "public": { "type": "boolean" }, "services": { "type": "array", "items": string, "description": "CAS service URLs: exact, or a prefix ending in '/*'" } } })), ("201", "The client id, secret and integration settings")),
     });
     let mut items_post = op(
         "Import items, all or nothing; re-import updates by code",

@@ -498,6 +498,18 @@ pub fn registration_message(tr: crate::http::i18n::Tr, error: &RegistrationError
         RegistrationError::AuthMethodMismatch => tr.t("client_error.auth_method_mismatch"),
         RegistrationError::MissingJwks => tr.t("client_error.missing_jwks"),
         RegistrationError::UnknownScope(scope) => tr.t("client_error.unknown_scope").replace("%{scope}", scope),
+        RegistrationError::BadService { uri, reason } => {
+            use crate::oidc::cas::service::ServiceError as S;
+            let reason = tr.t(match reason {
+                S::NotAbsolute => "client_error.uri.not_absolute",
+                S::InsecureHttp => "client_error.uri.insecure_http",
+                S::FragmentOrCredentials => "client_error.service.fragment_or_credentials",
+                S::BadWildcard => "client_error.service.wildcard",
+            });
+            tr.t("client_error.bad_service").replace("%{uri}", uri).replace("%{reason}", &reason)
+        }
+        RegistrationError::NoService => tr.t("client_error.no_service"),
+        RegistrationError::CasWithOidcSettings => tr.t("client_error.cas_with_oidc_settings"),
     }
 }
 
@@ -517,7 +529,13 @@ mod tests {
             RegistrationError::AuthMethodMismatch,
             RegistrationError::MissingJwks,
             RegistrationError::UnknownScope("email".into()),
+            RegistrationError::NoService,
+            RegistrationError::CasWithOidcSettings,
         ];
+        use crate::oidc::cas::service::ServiceError as S;
+        for reason in [S::NotAbsolute, S::InsecureHttp, S::FragmentOrCredentials, S::BadWildcard] {
+            all.push(RegistrationError::BadService { uri: uri.clone(), reason });
+        }
         for reason in [
             R::NotAbsolute,
             R::NoScheme("rp.example/cb".into()),
