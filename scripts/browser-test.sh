@@ -6,8 +6,9 @@
 #   YIMEN_TEST_REDIS_URL=redis://127.0.0.1:6379 scripts/browser-test.sh   # PostgreSQL + Redis
 #
 # Installs what is missing on a Debian machine: Chromium (apt), a CJK font (apt, for readable
-# screenshots), psql when PostgreSQL is asked for, and the npm packages (`npm ci` in tests/browser when
-# node_modules is missing or older than package-lock.json). Then runs the scenarios with node's test
+# screenshots), psql when PostgreSQL is asked for, the npm packages (`npm ci` in tests/browser when
+# node_modules is missing or older than package-lock.json), and the Python packages of the Python example
+# and the legacy CAS system (a venv in target/python). Then runs the scenarios with node's test
 # runner, two files at a time (each file has its own Chromium), and exits non-zero if any fails.
 #
 # Chromium is required: if it is missing and cannot be installed the script fails, unless
@@ -90,6 +91,26 @@ for dir in "$BROWSER_DIR" examples/node-openid-client; do
         printf '%s\n' "$LOCK_SUM" > "$STAMP"
     fi
 done
+
+# Python packages, as pinned: the Authlib example's, and python-cas for the legacy CAS system. A venv of
+# their own in target/python, made again when a requirements file changes.
+PY_VENV=target/python
+PY_REQUIREMENTS=(examples/python-authlib/requirements.txt "$BROWSER_DIR/requirements.txt")
+PY_SUM=$(cat "${PY_REQUIREMENTS[@]}" | sha256sum | cut -d' ' -f1)
+if [ "$(cat "$PY_VENV/.yimen-requirements.sha256" 2>/dev/null)" != "$PY_SUM" ]; then
+    if ! python3 -c 'import venv, ensurepip' >/dev/null 2>&1; then
+        say "no python3 with venv; installing the Debian packages"
+        apt_install python3 python3-venv || true
+    fi
+    say "installing Python packages into $PY_VENV (pip)"
+    rm -rf "$PY_VENV"
+    python3 -m venv "$PY_VENV" || fail "python3 -m venv $PY_VENV failed (Python 3.9 or later with venv is needed)"
+    args=()
+    for file in "${PY_REQUIREMENTS[@]}"; do args+=(-r "$file"); done
+    "$PY_VENV/bin/pip" install -q --disable-pip-version-check "${args[@]}" || fail "pip install into $PY_VENV failed"
+    printf '%s\n' "$PY_SUM" > "$PY_VENV/.yimen-requirements.sha256"
+fi
+export YIMEN_PYTHON="$ROOT/$PY_VENV/bin/python"
 
 mkdir -p tests/artefacts
 rm -f tests/artefacts/failure-*.png   # failure screenshots are this run's only

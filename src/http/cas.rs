@@ -103,6 +103,8 @@ fn validation_response(format: Format, body: String) -> Response {
 
 #[derive(Debug, Default, Deserialize)]
 pub struct LogoutParams {
+    /// CAS 2 clients name it `url`.
+    #[serde(alias = "url")]
     service: Option<String>,
     locale: Option<String>,
 }

@@ -151,6 +151,14 @@ export async function startYimen({ env: extraEnv = {}, port: chosenPort, host = 
       const { stdout } = await yimen.cli(args);
       return parseJson(stdout, 'yimen client add --json');
     },
+    /** `yimen client add --cas-service SERVICE … --json`: a legacy system speaking CAS 3.0. */
+    async addCasService({ name = '不动产登记（旧系统）', service, scope } = {}) {
+      const args = ['client', 'add', '--name', name, '--cas-service', service];
+      if (scope) args.push('--scope', scope);
+      args.push('--json');
+      const { stdout } = await yimen.cli(args);
+      return parseJson(stdout, 'yimen client add --cas-service --json');
+    },
     /** `yimen user add … --password-stdin --json` for the test citizen (or another one). */
     async addCitizen(citizen = CITIZEN) {
       const args = ['user', 'add', '--name', citizen.name, '--id-number', citizen.idNumber,
