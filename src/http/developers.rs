@@ -1,6 +1,7 @@
 //! GET /developers: what a department system's developer needs to connect, read from what this server
 //! does (its issuer and endpoints, the claims each scope releases, the levels and what reaches them, the
-//! error codes it answers and what to do about each), so the page cannot drift from the server.
+//! error codes it answers and what to do about each, the CAS endpoints for legacy systems), so the page
+//! cannot drift from the server.
 
 use super::i18n::{Locale, Tr};
 use super::pages::{Chrome, render};
@@ -44,6 +45,7 @@ struct DevelopersPage {
     issuer: String,
     discovery: String,
     endpoints: Vec<Endpoint>,
+    cas_endpoints: Vec<Endpoint>,
     scopes: Vec<ScopeRow>,
     levels: Vec<LevelRow>,
     errors: Vec<ErrorRow>,
@@ -61,6 +63,13 @@ pub async fn get_developers(State(state): State<AppState>, headers: HeaderMap) -
         endpoint("end_session_endpoint", paths::END_SESSION),
         endpoint("introspection_endpoint", paths::INTROSPECT),
         endpoint("revocation_endpoint", paths::REVOKE),
+    ];
+    let cas_endpoints = vec![
+        endpoint("login", paths::CAS_LOGIN),
+        endpoint("p3/serviceValidate", paths::CAS_P3_SERVICE_VALIDATE),
+        endpoint("serviceValidate", paths::CAS_SERVICE_VALIDATE),
+        endpoint("validate", paths::CAS_VALIDATE),
+        endpoint("logout", paths::CAS_LOGOUT),
     ];
     let scopes = KNOWN_SCOPES
         .iter()
@@ -94,6 +103,7 @@ pub async fn get_developers(State(state): State<AppState>, headers: HeaderMap) -
         discovery: state.provider.endpoint(paths::DISCOVERY),
         issuer,
         endpoints,
+        cas_endpoints,
         scopes,
         levels,
         errors,

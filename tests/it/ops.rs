@@ -103,6 +103,9 @@ async fn the_developer_page_describes_this_server_in_both_languages() {
         let html = response.text().await.unwrap();
         assert!(html.contains(&app.url("/.well-known/openid-configuration")), "{language}: the discovery URL");
         assert!(html.contains(&app.url("/token")) && html.contains(&app.url("/logout")));
+        for cas in ["/cas/login", "/cas/p3/serviceValidate", "/cas/logout"] {
+            assert!(html.contains(&app.url(cas)), "{language}: the CAS endpoint {cas}");
+        }
         for (claim, scope) in yimen::oidc::claims::CLAIM_SCOPES {
             assert!(html.contains(&format!("<code>{claim}</code>")) && html.contains(&format!("<code>{scope}</code>")));
         }
