@@ -139,6 +139,22 @@ async fn a_department_administrator_reaches_only_their_department_through_the_ap
         client["client_secret"].as_str().is_some_and(|s| s.len() > 30)
             && client["discovery"].as_str().unwrap().ends_with("/.well-known/openid-configuration")
     );
+    let legacy = serde_json::json!({ "name": "养老旧系统", "protocol": "cas", "services": ["https://yanglao.example.gov.cn/cas/*"] });
+    let (status, cas) = api(&app, &token, Method::POST, &clients, Some(legacy)).await;
+    assert_eq!(status, 201, "{cas}");
+    assert_eq!(cas["protocol"], "cas");
+    assert!(cas["client_secret"].is_null(), "a CAS service has no secret: {cas}");
+    let stored = app.provider.client_by_id(cas["client_id"].as_str().unwrap()).await.unwrap().unwrap();
+    assert!(stored.has_cas_service("https://yanglao.example.gov.cn/cas/home"));
+    for (body, expected) in [
+        (serde_json::json!({ "protocol": "saml", "services": ["https://x.example/"] }), "protocol"),
+        (serde_json::json!({ "name": "x", "protocol": "cas", "services": ["https://x.example/a*"] }), "'*'"),
+        (serde_json::json!({ "name": "x", "protocol": "cas", "services": [] }), "at least one service URL"),
+    ] {
+        let (status, refused) = api(&app, &token, Method::POST, &clients, Some(body)).await;
+        assert_eq!(status, 422, "{refused}");
+        assert!(refused.to_string().contains(expected), "{refused}");
+    }
 
     let (status, rate) = api(&app, &token, Method::GET, "/admin/api/connection-rate?by=department", None).await;
     assert_eq!(status, 200);
@@ -195,6 +211,29 @@ async fn the_pages_keep_a_department_administrator_in_their_department() {
             .iter()
             .all(|s| s.name != "偷偷加的系统")
     );
+
+    let systems = app.catalog.systems(&yimen::catalog::Scope::All, &catalogued.district).await.unwrap();
+    let own = format!("/admin/catalog/departments/{}", catalogued.district);
+    let form = |services: &'static str| {
+        vec![
+            ("csrf", field(&page, "csrf")),
+            ("action", "register_cas".to_owned()),
+            ("system_id", systems[0].id.clone()),
+            ("name", "低保旧系统".to_owned()),
+            ("services", services.to_owned()),
+        ]
+    };
+    let refused = form("http://dibao.example.gov.cn/");
+    let borrowed: Vec<(&str, &str)> = refused.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let (status, _, page_after) = browser.submit(&own, &borrowed).await.page();
+    assert_eq!(status, 422);
+    assert!(page_after.contains("CAS 服务地址 http://dibao.example.gov.cn/ 不可用"), "a field message");
+    let accepted = form("https://dibao.example.gov.cn/app/*\nhttps://dibao.example.gov.cn/m/login");
+    let borrowed: Vec<(&str, &str)> = accepted.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let (status, _, done) = browser.submit(&own, &borrowed).await.page();
+    assert_eq!(status, 201, "{done}");
+    assert!(done.contains("id=\"cas-server\"") && done.contains("/cas/</dd>"), "the CAS server to configure");
+    assert!(!done.contains("client_secret"), "no secret for a CAS service");
 
     let (status, _, dashboard) = browser.open(&app.url("/dashboard")).await.page();
     assert_eq!(status, 200);

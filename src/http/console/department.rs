@@ -16,7 +16,7 @@ use crate::http::pages::{Chrome, error_page, render};
 use crate::http::session::Browser;
 use crate::http::state::AppState;
 use crate::identity::roles::RoleKind;
-use crate::oidc::client::{AuthMethod, ClientRegistration, LogoutChannels, Registered, RegistrationError};
+use crate::oidc::client::{AuthMethod, ClientRegistration, LogoutChannels, Protocol, Registered, RegistrationError};
 use crate::oidc::provider::RegisterClientError;
 use crate::paths;
 use crate::store::logout_deliveries::LogoutDeliveryStatus;
@@ -89,6 +89,8 @@ struct ClientPage {
     redirect_uris: Vec<String>,
     auth_method: String,
     scopes: String,
+    /// The CAS server's address, for a CAS service.
+    cas_server: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -119,6 +121,9 @@ struct DepartmentForm {
     system_id: String,
     #[serde(default)]
     redirect_uris: String,
+    /// A CAS service's URLs, one per line.
+    #[serde(default)]
+    services: String,
     #[serde(default)]
     post_logout_redirect_uris: String,
     #[serde(default)]
@@ -182,7 +187,7 @@ pub async fn post_department(
     let actor = actor_of(&console, &scope);
     let outcome = match form.action.as_str() {
         "add_system" => add_system(&state, tr, &scope, &department, &form, &actor).await?,
-        "register_client" => {
+        "register_client" | "register_cas" => {
             return register_client(&state, &browser, &console, &scope, &department, &form, &actor).await;
         }
         "grant_admin" => grant_role(&state, tr, &form.account, RoleKind::DepartmentAdmin, Some(&department.id), &actor)
@@ -240,17 +245,8 @@ fn lines(text: &str) -> Vec<String> {
     text.lines().map(str::trim).filter(|l| !l.is_empty()).map(str::to_owned).collect()
 }
 
-async fn register_client(
-    state: &AppState,
-    browser: &Browser<'_>,
-    console: &AtConsole,
-    scope: &Scope,
-    department: &Department,
-    form: &DepartmentForm,
-    actor: &Actor,
-) -> Result<Response, AppError> {
-    let tr = console.tr();
-    let registration = ClientRegistration {
+fn oidc_registration(form: &DepartmentForm) -> ClientRegistration {
+    ClientRegistration {
         name: form.name.clone(),
         redirect_uris: lines(&form.redirect_uris),
         post_logout_redirect_uris: lines(&form.post_logout_redirect_uris),
@@ -263,6 +259,28 @@ async fn register_client(
             frontchannel_session_required: true,
         },
         ..ClientRegistration::default()
+    }
+}
+
+async fn register_client(
+    state: &AppState,
+    browser: &Browser<'_>,
+    console: &AtConsole,
+    scope: &Scope,
+    department: &Department,
+    form: &DepartmentForm,
+    actor: &Actor,
+) -> Result<Response, AppError> {
+    let tr = console.tr();
+    let registration = if form.action == "register_cas" {
+        ClientRegistration {
+            name: form.name.clone(),
+            protocol: Protocol::Cas,
+            redirect_uris: lines(&form.services),
+            ..ClientRegistration::default()
+        }
+    } else {
+        oidc_registration(form)
     };
     let registered: Registered = match state.catalog.register_client(scope, &form.system_id, registration, actor).await
     {
@@ -319,6 +337,7 @@ async fn register_client(
             client.auth_method.as_str().to_owned()
         },
         scopes: client.allowed_scopes.to_string(),
+        cas_server: (client.protocol == Protocol::Cas).then(|| state.provider.endpoint(paths::CAS_PREFIX) + "/"),
     };
     Ok(render(StatusCode::CREATED, &page))
 }
