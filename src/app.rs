@@ -91,6 +91,7 @@ impl Services {
                 None => format!("cannot open the SQLite database in {}", config.data_dir.display()),
             })?;
         db.migrate().await.context("database migration failed")?;
+        crate::sandbox::check_mode(&db, config.sandbox).await?;
         let ephemeral: SharedEphemeral = match &config.redis_url {
             Some(url) => Arc::new(
                 RedisEphemeral::connect(url.expose(), &config.redis_prefix)
@@ -153,12 +154,17 @@ impl Services {
             assurance: assurance.clone(),
             roles: roles.clone(),
             metrics: metrics.clone(),
-            recorder: Arc::new(ConnectionTracker::new(
-                db.clone(),
-                clock.clone(),
-                config.catalog.last_seen_refresh_secs,
-            )),
+            // A sandbox's logins never count: the rate moves only when systems connect for real.
+            recorder: if config.sandbox {
+                Arc::new(crate::oidc::login_recorder::NoRecorder)
+            } else {
+                Arc::new(ConnectionTracker::new(db.clone(), clock.clone(), config.catalog.last_seen_refresh_secs))
+            },
+            sandbox: config.sandbox,
         });
+        if config.sandbox {
+            crate::sandbox::seed(&accounts, &evidence, &orgs).await.context("cannot seed the sandbox's people")?;
+        }
         let catalog = Catalog::new(db.clone(), audit.clone(), roles.clone(), provider.clone(), clock.clone());
         let reports = Reports::new(db.clone(), clock.clone(), config.catalog.clone());
         let logins = Logins::new(sessions.clone(), history.clone(), orgs.clone(), provider.clone());

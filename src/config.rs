@@ -33,6 +33,10 @@ pub struct Config {
     pub redis_url: Option<ConnectionUrl>,
     /// Prefix for every Redis key, so that several deployments (or test runs) can share one Redis.
     pub redis_prefix: String,
+    /// A sandbox for department developers: synthetic people, a sign-in that picks one and the outcome
+    /// to inject, `sandbox: true` in every token, and no connection counted. It needs a database of its
+    /// own (one made for production is refused, and the other way round) and so an issuer of its own.
+    pub sandbox: bool,
     pub log: LogConfig,
     pub http: HttpConfig,
     pub tokens: TokenConfig,
@@ -357,6 +361,7 @@ impl Default for Config {
             database_url: None,
             redis_url: None,
             redis_prefix: "yimen:".to_owned(),
+            sandbox: false,
             log: LogConfig::default(),
             http: HttpConfig::default(),
             tokens: TokenConfig::default(),

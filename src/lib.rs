@@ -26,6 +26,7 @@ pub mod oidc;
 pub mod paths;
 pub mod private_files;
 pub mod redis_url;
+pub mod sandbox;
 pub mod secret;
 pub mod sms;
 pub mod spreadsheet;

@@ -93,6 +93,7 @@ pub const ADMIN_API_CATALOG_SYSTEMS: &str = "/admin/api/catalog/departments/{id}
 pub const ADMIN_API_CATALOG_ITEMS: &str = "/admin/api/catalog/departments/{id}/items";
 pub const ADMIN_API_CATALOG_CLIENTS: &str = "/admin/api/catalog/systems/{id}/clients";
 pub const ADMIN_API_CONNECTION_RATE: &str = "/admin/api/connection-rate";
+pub const SANDBOX_LOGIN: &str = "/sandbox/login";
 pub const CAS_PREFIX: &str = "/cas";
 pub const CAS_LOGIN: &str = "/cas/login";
 pub const CAS_LOGOUT: &str = "/cas/logout";

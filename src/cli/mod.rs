@@ -93,6 +93,10 @@ pub struct ServeArgs {
     /// Seed a demonstration catalog first (once: a catalog with departments is left alone).
     #[arg(long)]
     pub demo: bool,
+    /// Run as a developers' sandbox (the setting `sandbox`): synthetic people, injected outcomes, tokens
+    /// marked `sandbox: true`, no connection counted. Needs a database and issuer of its own.
+    #[arg(long)]
+    pub sandbox: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -115,7 +119,10 @@ impl Cli {
 
 /// Runs the command line; the process exit code follows the result.
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
-    let config = Config::load(cli.config.as_deref(), &cli.overrides())?;
+    let mut config = Config::load(cli.config.as_deref(), &cli.overrides())?;
+    if let Some(Command::Serve(ServeArgs { sandbox: true, .. })) = &cli.command {
+        config.sandbox = true;
+    }
     init_tracing(&config);
     match cli.command.unwrap_or(Command::Serve(ServeArgs::default())) {
         Command::Serve(args) => {

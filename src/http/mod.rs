@@ -38,6 +38,7 @@ mod phone_code_flow;
 mod redirect;
 mod register;
 mod revoke;
+mod sandbox_login;
 mod second_factor;
 pub mod session;
 mod sms_login;
@@ -91,6 +92,7 @@ pub fn router(state: AppState, settings: &HttpSettings) -> Router {
         .route(paths::CONSENT, get(consent::get_consent).post(consent::post_consent))
         .route(paths::END_SESSION, get(logout::get_end_session).post(logout::post_end_session))
         .route(paths::END_SESSION_CONFIRM, post(logout::post_confirm))
+        .route(paths::SANDBOX_LOGIN, get(sandbox_login::get_login).post(sandbox_login::post_login))
         .route(paths::CAS_LOGIN, get(cas::get_login))
         .route(paths::CAS_LOGOUT, get(cas::get_logout))
         .route(paths::CAS_VALIDATE, get(cas::get_validate))

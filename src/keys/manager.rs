@@ -142,8 +142,18 @@ impl KeyManager {
     /// later, when every instance publishes them too; until then the old keys sign, and they stay
     /// published until the tokens they signed have expired.
     pub async fn rotate_now(&self) -> Result<Vec<String>, KeyError> {
+        self.rotate(PUBLISH_LEAD_SECS).await
+    }
+
+    /// Replaces every current key with keys that sign at once, before other instances can have published
+    /// them: only for the sandbox, whose point is to show a client a key it has not seen yet.
+    pub async fn rotate_immediately(&self) -> Result<Vec<String>, KeyError> {
+        self.rotate(0).await
+    }
+
+    async fn rotate(&self, lead_secs: i64) -> Result<Vec<String>, KeyError> {
         let now = self.clock.now();
-        let switch_at = now + PUBLISH_LEAD_SECS;
+        let switch_at = now + lead_secs;
         let mut new_kids = Vec::new();
         for key in self.current().keys.iter().filter(|key| key.retires_at > switch_at) {
             let expires_at = switch_at + self.longest_token_lifetime + RELOAD_MARGIN_SECS;

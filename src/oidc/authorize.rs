@@ -101,6 +101,9 @@ pub struct AuthorizationRequest {
     /// A CAS login (`/cas/login`): it ends in a service ticket, and `redirect_uri` is the service.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub cas: bool,
+    /// In the sandbox, what the developer chose to happen to the tokens.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sandbox_outcome: Option<super::sandbox::Outcome>,
 }
 
 impl AuthorizationRequest {
@@ -319,6 +322,7 @@ impl Provider {
             authenticated_at: None,
             consented: false,
             cas: false,
+            sandbox_outcome: None,
         };
         Ok((request, client))
     }
@@ -457,6 +461,7 @@ impl Provider {
             upstream: login.upstream.clone(),
             acting_org_id,
             expires_at: now + self.tokens.authorization_code_ttl_secs,
+            sandbox_outcome: request.sandbox_outcome.filter(|_| self.sandbox),
         };
         self.store_code(&code, &record).await?;
         let mut params = vec![("code", code.as_str())];

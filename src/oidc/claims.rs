@@ -21,8 +21,23 @@ pub const CLAIM_SCOPES: &[(&str, &str)] = &[
 ];
 
 /// Claims of the ID token itself, always answered by the protocol rather than from the person's data.
-pub const PROTOCOL_CLAIMS: &[&str] =
-    &["sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "acr", "amr", "sid", "at_hash", "azp", "org", "idp"];
+pub const PROTOCOL_CLAIMS: &[&str] = &[
+    "sub",
+    "iss",
+    "aud",
+    "exp",
+    "iat",
+    "auth_time",
+    "nonce",
+    "acr",
+    "amr",
+    "sid",
+    "at_hash",
+    "azp",
+    "org",
+    "idp",
+    "sandbox",
+];
 
 pub fn covering_scope(claim: &str) -> Option<&'static str> {
     CLAIM_SCOPES.iter().find(|(name, _)| *name == claim).map(|(_, scope)| *scope)

@@ -29,6 +29,9 @@ pub struct CodeRecord {
     /// The organisation the person chose to act for, if any.
     pub acting_org_id: Option<String>,
     pub expires_at: i64,
+    /// What the sandbox's developer chose to happen to the tokens (never set outside a sandbox).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sandbox_outcome: Option<super::sandbox::Outcome>,
 }
 
 /// What a redeemed code left behind: the grant it produces.

@@ -47,6 +47,8 @@ pub struct IdTokenSubject<'a> {
     pub upstream: Option<String>,
     pub session_id: Option<String>,
     pub access_token: &'a str,
+    /// The sandbox's injected expiry: an ID token whose `exp` has already passed.
+    pub expired: bool,
 }
 
 /// The left half of the hash of the access token, with the hash of the signing algorithm (§3.1.3.6);
@@ -79,12 +81,19 @@ impl Provider {
         if let Some(upstream) = subject.upstream {
             extra.insert("idp".to_owned(), Value::String(upstream));
         }
+        if self.sandbox {
+            extra.insert("sandbox".to_owned(), Value::Bool(true));
+        }
+        let ttl = self.tokens.id_token_ttl_secs;
+        // An expired token as a clock-skewed client would see it: issued a lifetime ago, expired a
+        // minute ago, beyond the usual leeway of a few seconds.
+        let iat = if subject.expired { now - ttl - 60 } else { now };
         let claims = IdTokenClaims {
             iss: self.issuer.clone(),
             sub: self.subject_for(subject.client, &subject.person.id),
             aud: subject.client.id.clone(),
-            exp: now + self.tokens.id_token_ttl_secs,
-            iat: now,
+            exp: iat + ttl,
+            iat,
             auth_time: subject.auth_time,
             nonce: subject.nonce,
             acr: subject.acr,

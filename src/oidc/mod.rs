@@ -23,6 +23,7 @@ pub mod pkce;
 pub mod provider;
 pub mod redirect_uri;
 pub mod revocation;
+pub mod sandbox;
 pub mod scope;
 pub mod userinfo;
 pub mod values;

@@ -36,6 +36,8 @@ pub struct Provider {
     pub(super) roles: crate::identity::roles::Roles,
     pub(super) metrics: Arc<dyn ProviderMetrics>,
     pub(super) recorder: Arc<dyn super::login_recorder::LoginRecorder>,
+    /// A developers' sandbox: every token says `sandbox: true`.
+    pub(super) sandbox: bool,
     /// Clients by id, absent ones included, for a short while: the token endpoint and UserInfo look a
     /// client up on every request. A change made by another process shows within the lifetime.
     clients: moka::future::Cache<String, Option<Client>>,
@@ -82,6 +84,7 @@ pub struct ProviderParts {
     pub roles: crate::identity::roles::Roles,
     pub metrics: Arc<dyn ProviderMetrics>,
     pub recorder: Arc<dyn super::login_recorder::LoginRecorder>,
+    pub sandbox: bool,
 }
 
 impl Provider {
@@ -101,12 +104,17 @@ impl Provider {
             roles: parts.roles,
             metrics: parts.metrics,
             recorder: parts.recorder,
+            sandbox: parts.sandbox,
             clients: moka::future::Cache::builder()
                 .max_capacity(10_000)
                 .time_to_live(std::time::Duration::from_secs(CLIENT_CACHE_SECS))
                 .build(),
             logout_wakeup: tokio::sync::Notify::new(),
         })
+    }
+
+    pub fn is_sandbox(&self) -> bool {
+        self.sandbox
     }
 
     pub fn issuer(&self) -> &str {

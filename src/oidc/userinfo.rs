@@ -40,6 +40,9 @@ impl Provider {
         if let Some(org) = self.org_claim(&client, &person.id, record.acting_org_id.as_deref(), &scopes).await? {
             body.insert("org".to_owned(), org);
         }
+        if self.sandbox {
+            body.insert("sandbox".to_owned(), json!(true));
+        }
         Ok(body)
     }
 }

@@ -11,6 +11,7 @@ pub mod clients;
 pub mod connections;
 pub mod consents;
 pub mod db;
+pub mod deployment;
 pub mod ephemeral;
 pub mod evidence;
 pub mod federated_identities;

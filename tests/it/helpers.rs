@@ -335,7 +335,7 @@ impl Drop for TestApp {
 
 /// Signing keys generated once per test process and handed to every server under the `kid` it asks for:
 /// an RSA-2048 generation per server start cost more than most tests. Production never does this.
-struct PregeneratedKeys;
+pub struct PregeneratedKeys;
 
 impl KeySource for PregeneratedKeys {
     fn key_pair(&self, alg: SigningAlg, kid: &str) -> Result<(Zeroizing<String>, serde_json::Value), KeyMaterialError> {

@@ -31,6 +31,7 @@ mod pii;
 mod readme;
 mod registration;
 mod rp;
+mod sandbox;
 mod sentinel;
 mod single_logout;
 mod sms_flows;

@@ -120,6 +120,7 @@ impl Provider {
             authenticated_at: None,
             consented: false,
             cas: true,
+            sandbox_outcome: None,
         };
         Ok((request, client))
     }
@@ -259,6 +260,9 @@ impl Provider {
             ("acr".to_owned(), vec![record.acr.clone()]),
             ("amr".to_owned(), record.amr.iter().map(|m| m.as_str().to_owned()).collect()),
         ];
+        if self.sandbox {
+            attributes.push(("sandbox".to_owned(), vec!["true".to_owned()]));
+        }
         if let Some(upstream) = &record.upstream {
             attributes.push(("idp".to_owned(), vec![upstream.clone()]));
         }

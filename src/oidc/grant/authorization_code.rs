@@ -8,7 +8,8 @@ use crate::oidc::code::CodeRecord;
 use crate::oidc::error::OAuthError;
 use crate::oidc::id_token::IdTokenSubject;
 use crate::oidc::pkce;
-use crate::oidc::provider::Provider;
+use crate::oidc::provider::{Provider, ProviderError};
+use crate::oidc::sandbox::{Outcome, SLOW_TOKEN_SECS};
 use crate::oidc::scope::ScopeSet;
 use crate::store::grants::{GrantRow, RefreshRow};
 
@@ -78,7 +79,7 @@ impl Provider {
             used_at: None,
             replaced_by: None,
         });
-        self.db.insert_grant(&grant, refresh_row.as_ref()).await.map_err(crate::oidc::provider::ProviderError::from)?;
+        self.db.insert_grant(&grant, refresh_row.as_ref()).await.map_err(ProviderError::from)?;
 
         let userinfo_claims = record.claims.as_ref().map(|c| c.userinfo.keys().cloned().collect()).unwrap_or_default();
         let access = self
@@ -100,6 +101,15 @@ impl Provider {
             return Err(replayed());
         }
         let org = self.org_claim(client, &person.id, record.acting_org_id.as_deref(), &scopes).await?;
+        match record.sandbox_outcome {
+            Some(Outcome::SlowTokenEndpoint) => {
+                tokio::time::sleep(std::time::Duration::from_secs(SLOW_TOKEN_SECS)).await;
+            }
+            Some(Outcome::KeyRotation) => {
+                self.keys.rotate_immediately().await.map_err(|e| ProviderError::Internal(e.into()))?;
+            }
+            _ => {}
+        }
         let id_token = self.sign_id_token(IdTokenSubject {
             client,
             person: &person,
@@ -112,6 +122,7 @@ impl Provider {
             upstream: record.upstream.clone(),
             session_id: Some(record.session_id.clone()),
             access_token: &access.token,
+            expired: record.sandbox_outcome == Some(Outcome::ExpiredIdToken),
         })?;
         self.recorder.code_redeemed(client, &person.id, record.acting_org_id.as_deref()).await;
         Ok(TokenResponse {

@@ -126,6 +126,7 @@ impl Provider {
                     upstream: grant.upstream.clone(),
                     session_id: grant.session_id.clone(),
                     access_token: &access.token,
+                    expired: false,
                 })
             })
             .transpose()?;

@@ -1,0 +1,136 @@
+//! GET/POST /sandbox/login: the sandbox's sign-in. Instead of typing a password, the developer picks a
+//! synthetic person (each at a known level, some acting for the sandbox organisation) and the outcome to
+//! inject; refusals go back to the system exactly as production sends them, and the other outcomes are
+//! carried with the request to the tokens (`oidc/sandbox.rs`).
+
+use super::authorize::{expired, pending_with_client, refuse};
+use super::complete_login::complete_login;
+use super::error::AppError;
+use super::extract::parse_form;
+use super::i18n::{Locale, Tr};
+use super::pages::{Chrome, error_page, render};
+use super::session::Browser;
+use super::state::AppState;
+use crate::http::client_ip::ClientIp;
+use crate::identity::amr::Amr;
+use crate::identity::login::Authenticated;
+use crate::oidc::sandbox::Outcome;
+use crate::paths;
+use crate::sandbox::PEOPLE;
+use askama::Template;
+use axum::body::Bytes;
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use serde::Deserialize;
+use tower_sessions::Session;
+
+struct PersonChoice {
+    index: usize,
+    name: &'static str,
+    acr: String,
+    detail: String,
+}
+
+#[derive(Template)]
+#[template(path = "sandbox_login.html")]
+struct SandboxLoginPage {
+    chrome: Chrome,
+    intro: String,
+    people: Vec<PersonChoice>,
+    outcomes: Vec<(&'static str, String)>,
+    csrf: String,
+    rid: String,
+}
+
+#[derive(Deserialize)]
+pub struct RidQuery {
+    rid: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct PickForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    rid: String,
+    #[serde(default)]
+    person: String,
+    #[serde(default)]
+    outcome: String,
+}
+
+pub async fn get_login(
+    State(state): State<AppState>,
+    session: Session,
+    headers: HeaderMap,
+    Query(query): Query<RidQuery>,
+) -> Result<Response, AppError> {
+    let browser = Browser(&session);
+    let Some((request, client)) = pending_with_client(&state, &browser, query.rid.as_deref()).await? else {
+        return Ok(expired(&headers));
+    };
+    let locale = Locale::negotiate(request.ui_locales.as_deref(), &headers);
+    let tr = Tr(locale);
+    let mut people = Vec::with_capacity(PEOPLE.len());
+    for (index, synthetic) in PEOPLE.iter().enumerate() {
+        let Some(person) = state.accounts.find_by_login_identifier(synthetic.id_number).await? else { continue };
+        let rank = state.assurance.rank_of(&person.id).await?;
+        let role = synthetic.role.map(|role| tr.t(&format!("sandbox.role.{}", role.as_str())));
+        let detail = [Some(person.document.masked()), role].into_iter().flatten().collect::<Vec<_>>().join(" · ");
+        people.push(PersonChoice {
+            index,
+            name: synthetic.name,
+            acr: state.assurance.ladder().acr_at(rank).to_owned(),
+            detail,
+        });
+    }
+    let outcomes =
+        Outcome::ALL.iter().map(|o| (o.as_str(), tr.t(&format!("sandbox.outcome.{}", o.as_str())))).collect();
+    let page = SandboxLoginPage {
+        chrome: Chrome::new(locale, &format!("{}?rid={}", paths::SANDBOX_LOGIN, request.id)),
+        intro: tr.t("sandbox.intro").replace("%{client}", &client.name),
+        people,
+        outcomes,
+        csrf: browser.csrf_token().await?,
+        rid: request.id,
+    };
+    Ok(render(StatusCode::OK, &page))
+}
+
+pub async fn post_login(
+    State(state): State<AppState>,
+    session: Session,
+    headers: HeaderMap,
+    ClientIp(peer): ClientIp,
+    body: Bytes,
+) -> Result<Response, AppError> {
+    let browser = Browser(&session);
+    let locale = Locale::negotiate(None, &headers);
+    let Ok(form) = parse_form::<PickForm>(&String::from_utf8_lossy(&body)) else {
+        return Ok(error_page(StatusCode::BAD_REQUEST, locale, "error.malformed", None));
+    };
+    if !browser.csrf_matches(&form.csrf).await? {
+        return Ok(error_page(StatusCode::FORBIDDEN, locale, "error.csrf", None));
+    }
+    let Some((mut request, _)) = pending_with_client(&state, &browser, Some(&form.rid)).await? else {
+        return Ok(expired(&headers));
+    };
+    let synthetic = form.person.parse::<usize>().ok().and_then(|index| PEOPLE.get(index));
+    let (Some(synthetic), Some(outcome)) = (synthetic, Outcome::parse(&form.outcome)) else {
+        return Ok(error_page(StatusCode::BAD_REQUEST, locale, "error.malformed", None));
+    };
+    if let Some(error) = outcome.refusal() {
+        browser.remove_pending(&request.id).await?;
+        return Ok(refuse(&state, &request, &error, &headers));
+    }
+    let Some(person) = state.accounts.find_by_login_identifier(synthetic.id_number).await? else {
+        return Ok(error_page(StatusCode::BAD_REQUEST, locale, "error.malformed", None));
+    };
+    request.sandbox_outcome = Some(outcome);
+    browser.put_pending(&request).await?;
+    // Picking a person stands for any sign-in, a system's second factor included.
+    let who = Authenticated::new(&person.id, &[Amr::Pwd, Amr::Otp, Amr::Mfa]);
+    let next = complete_login(&state, &browser, &headers, Some(peer.to_string()), who, &request.id, None).await?;
+    Ok(Redirect::to(&next).into_response())
+}
