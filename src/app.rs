@@ -91,7 +91,7 @@ impl Services {
                 None => format!("cannot open the SQLite database in {}", config.data_dir.display()),
             })?;
         db.migrate().await.context("database migration failed")?;
-        crate::sandbox::check_mode(&db, config.sandbox).await?;
+        let sandbox = crate::sandbox::check_mode(&db, config.sandbox).await?;
         let ephemeral: SharedEphemeral = match &config.redis_url {
             Some(url) => Arc::new(
                 RedisEphemeral::connect(url.expose(), &config.redis_prefix)
@@ -155,14 +155,14 @@ impl Services {
             roles: roles.clone(),
             metrics: metrics.clone(),
             // A sandbox's logins never count: the rate moves only when systems connect for real.
-            recorder: if config.sandbox {
+            recorder: if sandbox {
                 Arc::new(crate::oidc::login_recorder::NoRecorder)
             } else {
                 Arc::new(ConnectionTracker::new(db.clone(), clock.clone(), config.catalog.last_seen_refresh_secs))
             },
-            sandbox: config.sandbox,
+            sandbox,
         });
-        if config.sandbox {
+        if sandbox {
             crate::sandbox::seed(&accounts, &evidence, &orgs).await.context("cannot seed the sandbox's people")?;
         }
         let catalog = Catalog::new(db.clone(), audit.clone(), roles.clone(), provider.clone(), clock.clone());

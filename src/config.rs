@@ -36,7 +36,9 @@ pub struct Config {
     /// A sandbox for department developers: synthetic people, a sign-in that picks one and the outcome
     /// to inject, `sandbox: true` in every token, and no connection counted. It needs a database of its
     /// own (one made for production is refused, and the other way round) and so an issuer of its own.
-    pub sandbox: bool,
+    /// Unset: whatever the database was made for (production for a new one), so that the command line
+    /// works on either.
+    pub sandbox: Option<bool>,
     pub log: LogConfig,
     pub http: HttpConfig,
     pub tokens: TokenConfig,
@@ -361,7 +363,7 @@ impl Default for Config {
             database_url: None,
             redis_url: None,
             redis_prefix: "yimen:".to_owned(),
-            sandbox: false,
+            sandbox: None,
             log: LogConfig::default(),
             http: HttpConfig::default(),
             tokens: TokenConfig::default(),

@@ -80,21 +80,28 @@ pub enum ModeError {
     Store(#[from] crate::store::StoreError),
 }
 
-/// Marks a new database for the mode this server runs in, or refuses one made for the other.
-pub async fn check_mode(db: &Database, sandbox: bool) -> Result<(), ModeError> {
-    let wanted = if sandbox { "sandbox" } else { "production" };
-    if db.deployment_mode().await?.is_none() && sandbox {
+/// Marks a new database for the mode asked for (production when none is), or refuses one made for the
+/// other mode; returns whether this is a sandbox.
+pub async fn check_mode(db: &Database, wanted: Option<bool>) -> Result<bool, ModeError> {
+    let recorded = db.deployment_mode().await?;
+    if recorded.is_none() && wanted == Some(true) {
         let people = db.count_people().await?;
         if people > 0 {
             return Err(ModeError::RealPeople(people));
         }
     }
-    let found = db.claim_deployment_mode(wanted).await?;
-    if found != wanted {
-        return Err(ModeError::Mismatch { found, wanted });
+    let asked = if wanted == Some(true) { SANDBOX } else { PRODUCTION };
+    let found = db.claim_deployment_mode(recorded.as_deref().unwrap_or(asked)).await?;
+    match wanted {
+        Some(sandbox) if (found == SANDBOX) != sandbox => {
+            Err(ModeError::Mismatch { found, wanted: if sandbox { SANDBOX } else { PRODUCTION } })
+        }
+        _ => Ok(found == SANDBOX),
     }
-    Ok(())
 }
+
+const SANDBOX: &str = "sandbox";
+const PRODUCTION: &str = "production";
 
 /// The synthetic people as accounts, in the order of [`PEOPLE`]; those missing are created first, with
 /// their evidence and organisation roles. Safe to call on every start.

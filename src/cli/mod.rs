@@ -121,7 +121,7 @@ impl Cli {
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     let mut config = Config::load(cli.config.as_deref(), &cli.overrides())?;
     if let Some(Command::Serve(ServeArgs { sandbox: true, .. })) = &cli.command {
-        config.sandbox = true;
+        config.sandbox = Some(true);
     }
     init_tracing(&config);
     match cli.command.unwrap_or(Command::Serve(ServeArgs::default())) {

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use yimen::oidc::client::Registered;
 
 async fn sandbox() -> TestApp {
-    TestApp::spawn_with(|config| config.sandbox = true).await
+    TestApp::spawn_with(|config| config.sandbox = Some(true)).await
 }
 
 /// Starts a sign-in for `client` and, on the sandbox page, picks `person` (an index of
@@ -139,7 +139,8 @@ async fn a_sandbox_never_runs_on_production_data_nor_production_on_a_sandbox() {
     use yimen::config::Config;
     for first_sandbox in [true, false] {
         let dir = tempfile::tempdir().unwrap();
-        let config = |sandbox: bool| Config { data_dir: dir.path().to_owned(), sandbox, ..Config::default() };
+        let config =
+            |sandbox: bool| Config { data_dir: dir.path().to_owned(), sandbox: Some(sandbox), ..Config::default() };
         let clock = Arc::new(yimen::clock::OffsetClock::default());
         let build = |sandbox: bool| {
             yimen::app::Services::build_with(config(sandbox), clock.clone(), Arc::new(crate::helpers::PregeneratedKeys))
@@ -151,5 +152,11 @@ async fn a_sandbox_never_runs_on_production_data_nor_production_on_a_sandbox() {
         let text = format!("{error:#}");
         assert!(text.contains("needs a database of its own"), "{text}");
         build(first_sandbox).await.expect("the same mode starts again");
+        let unsaid = Config { data_dir: dir.path().to_owned(), ..Config::default() };
+        let services =
+            yimen::app::Services::build_with(unsaid, clock.clone(), Arc::new(crate::helpers::PregeneratedKeys))
+                .await
+                .expect("the command line, saying nothing, follows the database");
+        assert_eq!(services.provider.is_sandbox(), first_sandbox);
     }
 }
