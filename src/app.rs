@@ -68,6 +68,7 @@ pub struct Services {
     pub desk: Desk,
     pub federation: Federation,
     pub catalog: Catalog,
+    pub integration: crate::catalog::integration::Integration,
     pub reports: Reports,
 }
 
@@ -166,6 +167,14 @@ impl Services {
             crate::sandbox::seed(&accounts, &evidence, &orgs).await.context("cannot seed the sandbox's people")?;
         }
         let catalog = Catalog::new(db.clone(), audit.clone(), roles.clone(), provider.clone(), clock.clone());
+        let integration = crate::catalog::integration::Integration::new(
+            catalog.clone(),
+            db.clone(),
+            keyring.clone(),
+            audit.clone(),
+            clock.clone(),
+            sandbox,
+        );
         let reports = Reports::new(db.clone(), clock.clone(), config.catalog.clone());
         let logins = Logins::new(sessions.clone(), history.clone(), orgs.clone(), provider.clone());
         let halls = Halls::new(db.clone(), audit.clone(), clock.clone());
@@ -230,6 +239,7 @@ impl Services {
             desk,
             federation,
             catalog,
+            integration,
             reports,
         })
     }
@@ -363,6 +373,7 @@ impl App {
             desk: services.desk.clone(),
             federation: services.federation.clone(),
             catalog: services.catalog.clone(),
+            integration: services.integration.clone(),
             reports: services.reports.clone(),
             counter_code_days: services.config.assurance.counter_code_days,
             keyring: services.keyring.clone(),

@@ -18,6 +18,7 @@ pub const METRICS: &str = "/metrics";
 pub const STATIC_CSS: &str = "/static/yimen.css";
 pub const HOME: &str = "/";
 pub const DEVELOPERS: &str = "/developers";
+pub const DEVELOPER_CREDENTIALS: &str = "/developers/credentials";
 pub const AUTHORIZE_CANCEL: &str = "/authorize/cancel";
 pub const END_SESSION_CONFIRM: &str = "/logout/confirm";
 pub const LANG: &str = "/lang";

@@ -4,6 +4,7 @@
 pub mod demo;
 pub mod dimension;
 pub mod import;
+pub mod integration;
 pub mod report;
 pub mod report_query;
 pub mod service;

@@ -248,6 +248,12 @@ impl Catalog {
         Ok(registered)
     }
 
+    /// Disables a client at once (its tokens die with it).
+    pub async fn disable_client(&self, client_id: &str) -> Result<(), CatalogError> {
+        self.provider.set_client_enabled(client_id, false).await.map_err(RegisterClientError::from)?;
+        Ok(())
+    }
+
     /// The clients of a department's systems.
     pub async fn clients(&self, scope: &Scope, department_id: &str) -> Result<Vec<Client>, CatalogError> {
         let systems: Vec<String> = self.systems(scope, department_id).await?.into_iter().map(|s| s.id).collect();

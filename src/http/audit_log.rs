@@ -63,6 +63,10 @@ const EVENTS: &[&str] = &[
     "catalog.department.create",
     "catalog.system.create",
     "catalog.client.register",
+    "integration.request",
+    "integration.approve",
+    "integration.reject",
+    "integration.secret_shown",
     "catalog.items.import",
     "api_token.issue",
 ];

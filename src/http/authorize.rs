@@ -167,7 +167,6 @@ pub async fn advance(
             let upstream = request.idp_hint.as_deref().filter(|id| state.federation.upstream(id).is_ok());
             let page = match upstream {
                 Some(id) => paths::LOGIN_UPSTREAM.replace("{id}", id),
-                None if state.provider.is_sandbox() => paths::SANDBOX_LOGIN.to_owned(),
                 None => paths::LOGIN.to_owned(),
             };
             Ok(Redirect::to(&format!("{page}?rid={}", request.id)).into_response())

@@ -1,5 +1,5 @@
 //! What a sign-in must have shown before a page opens. Most pages need only a sign-in. The console needs
-//! two factors within the hour; the pages that change how an account is protected (passkeys, phone,
+//! two factors within the hour, and so do a developer's credentials; the pages that change how an account is protected (passkeys, phone,
 //! password, closing the account) need two factors within minutes, so that one stolen factor cannot be
 //! turned into a second one. A sign-in that falls short is asked for what it lacks and comes back.
 
@@ -23,6 +23,7 @@ fn is_console(path: &str) -> bool {
         || path.starts_with("/dashboard/")
         || path == paths::AUDIT
         || path.starts_with("/audit/")
+        || path == paths::DEVELOPER_CREDENTIALS
 }
 
 /// The pages that change how the account signs in or whether it exists.

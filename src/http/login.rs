@@ -29,6 +29,8 @@ use tower_sessions::Session;
 pub struct LoginQuery {
     rid: Option<String>,
     next: Option<String>,
+    /// In a sandbox: the ordinary sign-in rather than the picker.
+    ordinary: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -52,6 +54,12 @@ pub async fn get_login(
     Query(query): Query<LoginQuery>,
 ) -> Result<Response, AppError> {
     let browser = Browser(&session);
+    if state.provider.is_sandbox() && query.ordinary.is_none() {
+        let mut to = url::form_urlencoded::Serializer::new(String::new());
+        query.rid.as_deref().map(|rid| to.append_pair("rid", rid));
+        query.next.as_deref().map(|next| to.append_pair("next", next));
+        return Ok(Redirect::to(&format!("{}?{}", paths::SANDBOX_LOGIN, to.finish())).into_response());
+    }
     let rid = query.rid.unwrap_or_default();
     let pending = browser.pending(&rid).await?;
     if pending.is_none() {

@@ -14,6 +14,7 @@ mod consent;
 mod console;
 mod dashboard;
 mod desk;
+mod developer_credentials;
 mod developers;
 mod discovery;
 mod download;
@@ -85,6 +86,10 @@ pub fn router(state: AppState, settings: &HttpSettings) -> Router {
     let pages = Router::new()
         .route(paths::HOME, get(home::get_home))
         .route(paths::DEVELOPERS, get(developers::get_developers))
+        .route(
+            paths::DEVELOPER_CREDENTIALS,
+            get(developer_credentials::get_credentials).post(developer_credentials::post_credentials),
+        )
         .route(paths::AUTHORIZE, get(authorize::get_authorize).post(authorize::post_authorize))
         .route(paths::AUTHORIZE_CONTINUE, get(authorize::get_continue))
         .route(paths::AUTHORIZE_CANCEL, get(authorize::get_cancel))

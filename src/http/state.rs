@@ -60,6 +60,7 @@ pub struct Shared {
     pub desk: Desk,
     pub federation: crate::federation::Federation,
     pub catalog: crate::catalog::Catalog,
+    pub integration: crate::catalog::integration::Integration,
     pub reports: crate::catalog::report::Reports,
     pub counter_code_days: i64,
     pub keyring: Keyring,

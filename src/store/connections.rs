@@ -47,7 +47,8 @@ pub struct MissingRow {
     pub system_name: Option<String>,
     pub contact_name: Option<String>,
     pub contact_phone: Option<String>,
-    /// `no_system`, `no_client` or `no_login`.
+    /// `no_system`, `requested` (credentials asked for, awaiting the department's decision), `no_client`
+    /// or `no_login`.
     pub reason: String,
 }
 
@@ -247,7 +248,10 @@ impl Database {
         let sql = format!(
             "{SYSTEM_STATUS}SELECT i.code AS code, i.name AS name, i.department_id AS department_id, s.name AS system_name, \
              s.contact_name AS contact_name, s.contact_phone AS contact_phone, \
-             CASE WHEN i.system_id IS NULL THEN 'no_system' WHEN sys.system_id IS NULL THEN 'no_client' ELSE 'no_login' END AS reason \
+             CASE WHEN i.system_id IS NULL THEN 'no_system' \
+             WHEN sys.system_id IS NULL AND EXISTS (SELECT 1 FROM integration_requests r \
+                 WHERE r.system_id = i.system_id AND r.status = 'pending') THEN 'requested' \
+             WHEN sys.system_id IS NULL THEN 'no_client' ELSE 'no_login' END AS reason \
              {ITEMS_WITH_STATUS}{clause} AND sys.first_login IS NULL ORDER BY i.department_id, i.code LIMIT $1"
         );
         let mut query = sqlx::query(&sql).bind(limit);

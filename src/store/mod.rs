@@ -17,6 +17,7 @@ pub mod evidence;
 pub mod federated_identities;
 pub mod grants;
 pub mod halls;
+pub mod integration_requests;
 pub mod keys;
 pub mod login_events;
 pub mod login_sessions;

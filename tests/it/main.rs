@@ -20,6 +20,7 @@ mod federation;
 mod hardening;
 mod helpers;
 mod instances;
+mod integration_requests;
 mod key_rotation;
 mod layering;
 mod login_security;

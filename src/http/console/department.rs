@@ -73,6 +73,7 @@ pub struct DepartmentPage {
     pub next_offset: Option<i64>,
     pub admins: Vec<AdminView>,
     pub import_errors: Vec<String>,
+    pub requests: Vec<super::integration_requests::RequestView>,
 }
 
 #[derive(Template)]
@@ -136,6 +137,12 @@ struct DepartmentForm {
     account: String,
     #[serde(default)]
     role_id: String,
+    #[serde(default)]
+    request_id: String,
+    #[serde(default)]
+    decision: String,
+    #[serde(default)]
+    note: String,
 }
 
 pub async fn get_department(
@@ -153,7 +160,9 @@ pub async fn get_department(
                 .replace("%{created}", &query.created.unwrap_or(0).to_string())
                 .replace("%{updated}", &query.updated.unwrap_or(0).to_string()),
         ),
-        Some(what @ ("system" | "granted" | "revoked")) => Some(tr.t(&format!("console.done.{what}"))),
+        Some(what @ ("system" | "granted" | "revoked" | "approved" | "rejected")) => {
+            Some(tr.t(&format!("console.done.{what}")))
+        }
         _ => None,
     };
     show(&state, &browser, &console, &scope, &id, query.offset.unwrap_or(0), StatusCode::OK, flash, None, Vec::new())
@@ -194,6 +203,18 @@ pub async fn post_department(
             .await?
             .map(|()| "granted"),
         "revoke_admin" => revoke_admin(&state, tr, &department, &form, &actor).await?,
+        "decide_request" => {
+            super::integration_requests::decide(
+                &state,
+                tr,
+                &scope,
+                &form.request_id,
+                &form.decision,
+                &form.note,
+                &actor,
+            )
+            .await?
+        }
         _ => Err(tr.t("error.malformed")),
     };
     match outcome {
@@ -432,8 +453,13 @@ pub async fn show(
             });
         }
     }
+    let requests = super::integration_requests::pending_views(state, scope, id, |system_id| {
+        systems.iter().find(|s| s.id == system_id).map(|s| s.name.clone()).unwrap_or_default()
+    })
+    .await?;
     let page = DepartmentPage {
         chrome: Chrome::new(console.signed.locale, &format!("/admin/catalog/departments/{id}")),
+        requests,
         console: ConsoleFrame::new(console, paths::ADMIN_CATALOG, flash, error),
         csrf: browser.csrf_token().await?,
         level: tr.t(&format!("catalog.level.{}", department.level.as_str())),

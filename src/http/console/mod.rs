@@ -7,6 +7,7 @@ pub mod department;
 pub mod enrolment;
 pub mod halls;
 pub mod import;
+pub mod integration_requests;
 pub mod refusal;
 pub mod upstreams;
 

@@ -1,0 +1,172 @@
+//! Self-service credentials: a department developer asks for a business system's client on
+//! /developers/credentials, the dashboard says the system is waiting, an administrator of that department
+//! (never the requester) approves it on the console, and the requester sees the secret once — the secret
+//! works, a second look is refused, and every step is audited. In a sandbox the request is granted at once.
+
+use crate::catalog::catalogue;
+use crate::console::sign_in_with_two_factors;
+use crate::helpers::{Browser, PHONE, TestApp, field};
+use crate::rp::post_form;
+use yimen::audit::Actor;
+use yimen::catalog::Scope;
+use yimen::identity::roles::RoleKind;
+use yimen::store::connections::ItemFilter;
+
+const ADMIN_ID: &str = "440301199003071230";
+const ADMIN_PHONE: &str = "13700137000";
+
+async fn submit(browser: &Browser, page: &str, action: &str, fields: &[(&str, &str)]) -> (u16, String, String) {
+    let mut all = vec![("csrf", field(page, "csrf")), ("action", action.to_owned())];
+    all.extend(fields.iter().map(|(k, v)| (*k, (*v).to_owned())));
+    let borrowed: Vec<(&str, &str)> = all.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    browser.submit("/developers/credentials", &borrowed).await.page()
+}
+
+async fn audited(app: &TestApp) -> Vec<String> {
+    let filter = yimen::store::audit::AuditFilter {
+        action_prefix: Some("integration.".into()),
+        limit: 100,
+        ..Default::default()
+    };
+    app.desk.audit.search(&filter).await.unwrap().into_iter().map(|row| row.action).collect()
+}
+
+#[tokio::test]
+async fn a_developer_asks_an_administrator_decides_and_the_secret_is_shown_once() {
+    let app = TestApp::spawn_with(|config| config.otp.resend_interval_secs = 1).await;
+    let developer = app.citizen().await;
+    let catalogued = catalogue(&app).await;
+    let system = app.catalog.systems(&Scope::All, &catalogued.district).await.unwrap().remove(0);
+    let admin = app.citizen_with(ADMIN_ID, ADMIN_PHONE).await;
+    for person in [&admin.id, &developer.id] {
+        app.desk
+            .roles
+            .grant(person, RoleKind::DepartmentAdmin, Some(&catalogued.district), &Actor::operator())
+            .await
+            .unwrap();
+    }
+
+    let browser = app.browser();
+    let (_, at, _) = browser.open(&app.url("/developers/credentials")).await.page();
+    assert!(at.contains("/login"), "credentials need a sign-in: {at}");
+    sign_in_with_two_factors(&app, &browser, PHONE).await;
+    let (status, _, page) = browser.open(&app.url("/developers/credentials")).await.page();
+    assert_eq!(status, 200);
+    assert!(page.contains(&system.name), "the catalog's systems are offered");
+
+    let bad = [
+        ("system_id", system.id.as_str()),
+        ("redirect_uris", "http://jiuzhu.example.gov.cn/cb"),
+        ("purpose", "区级救助系统接入统一身份认证"),
+    ];
+    let (status, _, refused) = submit(&browser, &page, "request", &bad).await;
+    assert_eq!(status, 422);
+    assert!(refused.contains("只有本机地址"), "the field's problem, at once");
+    let good = [
+        ("system_id", system.id.as_str()),
+        ("name", "区级救助"),
+        ("redirect_uris", "https://jiuzhu.example.gov.cn/cb"),
+        ("purpose", "区级救助系统接入统一身份认证"),
+    ];
+    let (status, _, requested) = submit(&browser, &refused, "request", &good).await;
+    assert_eq!(status, 201, "{requested}");
+    assert!(requested.contains("等待部门管理员审批") && !requested.contains("client-secret"));
+    let missing = app.reports.missing(&ItemFilter::default(), 100).await.unwrap();
+    let waiting: Vec<_> =
+        missing.iter().filter(|row| row.system_name.as_deref() == Some(system.name.as_str())).collect();
+    assert!(!waiting.is_empty() && waiting.iter().all(|row| row.reason == "requested"), "{waiting:?}");
+
+    // The requester is an administrator of the department too, but cannot decide their own request.
+    let department = format!("/admin/catalog/departments/{}", catalogued.district);
+    let (_, _, console) = browser.open(&app.url(&department)).await.page();
+    let request_id = field(&console, "request_id");
+    let own = [
+        ("csrf", field(&console, "csrf")),
+        ("action", "decide_request".into()),
+        ("request_id", request_id.clone()),
+        ("decision", "approve".into()),
+    ];
+    let borrowed: Vec<(&str, &str)> = own.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let (_, _, refused) = browser.submit(&department, &borrowed).await.page();
+    assert!(refused.contains("不能审批自己提交的申请"), "four eyes");
+
+    let admin_browser = app.browser();
+    sign_in_with_two_factors(&app, &admin_browser, ADMIN_PHONE).await;
+    let (_, _, console) = admin_browser.open(&app.url(&department)).await.page();
+    assert!(console.contains("区级救助系统接入统一身份认证"), "the administrator sees the purpose");
+    let approve = [
+        ("csrf", field(&console, "csrf")),
+        ("action", "decide_request".into()),
+        ("request_id", request_id),
+        ("decision", "approve".into()),
+        ("note", "同意".into()),
+    ];
+    let borrowed: Vec<(&str, &str)> = approve.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let (_, _, decided) = admin_browser.submit(&department, &borrowed).await.page();
+    assert!(decided.contains("已批准"), "{decided}");
+    assert!(!decided.contains("client-secret"), "the administrator never sees the secret");
+
+    let (_, _, page) = browser.open(&app.url("/developers/credentials")).await.page();
+    assert!(page.contains("已批准") && page.contains("同意"));
+    let reveal = [("request_id", field(&page, "request_id"))];
+    let borrowed: Vec<(&str, &str)> = reveal.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let (status, _, shown) = submit(&browser, &page, "reveal", &borrowed).await;
+    assert_eq!(status, 200);
+    let document = scraper::Html::parse_document(&shown);
+    let text = |id: &str| {
+        let selector = scraper::Selector::parse(&format!("#{id}")).unwrap();
+        document.select(&selector).next().map(|e| e.text().collect::<String>()).unwrap_or_default()
+    };
+    let (client_id, secret) = (text("client-id"), text("client-secret"));
+    assert!(client_id.starts_with("ym-") && secret.len() > 30, "{client_id} {secret}");
+    let (status, body, _) = post_form(&app, "/introspect", Some((&client_id, &secret)), &[("token", "x")]).await;
+    assert_eq!(status, 200, "the secret authenticates the client: {body}");
+    let stored = app.provider.client_by_id(&client_id).await.unwrap().unwrap();
+    assert_eq!(stored.system_id.as_deref(), Some(system.id.as_str()), "the client belongs to the system");
+
+    let (status, _, again) = submit(&browser, &shown, "reveal", &borrowed).await;
+    assert_eq!(status, 409);
+    assert!(again.contains("已经显示过一次") && !again.contains(&secret));
+    let missing = app.reports.missing(&ItemFilter::default(), 100).await.unwrap();
+    assert!(
+        missing
+            .iter()
+            .filter(|row| row.system_name.as_deref() == Some(system.name.as_str()))
+            .all(|row| row.reason == "no_login")
+    );
+    assert_eq!(
+        audited(&app).await,
+        ["integration.secret_shown", "integration.approve", "integration.request"],
+        "newest first: the request, the approval and the showing"
+    );
+}
+
+#[tokio::test]
+async fn the_sandbox_grants_a_request_at_once() {
+    let app = TestApp::spawn_with(|config| config.sandbox = Some(true)).await;
+    let catalogued = catalogue(&app).await;
+    let system = app.catalog.systems(&Scope::All, &catalogued.district).await.unwrap().remove(0);
+    let browser = app.browser();
+    let (_, _, picker) = browser.open(&app.url("/developers/credentials")).await.page();
+    assert!(picker.contains("沙箱登录"), "the sandbox's sign-in is the picker");
+    let fields = [
+        ("csrf", field(&picker, "csrf")),
+        ("rid", String::new()),
+        ("next", field(&picker, "next")),
+        ("person", "2".into()),
+    ];
+    let borrowed: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let (status, _, page) = browser.submit("/sandbox/login", &borrowed).await.page();
+    assert_eq!(status, 200);
+    let good = [
+        ("system_id", system.id.as_str()),
+        ("redirect_uris", "http://127.0.0.1:3000/callback"),
+        ("purpose", "在沙箱中试接入"),
+    ];
+    let (status, _, shown) = submit(&browser, &page, "request", &good).await;
+    assert_eq!(status, 201, "{shown}");
+    assert!(shown.contains("id=\"client-secret\""), "granted and shown at once");
+    assert!(
+        app.reports.missing(&ItemFilter::default(), 100).await.unwrap().iter().all(|row| row.reason != "requested")
+    );
+}
