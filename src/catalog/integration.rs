@@ -109,8 +109,12 @@ impl Integration {
         }
         let name = Some(new.name.trim()).filter(|n| !n.is_empty()).unwrap_or(&system.name).to_owned();
         // Checked now, so that the developer hears of a bad URI at once rather than from a rejection.
-        registration(&name, new.protocol, &new.redirect_uris, &new.post_logout_redirect_uris)
-            .into_client("check".into(), None, None, 0)?;
+        registration(&name, new.protocol, &new.redirect_uris, &new.post_logout_redirect_uris).into_client(
+            "check".into(),
+            None,
+            None,
+            0,
+        )?;
         let row = IntegrationRequestRow {
             id: uuid::Uuid::now_v7().to_string(),
             person_id: person_id.to_owned(),

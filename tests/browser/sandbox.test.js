@@ -4,9 +4,9 @@
 // picking access_denied brings it the error production would send.
 
 import assert from 'node:assert/strict';
-import { scenario, allowConsent } from './lib/scenario.js';
+import { scenario, allowConsent, clickToNewPage } from './lib/scenario.js';
 import { PHONE } from './lib/browser.js';
-import { axeViolations, horizontalOverflow } from './lib/checks.js';
+import { axeViolations, horizontalOverflow, untranslated } from './lib/checks.js';
 
 scenario('the sandbox picks a synthetic person and an outcome, on a phone', {
   browser: { ...PHONE, bypassCSP: true },
@@ -36,4 +36,41 @@ scenario('the sandbox picks a synthetic person and an outcome, on a phone', {
     page.locator('button[type="submit"]').click(),
   ]);
   assert.equal(new URL(page.url()).searchParams.get('error'), 'access_denied');
+});
+
+scenario('English, phone (360 px): a developer gets sandbox credentials on their own, shown once', {
+  browser: { ...PHONE, locale: 'en-GB', extraHTTPHeaders: { 'Accept-Language': 'en-GB,en;q=0.9' }, bypassCSP: true },
+  yimenEnv: { YIMEN_SANDBOX: 'true' },
+  seed: false,
+}, async ({ yimen, page }) => {
+  await yimen.cli(['catalog', 'add-department', '--name', '市民政局']);
+  await yimen.cli(['catalog', 'add-system', '--department', '市民政局', '--name', '婚姻登记系统']);
+  const keep = ['沙箱一级', '沙箱二级', '沙箱三级', '沙箱四级', '沙箱示例科技有限公司', '市民政局', '婚姻登记系统'];
+  const clean = async (what) => {
+    assert.equal(await page.locator('html').getAttribute('lang'), 'en', what);
+    assert.deepEqual(await untranslated(page, keep), [], `${what}: Chinese left`);
+    assert.deepEqual(await axeViolations(page), [], `${what}: serious or critical axe-core violations`);
+    const overflow = await horizontalOverflow(page);
+    assert.ok(overflow.scrollWidth <= overflow.clientWidth, `${what}: wider than the screen: ${JSON.stringify(overflow)}`);
+  };
+
+  await page.goto(yimen.url('/developers'));
+  await page.locator('#credentials-link').click();
+  await page.waitForURL((url) => url.pathname === '/sandbox/login');
+  await clean('the picker without a system');
+  await page.getByLabel(/沙箱三级/).check();
+  await Promise.all([
+    page.waitForURL((url) => url.pathname === '/developers/credentials'),
+    page.locator('button[type="submit"]').click(),
+  ]);
+  await clean('the credentials page');
+
+  await page.locator('#redirect_uris').fill('http://127.0.0.1:3000/callback');
+  await page.locator('#purpose').fill('Trying the sign-in before production');
+  await clickToNewPage(page, page.locator('form[aria-labelledby="new-request"] button[type="submit"]'));
+  assert.match(await page.locator('#client-secret').innerText(), /^[A-Za-z0-9_-]{40,}$/, 'the secret, at once');
+  assert.match(await page.locator('#where').innerText(), /\/\.well-known\/openid-configuration$/);
+  await clean('the credentials shown');
+  await page.reload();
+  assert.equal(await page.locator('#client-secret').count(), 0, 'shown once: not on the next visit');
 });
