@@ -4,7 +4,7 @@
 
 use super::account::{Signed, when};
 use super::error::AppError;
-use super::extract::parse_form;
+use super::guard::{CsrfForm, csrf_field};
 use super::i18n::Tr;
 use super::pages::{Chrome, error_page, render};
 use super::session::Browser;
@@ -15,7 +15,6 @@ use crate::http::client_ip::ClientIp;
 use crate::oidc::client::Protocol;
 use crate::paths;
 use askama::Template;
-use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
@@ -59,7 +58,7 @@ struct CredentialsPage {
 }
 
 #[derive(Deserialize)]
-struct CredentialsForm {
+pub struct CredentialsForm {
     #[serde(default)]
     csrf: String,
     #[serde(default)]
@@ -79,6 +78,8 @@ struct CredentialsForm {
     #[serde(default)]
     purpose: String,
 }
+
+csrf_field!(CredentialsForm);
 
 pub async fn get_credentials(
     State(state): State<AppState>,
@@ -100,16 +101,10 @@ pub async fn post_credentials(
     signed: Signed,
     session: Session,
     ClientIp(peer): ClientIp,
-    body: Bytes,
+    CsrfForm(form): CsrfForm<CredentialsForm>,
 ) -> Result<Response, AppError> {
     let browser = Browser(&session);
     let tr = signed.tr();
-    let Ok(form) = parse_form::<CredentialsForm>(&String::from_utf8_lossy(&body)) else {
-        return Ok(error_page(StatusCode::BAD_REQUEST, signed.locale, "error.malformed", None));
-    };
-    if !browser.csrf_matches(&form.csrf).await? {
-        return Ok(error_page(StatusCode::FORBIDDEN, signed.locale, "error.csrf", None));
-    }
     let origin = Some(peer.to_string());
     let person = &signed.person.id;
     let (status, outcome) = match form.action.as_str() {

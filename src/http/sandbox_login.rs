@@ -7,7 +7,7 @@
 use super::authorize::{expired, pending_with_client, refuse};
 use super::complete_login::complete_login;
 use super::error::AppError;
-use super::extract::parse_form;
+use super::guard::{CsrfForm, csrf_field};
 use super::i18n::{Locale, Tr};
 use super::pages::{Chrome, error_page, render};
 use super::session::Browser;
@@ -19,7 +19,6 @@ use crate::oidc::sandbox::Outcome;
 use crate::paths;
 use crate::sandbox::PEOPLE;
 use askama::Template;
-use axum::body::Bytes;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -54,7 +53,7 @@ pub struct PickQuery {
 }
 
 #[derive(Deserialize)]
-struct PickForm {
+pub struct PickForm {
     #[serde(default)]
     csrf: String,
     #[serde(default)]
@@ -66,6 +65,8 @@ struct PickForm {
     #[serde(default)]
     outcome: String,
 }
+
+csrf_field!(PickForm);
 
 pub async fn get_login(
     State(state): State<AppState>,
@@ -127,16 +128,10 @@ pub async fn post_login(
     session: Session,
     headers: HeaderMap,
     ClientIp(peer): ClientIp,
-    body: Bytes,
+    CsrfForm(form): CsrfForm<PickForm>,
 ) -> Result<Response, AppError> {
     let browser = Browser(&session);
     let locale = Locale::negotiate(None, &headers);
-    let Ok(form) = parse_form::<PickForm>(&String::from_utf8_lossy(&body)) else {
-        return Ok(error_page(StatusCode::BAD_REQUEST, locale, "error.malformed", None));
-    };
-    if !browser.csrf_matches(&form.csrf).await? {
-        return Ok(error_page(StatusCode::FORBIDDEN, locale, "error.csrf", None));
-    }
     let synthetic = form.person.parse::<usize>().ok().and_then(|index| PEOPLE.get(index));
     let Some(synthetic) = synthetic else {
         return Ok(error_page(StatusCode::BAD_REQUEST, locale, "error.malformed", None));

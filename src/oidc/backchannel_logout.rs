@@ -54,6 +54,31 @@ impl DeliveryError {
     }
 }
 
+/// POSTs one form field to a system without following redirects: 2xx is delivered, and a redirect too when
+/// `redirect_ok` (a web page that answers a POST by redirecting has received it).
+pub(crate) async fn post_form(
+    http: &reqwest::Client,
+    uri: &str,
+    field: &str,
+    value: &str,
+    redirect_ok: bool,
+) -> Result<(), DeliveryError> {
+    let body = url::form_urlencoded::Serializer::new(String::new()).append_pair(field, value).finish();
+    let response = http
+        .post(uri)
+        .header(reqwest::header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(body)
+        .send()
+        .await
+        .map_err(|error| DeliveryError { detail: error.without_url().to_string(), retry: true })?;
+    let status = response.status();
+    if status.is_success() || (redirect_ok && status.is_redirection()) {
+        Ok(())
+    } else {
+        Err(DeliveryError::from_status(status.as_u16()))
+    }
+}
+
 /// When to try a notice again after its `attempts`-th failure, or None to give up.
 pub fn next_attempt(created_at: i64, attempts: i64, now: i64) -> Option<i64> {
     let index = usize::try_from(attempts.saturating_sub(1)).unwrap_or(0).min(BACKOFF_SECS.len() - 1);
@@ -137,16 +162,7 @@ impl Provider {
         let token = self
             .logout_token(client, &row.person_id, &row.session_id)
             .map_err(|error| DeliveryError { detail: error.to_string(), retry: true })?;
-        let body = url::form_urlencoded::Serializer::new(String::new()).append_pair("logout_token", &token).finish();
-        let response = http
-            .post(uri)
-            .header(reqwest::header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-            .body(body)
-            .send()
-            .await
-            .map_err(|error| DeliveryError { detail: error.without_url().to_string(), retry: true })?;
-        let status = response.status();
-        if status.is_success() { Ok(()) } else { Err(DeliveryError::from_status(status.as_u16())) }
+        post_form(http, uri, "logout_token", &token, false).await
     }
 
     /// Ends the login sessions that expired without being ended, so that their clients are told; forgets

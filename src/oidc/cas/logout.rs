@@ -4,7 +4,7 @@
 //! logout, with its retries.
 
 use super::response::{escape, iso_time};
-use crate::oidc::backchannel_logout::DeliveryError;
+use crate::oidc::backchannel_logout::{DeliveryError, post_form};
 use crate::oidc::client::Client;
 use crate::oidc::provider::Provider;
 use crate::store::logout_deliveries::LogoutDeliveryRow;
@@ -39,20 +39,7 @@ impl Provider {
             .map_err(|error| DeliveryError { detail: error.to_string(), retry: true })?;
         let user = self.subject_for(client, &row.person_id);
         for (service, ticket) in logins {
-            let body = url::form_urlencoded::Serializer::new(String::new())
-                .append_pair("logoutRequest", &logout_request(&user, &ticket, self.now()))
-                .finish();
-            let response = http
-                .post(&service)
-                .header(reqwest::header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-                .body(body)
-                .send()
-                .await
-                .map_err(|error| DeliveryError { detail: error.without_url().to_string(), retry: true })?;
-            let status = response.status();
-            if !(status.is_success() || status.is_redirection()) {
-                return Err(DeliveryError::from_status(status.as_u16()));
-            }
+            post_form(http, &service, "logoutRequest", &logout_request(&user, &ticket, self.now()), true).await?;
         }
         Ok(())
     }
