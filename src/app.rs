@@ -169,11 +169,14 @@ impl Services {
         let catalog = Catalog::new(db.clone(), audit.clone(), roles.clone(), provider.clone(), clock.clone());
         let integration = crate::catalog::integration::Integration::new(
             catalog.clone(),
-            db.clone(),
-            keyring.clone(),
-            audit.clone(),
-            clock.clone(),
-            sandbox,
+            crate::catalog::integration::IntegrationParts {
+                db: db.clone(),
+                keyring: keyring.clone(),
+                audit: audit.clone(),
+                clock: clock.clone(),
+                sandbox,
+                link: crate::catalog::sandbox_link::SandboxLink::from_config(&config.developers)?,
+            },
         );
         let reports = Reports::new(db.clone(), clock.clone(), config.catalog.clone());
         let logins = Logins::new(sessions.clone(), history.clone(), orgs.clone(), provider.clone());
@@ -434,6 +437,16 @@ impl App {
             }
         });
         let upstream_health = tokio::spawn(self.services.federation.clone().watch_health());
+        let integration = self.services.integration.clone();
+        let sandbox_use = tokio::spawn(async move {
+            let mut interval = tokio::time::interval(Duration::from_secs(60));
+            while integration.offers_sandbox() {
+                interval.tick().await;
+                if let Err(error) = integration.refresh_sandbox_use(None).await {
+                    tracing::warn!(%error, "could not ask the sandbox which of its clients have signed in");
+                }
+            }
+        });
         let logout_deliveries =
             tokio::spawn(crate::oidc::backchannel_logout::run_deliveries(self.services.provider.clone()));
         let followed_changes = tokio::spawn(follow_changes(
@@ -460,6 +473,7 @@ impl App {
         logout_deliveries.abort();
         key_watch.abort();
         upstream_health.abort();
+        sandbox_use.abort();
         followed_changes.abort();
         self.services.db.close().await;
         Ok(served?)

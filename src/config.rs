@@ -53,6 +53,18 @@ pub struct Config {
     pub register: RegisterConfig,
     pub catalog: CatalogConfig,
     pub federation: FederationConfig,
+    pub developers: DevelopersConfig,
+}
+
+/// Where production finds its sandbox, so that developers get sandbox credentials from production's
+/// developer pages and the catalog sees a system tried there.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DevelopersConfig {
+    /// The sandbox's issuer, e.g. https://sandbox.id.example.gov.cn; unset: no sandbox is offered.
+    pub sandbox_url: Option<url::Url>,
+    /// An administrators' API token of a platform administrator of the sandbox.
+    pub sandbox_token: Option<crate::secret::SecretString>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -378,6 +390,7 @@ impl Default for Config {
             register: RegisterConfig::default(),
             catalog: CatalogConfig::default(),
             federation: FederationConfig::default(),
+            developers: DevelopersConfig::default(),
         }
     }
 }

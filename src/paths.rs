@@ -103,4 +103,6 @@ pub const CAS_SERVICE_VALIDATE: &str = "/cas/serviceValidate";
 pub const CAS_PROXY_VALIDATE: &str = "/cas/proxyValidate";
 pub const CAS_P3_SERVICE_VALIDATE: &str = "/cas/p3/serviceValidate";
 pub const CAS_P3_PROXY_VALIDATE: &str = "/cas/p3/proxyValidate";
+pub const ADMIN_API_SANDBOX_CLIENTS: &str = "/admin/api/sandbox/clients";
+pub const ADMIN_API_SANDBOX_CLIENT: &str = "/admin/api/sandbox/clients/{id}";
 pub const ADMIN_API_OPENAPI: &str = "/admin/api/openapi.json";

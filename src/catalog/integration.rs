@@ -1,9 +1,12 @@
 //! Department developers' self-service credentials: a developer signed in asks for a business system's
 //! client (OpenID Connect or CAS); in production a department administrator of that system approves or
-//! rejects it on the console, never their own request, and in a sandbox it is granted at once. The secret
-//! of an approved request is sealed until its requester sees it, once. Requests, decisions and the showing
-//! are audited. A pending request is an integration stage the dashboard's missing-items list names.
+//! rejects it on the console, never their own request, and in a sandbox it is granted at once. Production
+//! linked to its sandbox (`sandbox_link.rs`) also issues sandbox clients there at once, and learns when
+//! one first signs someone in. The secret of an approved request is sealed until its requester sees it,
+//! once. Requests, decisions and the showing are audited. Each request is an integration stage the
+//! dashboard's missing-items list names: tried in the sandbox, requested, approved.
 
+use super::sandbox_link::{LinkError, SandboxClient, SandboxLink};
 use super::service::{Catalog, CatalogError, Scope};
 use crate::audit::{Actor, ActorRole, Audit, Event};
 use crate::clock::SharedClock;
@@ -12,6 +15,7 @@ use crate::oidc::client::{ClientRegistration, Protocol, RegistrationError};
 use crate::store::integration_requests::IntegrationRequestRow;
 use crate::store::{Database, StoreError};
 use serde_json::json;
+use std::sync::Arc;
 
 /// Requests one person may have waiting at once: enough for a department's systems, not for a flood.
 pub const MAX_PENDING: usize = 5;
@@ -27,6 +31,8 @@ pub struct NewRequest {
     pub redirect_uris: Vec<String>,
     pub post_logout_redirect_uris: Vec<String>,
     pub purpose: String,
+    /// Credentials for the linked sandbox rather than for this deployment.
+    pub for_sandbox: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -47,6 +53,10 @@ pub enum IntegrationError {
     OwnRequest,
     #[error("the secret was shown once already; ask the department administrator for a new client")]
     AlreadyShown,
+    #[error("no sandbox is linked to this deployment")]
+    NoSandbox,
+    #[error(transparent)]
+    Sandbox(#[from] LinkError),
     #[error(transparent)]
     Catalog(#[from] CatalogError),
     #[error(transparent)]
@@ -68,23 +78,35 @@ pub struct Integration {
     audit: Audit,
     clock: SharedClock,
     sandbox: bool,
+    link: Option<Arc<SandboxLink>>,
+}
+
+/// What an [`Integration`] is built from besides the catalog.
+pub struct IntegrationParts {
+    pub db: Database,
+    pub keyring: Keyring,
+    pub audit: Audit,
+    pub clock: SharedClock,
+    /// This deployment is a sandbox.
+    pub sandbox: bool,
+    /// Production's link to its sandbox, if one is configured.
+    pub link: Option<SandboxLink>,
 }
 
 impl Integration {
-    pub fn new(
-        catalog: Catalog,
-        db: Database,
-        keyring: Keyring,
-        audit: Audit,
-        clock: SharedClock,
-        sandbox: bool,
-    ) -> Self {
-        Self { catalog, db, keyring, audit, clock, sandbox }
+    pub fn new(catalog: Catalog, parts: IntegrationParts) -> Self {
+        let IntegrationParts { db, keyring, audit, clock, sandbox, link } = parts;
+        Self { catalog, db, keyring, audit, clock, sandbox, link: link.map(Arc::new) }
     }
 
     /// Whether requests are granted at once (a sandbox) rather than decided by an administrator.
     pub fn grants_at_once(&self) -> bool {
         self.sandbox
+    }
+
+    /// Whether production offers credentials in its linked sandbox.
+    pub fn offers_sandbox(&self) -> bool {
+        self.link.is_some()
     }
 
     /// Records a request; in a sandbox it is granted at once.
@@ -115,12 +137,13 @@ impl Integration {
             None,
             0,
         )?;
-        let row = IntegrationRequestRow {
+        let mut row = IntegrationRequestRow {
             id: uuid::Uuid::now_v7().to_string(),
             person_id: person_id.to_owned(),
             system_id: system.id.clone(),
             name,
             protocol: new.protocol.as_str().to_owned(),
+            environment: if new.for_sandbox { "sandbox" } else { "local" }.to_owned(),
             redirect_uris: new.redirect_uris,
             post_logout_redirect_uris: new.post_logout_redirect_uris,
             purpose,
@@ -131,17 +154,62 @@ impl Integration {
             client_id: None,
             secret_waiting: false,
             secret_shown_at: None,
+            sandbox_used_at: None,
             created_at: self.clock.now(),
         };
-        self.db.insert_integration_request(&row).await?;
+        let sealed = if new.for_sandbox { self.register_in_sandbox(&mut row).await? } else { None };
+        self.db.insert_integration_request(&row, sealed.as_deref()).await?;
         let actor = Actor::person(person_id, ActorRole::Citizen, origin);
-        let detail =
-            json!({ "system_id": row.system_id, "protocol": row.protocol, "redirect_uris": row.redirect_uris });
+        let detail = json!({ "system_id": row.system_id, "protocol": row.protocol, "environment": row.environment,
+            "redirect_uris": row.redirect_uris, "client_id": row.client_id });
         self.record(&actor, "integration.request", &row.id, detail).await?;
         if self.sandbox {
             self.approve(&Scope::All, &row, &Actor::system(), None).await?;
         }
         self.db.find_integration_request(&row.id).await?.ok_or(IntegrationError::NotFound)
+    }
+
+    /// Registers the request's client in the linked sandbox, granting it at once; returns the sealed
+    /// secret, if the client has one.
+    async fn register_in_sandbox(&self, row: &mut IntegrationRequestRow) -> Result<Option<Vec<u8>>, IntegrationError> {
+        let link = self.link.as_ref().ok_or(IntegrationError::NoSandbox)?;
+        let client = SandboxClient {
+            name: &row.name,
+            protocol: &row.protocol,
+            redirect_uris: &row.redirect_uris,
+            post_logout_redirect_uris: &row.post_logout_redirect_uris,
+        };
+        let (client_id, secret) = link.register(&client).await?;
+        row.status = "approved".to_owned();
+        row.decided_by = Some("sandbox".to_owned());
+        row.decided_at = Some(self.clock.now());
+        row.client_id = Some(client_id);
+        Ok(secret.map(|secret| self.keyring.encrypt_pii(SECRET_FIELD, &secret)))
+    }
+
+    /// Asks the sandbox which sandbox clients not yet seen signing in have, and records it; returns how
+    /// many were found used. Called every minute, and for a developer's own requests on their page.
+    pub async fn refresh_sandbox_use(&self, person_id: Option<&str>) -> Result<usize, IntegrationError> {
+        let Some(link) = &self.link else { return Ok(0) };
+        let rows = match person_id {
+            Some(person) => self
+                .db
+                .integration_requests_of(person)
+                .await?
+                .into_iter()
+                .filter(|r| r.environment == "sandbox" && r.sandbox_used_at.is_none())
+                .collect(),
+            None => self.db.unused_sandbox_requests(100).await?,
+        };
+        let mut used = 0;
+        for row in rows {
+            let Some(client_id) = &row.client_id else { continue };
+            if let Some(first) = link.first_login(client_id).await? {
+                self.db.mark_sandbox_used(&row.id, first).await?;
+                used += 1;
+            }
+        }
+        Ok(used)
     }
 
     pub async fn requests_of(&self, person_id: &str) -> Result<Vec<IntegrationRequestRow>, IntegrationError> {

@@ -7,6 +7,7 @@ pub mod import;
 pub mod integration;
 pub mod report;
 pub mod report_query;
+pub mod sandbox_link;
 pub mod service;
 pub mod themes;
 pub mod usage;

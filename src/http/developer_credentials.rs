@@ -26,6 +26,7 @@ struct RequestRow {
     system: String,
     name: String,
     protocol: &'static str,
+    environment: String,
     created: String,
     status_code: String,
     status: String,
@@ -55,6 +56,8 @@ struct CredentialsPage {
     flash: Option<String>,
     error: Option<String>,
     csrf: String,
+    /// Production linked to a sandbox: the developer chooses where.
+    offers_sandbox: bool,
 }
 
 #[derive(Deserialize)]
@@ -77,6 +80,9 @@ pub struct CredentialsForm {
     post_logout_redirect_uris: String,
     #[serde(default)]
     purpose: String,
+    /// `sandbox` for credentials in the linked sandbox.
+    #[serde(default)]
+    environment: String,
 }
 
 csrf_field!(CredentialsForm);
@@ -116,6 +122,7 @@ pub async fn post_credentials(
                 redirect_uris: lines(&form.redirect_uris),
                 post_logout_redirect_uris: lines(&form.post_logout_redirect_uris),
                 purpose: form.purpose.clone(),
+                for_sandbox: form.environment == "sandbox",
             };
             match state.integration.request(person, new, origin.clone()).await {
                 Ok(row) if row.status == "approved" => {
@@ -126,10 +133,13 @@ pub async fn post_credentials(
                 Ok(_) => {
                     (StatusCode::CREATED, Outcome { flash: Some(tr.t("credentials.requested")), ..Outcome::default() })
                 }
-                Err(error) => (
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    Outcome { error: Some(message(tr, &error)?), ..Outcome::default() },
-                ),
+                Err(error) => {
+                    let status = match error {
+                        IntegrationError::Sandbox(_) => StatusCode::SERVICE_UNAVAILABLE,
+                        _ => StatusCode::UNPROCESSABLE_ENTITY,
+                    };
+                    (status, Outcome { error: Some(message(tr, &error)?), ..Outcome::default() })
+                }
             }
         }
         "reveal" => match state.integration.reveal(person, &form.request_id, origin).await {
@@ -174,6 +184,11 @@ fn message(tr: Tr, error: &IntegrationError) -> Result<String, AppError> {
         IntegrationError::NotFound => tr.t("credentials.error.not_found"),
         IntegrationError::AlreadyShown => tr.t("credentials.error.already_shown"),
         IntegrationError::NotPending | IntegrationError::OwnRequest => tr.t("credentials.error.not_found"),
+        IntegrationError::NoSandbox => tr.t("credentials.error.no_sandbox"),
+        IntegrationError::Sandbox(link) => {
+            tracing::warn!(error = %link, "the sandbox could not register a developer's client");
+            tr.t("credentials.error.sandbox_down")
+        }
         IntegrationError::Catalog(_) | IntegrationError::Store(_) => {
             return Err(anyhow::anyhow!("credentials request failed: {error}").into());
         }
@@ -196,6 +211,9 @@ async fn show(
     outcome: Outcome,
 ) -> Result<Response, AppError> {
     let tr = signed.tr();
+    if let Err(error) = state.integration.refresh_sandbox_use(Some(&signed.person.id)).await {
+        tracing::warn!(%error, "could not ask the sandbox whether a developer's clients have signed in");
+    }
     let mut names = std::collections::HashMap::new();
     let mut systems = Vec::new();
     for department in state.catalog.departments(&Scope::All).await? {
@@ -225,14 +243,19 @@ async fn show(
                 Some(at) => tr.t("credentials.shown_at").replace("%{time}", &when(at)),
                 None => String::new(),
             };
+            let note = match row.sandbox_used_at {
+                Some(at) => Some(tr.t("credentials.sandbox_used").replace("%{time}", &when(at))),
+                None => row.decision_note,
+            };
             RequestRow {
                 system: names.get(&row.system_id).cloned().unwrap_or_else(|| row.system_id.clone()),
                 name: row.name,
                 protocol: if row.protocol == "cas" { "CAS" } else { "OIDC" },
+                environment: tr.t(&format!("credentials.environment.{}", row.environment)),
                 created: when(row.created_at),
                 status: tr.t(&format!("credentials.status.{}", row.status)),
                 status_code: row.status,
-                note: row.decision_note,
+                note,
                 can_reveal,
                 after,
                 id: row.id,
@@ -240,6 +263,7 @@ async fn show(
         })
         .collect();
     let at_once = state.integration.grants_at_once();
+    let offers_sandbox = state.integration.offers_sandbox();
     let page = CredentialsPage {
         chrome: Chrome::new(signed.locale, paths::DEVELOPER_CREDENTIALS),
         intro: tr.t(if at_once { "credentials.intro_sandbox" } else { "credentials.intro" }),
@@ -250,6 +274,7 @@ async fn show(
         flash: outcome.flash,
         error: outcome.error,
         csrf: browser.csrf_token().await?,
+        offers_sandbox,
     };
     Ok(render(status, &page))
 }

@@ -242,6 +242,8 @@ pub fn router(state: AppState, settings: &HttpSettings) -> Router {
         .route(paths::ADMIN_API_CATALOG_SYSTEMS, get(admin::catalog::get_systems).post(admin::catalog::post_system))
         .route(paths::ADMIN_API_CATALOG_CLIENTS, post(admin::catalog::post_client))
         .route(paths::ADMIN_API_CONNECTION_RATE, get(admin::catalog::get_connection_rate))
+        .route(paths::ADMIN_API_SANDBOX_CLIENTS, post(admin::sandbox::post_client))
+        .route(paths::ADMIN_API_SANDBOX_CLIENT, get(admin::sandbox::get_client))
         .layer(RequestBodyLimitLayer::new(settings.body_limit_bytes));
     let api_imports = Router::new()
         .route(paths::ADMIN_API_CATALOG_ITEMS, get(admin::catalog::get_items).post(admin::catalog::post_items))

@@ -202,6 +202,11 @@ impl Provider {
         Ok(self.db.list_clients().await?)
     }
 
+    /// When a client first completed a sign-in (its first grant), if it has.
+    pub async fn first_login_of(&self, client_id: &str) -> Result<Option<i64>, ProviderError> {
+        Ok(self.db.first_grant_of_client(client_id).await?)
+    }
+
     pub async fn client_by_id(&self, client_id: &str) -> Result<Option<Client>, ProviderError> {
         Ok(self.db.find_client(client_id).await?)
     }

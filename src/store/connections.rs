@@ -47,8 +47,9 @@ pub struct MissingRow {
     pub system_name: Option<String>,
     pub contact_name: Option<String>,
     pub contact_phone: Option<String>,
-    /// `no_system`, `requested` (credentials asked for, awaiting the department's decision), `no_client`
-    /// or `no_login`.
+    /// `no_system`; with no client yet, `requested` (production credentials asked for, awaiting the
+    /// department's decision), `sandbox_used` (tried in the sandbox), `sandbox_requested` or `no_client`;
+    /// `no_login` (registered, never signed in).
     pub reason: String,
 }
 
@@ -251,6 +252,10 @@ impl Database {
              CASE WHEN i.system_id IS NULL THEN 'no_system' \
              WHEN sys.system_id IS NULL AND EXISTS (SELECT 1 FROM integration_requests r \
                  WHERE r.system_id = i.system_id AND r.status = 'pending') THEN 'requested' \
+             WHEN sys.system_id IS NULL AND EXISTS (SELECT 1 FROM integration_requests r \
+                 WHERE r.system_id = i.system_id AND r.sandbox_used_at IS NOT NULL) THEN 'sandbox_used' \
+             WHEN sys.system_id IS NULL AND EXISTS (SELECT 1 FROM integration_requests r \
+                 WHERE r.system_id = i.system_id AND r.environment = 'sandbox') THEN 'sandbox_requested' \
              WHEN sys.system_id IS NULL THEN 'no_client' ELSE 'no_login' END AS reason \
              {ITEMS_WITH_STATUS}{clause} AND sys.first_login IS NULL ORDER BY i.department_id, i.code LIMIT $1"
         );

@@ -115,6 +115,15 @@ impl Database {
         insert_grant_row(self.pool(), grant, Some((service, ticket))).await
     }
 
+    /// When a client's first grant was made (its first completed sign-in), if it has one.
+    pub async fn first_grant_of_client(&self, client_id: &str) -> StoreResult<Option<i64>> {
+        let row = sqlx::query("SELECT MIN(created_at) AS first FROM grants WHERE client_id = $1")
+            .bind(client_id)
+            .fetch_one(self.pool())
+            .await?;
+        Ok(row.try_get("first")?)
+    }
+
     /// The (service, ticket) of every CAS login of `client_id` in a session, oldest first.
     pub async fn cas_logins_of(&self, session_id: &str, client_id: &str) -> StoreResult<Vec<(String, String)>> {
         let rows = sqlx::query(

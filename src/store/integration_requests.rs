@@ -13,6 +13,8 @@ pub struct IntegrationRequestRow {
     pub system_id: String,
     pub name: String,
     pub protocol: String,
+    /// `local` (the client is registered in this deployment) or `sandbox` (in the linked sandbox).
+    pub environment: String,
     pub redirect_uris: Vec<String>,
     pub post_logout_redirect_uris: Vec<String>,
     pub purpose: String,
@@ -25,13 +27,15 @@ pub struct IntegrationRequestRow {
     /// Whether a sealed secret still waits to be shown.
     pub secret_waiting: bool,
     pub secret_shown_at: Option<i64>,
+    /// When the sandbox client first completed a sign-in there.
+    pub sandbox_used_at: Option<i64>,
     pub created_at: i64,
 }
 
-const COLUMNS: &str = "id, person_id, system_id, name, protocol, redirect_uris, post_logout_redirect_uris, purpose, \
+const COLUMNS: &str = "id, person_id, system_id, name, protocol, environment, redirect_uris, post_logout_redirect_uris, purpose, \
                        status, decided_by, decided_at, decision_note, client_id, \
                        CAST(CASE WHEN secret_enc IS NULL THEN 0 ELSE 1 END AS BIGINT) AS waiting, \
-                       secret_shown_at, created_at";
+                       secret_shown_at, sandbox_used_at, created_at";
 
 fn from_row(row: &AnyRow) -> StoreResult<IntegrationRequestRow> {
     Ok(IntegrationRequestRow {
@@ -40,6 +44,7 @@ fn from_row(row: &AnyRow) -> StoreResult<IntegrationRequestRow> {
         system_id: row.try_get("system_id")?,
         name: row.try_get("name")?,
         protocol: row.try_get("protocol")?,
+        environment: row.try_get("environment")?,
         redirect_uris: json_list(&row.try_get::<String, _>("redirect_uris")?)?,
         post_logout_redirect_uris: json_list(&row.try_get::<String, _>("post_logout_redirect_uris")?)?,
         purpose: row.try_get("purpose")?,
@@ -50,27 +55,38 @@ fn from_row(row: &AnyRow) -> StoreResult<IntegrationRequestRow> {
         client_id: row.try_get("client_id")?,
         secret_waiting: flag(row.try_get("waiting")?),
         secret_shown_at: row.try_get("secret_shown_at")?,
+        sandbox_used_at: row.try_get("sandbox_used_at")?,
         created_at: row.try_get("created_at")?,
     })
 }
 
 impl Database {
-    pub async fn insert_integration_request(&self, row: &IntegrationRequestRow) -> StoreResult<()> {
+    /// Stores a request; one granted at once comes with its client and sealed secret.
+    pub async fn insert_integration_request(
+        &self,
+        row: &IntegrationRequestRow,
+        sealed: Option<&[u8]>,
+    ) -> StoreResult<()> {
         sqlx::query(
-            "INSERT INTO integration_requests (id, person_id, system_id, name, protocol, redirect_uris, \
-             post_logout_redirect_uris, purpose, status, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+            "INSERT INTO integration_requests (id, person_id, system_id, name, protocol, environment, redirect_uris, \
+             post_logout_redirect_uris, purpose, status, created_at, decided_by, decided_at, client_id, secret_enc) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
         )
         .bind(&row.id)
         .bind(&row.person_id)
         .bind(&row.system_id)
         .bind(&row.name)
         .bind(&row.protocol)
+        .bind(&row.environment)
         .bind(serde_json::to_string(&row.redirect_uris)?)
         .bind(serde_json::to_string(&row.post_logout_redirect_uris)?)
         .bind(&row.purpose)
         .bind(&row.status)
         .bind(row.created_at)
+        .bind(&row.decided_by)
+        .bind(row.decided_at)
+        .bind(&row.client_id)
+        .bind(sealed.map(<[u8]>::to_vec))
         .execute(self.pool())
         .await?;
         Ok(())
@@ -108,6 +124,24 @@ impl Database {
             query = query.bind(id);
         }
         query.fetch_all(self.pool()).await?.iter().map(from_row).collect()
+    }
+
+    /// Sandbox requests whose client has not been seen to sign in yet, oldest first.
+    pub async fn unused_sandbox_requests(&self, limit: i64) -> StoreResult<Vec<IntegrationRequestRow>> {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM integration_requests WHERE environment = 'sandbox' AND status = 'approved' \
+             AND client_id IS NOT NULL AND sandbox_used_at IS NULL ORDER BY created_at, id LIMIT $1"
+        );
+        sqlx::query(&sql).bind(limit).fetch_all(self.pool()).await?.iter().map(from_row).collect()
+    }
+
+    pub async fn mark_sandbox_used(&self, id: &str, at: i64) -> StoreResult<()> {
+        sqlx::query("UPDATE integration_requests SET sandbox_used_at = $1 WHERE id = $2 AND sandbox_used_at IS NULL")
+            .bind(at)
+            .bind(id)
+            .execute(self.pool())
+            .await?;
+        Ok(())
     }
 
     /// Settles a pending request (false if it was no longer pending): approved with its client and sealed

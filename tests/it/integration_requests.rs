@@ -170,3 +170,85 @@ async fn the_sandbox_grants_a_request_at_once() {
         app.reports.missing(&ItemFilter::default(), 100).await.unwrap().iter().all(|row| row.reason != "requested")
     );
 }
+
+#[tokio::test]
+async fn production_issues_sandbox_credentials_and_sees_the_system_tried_there() {
+    let sandbox = TestApp::spawn_with(|config| config.sandbox = Some(true)).await;
+    let operator =
+        sandbox.accounts.find_by_login_identifier(yimen::sandbox::PEOPLE[3].id_number).await.unwrap().unwrap();
+    sandbox.desk.roles.grant(&operator.id, RoleKind::PlatformAdmin, None, &Actor::operator()).await.unwrap();
+    let token = sandbox.desk.roles.issue_api_token(&operator.id, "production", 30, &Actor::operator()).await.unwrap();
+    let sandbox_url = url::Url::parse(&sandbox.base).unwrap();
+    let app = TestApp::spawn_with(move |config| {
+        config.otp.resend_interval_secs = 1;
+        config.developers.sandbox_url = Some(sandbox_url);
+        config.developers.sandbox_token = Some(yimen::secret::SecretString::new(token));
+    })
+    .await;
+    let developer = app.citizen().await;
+    let catalogued = catalogue(&app).await;
+    let system = app.catalog.systems(&Scope::All, &catalogued.district).await.unwrap().remove(0);
+    let reason = |app: &TestApp| {
+        let name = system.name.clone();
+        let reports = app.reports.clone();
+        async move {
+            let missing = reports.missing(&ItemFilter::default(), 100).await.unwrap();
+            let reasons: Vec<String> = missing
+                .into_iter()
+                .filter(|row| row.system_name.as_deref() == Some(name.as_str()))
+                .map(|r| r.reason)
+                .collect();
+            assert!(!reasons.is_empty() && reasons.iter().all(|r| *r == reasons[0]), "{reasons:?}");
+            reasons[0].clone()
+        }
+    };
+    assert_eq!(reason(&app).await, "no_client");
+
+    let browser = app.browser();
+    sign_in_with_two_factors(&app, &browser, PHONE).await;
+    let (_, _, page) = browser.open(&app.url("/developers/credentials")).await.page();
+    assert!(page.contains("name=\"environment\""), "production linked to a sandbox offers both");
+    let wanted = [
+        ("environment", "sandbox"),
+        ("system_id", system.id.as_str()),
+        ("redirect_uris", crate::helpers::RP),
+        ("purpose", "先在沙箱中试"),
+    ];
+    let (status, _, shown) = submit(&browser, &page, "request", &wanted).await;
+    assert_eq!(status, 201, "{shown}");
+    let document = scraper::Html::parse_document(&shown);
+    let text = |id: &str| {
+        let selector = scraper::Selector::parse(&format!("#{id}")).unwrap();
+        document.select(&selector).next().map(|e| e.text().collect::<String>()).unwrap_or_default()
+    };
+    let (client_id, secret) = (text("client-id"), text("client-secret"));
+    assert!(sandbox.provider.client_by_id(&client_id).await.unwrap().is_some(), "registered in the sandbox");
+    assert!(app.provider.client_by_id(&client_id).await.unwrap().is_none(), "and not in production");
+    assert_eq!(reason(&app).await, "sandbox_requested");
+
+    // The developer signs a synthetic person in to the sandbox with the new credentials.
+    let (callback, verifier) = crate::sandbox::pick(&sandbox, &sandbox.browser(), &client_id, 1, "sign_in").await;
+    let code = crate::helpers::param(&callback, "code").unwrap();
+    let (status, _, _) = crate::rp::redeem_code(&sandbox, (&client_id, &secret), &code, &verifier).await;
+    assert_eq!(status, 200);
+    let (_, _, page) = browser.open(&app.url("/developers/credentials")).await.page();
+    assert!(page.contains("在沙箱中成功登录"), "production asked the sandbox");
+    assert_eq!(reason(&app).await, "sandbox_used");
+
+    let production = [
+        ("environment", "local"),
+        ("system_id", system.id.as_str()),
+        ("redirect_uris", "https://jiuzhu.example.gov.cn/cb"),
+        ("purpose", "沙箱已调通，申请生产凭据"),
+    ];
+    let (status, _, _) = submit(&browser, &page, "request", &production).await;
+    assert_eq!(status, 201);
+    assert_eq!(reason(&app).await, "requested");
+
+    sandbox.stop().await;
+    let (status, _, refused) = submit(&browser, &page, "request", &wanted).await;
+    assert_eq!(status, 503);
+    assert!(refused.contains("沙箱暂时无法登记客户端"));
+    let requests = app.db.integration_requests_of(&developer.id).await.unwrap();
+    assert_eq!(requests.len(), 2, "a refused sandbox request leaves nothing behind");
+}

@@ -5,24 +5,23 @@
 use crate::helpers::{Browser, RP, TestApp, field, param};
 use crate::rp::{AuthRequest, http, jwt_claims, pkce, redeem_code, userinfo};
 use std::sync::Arc;
-use yimen::oidc::client::Registered;
 
 async fn sandbox() -> TestApp {
     TestApp::spawn_with(|config| config.sandbox = Some(true)).await
 }
 
-/// Starts a sign-in for `client` and, on the sandbox page, picks `person` (an index of
-/// `yimen::sandbox::PEOPLE`) and `outcome`; consents when asked. Returns where the browser left for and
-/// the PKCE verifier.
-async fn pick(
+/// Starts a sign-in for the client `client_id` (redirect URI `RP`) and, on the sandbox page, picks
+/// `person` (an index of `yimen::sandbox::PEOPLE`) and `outcome`; consents when asked. Returns where the
+/// browser left for and the PKCE verifier.
+pub async fn pick(
     app: &TestApp,
     browser: &Browser,
-    client: &Registered,
+    client_id: &str,
     person: usize,
     outcome: &str,
 ) -> (url::Url, String) {
     let (verifier, challenge) = pkce();
-    let url = AuthRequest::new(&client.client.id)
+    let url = AuthRequest::new(client_id)
         .scope("openid profile")
         .with("state", "s1")
         .with("nonce", "n1")
@@ -56,7 +55,7 @@ async fn a_synthetic_person_signs_in_with_every_token_marked_and_nothing_counted
     }
     assert!(page.contains("法定代表人") && page.contains("经办人"), "the organisation's representative and agent");
 
-    let (callback, verifier) = pick(&app, &browser, &client, 1, "sign_in").await;
+    let (callback, verifier) = pick(&app, &browser, &client.client.id, 1, "sign_in").await;
     assert!(callback.as_str().starts_with(RP) && param(&callback, "state").as_deref() == Some("s1"));
     let secret = client.secret.clone().unwrap();
     let (status, tokens, _) =
@@ -86,7 +85,7 @@ async fn refusals_arrive_exactly_as_production_sends_them() {
         ("unmet_authentication_requirements", "the person did not reach the required assurance level"),
     ] {
         let browser = app.browser();
-        let (callback, _) = pick(&app, &browser, &client, 0, outcome).await;
+        let (callback, _) = pick(&app, &browser, &client.client.id, 0, outcome).await;
         assert_eq!(param(&callback, "error").as_deref(), Some(outcome));
         assert_eq!(param(&callback, "error_description").as_deref(), Some(description));
         assert_eq!(param(&callback, "state").as_deref(), Some("s1"));
@@ -102,7 +101,7 @@ async fn an_expired_id_token_a_new_key_and_a_slow_answer_can_be_injected() {
     let secret = client.secret.clone().unwrap();
     let basic = (client.client.id.as_str(), secret.as_str());
 
-    let (callback, verifier) = pick(&app, &app.browser(), &client, 0, "expired_id_token").await;
+    let (callback, verifier) = pick(&app, &app.browser(), &client.client.id, 0, "expired_id_token").await;
     let (_, tokens, _) = redeem_code(&app, basic, &param(&callback, "code").unwrap(), &verifier).await;
     let claims = jwt_claims(tokens["id_token"].as_str().unwrap());
     let now = app.provider.now();
@@ -112,7 +111,7 @@ async fn an_expired_id_token_a_new_key_and_a_slow_answer_can_be_injected() {
         jwks["keys"].as_array().unwrap().iter().map(|k| k["kid"].as_str().unwrap().to_owned()).collect()
     };
     let before: serde_json::Value = http().get(app.url("/jwks")).send().await.unwrap().json().await.unwrap();
-    let (callback, verifier) = pick(&app, &app.browser(), &client, 0, "key_rotation").await;
+    let (callback, verifier) = pick(&app, &app.browser(), &client.client.id, 0, "key_rotation").await;
     let (_, tokens, _) = redeem_code(&app, basic, &param(&callback, "code").unwrap(), &verifier).await;
     let header = jsonwebtoken::decode_header(tokens["id_token"].as_str().unwrap()).unwrap();
     let kid = header.kid.unwrap();
@@ -120,7 +119,7 @@ async fn an_expired_id_token_a_new_key_and_a_slow_answer_can_be_injected() {
     let after: serde_json::Value = http().get(app.url("/jwks")).send().await.unwrap().json().await.unwrap();
     assert!(kids(&after).contains(&kid), "and which a fresh JWKS has");
 
-    let (callback, verifier) = pick(&app, &app.browser(), &client, 0, "slow_token_endpoint").await;
+    let (callback, verifier) = pick(&app, &app.browser(), &client.client.id, 0, "slow_token_endpoint").await;
     let impatient = reqwest::Client::builder().timeout(std::time::Duration::from_secs(2)).build().unwrap();
     let form = [
         ("grant_type", "authorization_code"),

@@ -5,6 +5,7 @@ pub mod catalog;
 pub mod halls;
 pub mod openapi;
 pub mod organisations;
+pub mod sandbox;
 
 use super::extract::bearer_token;
 use super::state::AppState;

@@ -71,6 +71,13 @@ pub fn document(issuer: &str) -> Value {
         "parameters": id_param(),
         "post": op("Register a system's OIDC client (the secret is returned once) or CAS service", "catalog", Some(json!({ "type": "object", "properties": { "name": string, "protocol": { "type": "string", "enum": ["oidc", "cas"], "default": "oidc" }, "redirect_uris": { "type": "array", "items": string }, "post_logout_redirect_uris": { "type": "array", "items": string }, "public": { "type": "boolean" }, "services": { "type": "array", "items": string, "description": "CAS service URLs: exact, or a prefix ending in '/*'" } } })), ("201", "The client id, secret and integration settings")),
     });
+    paths[paths::ADMIN_API_SANDBOX_CLIENTS] = json!({
+        "post": op("In a sandbox: register a developer's client at once (how production linked to it issues sandbox credentials)", "sandbox", Some(json!({ "type": "object", "properties": { "name": string, "protocol": { "type": "string", "enum": ["oidc", "cas"] }, "redirect_uris": { "type": "array", "items": string }, "post_logout_redirect_uris": { "type": "array", "items": string } } })), ("201", "The client id and secret")),
+    });
+    paths[paths::ADMIN_API_SANDBOX_CLIENT] = json!({
+        "parameters": id_param(),
+        "get": op("In a sandbox: when the client first completed a sign-in", "sandbox", None, ("200", "The client id and first_login (unix seconds or null)")),
+    });
     let mut items_post = op(
         "Import items, all or nothing; re-import updates by code",
         "catalog",
