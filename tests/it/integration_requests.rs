@@ -94,6 +94,7 @@ async fn a_developer_asks_an_administrator_decides_and_the_secret_is_shown_once(
     sign_in_with_two_factors(&app, &admin_browser, ADMIN_PHONE).await;
     let (_, _, console) = admin_browser.open(&app.url(&department)).await.page();
     assert!(console.contains("区级救助系统接入统一身份认证"), "the administrator sees the purpose");
+    assert!(console.contains("<span class=\"stage\">已申请接入凭据，等待部门审批</span>"), "and the system's stage");
     let approve = [
         ("csrf", field(&console, "csrf")),
         ("action", "decide_request".into()),

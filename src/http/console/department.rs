@@ -38,6 +38,8 @@ pub struct SystemView {
     pub contact: String,
     /// (client id, redirect URIs, connection status)
     pub clients: Vec<(String, String, String)>,
+    /// For a system without a client: how far it has come (credentials requested, tried in the sandbox).
+    pub stage: String,
 }
 
 pub struct ItemView {
@@ -453,6 +455,11 @@ pub async fn show(
             });
         }
     }
+    let stages = state.integration.stages(scope, id).await.map_err(anyhow::Error::new)?;
+    let stage_of = |system_id: &str| match stages.get(system_id) {
+        Some(stage) => tr.t(&format!("dashboard.reason.{}", stage.as_str())),
+        None => tr.t("catalog.no_client"),
+    };
     let requests = super::integration_requests::pending_views(state, scope, id, |system_id| {
         systems.iter().find(|s| s.id == system_id).map(|s| s.name.clone()).unwrap_or_default()
     })
@@ -476,6 +483,7 @@ pub async fn show(
                     .flatten()
                     .collect::<Vec<_>>()
                     .join(" "),
+                stage: stage_of(&s.id),
                 clients: clients
                     .iter()
                     .filter(|c| c.system_id.as_deref() == Some(s.id.as_str()))
