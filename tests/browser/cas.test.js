@@ -32,6 +32,8 @@ scenario('a Python system with python-cas signs a citizen in over CAS and hears 
   assert.equal(await page.locator('#name').innerText(), citizen.name, 'python-cas read the name attribute');
   assert.equal(await page.locator('#acr').innerText(), 'urn:yimen:loa:1');
   assert.match(await page.locator('#user').innerText(), /^[A-Za-z0-9_-]{20,}$/, 'the user is the system\'s own subject');
+  await page.goto(`${base}/validate-again`);
+  assert.equal(await page.locator('#again').innerText(), 'refused', 'a ticket validates once, as python-cas sees it');
 
   // Logging out at yimen (here from yimen's own account page) ends the system's session too.
   await page.goto(yimen.url('/logout'));

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { scenario, openLoginFromRp, signIn, allowConsent, backAtRp, clickToNewPage, toNewPage } from './lib/scenario.js';
+import { scenario, openLoginFromRp, signIn, allowConsent, backAtRp, clickToNewPage, toNewPage, secondFactor } from './lib/scenario.js';
 import { launch, PHONE } from './lib/browser.js';
 import { startRpFor } from './lib/rp.js';
 import { axeViolations, untranslated, unstyledControls } from './lib/checks.js';
@@ -55,14 +55,6 @@ async function sendCode(page, yimen, formAction, phone) {
 }
 
 /** The second factor by SMS, on /login/second. */
-async function secondFactor(page, yimen, phone) {
-  const seen = (await yimen.smsOutbox(phone)).length;
-  await clickToNewPage(page, page.locator('form[action="/login/second/code"] button[type="submit"]'));
-  const sms = await yimen.nextSms(phone, seen);
-  await page.locator('#code').fill(sms.params.code);
-  await clickToNewPage(page, page.locator('form[action="/login/second"] button[type="submit"]'));
-}
-
 scenario('English, phone (360 px): register with a corrected number and a password typo, the account centre, a passkey added and removed, sign-out, a reset password', {
   browser: { ...PHONE, ...ENGLISH },
   seed: false,

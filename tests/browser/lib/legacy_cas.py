@@ -1,6 +1,7 @@
 """A legacy department system that signs people in over CAS 3.0 with python-cas (PyPI), as such systems
 do: /login sends the browser to the CAS server and validates the ticket it comes back with; a POST to
-/login carrying a SAML LogoutRequest ends the session its ticket started (single logout).
+/login carrying a SAML LogoutRequest ends the session its ticket started (single logout);
+/validate-again presents the session's ticket once more, as a replay would.
 
     CAS_SERVER=http://localhost:8080/cas/ PORT=3000 python legacy_cas.py
 """
@@ -71,6 +72,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
             cookie = secrets.token_urlsafe(16)
             SESSIONS[cookie] = {"user": user, "attributes": attributes, "ticket": ticket}
             return self.redirect("/", [("set-cookie", f"legacy={cookie}; Path=/; HttpOnly")])
+        if url.path == "/validate-again":
+            # What a replayed ticket gets: python-cas reads the refusal and finds no user.
+            user, _, _ = CAS.verify_ticket(session["ticket"]) if session else (None, None, None)
+            return self.send(200, f'<p id="again">{html.escape(user or "refused")}</p>')
         if url.path == "/logout":
             cookie, _ = self.session()
             SESSIONS.pop(cookie, None)

@@ -83,6 +83,15 @@ export async function toNewPage(page, action) {
   await page.waitForFunction(() => !window.__yimenOldPage && document.readyState === 'complete');
 }
 
+/** On the second-factor page: sends the SMS code to `phone`, reads it from yimen's outbox and submits it. */
+export async function secondFactor(page, yimen, phone) {
+  const seen = (await yimen.smsOutbox(phone)).length;
+  await clickToNewPage(page, page.locator('form[action="/login/second/code"] button[type="submit"]'));
+  const sms = await yimen.nextSms(phone, seen);
+  await page.locator('#code').fill(sms.params.code);
+  await clickToNewPage(page, page.locator('form[action="/login/second"] button[type="submit"]'));
+}
+
 /** Fills and submits yimen's login form. */
 export async function signIn(page, account, password) {
   await page.locator('#account').fill(account);
