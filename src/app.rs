@@ -176,6 +176,7 @@ impl Services {
                 clock: clock.clone(),
                 sandbox,
                 link: crate::catalog::sandbox_link::SandboxLink::from_config(&config.developers)?,
+                issuer: config.issuer_string(),
             },
         );
         let reports = Reports::new(db.clone(), clock.clone(), config.catalog.clone());

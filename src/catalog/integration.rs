@@ -82,11 +82,14 @@ impl Stage {
     }
 }
 
-/// What a requester sees once: the client id, and the secret if the client has one.
+/// What a requester sees once: the client id, the secret if the client has one, and where the client
+/// lives: this deployment's issuer, or the linked sandbox's.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Credentials {
     pub client_id: String,
     pub secret: Option<String>,
+    pub protocol: Protocol,
+    pub issuer: String,
 }
 
 #[derive(Clone)]
@@ -98,6 +101,7 @@ pub struct Integration {
     clock: SharedClock,
     sandbox: bool,
     link: Option<Arc<SandboxLink>>,
+    issuer: String,
 }
 
 /// What an [`Integration`] is built from besides the catalog.
@@ -110,12 +114,14 @@ pub struct IntegrationParts {
     pub sandbox: bool,
     /// Production's link to its sandbox, if one is configured.
     pub link: Option<SandboxLink>,
+    /// This deployment's issuer, which its clients' credentials are for.
+    pub issuer: String,
 }
 
 impl Integration {
     pub fn new(catalog: Catalog, parts: IntegrationParts) -> Self {
-        let IntegrationParts { db, keyring, audit, clock, sandbox, link } = parts;
-        Self { catalog, db, keyring, audit, clock, sandbox, link: link.map(Arc::new) }
+        let IntegrationParts { db, keyring, audit, clock, sandbox, link, issuer } = parts;
+        Self { catalog, db, keyring, audit, clock, sandbox, link: link.map(Arc::new), issuer }
     }
 
     /// Whether requests are granted at once (a sandbox) rather than decided by an administrator.
@@ -348,7 +354,11 @@ impl Integration {
         };
         let actor = Actor::person(person_id, ActorRole::Citizen, origin);
         self.record(&actor, "integration.secret_shown", request_id, json!({ "client_id": client_id })).await?;
-        Ok(Credentials { client_id, secret })
+        let issuer = match (row.environment.as_str(), &self.link) {
+            ("sandbox", Some(link)) => link.issuer().to_owned(),
+            _ => self.issuer.clone(),
+        };
+        Ok(Credentials { client_id, secret, protocol: Protocol::parse(&row.protocol).unwrap_or_default(), issuer })
     }
 
     async fn record(

@@ -82,8 +82,13 @@ impl SandboxLink {
         Ok(Self::read::<Usage>(response).await?.first_login)
     }
 
+    /// The sandbox's issuer, which its clients' credentials are for.
+    pub fn issuer(&self) -> &str {
+        self.base.as_str().trim_end_matches('/')
+    }
+
     fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.base.as_str().trim_end_matches('/'))
+        format!("{}{path}", self.issuer())
     }
 
     async fn read<T: serde::de::DeserializeOwned>(response: reqwest::Response) -> Result<T, LinkError> {

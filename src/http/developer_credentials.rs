@@ -127,8 +127,7 @@ pub async fn post_credentials(
             match state.integration.request(person, new, origin.clone()).await {
                 Ok(row) if row.status == "approved" => {
                     let credentials = state.integration.reveal(person, &row.id, origin).await.map_err(internal)?;
-                    let shown = shown(&state, tr, &row.protocol, credentials);
-                    (StatusCode::CREATED, Outcome { shown: Some(shown), ..Outcome::default() })
+                    (StatusCode::CREATED, Outcome { shown: Some(shown(tr, credentials)), ..Outcome::default() })
                 }
                 Ok(_) => {
                     (StatusCode::CREATED, Outcome { flash: Some(tr.t("credentials.requested")), ..Outcome::default() })
@@ -143,21 +142,7 @@ pub async fn post_credentials(
             }
         }
         "reveal" => match state.integration.reveal(person, &form.request_id, origin).await {
-            Ok(credentials) => {
-                let protocol = state
-                    .integration
-                    .requests_of(person)
-                    .await
-                    .map_err(internal)?
-                    .into_iter()
-                    .find(|r| r.id == form.request_id)
-                    .map(|r| r.protocol)
-                    .unwrap_or_default();
-                (
-                    StatusCode::OK,
-                    Outcome { shown: Some(shown(&state, tr, &protocol, credentials)), ..Outcome::default() },
-                )
-            }
+            Ok(credentials) => (StatusCode::OK, Outcome { shown: Some(shown(tr, credentials)), ..Outcome::default() }),
             Err(error) => (StatusCode::CONFLICT, Outcome { error: Some(message(tr, &error)?), ..Outcome::default() }),
         },
         _ => return Ok(error_page(StatusCode::BAD_REQUEST, signed.locale, "error.malformed", None)),
@@ -165,11 +150,12 @@ pub async fn post_credentials(
     show(&state, &browser, &signed, status, outcome).await
 }
 
-fn shown(state: &AppState, tr: Tr, protocol: &str, credentials: Credentials) -> Shown {
-    let (where_label, where_url) = if protocol == Protocol::Cas.as_str() {
-        (tr.t("catalog.cas_server"), state.provider.endpoint(paths::CAS_PREFIX) + "/")
-    } else {
-        (tr.t("catalog.discovery"), state.provider.endpoint(paths::DISCOVERY))
+/// The credentials with where to point the system: the CAS server, or the discovery document, of the
+/// deployment the client lives in.
+fn shown(tr: Tr, credentials: Credentials) -> Shown {
+    let (where_label, where_url) = match credentials.protocol {
+        Protocol::Cas => (tr.t("catalog.cas_server"), format!("{}{}/", credentials.issuer, paths::CAS_PREFIX)),
+        Protocol::Oidc => (tr.t("catalog.discovery"), format!("{}{}", credentials.issuer, paths::DISCOVERY)),
     };
     Shown { client_id: credentials.client_id, secret: credentials.secret, where_label, where_url }
 }

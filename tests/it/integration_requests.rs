@@ -223,6 +223,7 @@ async fn production_issues_sandbox_credentials_and_sees_the_system_tried_there()
         document.select(&selector).next().map(|e| e.text().collect::<String>()).unwrap_or_default()
     };
     let (client_id, secret) = (text("client-id"), text("client-secret"));
+    assert_eq!(text("where"), format!("{}/.well-known/openid-configuration", sandbox.base), "the sandbox's issuer");
     assert!(sandbox.provider.client_by_id(&client_id).await.unwrap().is_some(), "registered in the sandbox");
     assert!(app.provider.client_by_id(&client_id).await.unwrap().is_none(), "and not in production");
     assert_eq!(reason(&app).await, "sandbox_requested");
