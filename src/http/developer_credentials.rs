@@ -3,6 +3,7 @@
 //! sandbox a request is granted at once. Behind the console's gate: two factors within the hour.
 
 use super::account::{Signed, when};
+use super::console::department::lines;
 use super::error::AppError;
 use super::guard::{CsrfForm, csrf_field};
 use super::i18n::Tr;
@@ -183,10 +184,6 @@ fn message(tr: Tr, error: &IntegrationError) -> Result<String, AppError> {
 
 fn internal(error: IntegrationError) -> AppError {
     anyhow::Error::new(error).into()
-}
-
-fn lines(text: &str) -> Vec<String> {
-    text.lines().map(str::trim).filter(|l| !l.is_empty()).map(str::to_owned).collect()
 }
 
 async fn show(

@@ -264,7 +264,8 @@ fn optional(text: &str) -> Option<String> {
     Some(text.trim()).filter(|t| !t.is_empty()).map(str::to_owned)
 }
 
-fn lines(text: &str) -> Vec<String> {
+/// The non-empty lines of a textarea, trimmed: one URI per line.
+pub(crate) fn lines(text: &str) -> Vec<String> {
     text.lines().map(str::trim).filter(|l| !l.is_empty()).map(str::to_owned).collect()
 }
 
