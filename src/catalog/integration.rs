@@ -64,24 +64,6 @@ pub enum IntegrationError {
     Store(#[from] StoreError),
 }
 
-/// How far a system without a client here has come, in order; the names are the dashboard's reasons.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Stage {
-    SandboxRequested,
-    SandboxUsed,
-    Requested,
-}
-
-impl Stage {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::SandboxRequested => "sandbox_requested",
-            Self::SandboxUsed => "sandbox_used",
-            Self::Requested => "requested",
-        }
-    }
-}
-
 /// What a requester sees once: the client id, the secret if the client has one, and where the client
 /// lives: this deployment's issuer, or the linked sandbox's.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -252,25 +234,17 @@ impl Integration {
         Ok(self.db.integration_requests_for(&systems, "pending").await?)
     }
 
-    /// How far each of a department's systems has come before it has a client here: the furthest stage
-    /// of its requests, by system id. Systems with no request are absent.
-    pub async fn stages(&self, scope: &Scope, department_id: &str) -> Result<HashMap<String, Stage>, IntegrationError> {
+    /// How far each of a department's systems has come before it has a client here (`requested`,
+    /// `sandbox_used` or `sandbox_requested`, as the dashboard's reasons), by system id; systems with no
+    /// request are absent.
+    pub async fn stages(
+        &self,
+        scope: &Scope,
+        department_id: &str,
+    ) -> Result<HashMap<String, String>, IntegrationError> {
         let systems: Vec<String> =
             self.catalog.systems(scope, department_id).await?.into_iter().map(|s| s.id).collect();
-        let mut rows = self.db.integration_requests_for(&systems, "pending").await?;
-        rows.extend(self.db.integration_requests_for(&systems, "approved").await?);
-        let mut stages: HashMap<String, Stage> = HashMap::new();
-        for row in rows {
-            let stage = match (row.status.as_str(), row.environment.as_str(), row.sandbox_used_at) {
-                ("pending", _, _) => Stage::Requested,
-                (_, "sandbox", Some(_)) => Stage::SandboxUsed,
-                (_, "sandbox", None) => Stage::SandboxRequested,
-                _ => continue,
-            };
-            let furthest = stages.entry(row.system_id).or_insert(stage);
-            *furthest = (*furthest).max(stage);
-        }
-        Ok(stages)
+        Ok(self.db.system_stages(&systems).await?.into_iter().collect())
     }
 
     /// An administrator's decision on a pending request of a system in their scope.

@@ -250,14 +250,9 @@ impl Database {
             "{SYSTEM_STATUS}SELECT i.code AS code, i.name AS name, i.department_id AS department_id, s.name AS system_name, \
              s.contact_name AS contact_name, s.contact_phone AS contact_phone, \
              CASE WHEN i.system_id IS NULL THEN 'no_system' \
-             WHEN sys.system_id IS NULL AND EXISTS (SELECT 1 FROM integration_requests r \
-                 WHERE r.system_id = i.system_id AND r.status = 'pending') THEN 'requested' \
-             WHEN sys.system_id IS NULL AND EXISTS (SELECT 1 FROM integration_requests r \
-                 WHERE r.system_id = i.system_id AND r.sandbox_used_at IS NOT NULL) THEN 'sandbox_used' \
-             WHEN sys.system_id IS NULL AND EXISTS (SELECT 1 FROM integration_requests r \
-                 WHERE r.system_id = i.system_id AND r.environment = 'sandbox') THEN 'sandbox_requested' \
-             WHEN sys.system_id IS NULL THEN 'no_client' ELSE 'no_login' END AS reason \
-             {ITEMS_WITH_STATUS}{clause} AND sys.first_login IS NULL ORDER BY i.department_id, i.code LIMIT $1"
+             WHEN sys.system_id IS NULL THEN COALESCE({stage}, 'no_client') ELSE 'no_login' END AS reason \
+             {ITEMS_WITH_STATUS}{clause} AND sys.first_login IS NULL ORDER BY i.department_id, i.code LIMIT $1",
+            stage = super::integration_requests::stage_of("i.system_id"),
         );
         let mut query = sqlx::query(&sql).bind(limit);
         for value in &values {

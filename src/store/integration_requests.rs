@@ -60,7 +60,42 @@ fn from_row(row: &AnyRow) -> StoreResult<IntegrationRequestRow> {
     })
 }
 
+/// How far the system named by `column` has come before it has a client, from its requests:
+/// `requested` (awaiting the department), `sandbox_used`, `sandbox_requested`, or NULL. One SQL text for
+/// the dashboard's missing items and the department page.
+pub(super) fn stage_of(column: &str) -> String {
+    let any = |condition: &str| {
+        format!("EXISTS (SELECT 1 FROM integration_requests r WHERE r.system_id = {column} AND {condition})")
+    };
+    format!(
+        "CASE WHEN {} THEN 'requested' WHEN {} THEN 'sandbox_used' WHEN {} THEN 'sandbox_requested' END",
+        any("r.status = 'pending'"),
+        any("r.sandbox_used_at IS NOT NULL"),
+        any("r.environment = 'sandbox'"),
+    )
+}
+
 impl Database {
+    /// The stage of each of these systems that has one (see [`stage_of`]): (system id, stage).
+    pub async fn system_stages(&self, system_ids: &[String]) -> StoreResult<Vec<(String, String)>> {
+        if system_ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let placeholders: Vec<String> = (1..=system_ids.len()).map(|n| format!("${n}")).collect();
+        let sql = format!(
+            "SELECT id, stage FROM (SELECT s.id AS id, {} AS stage FROM business_systems s WHERE s.id IN ({})) t \
+             WHERE stage IS NOT NULL",
+            stage_of("s.id"),
+            placeholders.join(", ")
+        );
+        let mut query = sqlx::query(&sql);
+        for id in system_ids {
+            query = query.bind(id);
+        }
+        let rows = query.fetch_all(self.pool()).await?;
+        rows.iter().map(|row| Ok((row.try_get("id")?, row.try_get("stage")?))).collect()
+    }
+
     /// Stores a request; one granted at once comes with its client and sealed secret.
     pub async fn insert_integration_request(
         &self,

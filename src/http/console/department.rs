@@ -458,7 +458,7 @@ pub async fn show(
     }
     let stages = state.integration.stages(scope, id).await.map_err(anyhow::Error::new)?;
     let stage_of = |system_id: &str| match stages.get(system_id) {
-        Some(stage) => tr.t(&format!("dashboard.reason.{}", stage.as_str())),
+        Some(stage) => tr.t(&format!("dashboard.reason.{stage}")),
         None => tr.t("catalog.no_client"),
     };
     let requests = super::integration_requests::pending_views(state, scope, id, |system_id| {
